@@ -1,0 +1,115 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNoEvents is returned for an empty batch.
+var ErrNoEvents = errors.New("the request holds no events")
+
+// Split returns the raw events of a request body, which is one event object,
+// a JSON array of events, or an envelope {"events":[...]}. The body must be
+// well-formed JSON as a whole: a syntax error cannot be pinned to one event.
+func Split(body []byte) ([]json.RawMessage, error) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, errors.New("the body is empty")
+	}
+	switch trimmed[0] {
+	case '[':
+		return splitArray(body)
+	case '{':
+		var envelope map[string]json.RawMessage
+		if err := json.Unmarshal(body, &envelope); err != nil {
+			return nil, describeSyntax(err)
+		}
+		events, ok := envelope["events"]
+		if !ok {
+			return []json.RawMessage{body}, nil
+		}
+		if len(envelope) != 1 {
+			return nil, errors.New(`an {"events":[...]} envelope must hold no other keys`)
+		}
+		if bytes.Equal(bytes.TrimSpace(events), []byte("null")) || events[0] != '[' {
+			return nil, errors.New(`"events" must be an array of event objects`)
+		}
+		return splitArray(events)
+	default:
+		return nil, errors.New("the body must be a JSON object, an array of objects, or {\"events\":[...]}")
+	}
+}
+
+func splitArray(b []byte) ([]json.RawMessage, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		return nil, describeSyntax(err)
+	}
+	if len(raws) == 0 {
+		return nil, ErrNoEvents
+	}
+	return raws, nil
+}
+
+func describeSyntax(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("malformed JSON at byte %d: %s", se.Offset, se.Error())
+	}
+	return fmt.Errorf("malformed JSON: %s", err.Error())
+}
+
+// Decode reads one raw event strictly: unknown fields and wrong types are
+// reported against the field that carries them.
+func Decode(raw []byte) (Event, *FieldError) {
+	var e Event
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return e, &FieldError{Field: "", Reason: "each event must be a JSON object"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return e, decodeError(err)
+	}
+	return e, nil
+}
+
+func decodeError(err error) *FieldError {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		reason := fmt.Sprintf("must be %s, got %s", jsonKind(te.Type.Kind().String()), te.Value)
+		if errors.Is(err, errTimestampType) || strings.HasSuffix(field, "timestamp") {
+			reason = errTimestampType.Error()
+		}
+		return &FieldError{Field: field, Reason: reason}
+	}
+	if errors.Is(err, errTimestampType) {
+		return &FieldError{Field: "timestamp", Reason: errTimestampType.Error()}
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return &FieldError{Field: strings.Trim(name, `"`), Reason: "unknown field"}
+	}
+	return &FieldError{Field: "", Reason: strings.TrimPrefix(msg, "json: ")}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int32", "int64", "float64":
+		return "a number"
+	case "struct", "ptr", "map":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "a boolean"
+	}
+	return goKind
+}
