@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -73,7 +76,13 @@ func Decode(raw []byte) (Event, *FieldError) {
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
-		return e, decodeError(err)
+		ferr := decodeError(err)
+		if ferr.Reason == "unknown field" {
+			if path := unknownFieldPath(trimmed, reflect.TypeFor[Event]()); path != "" {
+				ferr.Field = path
+			}
+		}
+		return e, ferr
 	}
 	return e, nil
 }
@@ -96,6 +105,60 @@ func decodeError(err error) *FieldError {
 		return &FieldError{Field: strings.Trim(name, `"`), Reason: "unknown field"}
 	}
 	return &FieldError{Field: "", Reason: strings.TrimPrefix(msg, "json: ")}
+}
+
+// unknownFieldPath finds the full path of the first key in raw that t does
+// not declare (encoding/json names only the key). It runs on the error path
+// only.
+func unknownFieldPath(raw []byte, t reflect.Type) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return walkUnknown(v, t, "")
+}
+
+func walkUnknown(v any, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		for _, key := range slices.Sorted(maps.Keys(obj)) {
+			f, ok := fieldByTag(t, key)
+			if !ok {
+				return prefix + key
+			}
+			if p := walkUnknown(obj[key], f.Type, prefix+key+"."); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			return ""
+		}
+		for i, el := range arr {
+			if p := walkUnknown(el, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(prefix, "."), i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func jsonKind(goKind string) string {

@@ -1,0 +1,394 @@
+// Package ingest is the platform-neutral core of the ingest function: it
+// authenticates the caller, reads and checks a batch of events, cleanses,
+// anonymises and de-duplicates them, and answers only once the queue has
+// acknowledged every event it reports as accepted.
+package ingest
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/pii"
+	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/ttlset"
+)
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxEventBytes int // one event's JSON
+	MaxBodyBytes  int // the whole (decompressed) body
+	MaxEvents     int // events in one request
+}
+
+// Config is everything the core needs; the adapters build it from the
+// environment.
+type Config struct {
+	Limits         Limits
+	FutureSkew     time.Duration // client clocks may run this far ahead
+	MaxAge         time.Duration // 0: any age
+	PublishTimeout time.Duration // how long to wait for the queue's ack
+	RetryAfter     time.Duration // advised to callers on 503
+	DedupeWindow   time.Duration // 0: only in-request de-duplication
+}
+
+// Authenticator is what the core needs from shared/auth.
+type Authenticator interface {
+	Authenticate(ctx context.Context, h http.Header, body []byte) (auth.Principal, error)
+	Release(p auth.Principal)
+}
+
+// Recorder receives the accepted events, before they are published, so that
+// verify can later confirm them (the ledger). It may be nil.
+type Recorder interface {
+	Record(ctx context.Context, source string, events []*event.Event) error
+}
+
+// Service is the ingest handler. It is safe for concurrent use.
+type Service struct {
+	cfg    Config
+	auth   Authenticator
+	pub    queue.Publisher
+	anon   *pii.Anonymiser
+	ledger Recorder
+	seen   *ttlset.Set // ids acknowledged by the queue, per instance
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	Auth       Authenticator
+	Publisher  queue.Publisher
+	Anonymiser *pii.Anonymiser
+	Ledger     Recorder
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// New returns a Service.
+func New(cfg Config, d Deps) (*Service, error) {
+	switch {
+	case d.Auth == nil:
+		return nil, errors.New("ingest: no authenticator")
+	case d.Publisher == nil:
+		return nil, errors.New("ingest: no publisher")
+	case d.Anonymiser == nil:
+		return nil, errors.New("ingest: no anonymiser")
+	case cfg.Limits.MaxEventBytes <= 0 || cfg.Limits.MaxBodyBytes <= 0 || cfg.Limits.MaxEvents <= 0:
+		return nil, errors.New("ingest: limits must be positive")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = 10 * time.Second
+	}
+	if cfg.RetryAfter <= 0 {
+		cfg.RetryAfter = 5 * time.Second
+	}
+	s := &Service{cfg: cfg, auth: d.Auth, pub: d.Publisher, anon: d.Anonymiser,
+		ledger: d.Ledger, log: d.Logger, now: d.Now}
+	if cfg.DedupeWindow > 0 {
+		s.seen = ttlset.New(cfg.DedupeWindow, 1<<20, d.Now)
+	}
+	return s, nil
+}
+
+// Response is the body of every answer to a request that carried events.
+type Response struct {
+	Accepted    []Ref       `json:"accepted"`
+	Duplicates  []Duplicate `json:"duplicates"`
+	Rejected    []Rejection `json:"rejected"`
+	NotAccepted []Failure   `json:"not_accepted,omitempty"`
+}
+
+// Ref points at one event of the request.
+type Ref struct {
+	Index int    `json:"index"`
+	ID    string `json:"id"`
+}
+
+// Duplicate is an event dropped because its id was already taken.
+type Duplicate struct {
+	Index int    `json:"index"`
+	ID    string `json:"id"`
+	// Of is the index of the first event with this id in the same request,
+	// or -1 when an earlier request already delivered it to the queue.
+	Of int `json:"of"`
+}
+
+// Rejection is an event refused for the reasons given.
+type Rejection struct {
+	Index  int                `json:"index"`
+	ID     string             `json:"id,omitempty"`
+	Errors []event.FieldError `json:"errors"`
+}
+
+// Failure is an event the queue did not acknowledge; send it again later.
+type Failure struct {
+	Index  int    `json:"index"`
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// ErrorBody is the answer to a request refused as a whole.
+type ErrorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// ServeHTTP handles one ingest request.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	status, source, resp := s.serve(w, r)
+	attrs := []slog.Attr{
+		slog.Int("status", status),
+		slog.String("source", source),
+		slog.Int64("duration_us", s.now().Sub(start).Microseconds()),
+	}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("accepted", len(resp.Accepted)),
+			slog.Int("duplicates", len(resp.Duplicates)), slog.Int("rejected", len(resp.Rejected)),
+			slog.Int("not_accepted", len(resp.NotAccepted)))
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(r.Context(), level, "ingest request", attrs...)
+}
+
+func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *Response) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return s.fail(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
+	}
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return s.fail(w, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
+	}
+	body, status, err := s.readBody(w, r)
+	if err != nil {
+		code := "bad_request"
+		switch status {
+		case http.StatusRequestEntityTooLarge:
+			code = "payload_too_large"
+		case http.StatusUnsupportedMediaType:
+			code = "unsupported_media_type"
+		}
+		return s.fail(w, status, code, err.Error())
+	}
+	p, err := s.auth.Authenticate(r.Context(), r.Header, body)
+	if err != nil {
+		var ae *auth.Error
+		if errors.As(err, &ae) {
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed",
+				slog.String("reason", ae.Reason), slog.String("detail", ae.Error()))
+			if ae.Status() == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", s.retryAfter())
+			}
+			return s.fail(w, ae.Status(), ae.Reason, "authentication failed: "+ae.Reason)
+		}
+		return s.fail(w, http.StatusInternalServerError, "internal", "authentication could not be checked")
+	}
+	raws, err := event.Split(body)
+	if err != nil {
+		s.auth.Release(p)
+		return s.failSource(w, p.Source, http.StatusBadRequest, "bad_request", err.Error())
+	}
+	if len(raws) > s.cfg.Limits.MaxEvents {
+		s.auth.Release(p)
+		return s.failSource(w, p.Source, http.StatusRequestEntityTooLarge, "too_many_events",
+			fmt.Sprintf("%d events in one request; at most %d", len(raws), s.cfg.Limits.MaxEvents))
+	}
+	resp, status := s.process(r.Context(), p.Source, raws)
+	if status == http.StatusServiceUnavailable {
+		// Let the caller retry the same signed request.
+		s.auth.Release(p)
+		w.Header().Set("Retry-After", s.retryAfter())
+	}
+	writeJSON(w, status, resp)
+	return status, p.Source, resp
+}
+
+// process turns raw events into acknowledged messages and the answer.
+func (s *Service) process(ctx context.Context, source string, raws []json.RawMessage) (*Response, int) {
+	resp := &Response{Accepted: []Ref{}, Duplicates: []Duplicate{}, Rejected: []Rejection{}}
+	rules := event.Rules{Now: s.now(), FutureSkew: s.cfg.FutureSkew, MaxAge: s.cfg.MaxAge}
+	firstIndex := make(map[string]int, len(raws))
+	events := make([]*event.Event, 0, len(raws))
+	indexes := make([]int, 0, len(raws))
+	bodies := make([][]byte, 0, len(raws))
+	for i, raw := range raws {
+		e, errs := s.check(raw, rules)
+		if len(errs) > 0 {
+			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs})
+			continue
+		}
+		if e.ID == "" {
+			e.ID = event.DeriveID(source, e)
+		}
+		if first, dup := firstIndex[e.ID]; dup {
+			resp.Duplicates = append(resp.Duplicates, Duplicate{Index: i, ID: e.ID, Of: first})
+			continue
+		}
+		firstIndex[e.ID] = i
+		if s.seen != nil && s.seen.Contains(s.seenKey(source, e.ID)) {
+			resp.Duplicates = append(resp.Duplicates, Duplicate{Index: i, ID: e.ID, Of: -1})
+			continue
+		}
+		body, err := json.Marshal(e)
+		if err != nil {
+			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID,
+				Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}})
+			continue
+		}
+		bodies = append(bodies, body)
+		events = append(events, e)
+		indexes = append(indexes, i)
+	}
+	if len(events) == 0 {
+		if len(resp.Rejected) > 0 {
+			return resp, http.StatusBadRequest
+		}
+		return resp, http.StatusAccepted // every event was a duplicate: an idempotent retry
+	}
+	// Neither the caller hanging up nor its deadline may cut a publish in
+	// half: we wait for the queue's answer on our own clock.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.PublishTimeout)
+	defer cancel()
+	if s.ledger != nil {
+		if err := s.ledger.Record(pctx, source, events); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "ledger write failed", slog.String("error", err.Error()))
+			for k, e := range events {
+				resp.NotAccepted = append(resp.NotAccepted, Failure{Index: indexes[k], ID: e.ID, Reason: "ledger_unavailable"})
+			}
+			return resp, http.StatusServiceUnavailable
+		}
+	}
+	msgs := make([]queue.Message, len(events))
+	for k, e := range events {
+		msgs[k] = queue.Message{ID: e.ID, Body: bodies[k], Attributes: map[string]string{
+			queue.AttrEventID: e.ID, queue.AttrEventType: e.EventType, queue.AttrSource: source,
+		}}
+	}
+	errs := s.pub.Publish(pctx, msgs)
+	for k, e := range events {
+		if errs[k] != nil {
+			resp.NotAccepted = append(resp.NotAccepted, Failure{Index: indexes[k], ID: e.ID, Reason: "queue_unavailable"})
+			s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed", slog.String("event_id", e.ID), slog.String("error", errs[k].Error()))
+			continue
+		}
+		resp.Accepted = append(resp.Accepted, Ref{Index: indexes[k], ID: e.ID})
+		if s.seen != nil {
+			s.seen.Add(s.seenKey(source, e.ID))
+		}
+	}
+	if len(resp.NotAccepted) > 0 {
+		return resp, http.StatusServiceUnavailable
+	}
+	return resp, http.StatusAccepted
+}
+
+// check decodes, cleanses, validates and anonymises one raw event.
+func (s *Service) check(raw json.RawMessage, rules event.Rules) (*event.Event, []event.FieldError) {
+	if len(raw) > s.cfg.Limits.MaxEventBytes {
+		return &event.Event{}, []event.FieldError{{Field: "", Reason: fmt.Sprintf(
+			"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}}
+	}
+	e, ferr := event.Decode(raw)
+	if ferr != nil {
+		e.ID = "" // a half-decoded id is not worth echoing
+		return &e, []event.FieldError{*ferr}
+	}
+	event.Cleanse(&e)
+	if errs := event.Validate(&e, rules); len(errs) > 0 {
+		return &e, errs
+	}
+	s.anon.Apply(&e)
+	return &e, nil
+}
+
+func (s *Service) seenKey(source, id string) string { return source + "\x00" + id }
+
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	limit := int64(s.cfg.Limits.MaxBodyBytes)
+	if r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is %d bytes; at most %d allowed", r.ContentLength, limit)
+	}
+	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, http.StatusBadRequest, fmt.Errorf("gzip body: %v", err)
+		}
+		defer zr.Close()
+		// The limit applies to what the body expands to, so a small
+		// compressed bomb is refused like a large plain body.
+		src = io.LimitReader(zr, limit+1)
+	default:
+		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("content encoding %q is not supported; use gzip or none", enc)
+	}
+	body, err := io.ReadAll(src)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig) || int64(len(body)) > limit:
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is larger than %d bytes", limit)
+	case err != nil:
+		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %v", err)
+	}
+	return body, 0, nil
+}
+
+func checkContentType(ct string) error {
+	if ct == "" {
+		return errors.New("Content-Type is missing; send application/json")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Errorf("Content-Type %q cannot be parsed", ct)
+	}
+	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		return fmt.Errorf("Content-Type %q is not JSON; send application/json", mt)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return fmt.Errorf("charset %q is not supported; send UTF-8", cs)
+	}
+	return nil
+}
+
+func (s *Service) retryAfter() string {
+	return strconv.Itoa(int(s.cfg.RetryAfter.Round(time.Second) / time.Second))
+}
+
+func (s *Service) fail(w http.ResponseWriter, status int, code, msg string) (int, string, *Response) {
+	return s.failSource(w, "", status, code, msg)
+}
+
+func (s *Service) failSource(w http.ResponseWriter, source string, status int, code, msg string) (int, string, *Response) {
+	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
+	return status, source, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

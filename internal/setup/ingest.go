@@ -1,0 +1,153 @@
+// Package setup builds each function from its environment: it parses and
+// checks the configuration once, picks the cloud backends, and hands the
+// platform-neutral cores their collaborators. The GCP entry points, the
+// Lambda bootstrap and the local runner all start functions through it.
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"eventrelay.dev/eventrelay/functions/ingest"
+	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/logging"
+	"eventrelay.dev/eventrelay/shared/pii"
+	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/secrets"
+)
+
+// Options replace backends that would otherwise come from the environment;
+// the local runner and tests use them.
+type Options struct {
+	Secrets   secrets.Source
+	Publisher queue.Publisher
+	Ledger    ingest.Recorder
+	Logger    *slog.Logger
+}
+
+// Function is a started function: an HTTP handler (nil for queue-triggered
+// ones) and what to close on shutdown.
+type Function struct {
+	Handler http.Handler
+	closers []func() error
+}
+
+// Close releases the function's clients.
+func (f *Function) Close() error {
+	var errs []error
+	for i := len(f.closers) - 1; i >= 0; i-- {
+		errs = append(errs, f.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultHashFields are hashed unless PII_HASH_FIELDS says otherwise.
+var DefaultHashFields = []string{pii.UserID, pii.CustomID, pii.PersistentID, pii.AdvertisingID, pii.UniqueDeviceID}
+
+// Ingest builds the ingest function.
+func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error) {
+	log, err := logger(env, opt)
+	if err != nil {
+		return nil, err
+	}
+	cfg := ingest.Config{
+		Limits: ingest.Limits{
+			MaxEventBytes: env.Int("INGEST_MAX_EVENT_BYTES", 32<<10, 256, 1<<20),
+			MaxBodyBytes:  env.Int("INGEST_MAX_BODY_BYTES", 500<<10, 1<<10, 10<<20),
+			MaxEvents:     env.Int("INGEST_MAX_EVENTS", 1000, 1, 10000),
+		},
+		FutureSkew:     env.Duration("INGEST_FUTURE_SKEW", 10*time.Second, 0, time.Hour),
+		MaxAge:         env.Duration("INGEST_MAX_AGE", 0, 0, 365*24*time.Hour),
+		PublishTimeout: env.Duration("INGEST_PUBLISH_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute),
+		RetryAfter:     env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
+		DedupeWindow:   env.Duration("INGEST_DEDUPE_WINDOW", 10*time.Minute, 0, 24*time.Hour),
+	}
+	apiKeys := env.String("INGEST_API_KEYS_SECRET", "")
+	signingKeys := env.String("INGEST_SIGNING_KEYS_SECRET", "")
+	if apiKeys == "" && signingKeys == "" {
+		env.Required("INGEST_API_KEYS_SECRET", "name of the secret holding the API key hashes; or set INGEST_SIGNING_KEYS_SECRET")
+	}
+	tolerance := env.Duration("INGEST_SIGNATURE_TOLERANCE", 300*time.Second, 10*time.Second, time.Hour)
+	hashFields := env.List("PII_HASH_FIELDS", DefaultHashFields)
+	if len(hashFields) == 1 && hashFields[0] == "none" {
+		hashFields = nil
+	}
+	ipPolicy := pii.IPPolicy(env.OneOf("PII_IP_POLICY", string(pii.IPTruncate), "keep", "truncate", "drop"))
+	saltSecret := ""
+	if len(hashFields) > 0 {
+		saltSecret = env.Required("PII_SALT_SECRET", "name of the secret holding the identifier hashing salt; or PII_HASH_FIELDS=none")
+	}
+	src, closeSecrets := secretSource(ctx, env, opt)
+	pub, closePub := publisher(ctx, env, opt)
+	if err := env.Err(); err != nil {
+		closeAll(closeSecrets, closePub)
+		return nil, err
+	}
+	f := &Function{closers: []func() error{closeSecrets, closePub}}
+
+	var salt []byte
+	if saltSecret != "" {
+		if salt, err = src.Get(ctx, saltSecret); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("config: PII_SALT_SECRET: cannot read %s: %w", saltSecret, err)
+		}
+	}
+	anon, err := pii.New(salt, hashFields, ipPolicy)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("config: PII_HASH_FIELDS: %w", err)
+	}
+	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
+		SigningKeysSecret: signingKeys, Tolerance: tolerance})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
+		Ledger: opt.Ledger, Logger: log.With("function", "ingest")})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.Handler = svc
+	return f, nil
+}
+
+func logger(env *config.Env, opt Options) (*slog.Logger, error) {
+	if opt.Logger != nil {
+		return opt.Logger, nil
+	}
+	l, err := logging.New(os.Stderr, env.String("LOG_LEVEL", "info"))
+	if err != nil {
+		return nil, fmt.Errorf("config: LOG_LEVEL: %w", err)
+	}
+	return l, nil
+}
+
+func closeAll(fns ...func() error) {
+	for _, f := range fns {
+		if f != nil {
+			f()
+		}
+	}
+}
+
+func noClose() error { return nil }
+
+// pubsubProject reads the project out of projects/P/topics/T (or
+// .../subscriptions/S).
+func pubsubProject(name string) (string, bool) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "projects" || parts[1] == "" || parts[3] == "" ||
+		(parts[2] != "topics" && parts[2] != "subscriptions") {
+		return "", false
+	}
+	return parts[1], true
+}

@@ -1,0 +1,285 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/ttlset"
+)
+
+// Header names for signed requests.
+const (
+	HeaderSignature = "X-Eventrelay-Signature"
+	HeaderSource    = "X-Eventrelay-Source"
+)
+
+// Reasons are machine-readable and safe to return to the caller: none of them
+// tells a key id that exists from one that does not.
+const (
+	ReasonMissing      = "missing_credentials"
+	ReasonInvalidKey   = "invalid_key"
+	ReasonExpiredKey   = "expired_key"
+	ReasonBadSignature = "bad_signature"
+	ReasonStale        = "stale_signature"
+	ReasonReplayed     = "replayed"
+	ReasonUnavailable  = "keys_unavailable"
+)
+
+// Error is an authentication failure.
+type Error struct {
+	Reason string
+	err    error // internal detail for logs; never shown to the caller
+}
+
+func (e *Error) Error() string {
+	if e.err != nil {
+		return e.Reason + ": " + e.err.Error()
+	}
+	return e.Reason
+}
+
+func (e *Error) Unwrap() error { return e.err }
+
+// Status is the HTTP status for the failure: 503 when our own key store could
+// not be read (the caller did nothing wrong), 401 otherwise.
+func (e *Error) Status() int {
+	if e.Reason == ReasonUnavailable {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusUnauthorized
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Source string
+	KeyID  string // API key id, or "" for a signed request
+	Method string // "api_key" or "signature"
+	replay string
+}
+
+// Config configures an Authenticator.
+type Config struct {
+	Secrets           secrets.Source
+	APIKeysSecret     string // may be empty: API keys disabled
+	SigningKeysSecret string // may be empty: signed requests disabled
+	Tolerance         time.Duration
+	Now               func() time.Time
+}
+
+// Authenticator checks a request's credentials against keys read from
+// secrets (cached by the Source), re-parsing them only when they change.
+type Authenticator struct {
+	cfg    Config
+	replay *ttlset.Set
+
+	mu         sync.Mutex
+	rawAPI     []byte
+	rawSigning []byte
+	ring       keyring
+}
+
+// New returns an Authenticator.
+func New(cfg Config) (*Authenticator, error) {
+	if cfg.APIKeysSecret == "" && cfg.SigningKeysSecret == "" {
+		return nil, errors.New("auth: neither an API keys secret nor a signing keys secret is configured")
+	}
+	if cfg.Tolerance <= 0 {
+		cfg.Tolerance = 300 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	// A signature is refused once stale, so remembering it for the whole
+	// tolerance on both sides of now is enough to refuse every replay.
+	return &Authenticator{cfg: cfg, replay: ttlset.New(2*cfg.Tolerance, 1<<20, cfg.Now)}, nil
+}
+
+// Authenticate checks the credentials of a request whose raw body is body.
+func (a *Authenticator) Authenticate(ctx context.Context, h http.Header, body []byte) (Principal, error) {
+	if sig := h.Get(HeaderSignature); sig != "" {
+		return a.signed(ctx, h.Get(HeaderSource), sig, body)
+	}
+	presented := h.Get("X-Api-Key")
+	if presented == "" {
+		if v, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
+			presented = strings.TrimSpace(v)
+		}
+	}
+	if presented == "" {
+		return Principal{}, &Error{Reason: ReasonMissing}
+	}
+	return a.apiKey(ctx, presented)
+}
+
+// Release forgets a signed request's signature, so that the caller may retry
+// the same signed request after we failed it (for example with a 503).
+func (a *Authenticator) Release(p Principal) {
+	if p.replay != "" {
+		a.replay.Remove(p.replay)
+	}
+}
+
+func (a *Authenticator) apiKey(ctx context.Context, presented string) (Principal, error) {
+	if a.cfg.APIKeysSecret == "" {
+		return Principal{}, &Error{Reason: ReasonInvalidKey, err: errors.New("API keys are not enabled")}
+	}
+	id, secret, ok := splitPresented(presented)
+	if !ok {
+		return Principal{}, &Error{Reason: ReasonInvalidKey, err: errors.New("not of the form <id>.<secret>")}
+	}
+	ring, err := a.keyring(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	k, found := ring.apiKeys[id]
+	if !found {
+		// Hash anyway so an unknown id costs the same time as a known one.
+		subtle.ConstantTimeCompare(keySum(make([]byte, 16), secret), make([]byte, sha256.Size))
+		return Principal{}, &Error{Reason: ReasonInvalidKey, err: fmt.Errorf("unknown key id %s", id)}
+	}
+	if subtle.ConstantTimeCompare(keySum(k.salt, secret), k.sum) != 1 {
+		return Principal{}, &Error{Reason: ReasonInvalidKey, err: fmt.Errorf("wrong secret for key id %s", id)}
+	}
+	if !k.expires.IsZero() && a.cfg.Now().After(k.expires) {
+		return Principal{}, &Error{Reason: ReasonExpiredKey, err: fmt.Errorf("key id %s expired %s", id, k.expires.Format(time.RFC3339))}
+	}
+	return Principal{Source: k.source, KeyID: id, Method: "api_key"}, nil
+}
+
+func (a *Authenticator) signed(ctx context.Context, source, header string, body []byte) (Principal, error) {
+	if a.cfg.SigningKeysSecret == "" {
+		return Principal{}, &Error{Reason: ReasonBadSignature, err: errors.New("signed requests are not enabled")}
+	}
+	if source == "" {
+		return Principal{}, &Error{Reason: ReasonMissing, err: errors.New(HeaderSource + " is missing")}
+	}
+	ts, sigs, err := parseSignatureHeader(header)
+	if err != nil {
+		return Principal{}, &Error{Reason: ReasonBadSignature, err: err}
+	}
+	now := a.cfg.Now()
+	if d := now.Sub(time.Unix(ts, 0)); d > a.cfg.Tolerance || d < -a.cfg.Tolerance {
+		return Principal{}, &Error{Reason: ReasonStale, err: fmt.Errorf("signed %s ago, tolerance %s", d.Round(time.Second), a.cfg.Tolerance)}
+	}
+	ring, err := a.keyring(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	keys := ring.signing[source]
+	tsText := strconv.FormatInt(ts, 10)
+	for _, k := range keys {
+		if !k.Expires.IsZero() && now.After(k.Expires) {
+			continue
+		}
+		mac := hmac.New(sha256.New, []byte(k.Secret))
+		mac.Write([]byte(tsText))
+		mac.Write([]byte{'.'})
+		mac.Write(body)
+		want := mac.Sum(nil)
+		for _, got := range sigs {
+			if hmac.Equal(want, got) {
+				replayKey := source + "|" + tsText + "|" + hex.EncodeToString(want)
+				if !a.replay.Add(replayKey) {
+					return Principal{}, &Error{Reason: ReasonReplayed, err: fmt.Errorf("signature from %s at t=%s seen before", source, tsText)}
+				}
+				return Principal{Source: source, Method: "signature", replay: replayKey}, nil
+			}
+		}
+	}
+	return Principal{}, &Error{Reason: ReasonBadSignature, err: fmt.Errorf("no v1 matches an active key of source %q", source)}
+}
+
+// parseSignatureHeader reads "t=<unix>,v1=<hex>[,v1=<hex>...]"; unknown
+// schemes are ignored so a future v2 can be added alongside v1.
+func parseSignatureHeader(h string) (int64, [][]byte, error) {
+	var ts int64 = -1
+	var sigs [][]byte
+	for part := range strings.SplitSeq(h, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return 0, nil, fmt.Errorf("signature header part %q is not key=value", part)
+		}
+		switch k {
+		case "t":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return 0, nil, fmt.Errorf("t=%q is not a unix time in seconds", v)
+			}
+			ts = n
+		case "v1":
+			b, err := hex.DecodeString(v)
+			if err != nil || len(b) != sha256.Size {
+				return 0, nil, errors.New("a v1 value is not 64 hex characters")
+			}
+			if len(sigs) < 8 {
+				sigs = append(sigs, b)
+			}
+		}
+	}
+	if ts < 0 || len(sigs) == 0 {
+		return 0, nil, errors.New("signature header needs t= and at least one v1=")
+	}
+	return ts, sigs, nil
+}
+
+// Sign computes the signature header value for body at time t with each of
+// secrets, as a sender does (the CLI and tests use it).
+func Sign(t time.Time, body []byte, secrets ...string) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	var b strings.Builder
+	b.WriteString("t=" + ts)
+	for _, s := range secrets {
+		mac := hmac.New(sha256.New, []byte(s))
+		mac.Write([]byte(ts + "."))
+		mac.Write(body)
+		b.WriteString(",v1=" + hex.EncodeToString(mac.Sum(nil)))
+	}
+	return b.String()
+}
+
+// keyring returns the parsed keys, re-parsing only when a secret's bytes
+// changed (the Source caches and refreshes them).
+func (a *Authenticator) keyring(ctx context.Context) (keyring, error) {
+	var rawAPI, rawSigning []byte
+	var err error
+	if a.cfg.APIKeysSecret != "" {
+		if rawAPI, err = a.cfg.Secrets.Get(ctx, a.cfg.APIKeysSecret); err != nil {
+			return keyring{}, &Error{Reason: ReasonUnavailable, err: fmt.Errorf("read api keys: %w", err)}
+		}
+	}
+	if a.cfg.SigningKeysSecret != "" {
+		if rawSigning, err = a.cfg.Secrets.Get(ctx, a.cfg.SigningKeysSecret); err != nil {
+			return keyring{}, &Error{Reason: ReasonUnavailable, err: fmt.Errorf("read signing keys: %w", err)}
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ring.apiKeys != nil && bytes.Equal(rawAPI, a.rawAPI) && bytes.Equal(rawSigning, a.rawSigning) {
+		return a.ring, nil
+	}
+	ring := keyring{apiKeys: map[string]storedKey{}, signing: map[string][]SigningKey{}}
+	if rawAPI != nil {
+		if ring.apiKeys, err = parseAPIKeys(rawAPI); err != nil {
+			return keyring{}, &Error{Reason: ReasonUnavailable, err: err}
+		}
+	}
+	if rawSigning != nil {
+		if ring.signing, err = parseSigningKeys(rawSigning); err != nil {
+			return keyring{}, &Error{Reason: ReasonUnavailable, err: err}
+		}
+	}
+	a.rawAPI, a.rawSigning, a.ring = rawAPI, rawSigning, ring
+	return ring, nil
+}
