@@ -59,7 +59,7 @@ type storedKey struct {
 }
 
 type keyring struct {
-	apiKeys map[string]storedKey     // by key id
+	apiKeys map[string]storedKey    // by key id
 	signing map[string][]SigningKey // by source
 }
 
