@@ -1,0 +1,49 @@
+# eventrelay: the commands that matter.
+#   make dev    run the whole pipeline locally on emulators
+#   make test   every test: unit, emulator, packaging, Terraform checks
+GO        ?= go
+BIN       := $(CURDIR)/bin
+export TF_CLI_CONFIG_FILE := /dev/null
+# Tests that need an emulator fail instead of skipping when it is missing.
+export EVENTRELAY_REQUIRE_EMULATORS ?= 1
+export GOAWS_BIN := $(BIN)/goaws
+FUZZTIME  ?= 10s
+
+.PHONY: dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
+
+dev:
+	$(GO) run ./cmd/eventrelay dev
+
+test: fmt-check vet $(BIN)/goaws unit fuzz-short tf-check
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+# A short, bounded run of every fuzz target (CI); `make fuzz` runs them longer.
+FUZZ_TARGETS := ./shared/event:FuzzParse
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$fn ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=60s
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./functions/... ./shared/... | tee bench.out
+
+tf-check:
+	terraform fmt -check -recursive -diff terraform
+
+$(BIN)/goaws: tools/go.mod
+	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/shared/logging"
+)
+
+func runDev(args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	ingestAddr := fs.String("ingest", "127.0.0.1:8080", "ingest listen address")
+	pubsubAddr := fs.String("pubsub", "127.0.0.1:8085", "Pub/Sub emulator listen address")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := logging.New(os.Stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Printf(`eventrelay is running locally (Ctrl-C stops it)
+
+  ingest            %s
+  Pub/Sub emulator  %s   (PUBSUB_EMULATOR_HOST=%s)
+  topic             %s
+  API key           %s   (local only)
+
+Try:
+  curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \
+    -d '{"event_type":"PURCHASE","timestamp":"%s","channel_type":"APP","user_id":"user-1",
+         "device":{"os":"android","persistent_id":"device-1"},
+         "items":[{"id":"sku-1","price":{"currency":"USD","amount":9.99},"quantity":1}],
+         "revenue":{"currency":"USD","amount":9.99}}'
+`, st.IngestURL, st.PubSubAddr, st.PubSubAddr, devstack.Topic, devstack.DevAPIKey,
+		st.IngestURL, devstack.DevAPIKey, "2026-01-01T00:00:00Z")
+	<-ctx.Done()
+	fmt.Println("\nstopping")
+	return nil
+}

@@ -1,0 +1,39 @@
+// Command eventrelay is the operator's tool: it runs the whole pipeline
+// locally (dev) and makes ingest API keys (keygen).
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `usage: eventrelay <command> [flags]
+
+commands:
+  dev      run the whole pipeline locally on emulators and print how to use it
+  keygen   make a new ingest API key and the entry to store in the keys secret
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "dev":
+		err = runDev(os.Args[2:])
+	case "keygen":
+		err = runKeygen(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "eventrelay: unknown command %q\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "eventrelay %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
