@@ -1,0 +1,179 @@
+// Package lambdaharness runs a real Lambda bootstrap binary the way the
+// Lambda service does: it serves the documented Runtime API on loopback,
+// starts the binary with AWS_LAMBDA_RUNTIME_API pointing at it, and hands it
+// invocations. The Runtime Interface Emulator cannot be had here, and this
+// is the same contract (GET .../invocation/next, POST .../response|error).
+package lambdaharness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const prefix = "/2018-06-01/runtime/"
+
+// Result is what the function answered to one invocation.
+type Result struct {
+	Payload []byte // the response body, or the error document
+	IsError bool
+}
+
+type invocation struct {
+	id      string
+	payload []byte
+	done    chan Result
+}
+
+// Runtime is a running bootstrap with its Runtime API.
+type Runtime struct {
+	pending   chan *invocation
+	mu        sync.Mutex
+	inflight  map[string]*invocation
+	initError chan []byte
+	cmd       *exec.Cmd
+	srv       *http.Server
+	stderr    lockedBuffer
+	exited    chan error
+	seq       int
+}
+
+// Start serves the Runtime API and starts binary with env (KEY=VALUE).
+func Start(binary string, env []string) (*Runtime, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	rt := &Runtime{pending: make(chan *invocation), inflight: map[string]*invocation{},
+		initError: make(chan []byte, 1), exited: make(chan error, 1)}
+	rt.srv = &http.Server{Handler: http.HandlerFunc(rt.serve), ReadHeaderTimeout: 5 * time.Second}
+	go rt.srv.Serve(ln)
+	rt.cmd = exec.Command(binary)
+	rt.cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(),
+		"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=eventrelay-test",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_REGION=us-east-1", "_HANDLER=bootstrap"}, env...)
+	rt.cmd.Stdout = &rt.stderr
+	rt.cmd.Stderr = &rt.stderr
+	if err := rt.cmd.Start(); err != nil {
+		rt.srv.Close()
+		return nil, err
+	}
+	go func() { rt.exited <- rt.cmd.Wait() }()
+	return rt, nil
+}
+
+func (rt *Runtime) serve(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, prefix)
+	switch {
+	case r.Method == http.MethodGet && path == "invocation/next":
+		var inv *invocation
+		select {
+		case inv = <-rt.pending:
+		case <-r.Context().Done():
+			return
+		}
+		rt.mu.Lock()
+		rt.inflight[inv.id] = inv
+		rt.mu.Unlock()
+		w.Header().Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+		w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+		w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:100010001000:function:eventrelay-test")
+		w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+		w.Write(inv.payload)
+	case r.Method == http.MethodPost && path == "init/error":
+		body, _ := io.ReadAll(r.Body)
+		rt.initError <- body
+		w.WriteHeader(http.StatusAccepted)
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "invocation/"):
+		rest := strings.TrimPrefix(path, "invocation/")
+		id, kind, _ := strings.Cut(rest, "/")
+		body, _ := io.ReadAll(r.Body)
+		rt.mu.Lock()
+		inv := rt.inflight[id]
+		delete(rt.inflight, id)
+		rt.mu.Unlock()
+		if inv == nil {
+			http.Error(w, "unknown request id", http.StatusBadRequest)
+			return
+		}
+		inv.done <- Result{Payload: body, IsError: kind == "error"}
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		http.Error(w, "not part of the Runtime API", http.StatusNotFound)
+	}
+}
+
+// Invoke sends one event and waits for the function's answer.
+func (rt *Runtime) Invoke(ctx context.Context, payload []byte) (Result, error) {
+	rt.mu.Lock()
+	rt.seq++
+	inv := &invocation{id: fmt.Sprintf("req-%d", rt.seq), payload: payload, done: make(chan Result, 1)}
+	rt.mu.Unlock()
+	select {
+	case rt.pending <- inv:
+	case b := <-rt.initError:
+		return Result{}, fmt.Errorf("init error: %s; output: %s", b, rt.Output())
+	case err := <-rt.exited:
+		return Result{}, fmt.Errorf("bootstrap exited (%v): %s", err, rt.Output())
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("bootstrap never asked for an invocation: %w; output: %s", ctx.Err(), rt.Output())
+	}
+	select {
+	case res := <-inv.done:
+		return res, nil
+	case err := <-rt.exited:
+		return Result{}, fmt.Errorf("bootstrap exited during the invocation (%v): %s", err, rt.Output())
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("no answer: %w; output: %s", ctx.Err(), rt.Output())
+	}
+}
+
+// WaitExit waits for the binary to exit by itself (an init failure).
+func (rt *Runtime) WaitExit(timeout time.Duration) error {
+	select {
+	case err := <-rt.exited:
+		return err
+	case <-time.After(timeout):
+		return errors.New("still running")
+	}
+}
+
+// Output is what the binary printed so far.
+func (rt *Runtime) Output() string { return rt.stderr.String() }
+
+// lockedBuffer lets the test read output while the process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Close stops the binary and the Runtime API.
+func (rt *Runtime) Close() {
+	if rt.cmd.Process != nil {
+		rt.cmd.Process.Kill()
+	}
+	rt.srv.Close()
+}
