@@ -9,12 +9,15 @@ export EVENTRELAY_REQUIRE_EMULATORS ?= 1
 export GOAWS_BIN := $(BIN)/goaws
 FUZZTIME  ?= 10s
 
-.PHONY: dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
+.PHONY: emulators dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
 
 dev:
 	$(GO) run ./cmd/eventrelay dev
 
-test: fmt-check vet $(BIN)/goaws unit fuzz-short tf-check
+test: fmt-check vet emulators unit fuzz-short tf-check
+
+# Local servers the emulator tests start: goaws (SQS) and dynalite (DynamoDB).
+emulators: $(BIN)/goaws emulators/node_modules/.bin/dynalite
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -41,6 +44,10 @@ bench:
 
 tf-check:
 	terraform fmt -check -recursive -diff terraform
+
+emulators/node_modules/.bin/dynalite: emulators/package.json
+	cd emulators && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(BIN)/goaws: tools/go.mod
 	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd

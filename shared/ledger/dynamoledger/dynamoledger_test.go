@@ -1,0 +1,21 @@
+package dynamoledger
+
+import (
+	"testing"
+	"time"
+
+	"eventrelay.dev/eventrelay/internal/dynalite"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/ledger/ledgertest"
+)
+
+// The real aws-sdk-go-v2 client against dynalite.
+func TestDynamoDB(t *testing.T) {
+	client := dynalite.Client(dynalite.Start(t))
+	now := time.Now()
+	ledgertest.Run(t, now, func(t *testing.T) ledger.Store {
+		s := New(client, dynalite.NewTable(t, client, CreateTable))
+		s.now = func() time.Time { return now }
+		return s
+	})
+}
