@@ -1,0 +1,37 @@
+package firestoreledger
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"eventrelay.dev/eventrelay/internal/firestoreemu"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/ledger/ledgertest"
+)
+
+// The real Firestore client against every emulator this machine has.
+func TestFirestore(t *testing.T) {
+	firestoreemu.Require(t)
+	for _, name := range firestoreemu.Available() {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("FIRESTORE_EMULATOR_HOST", firestoreemu.Start(t, name))
+			client, err := firestore.NewClient(context.Background(), "eventrelay-test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { client.Close() })
+			now := time.Now()
+			n := 0
+			ledgertest.Run(t, now, func(t *testing.T) ledger.Store {
+				n++
+				s := New(client, fmt.Sprintf("eventrelay-ledger-%d", n))
+				s.now = func() time.Time { return now }
+				return s
+			})
+		})
+	}
+}
