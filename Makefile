@@ -9,7 +9,7 @@ export EVENTRELAY_REQUIRE_EMULATORS ?= 1
 export GOAWS_BIN := $(BIN)/goaws
 FUZZTIME  ?= 10s
 
-.PHONY: emulators dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
+.PHONY: FORCE dist emulators dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
 
 dev:
 	$(GO) run ./cmd/eventrelay dev
@@ -51,6 +51,19 @@ emulators/node_modules/.bin/dynalite: emulators/package.json
 
 $(BIN)/goaws: tools/go.mod
 	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd
+
+# The artifacts Terraform deploys.
+dist: dist/gcp-source.zip dist/lambda-arm64.zip
+
+dist/gcp-source.zip: FORCE
+	$(GO) run ./cmd/eventrelay package -o $@
+
+dist/lambda-arm64.zip: FORCE
+	mkdir -p dist/lambda
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" -o dist/lambda/bootstrap ./cmd/bootstrap
+	$(GO) run ./cmd/eventrelay package -lambda dist/lambda/bootstrap -o $@
+
+FORCE:
 
 clean:
 	rm -rf bin dist

@@ -12,6 +12,7 @@ const usage = `usage: eventrelay <command> [flags]
 commands:
   dev      run the whole pipeline locally on emulators and print how to use it
   keygen   make a new ingest API key and the entry to store in the keys secret
+  package  build dist/gcp-source.zip (or, with -lambda, the Lambda zip)
 `
 
 func main() {
@@ -25,6 +26,8 @@ func main() {
 		err = runDev(os.Args[2:])
 	case "keygen":
 		err = runKeygen(os.Args[2:])
+	case "package":
+		err = runPackage(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
