@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"eventrelay.dev/eventrelay/internal/modroot"
 )
 
 // Start runs dynalite until the test ends and returns its endpoint. Without
@@ -27,7 +29,7 @@ func Start(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv("DYNALITE_BIN")
 	if bin == "" {
-		bin = filepath.Join(moduleRoot(), "emulators", "node_modules", ".bin", "dynalite")
+		bin = filepath.Join(modroot.Find(), "emulators", "node_modules", ".bin", "dynalite")
 	}
 	if _, err := os.Stat(bin); err != nil {
 		msg := fmt.Sprintf("dynalite not found at %s: run `make emulators/node_modules`", bin)
@@ -86,14 +88,4 @@ func NewTable(t testing.TB, c *dynamodb.Client, create func(context.Context, *dy
 		t.Fatalf("create table: %v", err)
 	}
 	return name
-}
-
-func moduleRoot() string {
-	dir, _ := os.Getwd()
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-	}
-	return dir
 }

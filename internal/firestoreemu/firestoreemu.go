@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"eventrelay.dev/eventrelay/internal/modroot"
 )
 
 // Emulator names.
@@ -40,7 +42,7 @@ func Available() []string {
 // Require fails (or skips outside CI) when the npm emulator is missing.
 func Require(t testing.TB) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(moduleRoot(), "emulators", "node_modules", "@firestore-emulator")); err != nil {
+	if _, err := os.Stat(filepath.Join(modroot.Find(), "emulators", "node_modules", "@firestore-emulator")); err != nil {
 		msg := "the npm Firestore emulator is not installed: run `make emulators`"
 		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
 			t.Fatal(msg)
@@ -97,7 +99,7 @@ func Start(t testing.TB, name string) string {
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
-func npmScript() string { return filepath.Join(moduleRoot(), "emulators", "firestore-server.js") }
+func npmScript() string { return filepath.Join(modroot.Find(), "emulators", "firestore-server.js") }
 
 func googleBinary() string {
 	for _, p := range []string{
@@ -120,14 +122,4 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func moduleRoot() string {
-	dir, _ := os.Getwd()
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-	}
-	return dir
 }

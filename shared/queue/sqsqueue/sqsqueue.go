@@ -1,0 +1,181 @@
+// Package sqsqueue publishes events to an Amazon SQS queue with the official
+// client (aws-sdk-go-v2), using SendMessageBatch.
+package sqsqueue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"eventrelay.dev/eventrelay/shared/queue"
+)
+
+// SQS limits for one SendMessageBatch call.
+const (
+	maxBatchEntries = 10
+	maxBatchBytes   = 256 << 10 // body + attribute names, types and values, summed
+)
+
+// Publisher is a queue.Publisher over one queue.
+type Publisher struct {
+	client      *sqs.Client
+	url         string
+	fifo        bool
+	concurrency int
+}
+
+// New returns a Publisher for queueURL. Up to 8 batch calls run at once.
+func New(client *sqs.Client, queueURL string) *Publisher {
+	return &Publisher{client: client, url: queueURL, fifo: strings.HasSuffix(queueURL, ".fifo"), concurrency: 8}
+}
+
+// NewClient loads the default AWS configuration (environment, then the
+// Lambda role) and sets endpoint when given; AWS_ENDPOINT_URL_SQS works too,
+// through the SDK itself.
+func NewClient(ctx context.Context, region, endpoint string) (*sqs.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// Close implements queue.Publisher; the client needs no closing.
+func (p *Publisher) Close() error { return nil }
+
+// Publish implements queue.Publisher.
+func (p *Publisher) Publish(ctx context.Context, msgs []queue.Message) []error {
+	errs := make([]error, len(msgs))
+	batches := Split(msgs, errs)
+	sem := make(chan struct{}, p.concurrency)
+	var wg sync.WaitGroup
+	for _, b := range batches {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			p.send(ctx, msgs, b, errs)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// Split groups message indexes into batches within both SQS limits; a
+// message too large on its own gets its error in errs and no batch.
+func Split(msgs []queue.Message, errs []error) [][]int {
+	var batches [][]int
+	var cur []int
+	size := 0
+	for i, m := range msgs {
+		n := messageSize(m)
+		if n > maxBatchBytes {
+			errs[i] = fmt.Errorf("publish %s: %d bytes is over the SQS limit of %d", m.ID, n, maxBatchBytes)
+			continue
+		}
+		if len(cur) == maxBatchEntries || size+n > maxBatchBytes {
+			batches = append(batches, cur)
+			cur, size = nil, 0
+		}
+		cur = append(cur, i)
+		size += n
+	}
+	if len(cur) > 0 {
+		batches = append(batches, cur)
+	}
+	return batches
+}
+
+// messageSize is what SQS counts against its limit.
+func messageSize(m queue.Message) int {
+	n := len(m.Body)
+	for k, v := range m.Attributes {
+		if v != "" {
+			n += len(k) + len("String") + len(v)
+		}
+	}
+	return n
+}
+
+// send makes one SendMessageBatch call. The SDK's retryer may repeat the
+// whole call after a transport error, which can enqueue a message twice;
+// that is the at-least-once every queue consumer must handle anyway, and
+// the forwarder de-duplicates by event id.
+func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, errs []error) {
+	entries := make([]types.SendMessageBatchRequestEntry, len(idx))
+	for k, i := range idx {
+		m := msgs[i]
+		attrs := make(map[string]types.MessageAttributeValue, len(m.Attributes))
+		for name, v := range m.Attributes {
+			if v != "" {
+				attrs[name] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+			}
+		}
+		entries[k] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(k)),
+			MessageBody: aws.String(string(m.Body)), MessageAttributes: attrs}
+		if p.fifo {
+			// One group per event: FIFO de-duplication by event id without
+			// making unrelated events wait for each other.
+			dedup := fifoID(m.ID)
+			entries[k].MessageDeduplicationId = aws.String(dedup)
+			entries[k].MessageGroupId = aws.String(dedup)
+		}
+	}
+	out, err := p.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(p.url), Entries: entries})
+	if err != nil {
+		for _, i := range idx {
+			errs[i] = fmt.Errorf("publish %s: %w: %w", msgs[i].ID, queue.ErrUnavailable, err)
+		}
+		return
+	}
+	done := make([]bool, len(idx))
+	for _, s := range out.Successful {
+		if k, err := strconv.Atoi(aws.ToString(s.Id)); err == nil && k < len(idx) {
+			done[k] = true
+		}
+	}
+	for _, f := range out.Failed {
+		k, err := strconv.Atoi(aws.ToString(f.Id))
+		if err != nil || k >= len(idx) {
+			continue
+		}
+		done[k] = true
+		e := fmt.Errorf("publish %s: SQS %s: %s", msgs[idx[k]].ID, aws.ToString(f.Code), aws.ToString(f.Message))
+		if !f.SenderFault {
+			e = fmt.Errorf("%w: %w", queue.ErrUnavailable, e)
+		}
+		errs[idx[k]] = e
+	}
+	for k, ok := range done {
+		if !ok { // neither listed: never assume success
+			errs[idx[k]] = fmt.Errorf("publish %s: %w: SQS reported no outcome", msgs[idx[k]].ID, queue.ErrUnavailable)
+		}
+	}
+}
+
+// fifoID fits an id into SQS's 128-character alphanumeric-and-punctuation
+// rule; anything else is replaced by its hash.
+func fifoID(id string) string {
+	if len(id) > 0 && len(id) <= 128 && !strings.ContainsFunc(id, func(r rune) bool { return r < '!' || r > '~' }) {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
