@@ -1,0 +1,69 @@
+package forwarder
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// VisibilityChanger delays a message's next delivery (SQS
+// ChangeMessageVisibility), which is how the backoff rides on the queue.
+type VisibilityChanger interface {
+	ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error
+}
+
+// maxVisibility is SQS's ceiling for a visibility timeout (12 h).
+const maxVisibility = 12 * time.Hour
+
+// HandleSQS serves an SQS-triggered Lambda. Records are sent concurrently
+// (up to concurrency at once); each one that must be retried gets its
+// visibility set to its backoff and is listed in BatchItemFailures, so its
+// neighbours are deleted and it alone comes back. The event source mapping
+// must enable ReportBatchItemFailures.
+func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis VisibilityChanger, concurrency int) (events.SQSEventResponse, error) {
+	if concurrency <= 0 {
+		concurrency = 16
+	}
+	var mu sync.Mutex
+	var resp events.SQSEventResponse
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for _, rec := range ev.Records {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			d := f.Handle(ctx, sqsDelivery(rec))
+			if d.Ack {
+				return
+			}
+			if vis != nil {
+				if err := vis.ChangeVisibility(ctx, rec.ReceiptHandle, min(d.RetryAfter, maxVisibility)); err != nil {
+					// The message still comes back, after the queue's own
+					// visibility timeout; nothing is lost.
+					f.log.WarnContext(ctx, "change visibility failed", slog.String("message_id", rec.MessageId), slog.String("error", err.Error()))
+				}
+			}
+			mu.Lock()
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return resp, nil
+}
+
+func sqsDelivery(rec events.SQSMessage) Delivery {
+	attrs := make(map[string]string, len(rec.MessageAttributes))
+	for k, v := range rec.MessageAttributes {
+		if v.StringValue != nil {
+			attrs[k] = *v.StringValue
+		}
+	}
+	attempt, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
+	return Delivery{MessageID: rec.MessageId, Body: []byte(rec.Body), Attributes: attrs, Attempt: attempt}
+}

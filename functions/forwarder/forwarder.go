@@ -1,0 +1,263 @@
+// Package forwarder is the platform-neutral core of the forwarder function:
+// it takes one queued event, sends it to the Moloco MCM User Event API and
+// decides what becomes of the message: acknowledged (delivered, or
+// dead-lettered with its reason) or handed back to the queue to retry later.
+//
+// Backoff is carried by the queue (Pub/Sub's retry policy, SQS's visibility
+// timeout), never by sleeping here: a sleeping function burns its timeout
+// and its concurrency slot for nothing.
+package forwarder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/mcm"
+	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/ttlset"
+)
+
+// Attributes added to a dead-lettered message, next to the original ones.
+const (
+	AttrDLClass    = "dl_class"   // permanent | retryable | auth | undecodable
+	AttrDLStatus   = "dl_status"  // HTTP status of the last attempt, 0 for none
+	AttrDLReason   = "dl_reason"  // the platform's message or our own reason
+	AttrDLAttempts = "dl_attempts"
+	AttrDLAt       = "dl_at" // RFC 3339 time of dead-lettering
+)
+
+// Dead-letter classes.
+const (
+	ClassPermanent   = "permanent"
+	ClassRetryable   = "retryable"
+	ClassAuth        = "auth"
+	ClassUndecodable = "undecodable"
+)
+
+// Sender sends one event body; *mcm.Client is one.
+type Sender interface {
+	Send(ctx context.Context, body []byte) mcm.Result
+}
+
+// KeyInvalidator forgets a cached platform key so the next send re-reads
+// it: how a rotated key is picked up without a redeploy.
+type KeyInvalidator func()
+
+// Delivery is one message as the queue handed it over.
+type Delivery struct {
+	MessageID  string
+	Body       []byte
+	Attributes map[string]string
+	Attempt    int // 1 on first delivery; 0 when the queue does not say
+}
+
+// Decision is what the adapter tells the queue.
+type Decision struct {
+	Ack        bool          // true: delete/acknowledge the message
+	RetryAfter time.Duration // with Ack false: make it visible again after this
+	Outcome    string        // delivered | duplicate | dead_lettered | retry | circuit_open
+}
+
+// Config tunes retries.
+type Config struct {
+	// MaxAttempts: a retryable failure on this attempt is dead-lettered
+	// instead. Keep it below the queue's own redrive limit so our DLQ entry
+	// (with its reason) comes first.
+	MaxAttempts int
+	// FirstBackoff is Moloco's minimum wait after a 5xx (≥ 5 s); it doubles
+	// per attempt up to MaxBackoff.
+	FirstBackoff time.Duration
+	MaxBackoff   time.Duration
+	// Breaker opens after this many consecutive retryable failures and
+	// stays open for BreakerCooldown.
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	// DeliveredWindow remembers delivered ids per instance, so at-least-once
+	// redelivery does not call the platform twice.
+	DeliveredWindow time.Duration
+}
+
+// Forwarder is safe for concurrent use.
+type Forwarder struct {
+	cfg        Config
+	send       Sender
+	invalidate KeyInvalidator
+	dlq        queue.Publisher
+	delivered  *ttlset.Set
+	breaker    *breaker
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// Deps are the Forwarder's collaborators.
+type Deps struct {
+	Sender        Sender
+	InvalidateKey KeyInvalidator
+	DeadLetter    queue.Publisher
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+// New returns a Forwarder.
+func New(cfg Config, d Deps) (*Forwarder, error) {
+	if d.Sender == nil || d.DeadLetter == nil {
+		return nil, errors.New("forwarder: a sender and a dead-letter publisher are required")
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 8
+	}
+	if cfg.FirstBackoff <= 0 {
+		cfg.FirstBackoff = 5 * time.Second
+	}
+	if cfg.MaxBackoff < cfg.FirstBackoff {
+		cfg.MaxBackoff = 10 * time.Minute
+	}
+	if cfg.BreakerThreshold <= 0 {
+		cfg.BreakerThreshold = 20
+	}
+	if cfg.BreakerCooldown <= 0 {
+		cfg.BreakerCooldown = 30 * time.Second
+	}
+	if cfg.DeliveredWindow <= 0 {
+		cfg.DeliveredWindow = time.Hour
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.InvalidateKey == nil {
+		d.InvalidateKey = func() {}
+	}
+	return &Forwarder{cfg: cfg, send: d.Sender, invalidate: d.InvalidateKey, dlq: d.DeadLetter,
+		delivered: ttlset.New(cfg.DeliveredWindow, 1<<20, d.Now),
+		breaker:   &breaker{threshold: cfg.BreakerThreshold, cooldown: cfg.BreakerCooldown, now: d.Now},
+		log:       d.Logger, now: d.Now}, nil
+}
+
+// Handle decides the fate of one delivery.
+func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
+	id := d.Attributes[queue.AttrEventID]
+	var e event.Event
+	if err := json.Unmarshal(d.Body, &e); err != nil || e.EventType == "" {
+		reason := "body is not an event"
+		if err != nil {
+			reason = "body is not an event: " + err.Error()
+		}
+		return f.deadLetter(ctx, d, id, ClassUndecodable, 0, reason)
+	}
+	if id == "" {
+		id = e.ID
+	}
+	if id != "" && f.delivered.Contains(id) {
+		f.outcome(ctx, slog.LevelInfo, "duplicate", id, d, 0, "")
+		return Decision{Ack: true, Outcome: "duplicate"}
+	}
+	if wait, open := f.breaker.blocked(); open {
+		f.outcome(ctx, slog.LevelDebug, "circuit_open", id, d, 0, "")
+		return Decision{RetryAfter: wait, Outcome: "circuit_open"}
+	}
+	res := f.send.Send(ctx, d.Body)
+	if res.Class == mcm.AuthFailed {
+		// The key may have rotated: read it again once and retry at once.
+		f.invalidate()
+		res = f.send.Send(ctx, d.Body)
+		if res.Class == mcm.AuthFailed {
+			f.log.LogAttrs(ctx, slog.LevelError, "platform rejected the API key; check the key secret",
+				slog.Int("status", res.Status))
+			return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message)
+		}
+	}
+	switch res.Class {
+	case mcm.Delivered:
+		f.breaker.success()
+		if id != "" {
+			f.delivered.Add(id)
+		}
+		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "")
+		return Decision{Ack: true, Outcome: "delivered"}
+	case mcm.Permanent:
+		f.breaker.success() // the platform answered; it is the event that is wrong
+		return f.deadLetter(ctx, d, id, ClassPermanent, res.Status, res.Message)
+	}
+	// Retryable, or anything unforeseen: never dropped.
+	if ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
+		return Decision{RetryAfter: f.cfg.FirstBackoff, Outcome: "retry"}
+	}
+	f.breaker.failure()
+	reason := res.Message
+	if reason == "" && res.Err != nil {
+		reason = res.Err.Error()
+	}
+	if d.Attempt >= f.cfg.MaxAttempts {
+		return f.deadLetter(ctx, d, id, ClassRetryable, res.Status,
+			fmt.Sprintf("gave up after %d attempts: %s", d.Attempt, reason))
+	}
+	wait := max(f.backoff(d.Attempt), res.RetryAfter)
+	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait))
+	return Decision{RetryAfter: wait, Outcome: "retry"}
+}
+
+// backoff follows Moloco's failure protocol: at least 5 s, then doubling.
+func (f *Forwarder) backoff(attempt int) time.Duration {
+	d := f.cfg.FirstBackoff
+	for i := 1; i < attempt && d < f.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, f.cfg.MaxBackoff)
+}
+
+// deadLetter publishes the message with its reason to the dead-letter queue
+// and acknowledges it; if the dead-letter queue itself fails, the message
+// goes back to the queue instead, so it is never lost.
+func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string, status int, reason string) Decision {
+	attrs := make(map[string]string, len(d.Attributes)+5)
+	for k, v := range d.Attributes {
+		attrs[k] = v
+	}
+	if id != "" {
+		attrs[queue.AttrEventID] = id
+	}
+	attrs[AttrDLClass] = class
+	attrs[AttrDLStatus] = strconv.Itoa(status)
+	attrs[AttrDLReason] = truncate(reason, 512)
+	attrs[AttrDLAttempts] = strconv.Itoa(d.Attempt)
+	attrs[AttrDLAt] = f.now().UTC().Format(time.RFC3339)
+	msgID := id
+	if msgID == "" {
+		msgID = d.MessageID
+	}
+	errs := f.dlq.Publish(ctx, []queue.Message{{ID: msgID, Body: d.Body, Attributes: attrs}})
+	if errs[0] != nil {
+		f.outcome(ctx, slog.LevelError, "dead_letter_failed", id, d, status, errs[0].Error())
+		return Decision{RetryAfter: f.cfg.FirstBackoff, Outcome: "retry"}
+	}
+	f.outcome(ctx, slog.LevelWarn, "dead_lettered", id, d, status, reason, slog.String("class", class))
+	return Decision{Ack: true, Outcome: "dead_lettered"}
+}
+
+func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id string, d Delivery, status int, reason string, extra ...slog.Attr) {
+	attrs := append([]slog.Attr{slog.String("outcome", outcome), slog.String("event_id", id),
+		slog.String("message_id", d.MessageID), slog.Int("attempt", d.Attempt)}, extra...)
+	if status != 0 {
+		attrs = append(attrs, slog.Int("status", status))
+	}
+	if reason != "" {
+		attrs = append(attrs, slog.String("reason", truncate(reason, 512)))
+	}
+	f.log.LogAttrs(ctx, level, "forward", attrs...)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,80 @@
+package forwarder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+)
+
+// PubsubMessage is a Pub/Sub message as push deliveries and CloudEvents carry
+// it (google-cloudevents-go ships no Go type for it).
+type PubsubMessage struct {
+	Data        []byte            `json:"data"` // base64 on the wire
+	Attributes  map[string]string `json:"attributes"`
+	MessageID   string            `json:"messageId"`
+	PublishTime time.Time         `json:"publishTime"`
+	OrderingKey string            `json:"orderingKey,omitempty"`
+}
+
+// MessagePublishedData is the body of a Pub/Sub push request and the data
+// of a google.cloud.pubsub.topic.v1.messagePublished CloudEvent.
+type MessagePublishedData struct {
+	Message         PubsubMessage `json:"message"`
+	Subscription    string        `json:"subscription"`
+	DeliveryAttempt int           `json:"deliveryAttempt,omitempty"`
+}
+
+func (m MessagePublishedData) delivery() Delivery {
+	return Delivery{MessageID: m.Message.MessageID, Body: m.Message.Data,
+		Attributes: m.Message.Attributes, Attempt: m.DeliveryAttempt}
+}
+
+// PushHandler serves a Pub/Sub push subscription: 204 acknowledges, 503
+// hands the message back, and the subscription's retry policy spaces the
+// next delivery. Pub/Sub authenticates itself to the function with an OIDC
+// token that the platform checks before this code runs.
+func (f *Forwarder) PushHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			return
+		}
+		var m MessagePublishedData
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 11<<20)).Decode(&m); err != nil {
+			// Not a push request. If Pub/Sub did send it, the non-2xx is a
+			// nack, and the subscription's dead-letter policy takes it after
+			// its attempts; it is not dropped here.
+			http.Error(w, "not a Pub/Sub push request: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		d := f.Handle(r.Context(), m.delivery())
+		if d.Ack {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())))
+		http.Error(w, d.Outcome, http.StatusServiceUnavailable)
+	})
+}
+
+// HandleCloudEvent serves an Eventarc Pub/Sub trigger: nil acknowledges, an
+// error nacks (redelivered when the trigger's retry policy is RETRY).
+func (f *Forwarder) HandleCloudEvent(ctx context.Context, e cloudevents.Event) error {
+	var m MessagePublishedData
+	if err := e.DataAs(&m); err != nil {
+		// A malformed event will not improve with retries; acknowledge it
+		// after logging, the only safe thing left.
+		f.log.ErrorContext(ctx, "cloudevent is not a Pub/Sub message", "ce_id", e.ID(), "error", err.Error())
+		return nil
+	}
+	d := f.Handle(ctx, m.delivery())
+	if d.Ack {
+		return nil
+	}
+	return fmt.Errorf("message %s: %s, retry after %s", m.Message.MessageID, d.Outcome, d.RetryAfter)
+}
