@@ -25,9 +25,9 @@ import (
 
 // Attributes added to a dead-lettered message, next to the original ones.
 const (
-	AttrDLClass    = "dl_class"   // permanent | retryable | auth | undecodable
-	AttrDLStatus   = "dl_status"  // HTTP status of the last attempt, 0 for none
-	AttrDLReason   = "dl_reason"  // the platform's message or our own reason
+	AttrDLClass    = "dl_class"  // permanent | retryable | auth | undecodable
+	AttrDLStatus   = "dl_status" // HTTP status of the last attempt, 0 for none
+	AttrDLReason   = "dl_reason" // the platform's message or our own reason
 	AttrDLAttempts = "dl_attempts"
 	AttrDLAt       = "dl_at" // RFC 3339 time of dead-lettering
 )
