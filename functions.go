@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -19,39 +20,58 @@ import (
 
 // Entry point names, as Terraform's entry_point names them.
 const (
-	EntryIngest = "Ingest"
+	EntryIngest       = "Ingest"
+	EntryForward      = "Forward"      // Pub/Sub push subscription (HTTP)
+	EntryForwardEvent = "ForwardEvent" // Eventarc Pub/Sub trigger (CloudEvent)
+	EntryVerify       = "Verify"
 )
 
 func init() {
-	functions.HTTP(EntryIngest, lazyHTTP(EntryIngest, setup.Ingest))
+	ingest := lazy(EntryIngest, setup.Ingest)
+	forward := lazy(EntryForward, setup.NewForwarder)
+	forwardEvent := lazy(EntryForwardEvent, setup.NewForwarder)
+	verify := lazy(EntryVerify, setup.Verify)
+
+	functions.HTTP(EntryIngest, serveHTTP(ingest, func(f *setup.Function) http.Handler { return f.Handler }))
+	functions.HTTP(EntryForward, serveHTTP(forward, func(f *setup.Forwarder) http.Handler { return f.Handler }))
+	functions.HTTP(EntryVerify, serveHTTP(verify, func(f *setup.Function) http.Handler { return f.Handler }))
+	functions.CloudEvent(EntryForwardEvent, func(ctx context.Context, e cloudevents.Event) error {
+		f, err := forwardEvent()
+		if err != nil {
+			return err
+		}
+		return f.Core.HandleCloudEvent(ctx, e)
+	})
 }
 
-type builder func(context.Context, *config.Env, setup.Options) (*setup.Function, error)
-
-// lazyHTTP builds the function at start when this instance serves it
-// (FUNCTION_TARGET names it), so a bad setting stops the start with one
-// clear line; otherwise, as in tests that import this package for another
-// function, it builds on first use.
-func lazyHTTP(name string, build builder) http.HandlerFunc {
+// lazy builds a function once. When this instance serves it (FUNCTION_TARGET
+// names it) it is built at start, so a bad setting stops the start with one
+// clear line; otherwise, as in tests importing this package for another
+// function, on first use.
+func lazy[T any](name string, build func(context.Context, *config.Env, setup.Options) (T, error)) func() (T, error) {
 	var once sync.Once
-	var fn *setup.Function
+	var fn T
 	var err error
-	start := func() {
-		fn, err = build(context.Background(), config.FromOS(), setup.Options{})
+	get := func() (T, error) {
+		once.Do(func() { fn, err = build(context.Background(), config.FromOS(), setup.Options{}) })
+		return fn, err
 	}
 	if os.Getenv("FUNCTION_TARGET") == name {
-		once.Do(start)
-		if err != nil {
+		if _, err := get(); err != nil {
 			fmt.Fprintf(os.Stderr, "eventrelay %s: %v\n", name, err)
 			os.Exit(1)
 		}
 	}
+	return get
+}
+
+func serveHTTP[T any](get func() (T, error), handler func(T) http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		once.Do(start)
+		fn, err := get()
 		if err != nil {
 			http.Error(w, "function not configured", http.StatusInternalServerError)
 			return
 		}
-		fn.Handler.ServeHTTP(w, r)
+		handler(fn).ServeHTTP(w, r)
 	}
 }

@@ -1,5 +1,5 @@
 // Command bootstrap is the AWS Lambda entry point (runtime provided.al2023):
-// one binary for all four functions, the one to run named by
+// one binary for all functions, the one to run named by
 // EVENTRELAY_FUNCTION. Build with
 //
 //	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -o bootstrap ./cmd/bootstrap
@@ -8,8 +8,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -28,17 +30,33 @@ func main() {
 func run() error {
 	ctx := context.Background()
 	env := config.FromOS()
-	switch name := env.OneOf("EVENTRELAY_FUNCTION", "", "ingest"); name {
+	switch env.OneOf("EVENTRELAY_FUNCTION", "", "ingest", "forwarder", "verify") {
 	case "ingest":
 		fn, err := setup.Ingest(ctx, env, setup.Options{})
 		if err != nil {
 			return err
 		}
-		// Function URLs and API Gateway HTTP APIs (payload v2) share one
-		// event shape; the adapter turns it into an http.Request.
-		lambda.Start(httpadapter.NewV2(fn.Handler).ProxyWithContext)
-		return nil
-	default:
-		return env.Err()
+		startHTTP(fn.Handler)
+	case "verify":
+		fn, err := setup.Verify(ctx, env, setup.Options{})
+		if err != nil {
+			return err
+		}
+		startHTTP(fn.Handler)
+	case "forwarder":
+		fn, err := setup.NewForwarder(ctx, env, setup.Options{})
+		if err != nil {
+			return err
+		}
+		lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+			return fn.Core.HandleSQS(ctx, ev, fn.Visibility, fn.Concurrency)
+		})
 	}
+	return env.Err()
+}
+
+// startHTTP serves a Function URL or API Gateway HTTP API (payload v2); both
+// send the same event shape, which the adapter turns into an http.Request.
+func startHTTP(h http.Handler) {
+	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

@@ -4,9 +4,15 @@ import (
 	"context"
 	"time"
 
+	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/ledger/dynamoledger"
+	"eventrelay.dev/eventrelay/shared/ledger/firestoreledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/pubsubqueue"
 	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
@@ -41,42 +47,84 @@ func secretSource(ctx context.Context, env *config.Env, opt Options) (secrets.So
 	return nil, noClose
 }
 
-// publisher returns the queue named by QUEUE_BACKEND. The Pub/Sub client
-// honours PUBSUB_EMULATOR_HOST and the SQS client AWS_ENDPOINT_URL_SQS, so
-// the same code runs against the local emulators.
+// publisher returns the events queue named by QUEUE_BACKEND. The Pub/Sub
+// client honours PUBSUB_EMULATOR_HOST and the SQS client
+// AWS_ENDPOINT_URL_SQS, so the same code runs against local emulators.
 func publisher(ctx context.Context, env *config.Env, opt Options) (queue.Publisher, func() error) {
 	if opt.Publisher != nil {
 		return opt.Publisher, noClose
 	}
+	return openPublisher(ctx, env, "PUBSUB_TOPIC", "SQS_QUEUE_URL", "the events")
+}
+
+// deadLetterPublisher returns the dead-letter topic or queue.
+func deadLetterPublisher(ctx context.Context, env *config.Env, opt Options) (queue.Publisher, func() error) {
+	if opt.DeadLetter != nil {
+		return opt.DeadLetter, noClose
+	}
+	return openPublisher(ctx, env, "DEADLETTER_TOPIC", "DEADLETTER_QUEUE_URL", "the dead-letter")
+}
+
+func openPublisher(ctx context.Context, env *config.Env, topicVar, urlVar, what string) (queue.Publisher, func() error) {
 	switch env.OneOf("QUEUE_BACKEND", "", "pubsub", "sqs") {
 	case "pubsub":
-		topic := env.Required("PUBSUB_TOPIC", "projects/<project>/topics/<topic>")
+		topic := env.Required(topicVar, what+" topic: projects/<project>/topics/<topic>")
 		project, ok := pubsubProject(topic)
 		if !ok {
 			if topic != "" {
-				env.Fail("PUBSUB_TOPIC", "%q is not of the form projects/<project>/topics/<topic>", topic)
+				env.Fail(topicVar, "%q is not of the form projects/<project>/topics/<topic>", topic)
 			}
 			return nil, noClose
 		}
 		client, err := pubsub.NewClient(ctx, project)
 		if err != nil {
-			env.Fail("PUBSUB_TOPIC", "cannot create the Pub/Sub client: %v", err)
+			env.Fail(topicVar, "cannot create the Pub/Sub client: %v", err)
 			return nil, noClose
 		}
 		p := pubsubqueue.New(client, topic)
 		return p, func() error { p.Close(); return client.Close() }
 	case "sqs":
-		url := env.Required("SQS_QUEUE_URL", "the URL of the events queue")
+		url := env.Required(urlVar, what+" queue URL")
 		if url == "" {
 			return nil, noClose
 		}
 		client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), "")
 		if err != nil {
-			env.Fail("SQS_QUEUE_URL", "cannot create the SQS client: %v", err)
+			env.Fail(urlVar, "cannot create the SQS client: %v", err)
 			return nil, noClose
 		}
-		p := sqsqueue.New(client, url)
-		return p, p.Close
+		return sqsqueue.New(client, url), noClose
+	}
+	return nil, noClose
+}
+
+// ledgerStore returns the ledger named by LEDGER_BACKEND (none: nil).
+func ledgerStore(ctx context.Context, env *config.Env, opt Options, def string) (ledger.Store, func() error) {
+	if opt.Ledger != nil {
+		return opt.Ledger, noClose
+	}
+	switch env.OneOf("LEDGER_BACKEND", def, "none", "firestore", "dynamodb") {
+	case "firestore":
+		project := env.Required("GOOGLE_CLOUD_PROJECT", "the project holding the Firestore database")
+		database := env.String("LEDGER_FIRESTORE_DATABASE", "(default)")
+		collection := env.String("LEDGER_FIRESTORE_COLLECTION", "eventrelay-ledger")
+		if project == "" {
+			return nil, noClose
+		}
+		client, err := firestore.NewClientWithDatabase(ctx, project, database)
+		if err != nil {
+			env.Fail("LEDGER_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
+			return nil, noClose
+		}
+		return firestoreledger.New(client, collection), client.Close
+	case "dynamodb":
+		table := env.Required("LEDGER_DYNAMODB_TABLE", "the ledger table name")
+		cfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			env.Fail("LEDGER_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
+			return nil, noClose
+		}
+		return dynamoledger.New(dynamodb.NewFromConfig(cfg), table), noClose
 	}
 	return nil, noClose
 }

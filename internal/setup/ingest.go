@@ -17,6 +17,7 @@ import (
 	"eventrelay.dev/eventrelay/functions/ingest"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -26,10 +27,11 @@ import (
 // Options replace backends that would otherwise come from the environment;
 // the local runner and tests use them.
 type Options struct {
-	Secrets   secrets.Source
-	Publisher queue.Publisher
-	Ledger    ingest.Recorder
-	Logger    *slog.Logger
+	Secrets    secrets.Source
+	Publisher  queue.Publisher // the events queue
+	DeadLetter queue.Publisher // the dead-letter queue
+	Ledger     ledger.Store
+	Logger     *slog.Logger
 }
 
 // Function is a started function: an HTTP handler (nil for queue-triggered
@@ -75,34 +77,30 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		env.Required("INGEST_API_KEYS_SECRET", "name of the secret holding the API key hashes; or set INGEST_SIGNING_KEYS_SECRET")
 	}
 	tolerance := env.Duration("INGEST_SIGNATURE_TOLERANCE", 300*time.Second, 10*time.Second, time.Hour)
-	hashFields := env.List("PII_HASH_FIELDS", DefaultHashFields)
-	if len(hashFields) == 1 && hashFields[0] == "none" {
-		hashFields = nil
-	}
-	ipPolicy := pii.IPPolicy(env.OneOf("PII_IP_POLICY", string(pii.IPTruncate), "keep", "truncate", "drop"))
-	saltSecret := ""
-	if len(hashFields) > 0 {
-		saltSecret = env.Required("PII_SALT_SECRET", "name of the secret holding the identifier hashing salt; or PII_HASH_FIELDS=none")
-	}
+	piiCfg := readPII(env)
+	ledgerTypes := env.List("LEDGER_EVENT_TYPES", []string{"PURCHASE"})
+	ledgerTTL := env.Duration("LEDGER_TTL", 30*24*time.Hour, time.Hour, 400*24*time.Hour)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	pub, closePub := publisher(ctx, env, opt)
+	store, closeLedger := ledgerStore(ctx, env, opt, "none")
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closePub)
+		closeAll(closeSecrets, closePub, closeLedger)
 		return nil, err
 	}
-	f := &Function{closers: []func() error{closeSecrets, closePub}}
-
-	var salt []byte
-	if saltSecret != "" {
-		if salt, err = src.Get(ctx, saltSecret); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("config: PII_SALT_SECRET: cannot read %s: %w", saltSecret, err)
+	f := &Function{closers: []func() error{closeSecrets, closePub, closeLedger}}
+	var recorder ingest.Recorder
+	if store != nil {
+		types := map[string]bool{}
+		for _, t := range ledgerTypes {
+			types[strings.ToUpper(t)] = true
 		}
+		recorder = &ingest.LedgerRecorder{Store: store, Types: types, TTL: ledgerTTL}
 	}
-	anon, err := pii.New(salt, hashFields, ipPolicy)
+
+	anon, err := piiCfg.anonymiser(ctx, src)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("config: PII_HASH_FIELDS: %w", err)
+		return nil, err
 	}
 	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
 		SigningKeysSecret: signingKeys, Tolerance: tolerance})
@@ -111,7 +109,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		return nil, err
 	}
 	svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
-		Ledger: opt.Ledger, Logger: log.With("function", "ingest")})
+		Ledger: recorder, Logger: log.With("function", "ingest")})
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -150,4 +148,39 @@ func pubsubProject(name string) (string, bool) {
 		return "", false
 	}
 	return parts[1], true
+}
+
+// piiSettings are the anonymisation settings; ingest and verify must agree
+// on them, since verify hashes a callback's identifiers to find ours.
+type piiSettings struct {
+	fields     []string
+	ip         pii.IPPolicy
+	saltSecret string
+}
+
+func readPII(env *config.Env) piiSettings {
+	p := piiSettings{fields: env.List("PII_HASH_FIELDS", DefaultHashFields)}
+	if len(p.fields) == 1 && p.fields[0] == "none" {
+		p.fields = nil
+	}
+	p.ip = pii.IPPolicy(env.OneOf("PII_IP_POLICY", string(pii.IPTruncate), "keep", "truncate", "drop"))
+	if len(p.fields) > 0 {
+		p.saltSecret = env.Required("PII_SALT_SECRET", "name of the secret holding the identifier hashing salt; or PII_HASH_FIELDS=none")
+	}
+	return p
+}
+
+func (p piiSettings) anonymiser(ctx context.Context, src secrets.Source) (*pii.Anonymiser, error) {
+	var salt []byte
+	if p.saltSecret != "" {
+		var err error
+		if salt, err = src.Get(ctx, p.saltSecret); err != nil {
+			return nil, fmt.Errorf("config: PII_SALT_SECRET: cannot read %s: %w", p.saltSecret, err)
+		}
+	}
+	anon, err := pii.New(salt, p.fields, p.ip)
+	if err != nil {
+		return nil, fmt.Errorf("config: PII_HASH_FIELDS: %w", err)
+	}
+	return anon, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -178,4 +179,23 @@ func fifoID(id string) string {
 	}
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:])
+}
+
+// Visibility delays a received message's next delivery; the forwarder's
+// backoff rides on it.
+type Visibility struct {
+	Client   *sqs.Client
+	QueueURL string
+}
+
+// ChangeVisibility sets the message's visibility timeout to after (SQS
+// takes whole seconds, at most 12 h).
+func (v Visibility) ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error {
+	secs := int32(min(max(after.Round(time.Second), 0), 12*time.Hour) / time.Second)
+	_, err := v.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(v.QueueURL),
+		ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs})
+	if err != nil {
+		return fmt.Errorf("change visibility: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,99 @@
+package setup
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/mcm"
+	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
+	"eventrelay.dev/eventrelay/shared/secrets"
+)
+
+// Forwarder is the started forwarder: the core, the Pub/Sub push handler
+// (Handler), and for SQS the visibility changer its backoff rides on.
+type Forwarder struct {
+	*Function
+	Core        *forwarder.Forwarder
+	Visibility  forwarder.VisibilityChanger
+	Concurrency int
+}
+
+// NewForwarder builds the forwarder function.
+func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder, error) {
+	log, err := logger(env, opt)
+	if err != nil {
+		return nil, err
+	}
+	mcmCfg := platformConfig(env)
+	cfg := forwarder.Config{
+		MaxAttempts:      env.Int("FORWARDER_MAX_ATTEMPTS", 8, 1, 100),
+		FirstBackoff:     env.Duration("FORWARDER_FIRST_BACKOFF", 5*time.Second, 0, time.Hour),
+		MaxBackoff:       env.Duration("FORWARDER_MAX_BACKOFF", 10*time.Minute, time.Second, 12*time.Hour),
+		BreakerThreshold: env.Int("FORWARDER_BREAKER_THRESHOLD", 20, 1, 10000),
+		BreakerCooldown:  env.Duration("FORWARDER_BREAKER_COOLDOWN", 30*time.Second, time.Second, time.Hour),
+		DeliveredWindow:  env.Duration("FORWARDER_DEDUPE_WINDOW", time.Hour, time.Minute, 48*time.Hour),
+	}
+	concurrency := env.Int("FORWARDER_CONCURRENCY", 16, 1, 256)
+	src, closeSecrets := secretSource(ctx, env, opt)
+	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)
+	var vis forwarder.VisibilityChanger
+	if opt.Publisher == nil && env.String("QUEUE_BACKEND", "") == "sqs" {
+		if url := env.Required("SQS_QUEUE_URL", "the events queue the forwarder reads"); url != "" {
+			if client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), ""); err == nil {
+				vis = sqsqueue.Visibility{Client: client, QueueURL: url}
+			}
+		}
+	}
+	if err := env.Err(); err != nil {
+		closeAll(closeSecrets, closeDLQ)
+		return nil, err
+	}
+	f := &Function{closers: []func() error{closeSecrets, closeDLQ}}
+	client, invalidate, err := platformClient(mcmCfg, src)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	core, err := forwarder.New(cfg, forwarder.Deps{Sender: client, InvalidateKey: invalidate,
+		DeadLetter: dlq, Logger: log.With("function", "forwarder")})
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.Handler = core.PushHandler()
+	return &Forwarder{Function: f, Core: core, Visibility: vis, Concurrency: concurrency}, nil
+}
+
+// platform is what reaching the MCM API needs.
+type platform struct {
+	baseURL, platformID, keySecret string
+	timeout                        time.Duration
+}
+
+func platformConfig(env *config.Env) platform {
+	return platform{
+		baseURL:    env.Required("MCM_BASE_URL", "the Events API base URL Moloco gave you, e.g. https://<name>-evt.mcm-api.moloco.com"),
+		platformID: env.Required("MCM_PLATFORM_ID", "your MCM platform id (test or production)"),
+		keySecret:  env.Required("MCM_API_KEY_SECRET", "name of the secret holding the platform API key"),
+		timeout:    env.Duration("MCM_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Minute),
+	}
+}
+
+// platformClient builds the MCM client reading its key through src, and the
+// function that makes the next send re-read a rotated key.
+func platformClient(p platform, src secrets.Source) (*mcm.Client, func(), error) {
+	key := func(ctx context.Context) (string, error) {
+		b, err := src.Get(ctx, p.keySecret)
+		return strings.TrimSpace(string(b)), err
+	}
+	invalidate := func() {}
+	if c, ok := src.(interface{ Invalidate(string) }); ok {
+		invalidate = func() { c.Invalidate(p.keySecret) }
+	}
+	client, err := mcm.New(mcm.Config{BaseURL: p.baseURL, PlatformID: p.platformID, APIKey: key,
+		HTTPClient: mcm.NewHTTPClient(p.timeout)})
+	return client, invalidate, err
+}
