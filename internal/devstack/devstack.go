@@ -21,6 +21,8 @@ import (
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/secrets"
 )
 
@@ -35,6 +37,15 @@ const (
 	SecretAPIKeys     = "local/ingest-api-keys"
 	SecretSigningKeys = "local/ingest-signing-keys"
 	SecretSalt        = "local/pii-salt"
+	SecretMCMKey      = "local/mcm-api-key"
+	SecretDFINERY     = "local/dfinery-keys"
+
+	// The local Events API stand-in's platform and key.
+	PlatformID = "local-platform"
+	MCMAPIKey  = "local-mcm-api-key"
+	// DevDFINERYKey signs local verification callbacks (UUID text, as
+	// DFINERY issues them).
+	DevDFINERYKey = "6f1c0b9e-2d4a-4c4e-9f57-3d1c7a9e0b11"
 
 	// DevAPIKey is the well-known key of the local stack only; it is printed
 	// at start and in the README. It never exists outside this process.
@@ -45,31 +56,48 @@ const (
 
 // Config chooses where the stack listens. Empty addresses pick free ports.
 type Config struct {
-	PubSubAddr string // e.g. 127.0.0.1:8085
-	IngestAddr string // e.g. 127.0.0.1:8080
-	Logger     *slog.Logger
+	PubSubAddr    string // e.g. 127.0.0.1:8085
+	IngestAddr    string // e.g. 127.0.0.1:8080
+	ForwarderAddr string
+	VerifyAddr    string
+	SinkAddr      string
+	// MCMBaseURL sends to a real Events API instead of the local stand-in
+	// (then MCMPlatformID and MCMAPIKey are yours).
+	MCMBaseURL, MCMPlatformID, MCMAPIKey string
+	// PushMaxBackoff caps how long a failed push waits before redelivery
+	// (the cloud's subscription retry policy allows up to 600 s).
+	PushMaxBackoff time.Duration
+	Logger         *slog.Logger
 	// Env adds or overrides function settings (as the environment would).
 	Env map[string]string
 }
 
 // Stack is a running local pipeline.
 type Stack struct {
-	PubSubAddr string
-	IngestURL  string
-	Secrets    *secrets.Memory
+	PubSubAddr   string
+	IngestURL    string
+	ForwarderURL string
+	VerifyURL    string
+	SinkURL      string // empty when a real endpoint is used
+	Sink         *mcmsink.Sink
+	Secrets      *secrets.Memory
+	Ledger       *ledger.Memory
 
 	psServer *pstest.Server
 	client   *pubsub.Client
 	servers  []*http.Server
-	fns      []*setup.Function
+	closers  []func() error
+	stopPush context.CancelFunc
+	pushDone chan error
 }
 
 // Start brings the stack up; Close takes it down.
 func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	st = &Stack{}
+	started := st // the returns below set st to nil
 	defer func() {
 		if err != nil {
-			st.Close()
+			started.Close()
 		}
 	}()
 	if cfg.PubSubAddr == "" {
@@ -90,12 +118,28 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	base, platformID, mcmKey := cfg.MCMBaseURL, cfg.MCMPlatformID, cfg.MCMAPIKey
+	if base == "" {
+		platformID, mcmKey = PlatformID, MCMAPIKey
+		st.Sink = mcmsink.New(mcmsink.Config{PlatformID: PlatformID, APIKey: MCMAPIKey})
+		if st.SinkURL, err = st.serve(cfg.SinkAddr, st.Sink); err != nil {
+			return nil, fmt.Errorf("events API stand-in: %w", err)
+		}
+		base = st.SinkURL
+	}
+	st.Secrets.Set(SecretMCMKey, mcmKey)
 	env := map[string]string{
 		"QUEUE_BACKEND":              "pubsub",
 		"PUBSUB_TOPIC":               Topic,
+		"DEADLETTER_TOPIC":           DeadLetterTopic,
 		"INGEST_API_KEYS_SECRET":     SecretAPIKeys,
 		"INGEST_SIGNING_KEYS_SECRET": SecretSigningKeys,
 		"PII_SALT_SECRET":            SecretSalt,
+		"MCM_BASE_URL":               base,
+		"MCM_PLATFORM_ID":            platformID,
+		"MCM_API_KEY_SECRET":         SecretMCMKey,
+		"DFINERY_KEYS_SECRET":        SecretDFINERY,
+		"VERIFY_EVENT_MAP":           "purchase=PURCHASE,add_to_cart=ADD_TO_CART",
 	}
 	for k, v := range cfg.Env {
 		env[k] = v
@@ -104,16 +148,51 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	opts := setup.Options{Secrets: st.Secrets, Logger: logger}
+	st.Ledger = ledger.NewMemory(nil)
+	opts := setup.Options{Secrets: st.Secrets, Logger: logger, Ledger: st.Ledger}
+
 	ingestFn, err := setup.Ingest(ctx, config.FromMap(env), opts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	st.fns = append(st.fns, ingestFn)
+	st.closers = append(st.closers, ingestFn.Close)
 	if st.IngestURL, err = st.serve(cfg.IngestAddr, ingestFn.Handler); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
+	if err != nil {
+		return nil, fmt.Errorf("forwarder: %w", err)
+	}
+	st.closers = append(st.closers, fwd.Close)
+	if st.ForwarderURL, err = st.serve(cfg.ForwarderAddr, fwd.Handler); err != nil {
+		return nil, fmt.Errorf("forwarder: %w", err)
+	}
+	verifyFn, err := setup.Verify(ctx, config.FromMap(env), opts)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	st.closers = append(st.closers, verifyFn.Close)
+	if st.VerifyURL, err = st.serve(cfg.VerifyAddr, verifyFn.Handler); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	st.startPush(cfg.PushMaxBackoff)
 	return st, nil
+}
+
+// startPush delivers the events subscription to the forwarder as a push
+// subscription would.
+func (st *Stack) startPush(maxBackoff time.Duration) {
+	if maxBackoff <= 0 {
+		maxBackoff = 10 * time.Second
+	}
+	sub := st.client.Subscriber(EventsSub)
+	sub.ReceiveSettings.MaxOutstandingMessages = 256
+	sub.ReceiveSettings.NumGoroutines = 2
+	p := &pusher{sub: sub, url: st.ForwarderURL, maxBackoff: maxBackoff,
+		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	st.stopPush, st.pushDone = cancel, make(chan error, 1)
+	go func() { st.pushDone <- p.run(ctx, EventsSub) }()
 }
 
 func (st *Stack) createTopology(ctx context.Context) error {
@@ -150,6 +229,7 @@ func devSecrets() (*secrets.Memory, error) {
 		SecretAPIKeys:     apiKeys,
 		SecretSigningKeys: signing,
 		SecretSalt:        "local-development-pii-salt",
+		SecretDFINERY:     `["` + DevDFINERYKey + `"]`,
 	}), nil
 }
 
@@ -173,13 +253,17 @@ func (st *Stack) Client() *pubsub.Client { return st.client }
 // Close stops everything it started.
 func (st *Stack) Close() error {
 	var errs []error
+	if st.stopPush != nil {
+		st.stopPush()
+		<-st.pushDone
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, s := range st.servers {
 		errs = append(errs, s.Shutdown(ctx))
 	}
-	for _, f := range st.fns {
-		errs = append(errs, f.Close())
+	for _, c := range st.closers {
+		errs = append(errs, c())
 	}
 	if st.client != nil {
 		errs = append(errs, st.client.Close())

@@ -31,7 +31,7 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	cfg := forwarder.Config{
 		MaxAttempts:      env.Int("FORWARDER_MAX_ATTEMPTS", 8, 1, 100),
 		FirstBackoff:     env.Duration("FORWARDER_FIRST_BACKOFF", 5*time.Second, 0, time.Hour),
-		MaxBackoff:       env.Duration("FORWARDER_MAX_BACKOFF", 10*time.Minute, time.Second, 12*time.Hour),
+		MaxBackoff:       env.Duration("FORWARDER_MAX_BACKOFF", 10*time.Minute, time.Millisecond, 12*time.Hour),
 		BreakerThreshold: env.Int("FORWARDER_BREAKER_THRESHOLD", 20, 1, 10000),
 		BreakerCooldown:  env.Duration("FORWARDER_BREAKER_COOLDOWN", 30*time.Second, time.Second, time.Hour),
 		DeliveredWindow:  env.Duration("FORWARDER_DEDUPE_WINDOW", time.Hour, time.Minute, 48*time.Hour),

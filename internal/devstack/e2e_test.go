@@ -1,0 +1,258 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/dfinery"
+	"eventrelay.dev/eventrelay/shared/mcmsink"
+	"eventrelay.dev/eventrelay/shared/pii"
+	"eventrelay.dev/eventrelay/shared/queue"
+)
+
+func start(t *testing.T) *Stack {
+	t.Helper()
+	st, err := Start(context.Background(), Config{PushMaxBackoff: 20 * time.Millisecond,
+		Env: map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// events makes n valid events of mixed types with ids e2e-<i>.
+func events(n int, at time.Time) []map[string]any {
+	out := make([]map[string]any, n)
+	for i := range out {
+		e := map[string]any{"id": fmt.Sprintf("e2e-%04d", i), "timestamp": at.UnixMilli(), "channel_type": "APP",
+			"user_id": fmt.Sprintf("user-%d@example.com", i), "device": map[string]any{"os": "android", "persistent_id": fmt.Sprintf("dev-%d", i)}}
+		item := []any{map[string]any{"id": "sku-1", "price": map[string]any{"currency": "USD", "amount": 9.5}, "quantity": 2}}
+		switch i % 4 {
+		case 0:
+			e["event_type"], e["items"], e["revenue"] = "PURCHASE", item, map[string]any{"currency": "USD", "amount": 19}
+		case 1:
+			e["event_type"], e["search_query"] = "SEARCH", "running shoes"
+		case 2:
+			e["event_type"], e["items"] = "ADD_TO_CART", item
+		case 3:
+			e["event_type"], e["page_id"] = "PAGE_VIEW", "home"
+		}
+		out[i] = e
+	}
+	return out
+}
+
+func postIngest(t *testing.T, st *Stack, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, st.IngestURL, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", DevAPIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// deadLetters collects what reaches the dead-letter subscription.
+type deadLetters struct {
+	mu   sync.Mutex
+	msgs map[string]map[string]string // event id → attributes
+}
+
+func collectDeadLetters(t *testing.T, st *Stack) *deadLetters {
+	d := &deadLetters{msgs: map[string]map[string]string{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		st.Client().Subscriber(DeadLetterSub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+			d.mu.Lock()
+			d.msgs[m.Attributes[queue.AttrEventID]] = m.Attributes
+			d.mu.Unlock()
+			m.Ack()
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return d
+}
+
+func (d *deadLetters) get(id string) (map[string]string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a, ok := d.msgs[id]
+	return a, ok
+}
+
+func TestPipelineDeliversByteCorrect(t *testing.T) {
+	st := start(t)
+	at := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	evs := events(40, at)
+	status, resp := postIngest(t, st, evs)
+	if status != http.StatusAccepted || len(resp["accepted"].([]any)) != 40 {
+		t.Fatalf("ingest: %d %v", status, resp)
+	}
+	waitFor(t, "40 deliveries", 20*time.Second, func() bool { return st.Sink.Stats().Accepted >= 40 })
+	anon, _ := pii.New([]byte("local-development-pii-salt"), []string{pii.UserID, pii.PersistentID}, pii.IPKeep)
+	byID := map[string]json.RawMessage{}
+	for _, r := range st.Sink.Accepted() {
+		byID[r.ID] = r.Body
+	}
+	for i, e := range evs {
+		body, ok := byID[e["id"].(string)]
+		if !ok {
+			t.Fatalf("%s never arrived", e["id"])
+		}
+		var got map[string]any
+		json.Unmarshal(body, &got)
+		dev := got["device"].(map[string]any)
+		if got["timestamp"].(float64) != float64(at.UnixMilli()) || got["event_type"] != e["event_type"] ||
+			got["user_id"] != anon.Hash(fmt.Sprintf("user-%d@example.com", i)) || dev["persistent_id"] != anon.Hash(fmt.Sprintf("dev-%d", i)) {
+			t.Fatalf("%s arrived altered: %s", e["id"], body)
+		}
+		if strings.Contains(string(body), "@example.com") {
+			t.Fatalf("raw identifier reached the platform: %s", body)
+		}
+	}
+	for id, n := range st.Sink.CountByID() {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", id, n)
+		}
+	}
+}
+
+func TestPipelineUnderFaultsLosesNothing(t *testing.T) {
+	st := start(t)
+	dl := collectDeadLetters(t, st)
+	st.Sink.SetFaults(mcmsink.Faults{Rate5xx: 0.30, Rate429: 0.05, RetryAfter: time.Second, Seed: 42})
+	evs := events(200, time.Now().Add(-time.Minute))
+	for i := 0; i < len(evs); i += 50 {
+		if status, resp := postIngest(t, st, evs[i:i+50]); status != http.StatusAccepted {
+			t.Fatalf("ingest: %d %v", status, resp)
+		}
+	}
+	settled := func() (delivered, deadLettered int) {
+		counts := st.Sink.CountByID()
+		for _, e := range evs {
+			id := e["id"].(string)
+			if counts[id] > 0 {
+				delivered++
+			} else if _, ok := dl.get(id); ok {
+				deadLettered++
+			}
+		}
+		return
+	}
+	waitFor(t, "every event delivered or dead-lettered", 60*time.Second, func() bool {
+		d, l := settled()
+		return d+l == len(evs)
+	})
+	d, l := settled()
+	stats := st.Sink.Stats()
+	t.Logf("delivered %d, dead-lettered %d; sink saw %d requests, injected %d 5xx and %d 429",
+		d, l, stats.Requests, stats.Injected5xx, stats.Injected429)
+	for id, n := range st.Sink.CountByID() {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", id, n)
+		}
+	}
+	for _, e := range evs {
+		if a, ok := dl.get(e["id"].(string)); ok && (a[forwarder.AttrDLClass] != forwarder.ClassRetryable || a[forwarder.AttrDLReason] == "") {
+			t.Fatalf("dead letter without a reason: %v", a)
+		}
+	}
+	if stats.Injected5xx == 0 || stats.Injected429 == 0 {
+		t.Fatal("no faults were injected: the test proves nothing")
+	}
+}
+
+func TestPermanentRejectionDeadLetteredOnFirstTry(t *testing.T) {
+	st := start(t)
+	dl := collectDeadLetters(t, st)
+	// Ingest would refuse this event, so it goes straight onto the topic, as
+	// a bug in our own mapping would put it there.
+	bad := fmt.Sprintf(`{"id":"bad-1","event_type":"SEARCH","timestamp":%d,"channel_type":"SITE","user_id":"u"}`, time.Now().UnixMilli())
+	res := st.Client().Publisher(Topic).Publish(context.Background(), &pubsub.Message{Data: []byte(bad),
+		Attributes: map[string]string{queue.AttrEventID: "bad-1", queue.AttrEventType: "SEARCH"}})
+	if _, err := res.Get(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the dead letter", 15*time.Second, func() bool { _, ok := dl.get("bad-1"); return ok })
+	a, _ := dl.get("bad-1")
+	if a[forwarder.AttrDLClass] != forwarder.ClassPermanent || a[forwarder.AttrDLStatus] != "400" ||
+		a[forwarder.AttrDLAttempts] != "1" || !strings.Contains(a[forwarder.AttrDLReason], "search_query") {
+		t.Fatalf("dead letter attributes %v", a)
+	}
+	if st.Sink.Stats().Rejected4xx != 1 {
+		t.Fatalf("sent %d times", st.Sink.Stats().Rejected4xx)
+	}
+}
+
+func callback(t *testing.T, st *Stack, order string, at time.Time, amount string) (int, string) {
+	t.Helper()
+	body := url.Values{"adid": {"dev-0"}, "event_name": {"purchase"}, "event_timestamp": {fmt.Sprint(at.UnixMilli())},
+		"param_json": {`{"abx:order_id":"` + order + `","abx:sales":` + amount + `,"abx:currency":"USD"}`}}.Encode()
+	req, _ := http.NewRequest(http.MethodPost, st.VerifyURL, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(dfinery.HeaderHash, dfinery.Hash([]byte(DevDFINERYKey), []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestVerifyFromOurOwnRecords(t *testing.T) {
+	st := start(t)
+	at := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	purchase := events(1, at)[0] // e2e-0000: a PURCHASE of 19 USD on device dev-0
+	if status, resp := postIngest(t, st, purchase); status != http.StatusAccepted {
+		t.Fatalf("ingest: %d %v", status, resp)
+	}
+	cases := []struct {
+		name, order, amount string
+		status              int
+		reason              string
+	}{
+		{"the purchase we recorded", "e2e-0000", "19", 200, `"result":"success"`},
+		{"a purchase never sent", "ord-never", "19", 422, `"reason":"not_found"`},
+		{"a different amount", "e2e-0000", "190", 422, `"reason":"mismatch:amount"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if status, body := callback(t, st, c.order, at, c.amount); status != c.status || !strings.Contains(body, c.reason) {
+				t.Fatalf("%d %s", status, body)
+			}
+		})
+	}
+}
