@@ -46,7 +46,7 @@ type fixture struct {
 	clock *time.Time
 }
 
-func newFixture(t *testing.T, mutate func(*Config), keys staticKeys) *fixture {
+func newFixture(t testing.TB, mutate func(*Config), keys staticKeys) *fixture {
 	t.Helper()
 	clock := testNow
 	anon, err := pii.New([]byte("pii-salt-for-tests-only"), []string{pii.UserID, pii.PersistentID, pii.AdvertisingID}, pii.IPKeep)
@@ -71,7 +71,7 @@ func newFixture(t *testing.T, mutate func(*Config), keys staticKeys) *fixture {
 }
 
 // record stores a purchase the way ingest would have.
-func (f *fixture) record(t *testing.T, id string, at time.Time, amount float64) {
+func (f *fixture) record(t testing.TB, id string, at time.Time, amount float64) {
 	t.Helper()
 	f.store.Put(context.Background(), []ledger.Entry{{EventID: id, Source: "shop", EventType: "PURCHASE", Time: at,
 		UserID: f.anon.Hash("alice"), DeviceIDs: []string{f.anon.Hash(adid)}, Revenue: &amount, Currency: "KRW",
