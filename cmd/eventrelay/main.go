@@ -13,6 +13,7 @@ commands:
   dev      run the whole pipeline locally on emulators and print how to use it
   keygen   make a new ingest API key and the entry to store in the keys secret
   package  build dist/gcp-source.zip (or, with -lambda, the Lambda zip)
+  serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
 `
 
 func main() {
@@ -26,6 +27,8 @@ func main() {
 		err = runDev(os.Args[2:])
 	case "keygen":
 		err = runKeygen(os.Args[2:])
+	case "serve":
+		err = runServe(os.Args[2:])
 	case "package":
 		err = runPackage(os.Args[2:])
 	case "-h", "--help", "help":

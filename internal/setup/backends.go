@@ -8,6 +8,9 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
@@ -30,7 +33,7 @@ func secretSource(ctx context.Context, env *config.Env, opt Options) (secrets.So
 	}
 	switch env.OneOf("SECRETS_BACKEND", "", "gcp", "aws") {
 	case "gcp":
-		src, err := gcpsecrets.New(ctx)
+		src, err := gcpsecrets.New(ctx, secretManagerEmulator(env)...)
 		if err != nil {
 			env.Fail("SECRETS_BACKEND", "cannot create the Secret Manager client: %v", err)
 			return nil, noClose
@@ -45,6 +48,19 @@ func secretSource(ctx context.Context, env *config.Env, opt Options) (secrets.So
 		return secrets.NewCached(awssecrets.New(client), ttl), noClose
 	}
 	return nil, noClose
+}
+
+// secretManagerEmulator points the Secret Manager client at a local server
+// when SECRETMANAGER_EMULATOR_HOST names one, as PUBSUB_EMULATOR_HOST does
+// for Pub/Sub; Secret Manager has no official emulator, so this is how a
+// function in its own process reads secrets on the local stack.
+func secretManagerEmulator(env *config.Env) []option.ClientOption {
+	host := env.String("SECRETMANAGER_EMULATOR_HOST", "")
+	if host == "" {
+		return nil
+	}
+	return []option.ClientOption{option.WithEndpoint(host), option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials()))}
 }
 
 // publisher returns the events queue named by QUEUE_BACKEND. The Pub/Sub
