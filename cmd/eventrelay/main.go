@@ -13,6 +13,7 @@ commands:
   dev      run the whole pipeline locally on emulators and print how to use it
   keygen   make a new ingest API key and the entry to store in the keys secret
   package  build dist/gcp-source.zip (or, with -lambda, the Lambda zip)
+  soak     the load-and-fault run: many events through the local stack while the platform fails and the forwarder is killed
   serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
 `
 
@@ -29,6 +30,8 @@ func main() {
 		err = runKeygen(os.Args[2:])
 	case "serve":
 		err = runServe(os.Args[2:])
+	case "soak":
+		err = runSoak(os.Args[2:])
 	case "package":
 		err = runPackage(os.Args[2:])
 	case "-h", "--help", "help":

@@ -18,6 +18,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
 
+	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -29,16 +30,18 @@ import (
 // Names used on the local stack. They are realistic (6+ character ids), so
 // nothing here passes only because the emulator is lenient.
 const (
-	Project           = "eventrelay-local"
-	Topic             = "projects/" + Project + "/topics/eventrelay-events"
-	EventsSub         = "projects/" + Project + "/subscriptions/eventrelay-forwarder"
-	DeadLetterTopic   = "projects/" + Project + "/topics/eventrelay-deadletter"
-	DeadLetterSub     = "projects/" + Project + "/subscriptions/eventrelay-deadletter-backfill"
-	SecretAPIKeys     = "local/ingest-api-keys"
-	SecretSigningKeys = "local/ingest-signing-keys"
-	SecretSalt        = "local/pii-salt"
-	SecretMCMKey      = "local/mcm-api-key"
-	SecretDFINERY     = "local/dfinery-keys"
+	Project         = "eventrelay-local"
+	Topic           = "projects/" + Project + "/topics/eventrelay-events"
+	EventsSub       = "projects/" + Project + "/subscriptions/eventrelay-forwarder"
+	DeadLetterTopic = "projects/" + Project + "/topics/eventrelay-deadletter"
+	DeadLetterSub   = "projects/" + Project + "/subscriptions/eventrelay-deadletter-backfill"
+	// Secret names are Secret Manager names, so a function in a process of
+	// its own can read them through the real client (SecretServer).
+	SecretAPIKeys     = "projects/" + Project + "/secrets/ingest-api-keys"
+	SecretSigningKeys = "projects/" + Project + "/secrets/ingest-signing-keys"
+	SecretSalt        = "projects/" + Project + "/secrets/pii-salt"
+	SecretMCMKey      = "projects/" + Project + "/secrets/mcm-api-key"
+	SecretDFINERY     = "projects/" + Project + "/secrets/dfinery-keys"
 
 	// The local Events API stand-in's platform and key.
 	PlatformID = "local-platform"
@@ -70,6 +73,10 @@ type Config struct {
 	Logger         *slog.Logger
 	// Env adds or overrides function settings (as the environment would).
 	Env map[string]string
+	// ExternalForwarder, when set, is the URL of a forwarder running in a
+	// process of its own (see FunctionEnv): the stack starts none and
+	// pushes the events subscription there.
+	ExternalForwarder string
 }
 
 // Stack is a running local pipeline.
@@ -82,6 +89,11 @@ type Stack struct {
 	Sink         *mcmsink.Sink
 	Secrets      *secrets.Memory
 	Ledger       *ledger.Memory
+	// SecretServer serves the same secrets over Secret Manager's gRPC API
+	// for functions in other processes.
+	SecretServer *fakesecrets.GCP
+	// Env is the functions' settings on this stack.
+	Env map[string]string
 
 	psServer *pstest.Server
 	client   *pubsub.Client
@@ -128,6 +140,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		base = st.SinkURL
 	}
 	st.Secrets.Set(SecretMCMKey, mcmKey)
+	if st.SecretServer, err = fakesecrets.StartGCP(); err != nil {
+		return nil, fmt.Errorf("secret manager stand-in: %w", err)
+	}
+	for name, value := range st.Secrets.Values() {
+		st.SecretServer.Set(name, value)
+	}
 	env := map[string]string{
 		"QUEUE_BACKEND":              "pubsub",
 		"PUBSUB_TOPIC":               Topic,
@@ -144,6 +162,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
+	st.Env = env
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -159,13 +178,15 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if st.IngestURL, err = st.serve(cfg.IngestAddr, ingestFn.Handler); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
-	if err != nil {
-		return nil, fmt.Errorf("forwarder: %w", err)
-	}
-	st.closers = append(st.closers, fwd.Close)
-	if st.ForwarderURL, err = st.serve(cfg.ForwarderAddr, fwd.Handler); err != nil {
-		return nil, fmt.Errorf("forwarder: %w", err)
+	if st.ForwarderURL = cfg.ExternalForwarder; st.ForwarderURL == "" {
+		fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
+		if err != nil {
+			return nil, fmt.Errorf("forwarder: %w", err)
+		}
+		st.closers = append(st.closers, fwd.Close)
+		if st.ForwarderURL, err = st.serve(cfg.ForwarderAddr, fwd.Handler); err != nil {
+			return nil, fmt.Errorf("forwarder: %w", err)
+		}
 	}
 	verifyFn, err := setup.Verify(ctx, config.FromMap(env), opts)
 	if err != nil {
@@ -187,7 +208,10 @@ func (st *Stack) startPush(maxBackoff time.Duration) {
 	}
 	sub := st.client.Subscriber(EventsSub)
 	sub.ReceiveSettings.MaxOutstandingMessages = 256
-	sub.ReceiveSettings.NumGoroutines = 2
+	// pstest hands each streaming-pull stream one message per 10 ms tick
+	// (about 100/s a stream), a limit the real service does not have; 64
+	// streams let the local push keep up with a forwarder instance.
+	sub.ReceiveSettings.NumGoroutines = 64
 	p := &pusher{sub: sub, url: st.ForwarderURL, maxBackoff: maxBackoff,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -247,6 +271,18 @@ func (st *Stack) serve(addr string, h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
+// FunctionEnv is the environment for a function of this stack run in a
+// process of its own (`eventrelay serve`): the stack's settings, its
+// emulators, and the Functions Framework target.
+func (st *Stack) FunctionEnv(target string) []string {
+	out := []string{"FUNCTION_TARGET=" + target, "SECRETS_BACKEND=gcp",
+		"SECRETMANAGER_EMULATOR_HOST=" + st.SecretServer.Addr, "PUBSUB_EMULATOR_HOST=" + st.PubSubAddr}
+	for k, v := range st.Env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
 // Client is a Pub/Sub client on the stack's emulator.
 func (st *Stack) Client() *pubsub.Client { return st.client }
 
@@ -270,6 +306,9 @@ func (st *Stack) Close() error {
 	}
 	if st.psServer != nil {
 		errs = append(errs, st.psServer.Close())
+	}
+	if st.SecretServer != nil {
+		st.SecretServer.Close()
 	}
 	return errors.Join(errs...)
 }

@@ -62,3 +62,14 @@ func (m *Memory) Reads(name string) int {
 	defer m.mu.RUnlock()
 	return m.reads[name]
 }
+
+// Values returns a copy of every secret held.
+func (m *Memory) Values() map[string]string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]string, len(m.values))
+	for k, v := range m.values {
+		out[k] = string(v)
+	}
+	return out
+}

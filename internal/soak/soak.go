@@ -1,0 +1,555 @@
+// Package soak is the load-and-fault run: it sends many events through
+// ingest on the local stack while the Events API stand-in fails in bursts,
+// throttles and times out, and while the forwarder, in a process of its
+// own, is killed and restarted. Then it accounts for every event: delivered
+// once by id, dead-lettered with a reason, or rejected at ingest with the
+// field named.
+package soak
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/shared/mcmsink"
+	"eventrelay.dev/eventrelay/shared/queue"
+)
+
+// Config sizes a run.
+type Config struct {
+	Events         int           // events sent, malformed ones included
+	MalformedEvery int           // every Nth event is malformed (100: 1 %)
+	BatchSize      int           // events per batch request; as many again go one per request
+	Senders        int           // concurrent ingest clients
+	Kills          int           // times the forwarder process is killed (SIGKILL) and restarted while sending
+	Exe            string        // an eventrelay binary; `eventrelay serve` runs the forwarder
+	Timeout        time.Duration // the whole run, drain included
+	Progress       io.Writer     // progress lines; nil: none
+}
+
+// Report is the accounting of a run.
+type Report struct {
+	Events            int            `json:"events"`
+	Malformed         int            `json:"malformed"`
+	Requests          int64          `json:"requests"`
+	RequestRetries    int64          `json:"request_retries"` // 503s and refused connections, retried as a client would
+	Accepted          int            `json:"accepted"`
+	RejectedWithField int            `json:"rejected_with_field"` // malformed events rejected naming the spoiled field
+	MalformedMissed   int            `json:"malformed_missed"`    // malformed events accepted, or rejected for another field
+	WronglyRejected   int            `json:"wrongly_rejected"`    // valid events rejected
+	Delivered         int            `json:"delivered"`           // accepted events the platform holds
+	DeliveredTwice    int            `json:"delivered_twice"`     // ids the platform accepted more than once
+	DeadLettered      int            `json:"dead_lettered"`       // accepted events in the dead-letter topic, not delivered
+	DeadLetterReasons map[string]int `json:"dead_letter_reasons"` // by class
+	Lost              int            `json:"lost"`                // accepted, neither delivered nor dead-lettered
+	Kills             int64          `json:"kills"`
+	Sink              mcmsink.Stats  `json:"sink"`
+	SendSeconds       float64        `json:"send_seconds"`
+	DrainSeconds      float64        `json:"drain_seconds"`
+}
+
+// OK is the pass criterion: nothing lost, nothing delivered twice, every
+// malformed event rejected with its field and no valid one rejected.
+func (r Report) OK() bool {
+	return r.Lost == 0 && r.DeliveredTwice == 0 && r.MalformedMissed == 0 && r.WronglyRejected == 0 &&
+		r.RejectedWithField == r.Malformed && r.Accepted+r.Malformed == r.Events
+}
+
+// Forwarder settings for the run: short backoffs so that a bounded run sees
+// many retries; the mechanism is the one deployed, only the waits shrink.
+var forwarderEnv = map[string]string{
+	"FORWARDER_FIRST_BACKOFF":     "200ms",
+	"FORWARDER_MAX_BACKOFF":       "2s",
+	"FORWARDER_MAX_ATTEMPTS":      "6",
+	"FORWARDER_BREAKER_THRESHOLD": "50",
+	"FORWARDER_BREAKER_COOLDOWN":  "1s",
+	"FORWARDER_CONCURRENCY":       "64",
+	"MCM_TIMEOUT":                 "1s",
+	"LOG_LEVEL":                   "error",
+}
+
+// deadLetterTap is a second subscription on the dead-letter topic, read by
+// the accounting only, so the backfill's own subscription stays untouched.
+const deadLetterTap = "projects/" + devstack.Project + "/subscriptions/eventrelay-deadletter-soak-tap"
+
+// Run performs one run. An error means the run could not be carried out;
+// a run that was carried out returns its Report, passing or not.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Events <= 0 || cfg.BatchSize <= 0 || cfg.Senders <= 0 || cfg.Exe == "" {
+		return nil, errors.New("soak: Events, BatchSize, Senders and Exe are required")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	progress := cfg.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+
+	fwdAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	st, err := devstack.Start(ctx, devstack.Config{ExternalForwarder: "http://" + fwdAddr,
+		PushMaxBackoff: 2 * time.Second, Env: forwarderEnv})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	tap := newTap()
+	if err := tap.start(ctx, st.Client()); err != nil {
+		return nil, err
+	}
+	fwd := &process{exe: cfg.Exe, addr: fwdAddr, env: append(os.Environ(), st.FunctionEnv("Forward")...)}
+	if err := fwd.start(ctx); err != nil {
+		return nil, err
+	}
+	defer fwd.stop()
+
+	rep := &Report{Events: cfg.Events, DeadLetterReasons: map[string]int{}}
+	run := fmt.Sprintf("soak%d", time.Now().Unix()%100000)
+	sent := newLedger(cfg.Events)
+	faultsDone := startFaults(ctx, st.Sink)
+
+	// Send, killing the forwarder at even intervals of the requests.
+	start := time.Now()
+	reqs := plan(cfg.Events, cfg.BatchSize)
+	var done atomic.Int64
+	killAt := map[int64]bool{}
+	for k := 1; k <= cfg.Kills; k++ {
+		killAt[int64(len(reqs)*k/(cfg.Kills+1))] = true
+	}
+	work := make(chan request)
+	var wg sync.WaitGroup
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Senders}}
+	var sendErr error
+	var errOnce sync.Once
+	for w := 0; w < cfg.Senders; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				if err := send(ctx, client, st.IngestURL, run, r, cfg.MalformedEvery, sent, rep); err != nil {
+					errOnce.Do(func() { sendErr = err; cancel() })
+				}
+				if n := done.Add(1); killAt[n] {
+					fmt.Fprintf(progress, "soak: %d/%d requests sent; killing the forwarder (SIGKILL)\n", n, len(reqs))
+					if err := fwd.restart(ctx); err != nil {
+						errOnce.Do(func() { sendErr = err; cancel() })
+					}
+					atomic.AddInt64(&rep.Kills, 1)
+				}
+			}
+		}()
+	}
+	for _, r := range reqs {
+		select {
+		case work <- r:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	faultsDone()
+	if sendErr != nil {
+		return nil, sendErr
+	}
+	rep.SendSeconds = time.Since(start).Seconds()
+	fmt.Fprintf(progress, "soak: sent %d events in %d requests (%.1f s); faults off, draining\n",
+		cfg.Events, rep.Requests, rep.SendSeconds)
+
+	// Drain: wait until every accepted event is delivered or dead-lettered.
+	drain := time.Now()
+	accepted := sent.acceptedIDs()
+	for {
+		counts := st.Sink.CountByID()
+		left := 0
+		for _, id := range accepted {
+			if counts[id] == 0 && !tap.has(id) {
+				left++
+			}
+		}
+		if left == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(progress, "soak: timed out with %d events unaccounted for\n", left)
+			return account(rep, sent, st.Sink, tap, cfg), nil
+		case <-time.After(500 * time.Millisecond):
+			fmt.Fprintf(progress, "soak: %d events still on their way\n", left)
+		}
+	}
+	// Give redeliveries in flight a moment to show up as duplicates.
+	time.Sleep(2 * time.Second)
+	rep.DrainSeconds = time.Since(drain).Seconds()
+	return account(rep, sent, st.Sink, tap, cfg), nil
+}
+
+func account(rep *Report, sent *sentLedger, sink *mcmsink.Sink, tap *tap, cfg Config) *Report {
+	counts := sink.CountByID()
+	rep.Sink = sink.Stats()
+	rep.Accepted, rep.Malformed = 0, 0
+	for i := range sent.state {
+		s := sent.state[i]
+		malformed := cfg.MalformedEvery > 0 && i%cfg.MalformedEvery == cfg.MalformedEvery-1
+		if malformed {
+			rep.Malformed++
+			want := defects[(i/cfg.MalformedEvery)%len(defects)].Field
+			if s.rejected && contains(s.fields, want) {
+				rep.RejectedWithField++
+			} else {
+				rep.MalformedMissed++
+			}
+			continue
+		}
+		switch {
+		case s.rejected:
+			rep.WronglyRejected++
+		case s.id != "":
+			rep.Accepted++
+			n := counts[s.id]
+			switch {
+			case n > 1:
+				rep.DeliveredTwice++
+				rep.Delivered++
+			case n == 1:
+				rep.Delivered++
+			case tap.has(s.id):
+				rep.DeadLettered++
+				rep.DeadLetterReasons[tap.class(s.id)]++
+			default:
+				rep.Lost++
+			}
+		default:
+			rep.Lost++ // sent but never answered with an id: counted as lost
+		}
+	}
+	return rep
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// request is one ingest call: events [from, to) as a batch or alone.
+type request struct {
+	from, to int
+	batch    bool
+}
+
+// plan alternates a batch of size events with as many single requests.
+func plan(events, size int) []request {
+	var out []request
+	for from, k := 0, 0; from < events; k++ {
+		to := min(from+size, events)
+		if k%2 == 0 {
+			out = append(out, request{from: from, to: to, batch: true})
+		} else {
+			for i := from; i < to; i++ {
+				out = append(out, request{from: i, to: i + 1})
+			}
+		}
+		from = to
+	}
+	return out
+}
+
+// sentLedger is what ingest answered for each event.
+type sentLedger struct {
+	mu    sync.Mutex
+	state []eventState
+}
+
+type eventState struct {
+	id       string // accepted (or already queued) under this id
+	rejected bool
+	fields   []string
+}
+
+func newLedger(n int) *sentLedger { return &sentLedger{state: make([]eventState, n)} }
+
+func (l *sentLedger) acceptedIDs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, s := range l.state {
+		if s.id != "" {
+			out = append(out, s.id)
+		}
+	}
+	return out
+}
+
+type ingestAnswer struct {
+	Accepted []struct {
+		Index int    `json:"index"`
+		ID    string `json:"id"`
+	} `json:"accepted"`
+	Duplicates []struct {
+		Index int    `json:"index"`
+		ID    string `json:"id"`
+		Of    int    `json:"of"`
+	} `json:"duplicates"`
+	Rejected []struct {
+		Index  int `json:"index"`
+		Errors []struct {
+			Field string `json:"field"`
+		} `json:"errors"`
+	} `json:"rejected"`
+}
+
+// send posts one request, retrying as a careful client does on 503 and on
+// refused connections, and records ingest's answer for every event in it.
+func send(ctx context.Context, client *http.Client, url, run string, r request, malformedEvery int, sent *sentLedger, rep *Report) error {
+	now := time.Now()
+	var body []byte
+	evs := make([]any, 0, r.to-r.from)
+	for i := r.from; i < r.to; i++ {
+		bad := -1
+		if malformedEvery > 0 && i%malformedEvery == malformedEvery-1 {
+			bad = i / malformedEvery
+		}
+		evs = append(evs, makeEvent(run, i, now.Add(-time.Duration(i%1000)*time.Millisecond), bad))
+	}
+	if r.batch {
+		body, _ = json.Marshal(evs)
+	} else {
+		body, _ = json.Marshal(evs[0])
+	}
+	for attempt := 1; ; attempt++ {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", devstack.DevAPIKey)
+		atomic.AddInt64(&rep.Requests, 1)
+		resp, err := client.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			switch resp.StatusCode {
+			case http.StatusAccepted, http.StatusBadRequest:
+				var a ingestAnswer
+				if err := json.Unmarshal(b, &a); err != nil {
+					return fmt.Errorf("ingest answered %d with %q", resp.StatusCode, b)
+				}
+				sent.mu.Lock()
+				for _, x := range a.Accepted {
+					sent.state[r.from+x.Index].id = x.ID
+				}
+				for _, x := range a.Duplicates {
+					sent.state[r.from+x.Index].id = x.ID // queued by an earlier try of this request
+				}
+				for _, x := range a.Rejected {
+					s := &sent.state[r.from+x.Index]
+					s.rejected = true
+					for _, e := range x.Errors {
+						s.fields = append(s.fields, e.Field)
+					}
+				}
+				sent.mu.Unlock()
+				return nil
+			case http.StatusServiceUnavailable:
+			default:
+				return fmt.Errorf("ingest answered %d: %s", resp.StatusCode, b)
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if attempt == 20 {
+			return fmt.Errorf("ingest did not take a request after 20 tries: %v", err)
+		}
+		atomic.AddInt64(&rep.RequestRetries, 1)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startFaults makes the stand-in misbehave: a steady mix of 5xx, 429 with
+// Retry-After and timeouts, and every few seconds a burst in which every
+// call fails. The returned func stops it and clears the faults.
+func startFaults(ctx context.Context, sink *mcmsink.Sink) func() {
+	base := mcmsink.Faults{Rate5xx: 0.05, Rate429: 0.03, RetryAfter: time.Second, RateTimeout: 0.005, Seed: 7}
+	burst := base
+	burst.Down = true
+	sink.SetFaults(base)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(4 * time.Second):
+			}
+			sink.SetFaults(burst)
+			select {
+			case <-stop:
+				return
+			case <-time.After(800 * time.Millisecond):
+			}
+			sink.SetFaults(base)
+		}
+	}()
+	return func() { close(stop); wg.Wait(); sink.SetFaults(mcmsink.Faults{}) }
+}
+
+// tap records the event ids that reach the dead-letter topic, and why.
+type tap struct {
+	mu      sync.Mutex
+	classes map[string]string
+}
+
+func newTap() *tap { return &tap{classes: map[string]string{}} }
+
+func (t *tap) start(ctx context.Context, c *pubsub.Client) error {
+	if _, err := c.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name: deadLetterTap, Topic: devstack.DeadLetterTopic, AckDeadlineSeconds: 60}); err != nil {
+		return fmt.Errorf("dead-letter tap: %w", err)
+	}
+	sub := c.Subscriber(deadLetterTap)
+	go sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+		class := m.Attributes[forwarder.AttrDLClass]
+		if class == "" {
+			class = "pubsub_max_delivery_attempts" // dead-lettered by the subscription itself
+		}
+		t.mu.Lock()
+		t.classes[m.Attributes[queue.AttrEventID]] = class
+		t.mu.Unlock()
+		m.Ack()
+	})
+	return nil
+}
+
+func (t *tap) has(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.classes[id]
+	return ok
+}
+
+func (t *tap) class(id string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.classes[id]
+}
+
+// process is the forwarder in a process of its own.
+type process struct {
+	exe, addr string
+	env       []string
+	mu        sync.Mutex
+	cmd       *exec.Cmd
+	restartMu sync.Mutex // one restart at a time
+}
+
+func (p *process) start(ctx context.Context) error {
+	cmd := exec.Command(p.exe, "serve", "-listen", p.addr)
+	cmd.Env = p.env
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the forwarder: %w", err)
+	}
+	p.mu.Lock()
+	p.cmd = cmd
+	p.mu.Unlock()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if c, err := net.DialTimeout("tcp", p.addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("the forwarder did not listen on %s", p.addr)
+}
+
+// restart kills the forwarder without warning, as a crashed or preempted
+// instance dies, and starts a new one on the same address.
+func (p *process) restart(ctx context.Context) error {
+	p.restartMu.Lock()
+	defer p.restartMu.Unlock()
+	p.stop()
+	time.Sleep(500 * time.Millisecond)
+	return p.start(ctx)
+}
+
+func (p *process) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil && p.cmd.Process != nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.cmd.Wait()
+		p.cmd = nil
+	}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// Print writes the report as a table.
+func (r *Report) Print(w io.Writer) {
+	row := func(k string, v any) { fmt.Fprintf(w, "  %-28s %v\n", k, v) }
+	row("events sent", r.Events)
+	row("requests (retries)", strconv.FormatInt(r.Requests, 10)+" ("+strconv.FormatInt(r.RequestRetries, 10)+")")
+	row("accepted at ingest", r.Accepted)
+	row("malformed", r.Malformed)
+	row("  rejected naming the field", r.RejectedWithField)
+	row("  missed", r.MalformedMissed)
+	row("valid but rejected", r.WronglyRejected)
+	row("delivered", r.Delivered)
+	row("delivered twice", r.DeliveredTwice)
+	row("dead-lettered", r.DeadLettered)
+	classes := make([]string, 0, len(r.DeadLetterReasons))
+	for c := range r.DeadLetterReasons {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		row("  "+c, r.DeadLetterReasons[c])
+	}
+	row("lost", r.Lost)
+	row("forwarder kills", r.Kills)
+	row("stand-in calls", r.Sink.Requests)
+	row("  injected 5xx / 429 / timeouts", fmt.Sprintf("%d / %d / %d", r.Sink.Injected5xx, r.Sink.Injected429, r.Sink.Timeouts))
+	row("send / drain seconds", fmt.Sprintf("%.1f / %.1f", r.SendSeconds, r.DrainSeconds))
+	verdict := "PASS"
+	if !r.OK() {
+		verdict = "FAIL"
+	}
+	row("result", verdict)
+}
