@@ -9,7 +9,7 @@ export EVENTRELAY_REQUIRE_EMULATORS ?= 1
 export GOAWS_BIN := $(BIN)/goaws
 FUZZTIME  ?= 10s
 
-.PHONY: FORCE dist emulators dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
+.PHONY: soak FORCE dist emulators dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
 
 dev:
 	$(GO) run ./cmd/eventrelay dev
@@ -38,6 +38,13 @@ fuzz-short:
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=60s
+
+# The load-and-fault run: 100,000 events through the local stack while the
+# Events API stand-in fails and the forwarder process is killed twice.
+# Bounded (15 min at most), loopback only; not part of `make test`.
+soak:
+	$(GO) build -o $(BIN)/eventrelay ./cmd/eventrelay
+	$(BIN)/eventrelay soak -events 100000 -kills 2
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./functions/... ./shared/... | tee bench.out

@@ -56,7 +56,8 @@ type Report struct {
 	MalformedMissed   int            `json:"malformed_missed"`    // malformed events accepted, or rejected for another field
 	WronglyRejected   int            `json:"wrongly_rejected"`    // valid events rejected
 	Delivered         int            `json:"delivered"`           // accepted events the platform holds
-	DeliveredTwice    int            `json:"delivered_twice"`     // ids the platform accepted more than once
+	DeliveredTwice    int            `json:"delivered_twice"`     // ids the platform got twice with different content: counted twice
+	Resent            int            `json:"resent"`              // ids sent again byte for byte (a kill mid-call): the platform's id dedup absorbs them
 	DeadLettered      int            `json:"dead_lettered"`       // accepted events in the dead-letter topic, not delivered
 	DeadLetterReasons map[string]int `json:"dead_letter_reasons"` // by class
 	Lost              int            `json:"lost"`                // accepted, neither delivered nor dead-lettered
@@ -66,8 +67,9 @@ type Report struct {
 	DrainSeconds      float64        `json:"drain_seconds"`
 }
 
-// OK is the pass criterion: nothing lost, nothing delivered twice, every
-// malformed event rejected with its field and no valid one rejected.
+// OK is the pass criterion: nothing lost, nothing delivered twice (a
+// byte-identical resend is one delivery by id), every malformed event
+// rejected with its field and no valid one rejected.
 func (r Report) OK() bool {
 	return r.Lost == 0 && r.DeliveredTwice == 0 && r.MalformedMissed == 0 && r.WronglyRejected == 0 &&
 		r.RejectedWithField == r.Malformed && r.Accepted+r.Malformed == r.Events
@@ -208,6 +210,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 func account(rep *Report, sent *sentLedger, sink *mcmsink.Sink, tap *tap, cfg Config) *Report {
 	counts := sink.CountByID()
+	// At-least-once delivery means a forwarder killed between the
+	// platform's answer and the queue's ack sends that event again when it
+	// is redelivered. Moloco de-duplicates on the event id, so a resend is
+	// harmless exactly when it carries the same id and the same body (the
+	// original timestamp included); a resend that differs would be counted
+	// twice.
+	first := map[string]string{}
+	differs := map[string]bool{}
+	for _, r := range sink.Accepted() {
+		if b, ok := first[r.ID]; !ok {
+			first[r.ID] = string(r.Body)
+		} else if b != string(r.Body) {
+			differs[r.ID] = true
+		}
+	}
 	rep.Sink = sink.Stats()
 	rep.Accepted, rep.Malformed = 0, 0
 	for i := range sent.state {
@@ -231,8 +248,12 @@ func account(rep *Report, sent *sentLedger, sink *mcmsink.Sink, tap *tap, cfg Co
 			n := counts[s.id]
 			switch {
 			case n > 1:
-				rep.DeliveredTwice++
 				rep.Delivered++
+				if differs[s.id] {
+					rep.DeliveredTwice++
+				} else {
+					rep.Resent++
+				}
 			case n == 1:
 				rep.Delivered++
 			case tap.has(s.id):
@@ -533,6 +554,7 @@ func (r *Report) Print(w io.Writer) {
 	row("valid but rejected", r.WronglyRejected)
 	row("delivered", r.Delivered)
 	row("delivered twice", r.DeliveredTwice)
+	row("  resent, identical (dedup)", r.Resent)
 	row("dead-lettered", r.DeadLettered)
 	classes := make([]string, 0, len(r.DeadLetterReasons))
 	for c := range r.DeadLetterReasons {
