@@ -1,0 +1,66 @@
+package soak
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"eventrelay.dev/eventrelay/internal/modroot"
+)
+
+// A small run of the load-and-fault scenario on every `make test`; `make
+// soak` runs it with 100,000 events.
+func TestSoakLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the eventrelay binary")
+	}
+	exe := filepath.Join(t.TempDir(), "eventrelay")
+	build := exec.Command("go", "build", "-o", exe, "./cmd/eventrelay")
+	build.Dir = modroot.Find()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	rep, err := Run(context.Background(), Config{Events: 3000, MalformedEvery: 100, BatchSize: 50,
+		Senders: 8, Kills: 2, Exe: exe, Timeout: 3 * time.Minute, Progress: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Kills != 2 || rep.Delivered+rep.DeadLettered != rep.Accepted || rep.Malformed != 30 {
+		var b bytes.Buffer
+		rep.Print(&b)
+		t.Fatalf("the run did not account for every event:\n%s", b.String())
+	}
+	if rep.Sink.Injected5xx == 0 || rep.Sink.Injected429 == 0 {
+		t.Errorf("the stand-in injected no faults (%+v): the run proved nothing", rep.Sink)
+	}
+}
+
+func TestPlanCoversEveryEventOnce(t *testing.T) {
+	seen := make([]int, 1050)
+	batches, singles := 0, 0
+	for _, r := range plan(1050, 100) {
+		for i := r.from; i < r.to; i++ {
+			seen[i]++
+		}
+		if r.batch {
+			batches++
+		} else {
+			singles++
+		}
+	}
+	for i, n := range seen {
+		if n != 1 {
+			t.Fatalf("event %d planned %d times", i, n)
+		}
+	}
+	if batches != 6 || singles != 500 {
+		t.Errorf("batches %d, singles %d; want 6 and 500", batches, singles)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
