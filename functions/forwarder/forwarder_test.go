@@ -40,7 +40,7 @@ func (s *script) Send(_ context.Context, _ []byte) mcm.Result {
 	return s.answers[i]
 }
 
-func newForwarder(t *testing.T, answers ...mcm.Result) (*Forwarder, *script, *queue.Memory, *int) {
+func newForwarder(t testing.TB, answers ...mcm.Result) (*Forwarder, *script, *queue.Memory, *int) {
 	t.Helper()
 	s := &script{answers: answers}
 	dlq := &queue.Memory{}

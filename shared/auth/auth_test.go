@@ -26,7 +26,7 @@ const (
 
 var now = time.Unix(vectorT, 0)
 
-func newAuth(t *testing.T, clock *time.Time) (*Authenticator, *secrets.Memory) {
+func newAuth(t testing.TB, clock *time.Time) (*Authenticator, *secrets.Memory) {
 	t.Helper()
 	src := secrets.NewMemory(map[string]string{
 		"keys": `{"api_keys":[
