@@ -13,6 +13,9 @@ commands:
   dev      run the whole pipeline locally on emulators and print how to use it
   keygen   make a new ingest API key and the entry to store in the keys secret
   package  build dist/gcp-source.zip (or, with -lambda, the Lambda zip)
+  send     send events to ingest, with an API key or signed
+  callback send a DFINERY verification callback signed with ABX-HASH
+  counters print the local pipeline's counters
   soak     the load-and-fault run: many events through the local stack while the platform fails and the forwarder is killed
   serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
 `
@@ -32,6 +35,12 @@ func main() {
 		err = runServe(os.Args[2:])
 	case "soak":
 		err = runSoak(os.Args[2:])
+	case "send":
+		err = runSend(os.Args[2:])
+	case "callback":
+		err = runCallback(os.Args[2:])
+	case "counters":
+		err = runCounters(os.Args[2:])
 	case "package":
 		err = runPackage(os.Args[2:])
 	case "-h", "--help", "help":

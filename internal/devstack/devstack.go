@@ -57,6 +57,9 @@ const (
 	DevSigningSecret = "local-development-signing-secret"
 )
 
+// DefaultAdminAddr is where `make dev` serves the counters.
+const DefaultAdminAddr = "127.0.0.1:8089"
+
 // Config chooses where the stack listens. Empty addresses pick free ports.
 type Config struct {
 	PubSubAddr    string // e.g. 127.0.0.1:8085
@@ -64,6 +67,7 @@ type Config struct {
 	ForwarderAddr string
 	VerifyAddr    string
 	SinkAddr      string
+	AdminAddr     string // the counters endpoint
 	// MCMBaseURL sends to a real Events API instead of the local stand-in
 	// (then MCMPlatformID and MCMAPIKey are yours).
 	MCMBaseURL, MCMPlatformID, MCMAPIKey string
@@ -86,9 +90,13 @@ type Stack struct {
 	ForwarderURL string
 	VerifyURL    string
 	SinkURL      string // empty when a real endpoint is used
-	Sink         *mcmsink.Sink
-	Secrets      *secrets.Memory
-	Ledger       *ledger.Memory
+	// CountersURL answers GET with the pipeline's counters (JSON), counted
+	// from the functions' log lines plus the stand-in's own.
+	CountersURL string
+	Counters    *Counters
+	Sink        *mcmsink.Sink
+	Secrets     *secrets.Memory
+	Ledger      *ledger.Memory
 	// SecretServer serves the same secrets over Secret Manager's gRPC API
 	// for functions in other processes.
 	SecretServer *fakesecrets.GCP
@@ -167,6 +175,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	st.Counters = newCounters()
+	logger = slog.New(countingHandler{st.Counters, logger.Handler()})
+	if st.CountersURL, err = st.serve(cfg.AdminAddr, http.HandlerFunc(st.serveCounters)); err != nil {
+		return nil, fmt.Errorf("counters: %w", err)
+	}
+	st.CountersURL += "/counters"
 	st.Ledger = ledger.NewMemory(nil)
 	opts := setup.Options{Secrets: st.Secrets, Logger: logger, Ledger: st.Ledger}
 
@@ -269,6 +283,22 @@ func (st *Stack) serve(addr string, h http.Handler) (string, error) {
 	st.servers = append(st.servers, srv)
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), nil
+}
+
+func (st *Stack) serveCounters(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/counters" {
+		http.NotFound(w, r)
+		return
+	}
+	counters := st.Counters.Snapshot()
+	if st.Sink != nil {
+		s := st.Sink.Stats()
+		for k, v := range map[string]int{"requests": s.Requests, "accepted": s.Accepted, "rejected_4xx": s.Rejected4xx,
+			"injected_5xx": s.Injected5xx, "injected_429": s.Injected429, "timeouts": s.Timeouts, "duplicates": s.Duplicates} {
+			counters["events_api_standin."+k] = int64(v)
+		}
+	}
+	writeCounters(w, counters)
 }
 
 // FunctionEnv is the environment for a function of this stack run in a

@@ -147,6 +147,22 @@ func TestPipelineDeliversByteCorrect(t *testing.T) {
 			t.Fatalf("%s delivered %d times", id, n)
 		}
 	}
+	// The counters endpoint tells the same story as the platform.
+	resp2, err := http.Get(st.CountersURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	var counters map[string]int64
+	if err := json.NewDecoder(resp2.Body).Decode(&counters); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]int64{"ingest.requests": 1, "ingest.status.202": 1, "ingest.events.accepted": 40,
+		"forwarder.delivered": 40, "events_api_standin.accepted": 40} {
+		if counters[k] != want {
+			t.Errorf("counter %s = %d, want %d (all: %v)", k, counters[k], want, counters)
+		}
+	}
 }
 
 func TestPipelineUnderFaultsLosesNothing(t *testing.T) {
