@@ -247,6 +247,24 @@ func TestDeriveIDStable(t *testing.T) {
 	}
 }
 
+func TestDeriveIDAndEncodeMatchesMarshal(t *testing.T) {
+	for _, extra := range []string{`{"id":null}`, `{"id":null,"user_id":"<a&b>"}`, `{"id":null,"device":null,"items":null}`} {
+		e, _ := check(t, patch(t, extra))
+		id, body := DeriveIDAndEncode("src", &e)
+		if e.ID != "" {
+			t.Fatalf("e.ID changed to %q", e.ID)
+		}
+		if id != DeriveID("src", &e) {
+			t.Errorf("ids differ: %s %s", id, DeriveID("src", &e))
+		}
+		e.ID = id
+		want, _ := json.Marshal(e)
+		if string(body) != string(want) {
+			t.Errorf("body differs from json.Marshal:\n%s\n%s", body, want)
+		}
+	}
+}
+
 func TestMillisEncodesAsNumber(t *testing.T) {
 	e, _ := check(t, patch(t, `{"timestamp":"2026-11-22T12:00:00Z"}`))
 	b, _ := json.Marshal(e)

@@ -30,10 +30,14 @@ func FuzzParse(f *testing.F) {
 			if len(Validate(&e, r)) > 0 {
 				continue
 			}
-			e.ID = DeriveID("fuzz", &e)
+			id, spliced := DeriveIDAndEncode("fuzz", &e)
+			e.ID = id
 			out, err := json.Marshal(e)
 			if err != nil {
 				t.Fatalf("accepted event does not encode: %v", err)
+			}
+			if string(spliced) != string(out) {
+				t.Fatalf("DeriveIDAndEncode differs from json.Marshal:\n%s\n%s", spliced, out)
 			}
 			back, ferr := Decode(out)
 			if ferr != nil {

@@ -10,6 +10,15 @@ import (
 // cleansed content and its source, so a retried request publishes the same
 // id and the platform and our dedupe see one event, not two.
 func DeriveID(source string, e *Event) string {
+	id, _ := DeriveIDAndEncode(source, e)
+	return id
+}
+
+// DeriveIDAndEncode returns DeriveID's id and the event's JSON with that id
+// set (what json.Marshal gives once e.ID is the id), from one encoding: the
+// id is hashed from the encoding without it, and spliced in as the first
+// field, where encoding/json puts it. e is left as it came.
+func DeriveIDAndEncode(source string, e *Event) (string, []byte) {
 	saved := e.ID
 	e.ID = ""
 	body, _ := json.Marshal(e) // an Event always marshals
@@ -19,5 +28,13 @@ func DeriveID(source string, e *Event) string {
 	h.Write([]byte{0})
 	h.Write(body)
 	var sum [sha256.Size]byte
-	return "d-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+	id := "d-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+	// body is {"event_type":...}: event_type is always encoded, so the id
+	// is followed by a comma; the id is hex and needs no escaping.
+	out := make([]byte, 0, len(body)+len(id)+8)
+	out = append(out, `{"id":"`...)
+	out = append(out, id...)
+	out = append(out, `",`...)
+	out = append(out, body[1:]...)
+	return id, out
 }

@@ -26,6 +26,19 @@ func Split(body []byte) ([]json.RawMessage, error) {
 	case '[':
 		return splitArray(body)
 	case '{':
+		// Most bodies are one event: find out whether an "events" key is
+		// there without building a map of every field (encoding/json matches
+		// struct fields case-insensitively, so this finds every key the map
+		// lookup below could, and a few more, which then take the slow path).
+		var probe struct {
+			Events json.RawMessage `json:"events"`
+		}
+		if err := json.Unmarshal(body, &probe); err != nil {
+			return nil, describeSyntax(err)
+		}
+		if probe.Events == nil {
+			return []json.RawMessage{body}, nil
+		}
 		var envelope map[string]json.RawMessage
 		if err := json.Unmarshal(body, &envelope); err != nil {
 			return nil, describeSyntax(err)
