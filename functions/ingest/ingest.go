@@ -239,8 +239,10 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs})
 			continue
 		}
+		var body []byte
 		if e.ID == "" {
-			e.ID = event.DeriveID(source, e)
+			// One encoding serves both the derived id and the message body.
+			e.ID, body = event.DeriveIDAndEncode(source, e)
 		}
 		if first, dup := firstIndex[e.ID]; dup {
 			resp.Duplicates = append(resp.Duplicates, Duplicate{Index: i, ID: e.ID, Of: first})
@@ -251,11 +253,13 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 			resp.Duplicates = append(resp.Duplicates, Duplicate{Index: i, ID: e.ID, Of: -1})
 			continue
 		}
-		body, err := json.Marshal(e)
-		if err != nil {
-			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID,
-				Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}})
-			continue
+		if body == nil {
+			var err error
+			if body, err = json.Marshal(e); err != nil {
+				resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID,
+					Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}})
+				continue
+			}
 		}
 		bodies = append(bodies, body)
 		events = append(events, e)
@@ -331,6 +335,7 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int,
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is %d bytes; at most %d allowed", r.ContentLength, limit)
 	}
 	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	gzipped := false
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip":
@@ -342,10 +347,22 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int,
 		// The limit applies to what the body expands to, so a small
 		// compressed bomb is refused like a large plain body.
 		src = io.LimitReader(zr, limit+1)
+		gzipped = true
 	default:
 		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("content encoding %q is not supported; use gzip or none", enc)
 	}
-	body, err := io.ReadAll(src)
+	var body []byte
+	var err error
+	if gzipped || r.ContentLength <= 0 {
+		body, err = io.ReadAll(src)
+	} else {
+		// The length is known and within the limit: one allocation instead
+		// of io.ReadAll's doubling (a 64 KB batch otherwise copies ~8 times).
+		// The server ends the body at Content-Length; a shorter one is an
+		// unexpected EOF, as with io.ReadAll.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(src, body)
+	}
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig) || int64(len(body)) > limit:
