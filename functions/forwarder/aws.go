@@ -26,7 +26,7 @@ const maxVisibility = 12 * time.Hour
 // must enable ReportBatchItemFailures.
 func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis VisibilityChanger, concurrency int) (events.SQSEventResponse, error) {
 	if concurrency <= 0 {
-		concurrency = 16
+		concurrency = 128 // as setup's FORWARDER_CONCURRENCY default
 	}
 	var mu sync.Mutex
 	var resp events.SQSEventResponse
