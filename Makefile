@@ -9,7 +9,7 @@ export EVENTRELAY_REQUIRE_EMULATORS ?= 1
 export GOAWS_BIN := $(BIN)/goaws
 FUZZTIME  ?= 10s
 
-.PHONY: soak FORCE dist emulators dev test vet fmt-check unit fuzz-short fuzz bench tf-check dist clean
+.PHONY: soak FORCE dist emulators dev test vet fmt-check unit fuzz-short fuzz bench bench-load tf-check dist clean
 
 dev:
 	$(GO) run ./cmd/eventrelay dev
@@ -49,12 +49,26 @@ soak:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./functions/... ./shared/... | tee bench.out
 
+# Loopback load runs with hey against a local stack that bench-load starts and
+# stops itself (internal/benchload/bench-load.sh): bounded (BENCH_DURATION per
+# run, BENCH_RUNS runs), 127.0.0.1 only, not part of `make test`.
+# BENCH_MODE: all (default), stack (`eventrelay dev`), pstest (ingest and the
+# emulator, nothing consuming) or discard (the handler alone).
+BENCH_MODE     ?= all
+BENCH_DURATION ?= 20s
+BENCH_RUNS     ?= 1
+bench-load:
+	MODE=$(BENCH_MODE) DURATION=$(BENCH_DURATION) RUNS=$(BENCH_RUNS) GO=$(GO) ./internal/benchload/bench-load.sh
+
 tf-check:
 	terraform fmt -check -recursive -diff terraform
 
 emulators/node_modules/.bin/dynalite: emulators/package.json
 	cd emulators && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(BIN)/benchstat: tools/go.mod
+	cd tools && $(GO) build -o $(BIN)/benchstat golang.org/x/perf/cmd/benchstat
 
 $(BIN)/goaws: tools/go.mod
 	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
@@ -17,6 +18,15 @@ func runDev(args []string) error {
 	ingestAddr := fs.String("ingest", "127.0.0.1:8080", "ingest listen address")
 	pubsubAddr := fs.String("pubsub", "127.0.0.1:8085", "Pub/Sub emulator listen address")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	env := map[string]string{}
+	fs.Func("set", "override a function setting, `NAME=VALUE` (repeatable), e.g. -set INGEST_DEDUPE_WINDOW=0", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("%q is not NAME=VALUE", kv)
+		}
+		env[k] = v
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -26,7 +36,7 @@ func runDev(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr, Logger: log})
+	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr, Logger: log, Env: env})
 	if err != nil {
 		return err
 	}

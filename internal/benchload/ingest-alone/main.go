@@ -1,0 +1,137 @@
+// Command ingest-alone serves the ingest function without the rest of the
+// pipeline, for load measurements (make bench-load MODE=pstest|discard). It
+// is built by setup.Ingest as `eventrelay dev` builds it, with the local
+// stack's API key, the same anonymisation and an in-memory ledger; only the
+// queue differs:
+//
+//	-queue pstest   the real Pub/Sub client publishing to the pstest emulator
+//	                on loopback gRPC; the topic has no subscription, so the
+//	                emulator stores and nothing consumes (what a gateway-only
+//	                peer does: store, not deliver)
+//	-queue discard  a publisher that acknowledges and drops: the handler and
+//	                the HTTP server alone
+//
+// It is a measuring tool, not a product entry point.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/pubsub/v2/pstest"
+
+	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/internal/setup"
+	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/logging"
+	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/queue/pubsubqueue"
+	"eventrelay.dev/eventrelay/shared/secrets"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ingest-discard:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "127.0.0.1:18080", "listen address (loopback)")
+	level := flag.String("log-level", "info", "debug, info, warn or error")
+	queueKind := flag.String("queue", "discard", "pstest or discard")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	log, err := logging.New(os.Stderr, *level)
+	if err != nil {
+		return err
+	}
+	id, secret, _ := strings.Cut(devstack.DevAPIKey, ".")
+	keys, err := jsonKeys(auth.APIKeyFile{Keys: []auth.APIKey{
+		auth.HashAPIKey(id, devstack.DevSource, secret, []byte("local-dev-salt-0"))}})
+	if err != nil {
+		return err
+	}
+	src := secrets.NewMemory(map[string]string{"api-keys": keys, "pii-salt": "local-development-pii-salt"})
+	env := config.FromMap(map[string]string{
+		"INGEST_API_KEYS_SECRET": "api-keys",
+		"PII_SALT_SECRET":        "pii-salt",
+		"INGEST_DEDUPE_WINDOW":   "0", // as bench-load runs the stack: hey repeats one body
+	})
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var pub queue.Publisher
+	switch *queueKind {
+	case "discard":
+		pub = queue.Discard{}
+	case "pstest":
+		srv := pstest.NewServer()
+		defer srv.Close()
+		os.Setenv("PUBSUB_EMULATOR_HOST", srv.Addr)
+		client, err := pubsub.NewClient(ctx, "eventrelay-local")
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil {
+			return err
+		}
+		p := pubsubqueue.New(client, topic)
+		defer p.Close()
+		pub = p
+	default:
+		return fmt.Errorf("-queue %q: want pstest or discard", *queueKind)
+	}
+	fn, err := setup.Ingest(ctx, env, setup.Options{Secrets: src, Publisher: pub,
+		Ledger: ledger.NewMemory(nil), Logger: log})
+	if err != nil {
+		return err
+	}
+	defer fn.Close()
+	srv := &http.Server{Addr: *addr, Handler: fn.Handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+const topic = "projects/eventrelay-local/topics/eventrelay-events"
+
+func jsonKeys(f auth.APIKeyFile) (string, error) {
+	b, err := json.Marshal(f)
+	return string(b), err
+}
