@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`[1,null,"x",{"timestamp":1e400}]`))
 	r := Rules{Now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), FutureSkew: time.Minute}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		sameAsUnmarshal(t, body)
 		raws, err := Split(body)
 		if err != nil {
 			return
@@ -49,4 +51,48 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sameAsUnmarshal checks splitArray against json.Unmarshal into
+// []json.RawMessage, which it replaces: the same elements, or the same
+// error for the same bodies.
+func sameAsUnmarshal(t *testing.T, body []byte) {
+	t.Helper()
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '[' {
+		return
+	}
+	var want []json.RawMessage
+	wantErr := json.Unmarshal(body, &want)
+	got, err := splitArray(body)
+	switch {
+	case wantErr != nil:
+		if err == nil {
+			t.Fatalf("splitArray accepted what json.Unmarshal refuses (%v): %q", wantErr, body)
+		}
+		if err.Error() != describeSyntax(wantErr).Error() {
+			t.Fatalf("error %q, want %q", err, describeSyntax(wantErr))
+		}
+	case len(want) == 0:
+		if err != ErrNoEvents {
+			t.Fatalf("empty array: got %v", err)
+		}
+	case err != nil:
+		t.Fatalf("splitArray refused %q: %v", body, err)
+	case len(got) != len(want):
+		t.Fatalf("%d elements, want %d: %q", len(got), len(want), body)
+	default:
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("element %d is %q, want %q", i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestSplitArrayMatchesUnmarshal(t *testing.T) {
+	for _, body := range []string{`[]`, ` [ ] `, `[1]`, `[ {"a":"]}\\\"}"} , [1,[2,{}]], null, "x,y" ]`,
+		`[` + valid + `,` + valid + `]`, `[{"a":1},]`, `[{"a":1}`, `[{"a":1}] x`, `[1,,2]`,
+		"[\"\\u00e9\", {\"k\":[[],{}]}]", "[\n{\"a\":\"\\\\\"}\n,\t2 ]"} {
+		sameAsUnmarshal(t, []byte(body))
+	}
 }

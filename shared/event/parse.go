@@ -59,10 +59,56 @@ func Split(body []byte) ([]json.RawMessage, error) {
 	}
 }
 
+// splitArray returns the elements of the JSON array b as sub-slices of b
+// (json.Unmarshal into []json.RawMessage would copy each one): one
+// validating pass, then a cut at each top-level comma. Invalid input goes
+// through json.Unmarshal for its error.
 func splitArray(b []byte) ([]json.RawMessage, error) {
-	var raws []json.RawMessage
-	if err := json.Unmarshal(b, &raws); err != nil {
+	if !json.Valid(b) {
+		var raws []json.RawMessage
+		err := json.Unmarshal(b, &raws)
+		if err == nil { // cannot happen: Unmarshal validates as Valid does
+			err = errors.New("invalid JSON")
+		}
 		return nil, describeSyntax(err)
+	}
+	raws := make([]json.RawMessage, 0, 1+bytes.Count(b, []byte("},{")))
+	depth, start, inString := 0, -1, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++ // the escaped byte cannot end the string
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth == 1 {
+				start = i + 1
+			}
+			continue
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				if el := bytes.TrimSpace(b[start:i]); len(el) > 0 {
+					raws = append(raws, el)
+				}
+			}
+			continue
+		case ',':
+			if depth == 1 {
+				raws = append(raws, bytes.TrimSpace(b[start:i]))
+				start = i + 1
+			}
+			continue
+		}
 	}
 	if len(raws) == 0 {
 		return nil, ErrNoEvents
