@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,10 +71,14 @@ func Start(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	cmd.Stderr = cmd.Stdout
+	// Google's launcher is a script that starts java as its child: run it in
+	// a process group of its own and end the whole group, or java outlives
+	// the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s Firestore emulator: %v", name, err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
 	ready := make(chan struct{})
 	var lines strings.Builder
 	go func() {
