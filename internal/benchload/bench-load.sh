@@ -13,7 +13,8 @@
 #   MODE=all      (default) the three above, one after the other.
 #
 # DURATION (20s) is each hey run, RUNS (1) how many of each; with RUNS > 1
-# the medians are printed at the end.
+# the medians are printed at the end. STARTS (5) cold starts of each mode
+# are timed first: process start to the first HTTP answer from ingest.
 #
 # hey sends the same body on every request, so the stack runs with
 # INGEST_DEDUPE_WINDOW=0: every request is authenticated, parsed, validated,
@@ -24,6 +25,7 @@ set -euo pipefail
 
 DURATION=${DURATION:-20s}
 RUNS=${RUNS:-1}
+STARTS=${STARTS:-5}
 MODE=${MODE:-all}
 PORT=${PORT:-18080}
 PUBSUB_PORT=${PUBSUB_PORT:-18085}
@@ -67,7 +69,7 @@ start() {
 	for _ in $(seq 1 500); do
 		if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
 			t1=$(date +%s%N)
-			echo "$1: start to ready $(((t1 - t0) / 1000000)) ms (pid $pid)"
+			ready_ms=$(((t1 - t0) / 1000000))
 			return
 		fi
 		sleep 0.01
@@ -99,7 +101,17 @@ modes=$MODE
 [ "$MODE" = all ] && modes="stack pstest discard"
 echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/')"
 for mode in $modes; do
+	starts=()
+	for _ in $(seq 1 "$STARTS"); do
+		start "$mode"
+		starts+=("$ready_ms")
+		stop
+	done
+	if [ "$STARTS" -gt 0 ]; then
+		echo "$mode: start to ready, ms: ${starts[*]}; median $(printf '%s\n' "${starts[@]}" | sort -n | awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
+	fi
 	start "$mode"
+	echo "$mode: running as pid $pid"
 	check "$OUT/single.json"
 	check "$OUT/batch.json"
 	for r in $(seq 1 "$RUNS"); do
