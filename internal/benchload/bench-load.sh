@@ -16,6 +16,9 @@
 # the medians are printed at the end. STARTS (5) cold starts of each mode
 # are timed first: process start to the first HTTP answer from ingest.
 #
+# Each hey run starts its own process; VmHWM (peak RSS) is read from
+# /proc/<pid>/status at the end of the run.
+#
 # hey sends the same body on every request, so the stack runs with
 # INGEST_DEDUPE_WINDOW=0: every request is authenticated, parsed, validated,
 # hashed, recorded in the ledger and published again, as a new event would
@@ -86,15 +89,16 @@ check() { # one request first: the body must be accepted, not refused
 }
 
 run() { # $1 name, $2 body, $3 concurrency, $4 events per request, $5 run number
-	local f="$OUT/$mode-$1-$5.txt"
+	local f="$OUT/$mode-$1-$5.txt" hwm
 	"$HEY" -z "$DURATION" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
 		"http://127.0.0.1:$PORT/" >"$f"
-	awk -v n="$4" -v name="$1" -v mode="$mode" -v c="$3" '
+	hwm=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$pid/status")
+	awk -v n="$4" -v name="$1" -v mode="$mode" -v c="$3" -v hwm="$hwm" '
 		/Requests\/sec/ { rps = $2 }
 		/ 50%+ in / { p50 = $3 * 1000 }
 		/ 99%+ in / { p99 = $3 * 1000 }
 		/^ *\[[0-9]+\]/ { codes = codes " " $1 $2 }
-		END { printf "%-7s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  status%s\n", mode, name, c, rps, rps * n, p50, p99, codes }' "$f" | tee -a "$OUT/results.txt"
+		END { printf "%-7s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  VmHWM %5d MB  status%s\n", mode, name, c, rps, rps * n, p50, p99, hwm, codes }' "$f" | tee -a "$OUT/results.txt"
 }
 
 modes=$MODE
@@ -110,26 +114,29 @@ for mode in $modes; do
 	if [ "$STARTS" -gt 0 ]; then
 		echo "$mode: start to ready, ms: ${starts[*]}; median $(printf '%s\n' "${starts[@]}" | sort -n | awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
 	fi
-	start "$mode"
-	echo "$mode: running as pid $pid"
-	check "$OUT/single.json"
-	check "$OUT/batch.json"
+	# Every hey run gets a freshly started process: the emulator and the
+	# in-memory ledger keep everything they are given, so a second run on
+	# the same process would measure the first one's leftovers.
 	for r in $(seq 1 "$RUNS"); do
+		start "$mode"
+		check "$OUT/single.json"
 		run single "$OUT/single.json" 50 1 "$r"
+		stop
+		start "$mode"
+		check "$OUT/batch.json"
 		run batch "$OUT/batch.json" 10 100 "$r"
+		stop
 	done
-	grep -E 'VmHWM' "/proc/$pid/status" | tr -s ' \t' ' ' | sed "s/^/$mode: after the runs, /"
-	stop
 	echo "machine: $(uptime | sed 's/.*load/load/')"
 done
 if [ "$RUNS" -gt 1 ]; then
 	echo "medians of $RUNS runs (each column on its own):"
 	for mode in $modes; do for name in single batch; do
 		grep "^$mode *$name " "$OUT/results.txt" | awk -v mode="$mode" -v name="$name" '
-			{ c = $3; r[NR] = $4; e[NR] = $6; p50[NR] = $9; p99[NR] = $12 }
+			{ c = $3; r[NR] = $4; e[NR] = $6; p50[NR] = $9; p99[NR] = $12; m[NR] = $15 }
 			function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-			END { printf "%-7s %-6s %s %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms\n", mode, name, c, med(r, NR), med(e, NR), med(p50, NR), med(p99, NR) }'
+			END { printf "%-7s %-6s %s %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  VmHWM %5d MB\n", mode, name, c, med(r, NR), med(e, NR), med(p50, NR), med(p99, NR), med(m, NR) }'
 	done; done
 fi
 echo "hey outputs: $OUT"
