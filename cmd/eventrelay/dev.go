@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/shared/logging"
@@ -17,6 +18,7 @@ func runDev(args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	ingestAddr := fs.String("ingest", "127.0.0.1:8080", "ingest listen address")
 	pubsubAddr := fs.String("pubsub", "127.0.0.1:8085", "Pub/Sub emulator listen address")
+	adminAddr := fs.String("admin", devstack.DefaultAdminAddr, "counters listen address")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	env := map[string]string{}
 	fs.Func("set", "override a function setting, `NAME=VALUE` (repeatable), e.g. -set INGEST_DEDUPE_WINDOW=0", func(kv string) error {
@@ -36,17 +38,22 @@ func runDev(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr, Logger: log, Env: env})
+	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr,
+		AdminAddr: *adminAddr, Logger: log, Env: env})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	fmt.Printf(`eventrelay is running locally (Ctrl-C stops it)
 
-  ingest            %s
-  Pub/Sub emulator  %s   (PUBSUB_EMULATOR_HOST=%s)
-  topic             %s
-  API key           %s   (local only)
+  ingest              %s
+  forwarder (push)    %s
+  verify              %s
+  Events API stand-in %s   (strict; faults: PUT %s/_sink/faults)
+  counters            %s   (or: go run ./cmd/eventrelay counters)
+  Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
+  API key             %s   (local only)
+  DFINERY key         %s   (local only)
 
 Try:
   curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \
@@ -54,8 +61,9 @@ Try:
          "device":{"os":"android","persistent_id":"device-1"},
          "items":[{"id":"sku-1","price":{"currency":"USD","amount":9.99},"quantity":1}],
          "revenue":{"currency":"USD","amount":9.99}}'
-`, st.IngestURL, st.PubSubAddr, st.PubSubAddr, devstack.Topic, devstack.DevAPIKey,
-		st.IngestURL, devstack.DevAPIKey, "2026-01-01T00:00:00Z")
+`, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.SinkURL, st.SinkURL, st.CountersURL,
+		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey,
+		st.IngestURL, devstack.DevAPIKey, time.Now().UTC().Add(-time.Minute).Format(time.RFC3339))
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return nil
