@@ -37,7 +37,7 @@ func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis Visib
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d := f.Handle(ctx, sqsDelivery(rec))
+			d := f.Handle(ctx, SQSDelivery(rec))
 			if d.Ack {
 				return
 			}
@@ -57,7 +57,9 @@ func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis Visib
 	return resp, nil
 }
 
-func sqsDelivery(rec events.SQSMessage) Delivery {
+// SQSDelivery is an SQS record as the core takes it: string message
+// attributes, and the receive count as the attempt.
+func SQSDelivery(rec events.SQSMessage) Delivery {
 	attrs := make(map[string]string, len(rec.MessageAttributes))
 	for k, v := range rec.MessageAttributes {
 		if v.StringValue != nil {

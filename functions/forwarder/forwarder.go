@@ -144,17 +144,9 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 
 // Handle decides the fate of one delivery.
 func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
-	id := d.Attributes[queue.AttrEventID]
-	var e event.Event
-	if err := json.Unmarshal(d.Body, &e); err != nil || e.EventType == "" {
-		reason := "body is not an event"
-		if err != nil {
-			reason = "body is not an event: " + err.Error()
-		}
-		return f.deadLetter(ctx, d, id, ClassUndecodable, 0, reason)
-	}
-	if id == "" {
-		id = e.ID
+	_, id, err := Decode(d)
+	if err != nil {
+		return f.deadLetter(ctx, d, id, ClassUndecodable, 0, err.Error())
 	}
 	if id != "" && f.delivered.Contains(id) {
 		f.outcome(ctx, slog.LevelInfo, "duplicate", id, d, 0, "")
@@ -203,6 +195,24 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	wait := max(f.backoff(d.Attempt), res.RetryAfter)
 	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait))
 	return Decision{RetryAfter: wait, Outcome: "retry"}
+}
+
+// Decode reads the event a delivery carries and its id: the event_id
+// attribute, else the body's id. Backfill decodes dead letters with it, so
+// both functions agree on what a queued event is.
+func Decode(d Delivery) (event.Event, string, error) {
+	id := d.Attributes[queue.AttrEventID]
+	var e event.Event
+	if err := json.Unmarshal(d.Body, &e); err != nil {
+		return e, id, fmt.Errorf("body is not an event: %w", err)
+	}
+	if e.EventType == "" {
+		return e, id, errors.New("body is not an event")
+	}
+	if id == "" {
+		id = e.ID
+	}
+	return e, id, nil
 }
 
 // backoff follows Moloco's failure protocol: at least 5 s, then doubling.

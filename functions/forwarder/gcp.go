@@ -29,7 +29,8 @@ type MessagePublishedData struct {
 	DeliveryAttempt int           `json:"deliveryAttempt,omitempty"`
 }
 
-func (m MessagePublishedData) delivery() Delivery {
+// Delivery is the message as the core takes it.
+func (m MessagePublishedData) Delivery() Delivery {
 	return Delivery{MessageID: m.Message.MessageID, Body: m.Message.Data,
 		Attributes: m.Message.Attributes, Attempt: m.DeliveryAttempt}
 }
@@ -52,7 +53,7 @@ func (f *Forwarder) PushHandler() http.Handler {
 			http.Error(w, "not a Pub/Sub push request: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		d := f.Handle(r.Context(), m.delivery())
+		d := f.Handle(r.Context(), m.Delivery())
 		if d.Ack {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -72,7 +73,7 @@ func (f *Forwarder) HandleCloudEvent(ctx context.Context, e cloudevents.Event) e
 		f.log.ErrorContext(ctx, "cloudevent is not a Pub/Sub message", "ce_id", e.ID(), "error", err.Error())
 		return nil
 	}
-	d := f.Handle(ctx, m.delivery())
+	d := f.Handle(ctx, m.Delivery())
 	if d.Ack {
 		return nil
 	}
