@@ -353,3 +353,27 @@ func TestLedgerFailureIsNot2xx(t *testing.T) {
 		t.Fatalf("status %d, %d published", rec.Code, len(h.pub.Messages()))
 	}
 }
+
+// The body is read by its Content-Length, but neither a body longer than
+// declared (an adapter's request) is cut nor a shorter one taken as whole.
+func TestContentLengthMismatch(t *testing.T) {
+	body := "[" + purchase("evt-1") + "," + purchase("evt-2") + "]"
+	for _, c := range []struct {
+		declared int64
+		status   int
+	}{{int64(len(body)), http.StatusAccepted}, {10, http.StatusAccepted}, {int64(len(body)) + 10, http.StatusBadRequest}} {
+		h := newHarness(t, nil)
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.ContentLength = c.declared
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", apiKey)
+		rec := httptest.NewRecorder()
+		h.svc.ServeHTTP(rec, req)
+		if rec.Code != c.status {
+			t.Fatalf("declared %d of %d bytes: status %d, want %d: %s", c.declared, len(body), rec.Code, c.status, rec.Body)
+		}
+		if c.status == http.StatusAccepted && len(h.pub.Messages()) != 2 {
+			t.Fatalf("declared %d of %d bytes: %d published, want 2", c.declared, len(body), len(h.pub.Messages()))
+		}
+	}
+}
