@@ -7,6 +7,14 @@
 // through the real aws-sdk-go-v2 clients, pointed at the local servers by
 // AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SECRETS_MANAGER.
 //
+// What goaws v0.5.4 does and does not do, as checked by this package's
+// tests: it honours RedrivePolicy.maxReceiveCount (a message returned that
+// many times moves to the dead-letter queue, whether its visibility expired
+// or was set to 0); it reports ApproximateReceiveCount as 1 on every
+// receive (the Poller counts receives itself); its
+// ApproximateNumberOfMessages counts in-flight messages too; visibility
+// expiry is checked once a second.
+//
 // Start sets those variables in the test's environment (t.Setenv), so a
 // test using it must not be parallel.
 package sqsstack
