@@ -1,0 +1,79 @@
+package backfill
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+)
+
+// Handler serves the function over HTTP: Cloud Scheduler (authenticated by
+// its OIDC token, which the platform checks before this code runs) or an
+// operator. Parameters come from the query string and, when present, a JSON
+// body; body fields win. It answers the Summary: 200, 400 for bad
+// parameters, 500 when the dead-letter queue failed (so the scheduler
+// records a failed run).
+func (b *Backfill) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodGet {
+			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			return
+		}
+		p, err := ParseQuery(r.URL.Query())
+		if err == nil && r.Method == http.MethodPost {
+			var body []byte
+			if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10)); err == nil && len(body) > 0 {
+				var fromBody Params
+				if fromBody, err = ParseParams(body); err == nil {
+					p = merge(p, fromBody)
+				}
+			}
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_parameters", "message": err.Error()})
+			return
+		}
+		s, err := b.Run(r.Context(), p)
+		switch {
+		case errors.Is(err, ErrBadParams):
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_parameters", "message": err.Error()})
+		case err != nil:
+			writeJSON(w, http.StatusInternalServerError, s)
+		default:
+			writeJSON(w, http.StatusOK, s)
+		}
+	})
+}
+
+// merge lays the body's parameters over the query's.
+func merge(q, b Params) Params {
+	if len(b.Reasons) > 0 {
+		q.Reasons = b.Reasons
+	}
+	if len(b.EventTypes) > 0 {
+		q.EventTypes = b.EventTypes
+	}
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{{&q.From, b.From}, {&q.To, b.To}, {&q.ReplayFrom, b.ReplayFrom}} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	q.IncludePermanent = q.IncludePermanent || b.IncludePermanent
+	q.DryRun = q.DryRun || b.DryRun
+	if b.MaxEvents > 0 {
+		q.MaxEvents = b.MaxEvents
+	}
+	if b.Rate > 0 {
+		q.Rate = b.Rate
+	}
+	return q
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,207 @@
+package backfill
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/event"
+)
+
+// Params are one run's request: the JSON object Cloud Scheduler posts or
+// EventBridge Scheduler passes as input (possibly empty), or the query
+// string an operator sends. The zero value resends retryable failures.
+type Params struct {
+	// Reasons are dead-letter classes to resend: retryable (the default),
+	// auth, permanent. A message without a class (moved by the queue's own
+	// redrive policy) counts as retryable.
+	Reasons List `json:"reasons,omitempty"`
+	// IncludePermanent adds permanent 4xx failures, e.g. after a mapping fix.
+	IncludePermanent bool `json:"include_permanent,omitempty"`
+	// From and To bound the event time (RFC 3339; From inclusive, To exclusive).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// EventTypes limits to these event types.
+	EventTypes List `json:"event_types,omitempty"`
+	// DryRun counts what would be resent and changes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+	// MaxEvents stops the run after this many resends (0: no limit).
+	MaxEvents int `json:"max_events,omitempty"`
+	// Rate lowers the configured cap (events/s) for this run.
+	Rate float64 `json:"rate,omitempty"`
+	// ReplayFrom (RFC 3339), instead of draining dead letters, seeks the
+	// live events subscription to this time (Pub/Sub only).
+	ReplayFrom string `json:"replay_from,omitempty"`
+}
+
+// List is a JSON array of strings or one comma-separated string.
+type List []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *List) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*l = splitList(s)
+		return nil
+	}
+	var a []string
+	if err := json.Unmarshal(b, &a); err != nil {
+		return fmt.Errorf("must be a list of strings or a comma-separated string")
+	}
+	*l = nil
+	for _, v := range a {
+		*l = append(*l, splitList(v)...)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseParams reads a JSON object (empty or null: defaults). Unknown fields
+// are refused, so a misspelt parameter never silently widens a run.
+func ParseParams(body []byte) (Params, error) {
+	var p Params
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
+		return p, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, fmt.Errorf("%w: %v", ErrBadParams, err)
+	}
+	return p, nil
+}
+
+// ParseQuery reads the same parameters from a query string.
+func ParseQuery(q url.Values) (Params, error) {
+	var p Params
+	for k, vs := range q {
+		v := strings.Join(vs, ",")
+		var err error
+		switch k {
+		case "reasons":
+			p.Reasons = splitList(v)
+		case "event_types":
+			p.EventTypes = splitList(v)
+		case "from":
+			p.From = v
+		case "to":
+			p.To = v
+		case "replay_from":
+			p.ReplayFrom = v
+		case "include_permanent":
+			p.IncludePermanent, err = strconv.ParseBool(v)
+		case "dry_run":
+			p.DryRun, err = strconv.ParseBool(v)
+		case "max_events":
+			p.MaxEvents, err = strconv.Atoi(v)
+		case "rate":
+			p.Rate, err = strconv.ParseFloat(v, 64)
+		default:
+			return p, fmt.Errorf("%w: unknown parameter %q", ErrBadParams, k)
+		}
+		if err != nil {
+			return p, fmt.Errorf("%w: %s: %q is not valid", ErrBadParams, k, v)
+		}
+	}
+	return p, nil
+}
+
+// selection is a checked Params: which messages a run resends.
+type selection struct {
+	classes  map[string]bool
+	from, to time.Time
+	types    map[string]bool
+}
+
+var resendable = []string{forwarder.ClassRetryable, forwarder.ClassAuth, forwarder.ClassPermanent}
+
+func (p Params) selection() (selection, error) {
+	s := selection{classes: map[string]bool{}}
+	bad := func(format string, args ...any) (selection, error) {
+		return s, fmt.Errorf("%w: %s", ErrBadParams, fmt.Sprintf(format, args...))
+	}
+	reasons := p.Reasons
+	if len(reasons) == 0 {
+		reasons = []string{forwarder.ClassRetryable}
+	}
+	for _, c := range reasons {
+		c = strings.ToLower(c)
+		if !slices.Contains(resendable, c) {
+			return bad("reasons: %q is not one of %s", c, strings.Join(resendable, ", "))
+		}
+		s.classes[c] = true
+	}
+	if p.IncludePermanent {
+		s.classes[forwarder.ClassPermanent] = true
+	}
+	var err error
+	if p.From != "" {
+		if s.from, err = time.Parse(time.RFC3339, p.From); err != nil {
+			return bad("from: %q is not an RFC 3339 time", p.From)
+		}
+	}
+	if p.To != "" {
+		if s.to, err = time.Parse(time.RFC3339, p.To); err != nil {
+			return bad("to: %q is not an RFC 3339 time", p.To)
+		}
+	}
+	if !s.from.IsZero() && !s.to.IsZero() && !s.from.Before(s.to) {
+		return bad("from must be before to")
+	}
+	if len(p.EventTypes) > 0 {
+		s.types = map[string]bool{}
+		for _, t := range p.EventTypes {
+			s.types[strings.ToUpper(t)] = true
+		}
+	}
+	if p.MaxEvents < 0 {
+		return bad("max_events must not be negative")
+	}
+	if p.Rate < 0 {
+		return bad("rate must be positive")
+	}
+	if p.ReplayFrom != "" {
+		if _, err := time.Parse(time.RFC3339, p.ReplayFrom); err != nil {
+			return bad("replay_from: %q is not an RFC 3339 time", p.ReplayFrom)
+		}
+		if len(p.Reasons) > 0 || p.IncludePermanent || p.From != "" || p.To != "" || len(p.EventTypes) > 0 || p.MaxEvents > 0 {
+			return bad("replay_from replays everything published since; it takes no selection")
+		}
+	}
+	return s, nil
+}
+
+// matches reports whether a decoded dead letter is selected.
+func (s selection) matches(attrs map[string]string, e event.Event) bool {
+	class := attrs[forwarder.AttrDLClass]
+	if class == "" {
+		class = forwarder.ClassRetryable // moved by the queue's redrive policy after its attempts
+	}
+	if !s.classes[class] {
+		return false
+	}
+	at := e.Timestamp.Time()
+	if !s.from.IsZero() && at.Before(s.from) {
+		return false
+	}
+	if !s.to.IsZero() && !at.Before(s.to) {
+		return false
+	}
+	return s.types == nil || s.types[strings.ToUpper(e.EventType)]
+}
