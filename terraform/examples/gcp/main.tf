@@ -1,0 +1,33 @@
+# eventrelay on Google Cloud with the module's defaults.
+#   make dist
+#   cd terraform/examples/gcp && cp terraform.tfvars.example terraform.tfvars
+#   terraform init && terraform apply
+# See README.md, "Deploying", for the secrets and the first event.
+
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "~> 7.0"
+    }
+  }
+}
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+module "eventrelay" {
+  source = "../../modules/gcp"
+
+  project_id      = var.project_id
+  region          = var.region
+  name_prefix     = var.name_prefix
+  source_archive  = coalesce(var.source_archive, "${path.root}/../../../dist/gcp-source.zip")
+  mcm_base_url    = var.mcm_base_url
+  mcm_platform_id = var.mcm_platform_id
+  labels          = { app = "eventrelay" }
+}

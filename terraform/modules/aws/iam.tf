@@ -1,0 +1,151 @@
+# Least privilege: one role per function; every statement names the exact
+# ARNs it applies to (no "*" action or resource).
+
+data "aws_iam_policy_document" "assume_lambda" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "fn" {
+  for_each = local.functions
+
+  name               = "${var.name_prefix}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "ingest" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["ingest"].arn}:*"]
+  }
+
+  statement {
+    sid       = "PublishEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.events.arn]
+  }
+
+  statement {
+    sid     = "ReadOwnSecrets"
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = [
+      aws_secretsmanager_secret.secret["ingest_api_keys"].arn,
+      aws_secretsmanager_secret.secret["ingest_signing_keys"].arn,
+      aws_secretsmanager_secret.secret["pii_salt"].arn,
+    ]
+  }
+
+  statement {
+    sid       = "RecordLedger"
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
+data "aws_iam_policy_document" "forwarder" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["forwarder"].arn}:*"]
+  }
+
+  # The event source mapping receives and deletes with the function's role;
+  # the forwarder changes visibility to space its retries.
+  statement {
+    sid = "ConsumeEvents"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+    ]
+    resources = [aws_sqs_queue.events.arn]
+  }
+
+  statement {
+    sid       = "DeadLetter"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.deadletter.arn]
+  }
+
+  statement {
+    sid       = "ReadPlatformKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.secret["mcm_api_key"].arn]
+  }
+}
+
+data "aws_iam_policy_document" "verify" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["verify"].arn}:*"]
+  }
+
+  statement {
+    sid     = "ReadOwnSecrets"
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = [
+      aws_secretsmanager_secret.secret["dfinery_keys"].arn,
+      aws_secretsmanager_secret.secret["pii_salt"].arn,
+    ]
+  }
+
+  statement {
+    sid       = "ReadLedger"
+    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.ledger.arn]
+  }
+}
+
+data "aws_iam_policy_document" "backfill" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.fn["backfill"].arn}:*"]
+  }
+
+  # Drains the dead-letter queue and re-parks what still fails.
+  statement {
+    sid = "DrainDeadLetter"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+    ]
+    resources = [aws_sqs_queue.deadletter.arn]
+  }
+
+  statement {
+    sid       = "ReadPlatformKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.secret["mcm_api_key"].arn]
+  }
+}
+
+locals {
+  policies = {
+    ingest    = data.aws_iam_policy_document.ingest.json
+    forwarder = data.aws_iam_policy_document.forwarder.json
+    verify    = data.aws_iam_policy_document.verify.json
+    backfill  = data.aws_iam_policy_document.backfill.json
+  }
+}
+
+resource "aws_iam_role_policy" "fn" {
+  for_each = local.functions
+
+  name   = "${var.name_prefix}-${each.key}"
+  role   = aws_iam_role.fn[each.key].id
+  policy = local.policies[each.key]
+}

@@ -1,0 +1,125 @@
+# One source archive for all four functions: go.mod and the function package
+# at its root; each function's entry_point picks what it serves.
+
+resource "google_storage_bucket" "source" {
+  project                     = var.project_id
+  name                        = "${var.project_id}-${var.name_prefix}-source"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true
+  labels                      = var.labels
+
+  depends_on = [google_project_service.api]
+}
+
+resource "google_storage_bucket_object" "source" {
+  # A new name per archive content, so a new build redeploys the functions.
+  name   = "gcp-source-${filemd5(var.source_archive)}.zip"
+  bucket = google_storage_bucket.source.name
+  source = var.source_archive
+}
+
+locals {
+  common_environment = {
+    QUEUE_BACKEND   = "pubsub"
+    SECRETS_BACKEND = "gcp"
+    LOG_LEVEL       = var.log_level
+  }
+
+  pii_environment = merge(
+    { PII_IP_POLICY = var.pii_ip_policy },
+    var.pii_hash_fields == null ? {} : { PII_HASH_FIELDS = join(",", var.pii_hash_fields) },
+  )
+
+  ledger_environment = {
+    LEDGER_BACKEND              = "firestore"
+    GOOGLE_CLOUD_PROJECT        = var.project_id
+    LEDGER_FIRESTORE_DATABASE   = local.firestore_database
+    LEDGER_FIRESTORE_COLLECTION = var.ledger_collection
+  }
+
+  platform_environment = {
+    MCM_BASE_URL       = var.mcm_base_url
+    MCM_PLATFORM_ID    = var.mcm_platform_id
+    MCM_API_KEY_SECRET = google_secret_manager_secret.secret["mcm_api_key"].id
+  }
+
+  # Secret names are full resource names, projects/P/secrets/S; the code
+  # reads their latest version.
+  environment = {
+    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
+      PUBSUB_TOPIC               = google_pubsub_topic.events.id
+      INGEST_API_KEYS_SECRET     = google_secret_manager_secret.secret["ingest_api_keys"].id
+      INGEST_SIGNING_KEYS_SECRET = google_secret_manager_secret.secret["ingest_signing_keys"].id
+      PII_SALT_SECRET            = google_secret_manager_secret.secret["pii_salt"].id
+      LEDGER_EVENT_TYPES         = join(",", var.ledger_event_types)
+      LEDGER_TTL                 = var.ledger_ttl
+    }, lookup(var.extra_environment, "ingest", {}))
+
+    forwarder = merge(local.common_environment, local.platform_environment, {
+      DEADLETTER_TOPIC       = google_pubsub_topic.deadletter.id
+      FORWARDER_MAX_ATTEMPTS = tostring(local.forwarder_max_attempts)
+    }, lookup(var.extra_environment, "forwarder", {}))
+
+    verify = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
+      DFINERY_KEYS_SECRET  = google_secret_manager_secret.secret["dfinery_keys"].id
+      DFINERY_KEY_ENCODING = var.dfinery_key_encoding
+      PII_SALT_SECRET      = google_secret_manager_secret.secret["pii_salt"].id
+      VERIFY_EVENT_MAP     = var.verify_event_map
+    }, lookup(var.extra_environment, "verify", {}))
+
+    backfill = merge(local.common_environment, local.platform_environment, {
+      BACKFILL_SUBSCRIPTION = google_pubsub_subscription.deadletter.id
+      # Spelled out: the subscription pushes to the forwarder, a function of
+      # this same resource, so referring to it would be a cycle.
+      BACKFILL_REPLAY_SUBSCRIPTION = "projects/${var.project_id}/subscriptions/${local.events_subscription_name}"
+      DEADLETTER_TOPIC             = google_pubsub_topic.deadletter.id
+      BACKFILL_TIME_BUDGET         = var.backfill_time_budget
+      BACKFILL_RATE                = tostring(var.backfill_rate)
+    }, lookup(var.extra_environment, "backfill", {}))
+  }
+}
+
+resource "google_cloudfunctions2_function" "fn" {
+  for_each = local.functions
+
+  project     = var.project_id
+  location    = var.region
+  name        = "${var.name_prefix}-${each.key}"
+  description = each.value.description
+  labels      = var.labels
+
+  build_config {
+    runtime         = var.go_runtime
+    entry_point     = each.value.entry_point
+    service_account = var.build_service_account
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    min_instance_count               = local.scaling[each.key].min_instances
+    max_instance_count               = local.scaling[each.key].max_instances
+    max_instance_request_concurrency = local.scaling[each.key].concurrency
+    available_memory                 = local.scaling[each.key].memory
+    available_cpu                    = local.scaling[each.key].cpu
+    timeout_seconds                  = local.scaling[each.key].timeout_seconds
+    ingress_settings                 = each.value.ingress
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.sa[each.key].email
+    environment_variables            = local.environment[each.key]
+  }
+
+  # The functions read their secrets and the ledger at start: grant first.
+  depends_on = [
+    google_project_service.api,
+    google_secret_manager_secret_iam_member.access,
+    google_project_iam_member.ledger,
+  ]
+}

@@ -1,0 +1,121 @@
+# eventrelay on Google Cloud: four Cloud Functions (gen2) built from one
+# source archive, a Pub/Sub topic pushed to the forwarder with retries and a
+# dead-letter topic, empty Secret Manager secrets, a Firestore ledger and a
+# Cloud Scheduler job running backfill. Every identity is its own service
+# account, granted roles on the one resource it needs.
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+locals {
+  # The four functions, with the entry point each one registers in
+  # functions.go (Forward: the Pub/Sub push handler) and who may reach it.
+  functions = {
+    ingest = {
+      entry_point = "Ingest"
+      description = "eventrelay ingest: authenticates, validates and queues events"
+      ingress     = "ALLOW_ALL"
+    }
+    forwarder = {
+      entry_point = "Forward"
+      description = "eventrelay forwarder: Pub/Sub push endpoint delivering events to MCM"
+      # Pub/Sub push and Cloud Scheduler from this project count as internal.
+      ingress = "ALLOW_INTERNAL_ONLY"
+    }
+    verify = {
+      entry_point = "Verify"
+      description = "eventrelay verify: answers DFINERY verification callbacks"
+      ingress     = "ALLOW_ALL"
+    }
+    backfill = {
+      entry_point = "Backfill"
+      description = "eventrelay backfill: resends dead-lettered events"
+      ingress     = "ALLOW_INTERNAL_ONLY"
+    }
+  }
+
+  scaling = {
+    ingest    = var.ingest
+    forwarder = var.forwarder
+    verify    = var.verify
+    backfill  = var.backfill
+  }
+
+  # Service accounts: one per function, one Pub/Sub pushes as, one the
+  # scheduler calls backfill as.
+  identities = {
+    ingest    = "eventrelay ingest"
+    forwarder = "eventrelay forwarder"
+    verify    = "eventrelay verify"
+    backfill  = "eventrelay backfill"
+    push      = "eventrelay Pub/Sub push to the forwarder"
+    scheduler = "eventrelay scheduler calling backfill"
+  }
+
+  # Created empty; values are added out of band (README, Deploying).
+  secrets = {
+    mcm_api_key         = "MCM platform API key"
+    dfinery_keys        = "DFINERY HMAC key(s), a JSON list of UUIDs, newest first"
+    ingest_api_keys     = "ingest API key hashes ({\"api_keys\":[...]})"
+    ingest_signing_keys = "ingest request signing secrets ({\"signing_keys\":[...]})"
+    pii_salt            = "identifier hashing salt (at least 16 bytes)"
+  }
+
+  # Which function reads which secret.
+  secret_readers = {
+    ingest    = ["ingest_api_keys", "ingest_signing_keys", "pii_salt"]
+    forwarder = ["mcm_api_key"]
+    verify    = ["dfinery_keys", "pii_salt"]
+    backfill  = ["mcm_api_key"]
+  }
+  secret_access = merge([
+    for fn, names in local.secret_readers : { for s in names : "${fn}/${s}" => { fn = fn, secret = s } }
+  ]...)
+
+  pubsub_agent    = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  scheduler_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
+
+  events_subscription_name = "${var.name_prefix}-events-forwarder"
+
+  firestore_database = var.create_firestore_database ? google_firestore_database.ledger[0].name : var.firestore_database
+
+  # Retry bounds of the push subscription: Moloco asks for at least 5 s
+  # before the first retry, then exponential backoff.
+  retry_minimum_backoff = "10s"
+  retry_maximum_backoff = "600s"
+
+  # The forwarder dead-letters a message itself, with its reason, on the
+  # attempt before Pub/Sub would move it without one.
+  forwarder_max_attempts = var.max_delivery_attempts - 1
+
+  backfill_budget_seconds = endswith(var.backfill_time_budget, "m") ? tonumber(trimsuffix(var.backfill_time_budget, "m")) * 60 : tonumber(trimsuffix(var.backfill_time_budget, "s"))
+
+  apis = [
+    "cloudbuild.googleapis.com",
+    "cloudfunctions.googleapis.com",
+    "cloudscheduler.googleapis.com",
+    "firestore.googleapis.com",
+    "artifactregistry.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "secretmanager.googleapis.com",
+    "storage.googleapis.com",
+  ]
+}
+
+resource "google_project_service" "api" {
+  for_each = var.enable_apis ? toset(local.apis) : toset([])
+
+  project            = var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+resource "google_service_account" "sa" {
+  for_each = local.identities
+
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-${each.key}"
+  display_name = each.value
+}
