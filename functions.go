@@ -24,6 +24,7 @@ const (
 	EntryForward      = "Forward"      // Pub/Sub push subscription (HTTP)
 	EntryForwardEvent = "ForwardEvent" // Eventarc Pub/Sub trigger (CloudEvent)
 	EntryVerify       = "Verify"
+	EntryBackfill     = "Backfill" // Cloud Scheduler (OIDC) or an operator (HTTP)
 )
 
 func init() {
@@ -31,10 +32,12 @@ func init() {
 	forward := lazy(EntryForward, setup.NewForwarder)
 	forwardEvent := lazy(EntryForwardEvent, setup.NewForwarder)
 	verify := lazy(EntryVerify, setup.Verify)
+	backfill := lazy(EntryBackfill, setup.NewBackfill)
 
 	functions.HTTP(EntryIngest, serveHTTP(ingest, func(f *setup.Function) http.Handler { return f.Handler }))
 	functions.HTTP(EntryForward, serveHTTP(forward, func(f *setup.Forwarder) http.Handler { return f.Handler }))
 	functions.HTTP(EntryVerify, serveHTTP(verify, func(f *setup.Function) http.Handler { return f.Handler }))
+	functions.HTTP(EntryBackfill, serveHTTP(backfill, func(f *setup.Backfill) http.Handler { return f.Handler }))
 	functions.CloudEvent(EntryForwardEvent, func(ctx context.Context, e cloudevents.Event) error {
 		f, err := forwardEvent()
 		if err != nil {

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/config"
 )
@@ -30,7 +32,7 @@ func main() {
 func run() error {
 	ctx := context.Background()
 	env := config.FromOS()
-	switch env.OneOf("EVENTRELAY_FUNCTION", "", "ingest", "forwarder", "verify") {
+	switch env.OneOf("EVENTRELAY_FUNCTION", "", "ingest", "forwarder", "verify", "backfill") {
 	case "ingest":
 		fn, err := setup.Ingest(ctx, env, setup.Options{})
 		if err != nil {
@@ -51,6 +53,12 @@ func run() error {
 		lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			return fn.Core.HandleSQS(ctx, ev, fn.Visibility, fn.Concurrency)
 		})
+	case "backfill":
+		fn, err := setup.NewBackfill(ctx, env, setup.Options{})
+		if err != nil {
+			return err
+		}
+		lambda.StartHandler(backfillInvoke(fn.Core.Run))
 	}
 	return env.Err()
 }
@@ -59,4 +67,23 @@ func run() error {
 // send the same event shape, which the adapter turns into an http.Request.
 func startHTTP(h http.Handler) {
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+}
+
+// backfillInvoke takes the raw payload, so an empty one (a schedule without
+// input) means the defaults: EventBridge Scheduler's input, or an
+// operator's invoke payload, is the parameters object. The answer is the
+// summary; an error (bad parameters, a failing queue) fails the invocation
+// so it shows in the function's error metrics.
+type backfillInvoke func(context.Context, backfill.Params) (backfill.Summary, error)
+
+func (run backfillInvoke) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	p, err := backfill.ParseParams(payload)
+	if err != nil {
+		return nil, err
+	}
+	s, err := run(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(s)
 }
