@@ -250,6 +250,13 @@ func testStartFailure(t *testing.T, bin string) {
 	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 		t.Fatalf("bootstrap without SQS_QUEUE_URL: %v", err)
 	}
+	// An invocation after the exit reports it at once (the harness tells
+	// every waiter, not just the first).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := rt.Invoke(ctx, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "exited") {
+		t.Fatalf("invoke after the exit: %v", err)
+	}
 	lines := strings.Split(strings.TrimSpace(rt.Output()), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], "SQS_QUEUE_URL") {
 		t.Fatalf("output %q: want one line naming SQS_QUEUE_URL", rt.Output())

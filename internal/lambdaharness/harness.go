@@ -44,7 +44,8 @@ type Runtime struct {
 	cmd       *exec.Cmd
 	srv       *http.Server
 	stderr    lockedBuffer
-	exited    chan error
+	exited    chan struct{} // closed when the binary has exited
+	exitErr   error         // its exit status, set before exited closes
 	seq       int
 }
 
@@ -55,7 +56,7 @@ func Start(binary string, env []string) (*Runtime, error) {
 		return nil, err
 	}
 	rt := &Runtime{pending: make(chan *invocation), inflight: map[string]*invocation{},
-		initError: make(chan []byte, 1), exited: make(chan error, 1)}
+		initError: make(chan []byte, 1), exited: make(chan struct{})}
 	rt.srv = &http.Server{Handler: http.HandlerFunc(rt.serve), ReadHeaderTimeout: 5 * time.Second}
 	go rt.srv.Serve(ln)
 	rt.cmd = exec.Command(binary)
@@ -69,7 +70,9 @@ func Start(binary string, env []string) (*Runtime, error) {
 		rt.srv.Close()
 		return nil, err
 	}
-	go func() { rt.exited <- rt.cmd.Wait() }()
+	// A closed channel, not a value: every waiter (Invoke, WaitExit, Close)
+	// sees the exit, however many there are.
+	go func() { rt.exitErr = rt.cmd.Wait(); close(rt.exited) }()
 	return rt, nil
 }
 
@@ -124,16 +127,16 @@ func (rt *Runtime) Invoke(ctx context.Context, payload []byte) (Result, error) {
 	case rt.pending <- inv:
 	case b := <-rt.initError:
 		return Result{}, fmt.Errorf("init error: %s; output: %s", b, rt.Output())
-	case err := <-rt.exited:
-		return Result{}, fmt.Errorf("bootstrap exited (%v): %s", err, rt.Output())
+	case <-rt.exited:
+		return Result{}, fmt.Errorf("bootstrap exited (%v): %s", rt.exitErr, rt.Output())
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("bootstrap never asked for an invocation: %w; output: %s", ctx.Err(), rt.Output())
 	}
 	select {
 	case res := <-inv.done:
 		return res, nil
-	case err := <-rt.exited:
-		return Result{}, fmt.Errorf("bootstrap exited during the invocation (%v): %s", err, rt.Output())
+	case <-rt.exited:
+		return Result{}, fmt.Errorf("bootstrap exited during the invocation (%v): %s", rt.exitErr, rt.Output())
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("no answer: %w; output: %s", ctx.Err(), rt.Output())
 	}
@@ -142,8 +145,8 @@ func (rt *Runtime) Invoke(ctx context.Context, payload []byte) (Result, error) {
 // WaitExit waits for the binary to exit by itself (an init failure).
 func (rt *Runtime) WaitExit(timeout time.Duration) error {
 	select {
-	case err := <-rt.exited:
-		return err
+	case <-rt.exited:
+		return rt.exitErr
 	case <-time.After(timeout):
 		return errors.New("still running")
 	}
@@ -174,6 +177,7 @@ func (l *lockedBuffer) String() string {
 func (rt *Runtime) Close() {
 	if rt.cmd.Process != nil {
 		rt.cmd.Process.Kill()
+		<-rt.exited // reaped, and its output complete
 	}
 	rt.srv.Close()
 }
