@@ -1,6 +1,8 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +25,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/lambdaharness"
 	"eventrelay.dev/eventrelay/internal/modroot"
+	"eventrelay.dev/eventrelay/internal/packaging"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -44,9 +47,44 @@ func TestBootstrapOnTheRuntimeAPI(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build bootstrap: %v\n%s", err, out)
 	}
+	bin = fromLambdaZip(t, bin)
 	t.Run("forwarder SQS batch", func(t *testing.T) { testForwarder(t, bin) })
 	t.Run("ingest Function URL", func(t *testing.T) { testIngest(t, bin) })
 	t.Run("start failure", func(t *testing.T) { testStartFailure(t, bin) })
+}
+
+// fromLambdaZip zips binary as `make dist` does (WriteLambdaZip) and
+// returns the bootstrap unpacked from that zip, so what runs is what deploys.
+func fromLambdaZip(t *testing.T, binary string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := packaging.WriteLambdaZip(binary, &buf); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" || zr.File[0].Mode().Perm()&0o111 == 0 {
+		t.Fatalf("lambda zip: want one executable named bootstrap, got %v", zr.File)
+	}
+	r, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY, zr.File[0].Mode().Perm())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func start(t *testing.T, bin string, env []string) *lambdaharness.Runtime {
