@@ -19,6 +19,7 @@ func runDev(args []string) error {
 	ingestAddr := fs.String("ingest", "127.0.0.1:8080", "ingest listen address")
 	pubsubAddr := fs.String("pubsub", "127.0.0.1:8085", "Pub/Sub emulator listen address")
 	adminAddr := fs.String("admin", devstack.DefaultAdminAddr, "counters listen address")
+	backfillAddr := fs.String("backfill", devstack.DefaultBackfillAddr, "backfill listen address")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	env := map[string]string{}
 	fs.Func("set", "override a function setting, `NAME=VALUE` (repeatable), e.g. -set INGEST_DEDUPE_WINDOW=0", func(kv string) error {
@@ -39,7 +40,7 @@ func runDev(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr,
-		AdminAddr: *adminAddr, Logger: log, Env: env})
+		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, Logger: log, Env: env})
 	if err != nil {
 		return err
 	}
@@ -49,6 +50,7 @@ func runDev(args []string) error {
   ingest              %s
   forwarder (push)    %s
   verify              %s
+  backfill            %s   (go run ./cmd/eventrelay backfill -dry-run)
   Events API stand-in %s   (strict; faults: PUT %s/_sink/faults)
   counters            %s   (or: go run ./cmd/eventrelay counters)
   Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
@@ -61,7 +63,7 @@ Try:
          "device":{"os":"android","persistent_id":"device-1"},
          "items":[{"id":"sku-1","price":{"currency":"USD","amount":9.99},"quantity":1}],
          "revenue":{"currency":"USD","amount":9.99}}'
-`, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.SinkURL, st.SinkURL, st.CountersURL,
+`, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, st.SinkURL, st.SinkURL, st.CountersURL,
 		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey,
 		st.IngestURL, devstack.DevAPIKey, time.Now().UTC().Add(-time.Minute).Format(time.RFC3339))
 	<-ctx.Done()

@@ -16,6 +16,7 @@ commands:
   send     send events to ingest, with an API key or signed
   callback send a DFINERY verification callback signed with ABX-HASH
   counters print the local pipeline's counters
+  backfill resend dead-lettered events through a backfill endpoint (-dry-run to count only)
   soak     the load-and-fault run: many events through the local stack while the platform fails and the forwarder is killed
   serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
 `
@@ -41,6 +42,8 @@ func main() {
 		err = runCallback(os.Args[2:])
 	case "counters":
 		err = runCounters(os.Args[2:])
+	case "backfill":
+		err = runBackfill(os.Args[2:])
 	case "package":
 		err = runPackage(os.Args[2:])
 	case "-h", "--help", "help":
