@@ -1,0 +1,2 @@
+resource "aws_sqs_queue" "events" {
+  name = "events"

@@ -1,0 +1,212 @@
+package tfcheck
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+)
+
+const (
+	repoRoot = "../.."
+	tfRoot   = "../../terraform"
+)
+
+// pendingEnv are the settings of the backfill function, which is being
+// written now (its settings are agreed: the Terraform sets them already).
+// Once functions/backfill reads them, the scan below finds them anyway.
+var pendingEnv = []string{"BACKFILL_SUBSCRIPTION", "BACKFILL_QUEUE_URL", "BACKFILL_REPLAY_SUBSCRIPTION",
+	"BACKFILL_TIME_BUDGET", "BACKFILL_RATE"}
+
+// pendingEntryPoints: backfill's Cloud Functions entry point, likewise.
+var pendingEntryPoints = []string{"Backfill"}
+
+func repoConfig(t *testing.T) Config {
+	t.Helper()
+	entries, err := EntryPoints(filepath.Join(repoRoot, "functions.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Ingest", "Forward", "ForwardEvent", "Verify"} {
+		if !entries[want] {
+			t.Fatalf("functions.go: entry point %s not found (have %v)", want, sortedKeys(entries))
+		}
+	}
+	for _, e := range pendingEntryPoints {
+		entries[e] = true
+	}
+	env, err := EnvNames(filepath.Join(repoRoot, "functions.go"), filepath.Join(repoRoot, "cmd", "bootstrap"),
+		filepath.Join(repoRoot, "internal", "setup"), filepath.Join(repoRoot, "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"QUEUE_BACKEND", "PUBSUB_TOPIC", "SQS_QUEUE_URL", "MCM_API_KEY_SECRET", "EVENTRELAY_FUNCTION", "LEDGER_FIRESTORE_DATABASE", "DEADLETTER_TOPIC", "DEADLETTER_QUEUE_URL"} {
+		if !env[want] {
+			t.Fatalf("the code scan missed %s (found %v)", want, sortedKeys(env))
+		}
+	}
+	for _, e := range pendingEnv {
+		env[e] = true
+	}
+	return Config{EntryPoints: entries, EnvNames: env}
+}
+
+// TestTerraform loads every module and example under terraform/ and checks
+// it against every rule.
+func TestTerraform(t *testing.T) {
+	cfg := repoConfig(t)
+	mods, err := LoadTree(tfRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, m := range mods {
+		rel, _ := filepath.Rel(tfRoot, m.Dir)
+		dirs = append(dirs, filepath.ToSlash(rel))
+		for _, p := range Check(m, cfg) {
+			t.Errorf("%s: %s", rel, p)
+		}
+	}
+	sort.Strings(dirs)
+	want := []string{"examples/aws", "examples/gcp", "modules/aws", "modules/gcp"}
+	if strings.Join(dirs, " ") != strings.Join(want, " ") {
+		t.Errorf("terraform/ holds %v, want %v", dirs, want)
+	}
+}
+
+func load(t *testing.T, dir string) *Module {
+	t.Helper()
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestGCPModuleWiring pins what the rules only see in general: the four
+// functions and their entry points, evaluated from the defaults.
+func TestGCPModuleWiring(t *testing.T) {
+	m := load(t, filepath.Join(tfRoot, "modules", "gcp"))
+	fn := m.Resources["google_cloudfunctions2_function.fn"]
+	if fn == nil {
+		t.Fatal("no google_cloudfunctions2_function.fn")
+	}
+	got := map[string]string{}
+	for _, in := range m.eval.instances(fn) {
+		ep, _ := knownString(m.eval.value(attr(block(fn, "build_config"), "entry_point").Expr, in))
+		got[in.Key] = ep
+	}
+	want := map[string]string{"ingest": "Ingest", "forwarder": "Forward", "verify": "Verify", "backfill": "Backfill"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("function %s: entry point %q, want %q", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("functions %v, want %v", got, want)
+	}
+	if v := m.eval.local("forwarder_max_attempts"); !v.RawEquals(cty.NumberIntVal(9)) {
+		t.Errorf("forwarder_max_attempts = %#v, want 9 (one below max_delivery_attempts' default 10)", v)
+	}
+}
+
+// TestAWSModuleWiring: four arm64 functions, and the derived visibility
+// timeout at its defaults.
+func TestAWSModuleWiring(t *testing.T) {
+	m := load(t, filepath.Join(tfRoot, "modules", "aws"))
+	fn := m.Resources["aws_lambda_function.fn"]
+	if fn == nil {
+		t.Fatal("no aws_lambda_function.fn")
+	}
+	var keys []string
+	for _, in := range m.eval.instances(fn) {
+		keys = append(keys, in.Key)
+		env := m.eval.value(attr(block(fn, "environment"), "variables").Expr, in)
+		if s, _ := knownString(env.GetAttr("EVENTRELAY_FUNCTION")); s != in.Key {
+			t.Errorf("%s: EVENTRELAY_FUNCTION = %q", in.Key, s)
+		}
+	}
+	if strings.Join(keys, " ") != "backfill forwarder ingest verify" {
+		t.Errorf("functions %v", keys)
+	}
+	// 6 x the forwarder's default 60 s timeout + the 1 s batching window.
+	if v := m.eval.local("queue_visibility_timeout"); !v.RawEquals(cty.NumberIntVal(361)) {
+		t.Errorf("queue_visibility_timeout = %#v, want 361", v)
+	}
+}
+
+// TestRulesCatchViolations runs the rules on fixtures that break them and
+// expects every violation reported: a checker that cannot fail proves
+// nothing.
+func TestRulesCatchViolations(t *testing.T) {
+	cfg := repoConfig(t)
+	cases := map[string][]string{
+		"gcp": {
+			"variable project_id has no description",
+			"variable untyped has no type",
+			"grants the broad role roles/editor",
+			"project-wide grant of roles/editor",
+			"project-wide roles/datastore.user without a condition",
+			"google_secret_manager_secret_version.v puts a secret value",
+			"sets secret_data",
+			`entry_point "Nope" is not registered`,
+			"sets PUBSUB_TOPICS, which the code does not read",
+			"push_config.oidc_token with service_account_email missing",
+			"minimum_backoff must be known and at least 5s",
+			"max_delivery_attempts must be known and 5 to 100",
+			"dead-letter topic google_pubsub_topic.dead has no subscription",
+			"no roles/pubsub.publisher on google_pubsub_topic.dead",
+			"no roles/pubsub.subscriber on google_pubsub_subscription.push",
+			"retain_acked_messages = true",
+			"var.undeclared is not declared",
+			"google_pubsub_topic.missing is not declared",
+			"no Cloud Scheduler job",
+			"no google_firestore_field with ttl_config",
+		},
+		"aws": {
+			`function_response_types must be ["ReportBatchItemFailures"]`,
+			"scaling_config.maximum_concurrency missing",
+			"batch_size missing",
+			"queue aws_sqs_queue.events has no redrive_policy",
+			"visibility timeout 30s is below 6 x aws_lambda_function.fn timeout 60s",
+			`Action "sqs:*"`,
+			`statement 0: Resource "*"`,
+			`aws_iam_role_policy.inline statement 0: Action "*"`,
+			`runtime "go1.x", want provided.al2023`,
+			"want [arm64]",
+			`handler "main", want bootstrap`,
+			"aws_dynamodb_table.ledger: ttl",
+			"aws_secretsmanager_secret_version.v puts a secret value",
+			"sets secret_string",
+			"attaches the broad managed policy AdministratorAccess",
+			"no EventBridge Scheduler schedule",
+			"without log groups",
+		},
+		"example": {
+			"required variable lambda_zip is not passed",
+			"required variable mcm_platform_id is not passed",
+			"passes bogus, which the module does not declare",
+			"module.eventrelay has no output no_such_output",
+		},
+		"syntax": {
+			"parse: ",
+		},
+	}
+	for dir, wants := range cases {
+		t.Run(dir, func(t *testing.T) {
+			m := load(t, filepath.Join("testdata", "bad", dir))
+			problems := Check(m, cfg)
+			all := strings.Join(problems, "\n")
+			for _, w := range wants {
+				if !strings.Contains(all, w) {
+					t.Errorf("not reported: %q", w)
+				}
+			}
+			if t.Failed() {
+				t.Logf("reported:\n%s", all)
+			}
+		})
+	}
+}
