@@ -60,8 +60,14 @@ BENCH_RUNS     ?= 1
 bench-load:
 	MODE=$(BENCH_MODE) DURATION=$(BENCH_DURATION) RUNS=$(BENCH_RUNS) GO=$(GO) ./internal/benchload/bench-load.sh
 
-tf-check:
+# Terraform without providers (they cannot be had here): formatting, tflint's
+# bundled Terraform rules (offline, terraform/.tflint.hcl), and the Go checks
+# in internal/tfcheck (load every module, references, variables, IAM scope,
+# empty secrets, queue and dead-letter wiring; fixtures prove they fail).
+tf-check: $(BIN)/tflint
 	terraform fmt -check -recursive -diff terraform
+	cd terraform && $(BIN)/tflint --recursive --config $(CURDIR)/terraform/.tflint.hcl
+	$(GO) test -count=1 ./internal/tfcheck/
 
 emulators/node_modules/.bin/dynalite: emulators/package.json
 	cd emulators && npm install --no-audit --no-fund --loglevel=error
@@ -72,6 +78,9 @@ $(BIN)/benchstat: tools/go.mod
 
 $(BIN)/goaws: tools/go.mod
 	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd
+
+$(BIN)/tflint: tools/go.mod
+	cd tools && $(GO) build -o $(BIN)/tflint github.com/terraform-linters/tflint
 
 # The artifacts Terraform deploys.
 dist: dist/gcp-source.zip dist/lambda-arm64.zip
