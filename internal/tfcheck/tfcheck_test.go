@@ -14,41 +14,27 @@ const (
 	tfRoot   = "../../terraform"
 )
 
-// pendingEnv are the settings of the backfill function, which is being
-// written now (its settings are agreed: the Terraform sets them already).
-// Once functions/backfill reads them, the scan below finds them anyway.
-var pendingEnv = []string{"BACKFILL_SUBSCRIPTION", "BACKFILL_QUEUE_URL", "BACKFILL_REPLAY_SUBSCRIPTION",
-	"BACKFILL_TIME_BUDGET", "BACKFILL_RATE"}
-
-// pendingEntryPoints: backfill's Cloud Functions entry point, likewise.
-var pendingEntryPoints = []string{"Backfill"}
-
 func repoConfig(t *testing.T) Config {
 	t.Helper()
 	entries, err := EntryPoints(filepath.Join(repoRoot, "functions.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Ingest", "Forward", "ForwardEvent", "Verify"} {
+	for _, want := range []string{"Ingest", "Forward", "ForwardEvent", "Verify", "Backfill"} {
 		if !entries[want] {
 			t.Fatalf("functions.go: entry point %s not found (have %v)", want, sortedKeys(entries))
 		}
-	}
-	for _, e := range pendingEntryPoints {
-		entries[e] = true
 	}
 	env, err := EnvNames(filepath.Join(repoRoot, "functions.go"), filepath.Join(repoRoot, "cmd", "bootstrap"),
 		filepath.Join(repoRoot, "internal", "setup"), filepath.Join(repoRoot, "functions"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"QUEUE_BACKEND", "PUBSUB_TOPIC", "SQS_QUEUE_URL", "MCM_API_KEY_SECRET", "EVENTRELAY_FUNCTION", "LEDGER_FIRESTORE_DATABASE", "DEADLETTER_TOPIC", "DEADLETTER_QUEUE_URL"} {
+	for _, want := range []string{"QUEUE_BACKEND", "PUBSUB_TOPIC", "SQS_QUEUE_URL", "MCM_API_KEY_SECRET", "EVENTRELAY_FUNCTION", "LEDGER_FIRESTORE_DATABASE", "DEADLETTER_TOPIC", "DEADLETTER_QUEUE_URL",
+		"BACKFILL_SUBSCRIPTION", "BACKFILL_QUEUE_URL", "BACKFILL_REPLAY_SUBSCRIPTION"} {
 		if !env[want] {
 			t.Fatalf("the code scan missed %s (found %v)", want, sortedKeys(env))
 		}
-	}
-	for _, e := range pendingEnv {
-		env[e] = true
 	}
 	return Config{EntryPoints: entries, EnvNames: env}
 }

@@ -45,6 +45,8 @@ locals {
   # receive before SQS would move it without one.
   forwarder_max_attempts = var.max_receive_count - 1
 
+  # A run stops sending at its budget, then waits for the sends in flight
+  # (MCM_TIMEOUT, 10 s) and deletes: 15 s must be left.
   backfill_budget_seconds = endswith(var.backfill_time_budget, "m") ? tonumber(trimsuffix(var.backfill_time_budget, "m")) * 60 : tonumber(trimsuffix(var.backfill_time_budget, "s"))
 
   common_environment = {

@@ -58,7 +58,9 @@ resource "aws_scheduler_schedule" "backfill" {
   target {
     arn      = aws_lambda_function.fn["backfill"].arn
     role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ source = "eventrelay.scheduler", action = "backfill" })
+    # The run's parameters; {} resends retryable failures. Backfill refuses
+    # unknown fields, so nothing else goes here.
+    input = jsonencode({})
 
     retry_policy {
       maximum_retry_attempts       = 0
@@ -68,8 +70,8 @@ resource "aws_scheduler_schedule" "backfill" {
 
   lifecycle {
     precondition {
-      condition     = local.backfill_budget_seconds < var.backfill.timeout_seconds
-      error_message = "backfill_time_budget must be shorter than backfill.timeout_seconds, or runs are cut off mid-send."
+      condition     = local.backfill_budget_seconds + 15 <= var.backfill.timeout_seconds
+      error_message = "backfill_time_budget + 15 s must fit in backfill.timeout_seconds, or runs are cut off mid-send."
     }
   }
 

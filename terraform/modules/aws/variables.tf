@@ -201,7 +201,7 @@ variable "backfill_schedule" {
 
 variable "backfill_time_budget" {
   type        = string
-  description = "BACKFILL_TIME_BUDGET: how long one backfill run may resend (a Go duration, below the backfill timeout)."
+  description = "BACKFILL_TIME_BUDGET: how long one backfill run may resend; with MCM_TIMEOUT (10 s) and 5 s to spare it must fit in the backfill timeout."
   default     = "240s"
 
   validation {
@@ -216,8 +216,8 @@ variable "backfill_rate" {
   default     = 50
 
   validation {
-    condition     = var.backfill_rate > 0 && var.backfill_rate <= 10000
-    error_message = "backfill_rate must be above 0 and at most 10000."
+    condition     = var.backfill_rate >= 1 && var.backfill_rate <= 10000 && floor(var.backfill_rate) == var.backfill_rate
+    error_message = "backfill_rate must be a whole number from 1 to 10000."
   }
 }
 

@@ -42,10 +42,10 @@ resource "google_pubsub_topic_iam_member" "backfill_publishes_deadletter" {
   member  = "serviceAccount:${google_service_account.sa["backfill"].email}"
 }
 
-# Replay seeks the events subscription back in time (Seek needs
-# pubsub.subscriptions.consume plus update rights on that subscription; no
-# narrower predefined role carries them). Editor is granted on this one
-# subscription only, never on the project.
+# Replay (BACKFILL_REPLAY_SUBSCRIPTION) seeks the live events subscription
+# back in time. Google's replay guide grants roles/pubsub.editor for Seek;
+# it is granted on this one subscription only, never on the project, so it
+# reaches no other subscription, topic or snapshot.
 resource "google_pubsub_subscription_iam_member" "backfill_seeks_events" {
   project      = var.project_id
   subscription = google_pubsub_subscription.events.name
