@@ -1,7 +1,9 @@
 package tfcheck
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -194,5 +196,39 @@ func TestRulesCatchViolations(t *testing.T) {
 				t.Logf("reported:\n%s", all)
 			}
 		})
+	}
+}
+
+// TestREADMEListsEveryVariable: the README's variable tables name every
+// variable of each module, and nothing else.
+func TestREADMEListsEveryVariable(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	gcpAt := strings.Index(readme, "Google Cloud (`terraform/modules/gcp`):")
+	awsAt := strings.Index(readme, "AWS (`terraform/modules/aws`):")
+	if gcpAt < 0 || awsAt < gcpAt {
+		t.Fatal("README: the module variable tables (Google Cloud, then AWS) are missing")
+	}
+	end := strings.Index(readme[awsAt:], "\n\n") // the AWS heading line
+	end = strings.Index(readme[awsAt+end+2:], "\n\n") + awsAt + end + 2
+	tables := map[string]string{"gcp": readme[gcpAt:awsAt], "aws": readme[awsAt:end]}
+	row := regexp.MustCompile("(?m)^\\| `([a-z_0-9]+)` \\|")
+	for cloud, table := range tables {
+		m := load(t, filepath.Join(tfRoot, "modules", cloud))
+		listed := map[string]bool{}
+		for _, r := range row.FindAllStringSubmatch(table, -1) {
+			listed[r[1]] = true
+			if m.Variables[r[1]] == nil {
+				t.Errorf("README lists %s for %s, which the module does not declare", r[1], cloud)
+			}
+		}
+		for name := range m.Variables {
+			if !listed[name] {
+				t.Errorf("README: the %s table does not list variable %s", cloud, name)
+			}
+		}
 	}
 }

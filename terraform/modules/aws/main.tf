@@ -46,7 +46,7 @@ locals {
   forwarder_max_attempts = var.max_receive_count - 1
 
   # A run stops sending at its budget, then waits for the sends in flight
-  # (MCM_TIMEOUT, 10 s) and deletes: 15 s must be left.
+  # (MCM_TIMEOUT, 10 s) and deletes: keep 20 s.
   backfill_budget_seconds = endswith(var.backfill_time_budget, "m") ? tonumber(trimsuffix(var.backfill_time_budget, "m")) * 60 : tonumber(trimsuffix(var.backfill_time_budget, "s"))
 
   common_environment = {

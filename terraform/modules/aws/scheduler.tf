@@ -70,8 +70,8 @@ resource "aws_scheduler_schedule" "backfill" {
 
   lifecycle {
     precondition {
-      condition     = local.backfill_budget_seconds + 15 <= var.backfill.timeout_seconds
-      error_message = "backfill_time_budget + 15 s must fit in backfill.timeout_seconds, or runs are cut off mid-send."
+      condition     = local.backfill_budget_seconds + 20 <= var.backfill.timeout_seconds
+      error_message = "backfill_time_budget + 20 s must fit in backfill.timeout_seconds, or runs are cut off mid-send."
     }
   }
 

@@ -90,7 +90,7 @@ locals {
   forwarder_max_attempts = var.max_delivery_attempts - 1
 
   # A run stops sending at its budget, then waits for the sends in flight
-  # (MCM_TIMEOUT, 10 s) and acknowledges: 15 s must be left.
+  # (MCM_TIMEOUT, 10 s) and acknowledges: keep 20 s.
   backfill_budget_seconds = endswith(var.backfill_time_budget, "m") ? tonumber(trimsuffix(var.backfill_time_budget, "m")) * 60 : tonumber(trimsuffix(var.backfill_time_budget, "s"))
 
   apis = [

@@ -242,7 +242,7 @@ variable "backfill_time_zone" {
 
 variable "backfill_time_budget" {
   type        = string
-  description = "BACKFILL_TIME_BUDGET: how long one backfill run may resend; with MCM_TIMEOUT (10 s) and 5 s to spare it must fit in the backfill timeout."
+  description = "BACKFILL_TIME_BUDGET: how long one backfill run may resend; with MCM_TIMEOUT (10 s) and 10 s to spare it must fit in the backfill timeout."
   default     = "240s"
 
   validation {
