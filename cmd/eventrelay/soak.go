@@ -34,7 +34,7 @@ func runSoak(args []string) error {
 	cfg.Exe, cfg.Progress = exe, os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := soak.Run(ctx, cfg)
+	rep, err := soak.RunPubSub(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -13,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +29,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
+	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
@@ -42,37 +45,45 @@ type Config struct {
 	Kills          int           // times the forwarder process is killed (SIGKILL) and restarted while sending
 	Exe            string        // an eventrelay binary; `eventrelay serve` runs the forwarder
 	Timeout        time.Duration // the whole run, drain included
-	Progress       io.Writer     // progress lines; nil: none
+	// MaxAttempts overrides the forwarder's FORWARDER_MAX_ATTEMPTS (0: 6);
+	// a low value sends more events to the dead-letter queue, so the run's
+	// backfill has work.
+	MaxAttempts int
+	Progress    io.Writer // progress lines; nil: none
 }
 
 // Report is the accounting of a run.
 type Report struct {
-	Events            int            `json:"events"`
-	Malformed         int            `json:"malformed"`
-	Requests          int64          `json:"requests"`
-	RequestRetries    int64          `json:"request_retries"` // 503s and refused connections, retried as a client would
-	Accepted          int            `json:"accepted"`
-	RejectedWithField int            `json:"rejected_with_field"` // malformed events rejected naming the spoiled field
-	MalformedMissed   int            `json:"malformed_missed"`    // malformed events accepted, or rejected for another field
-	WronglyRejected   int            `json:"wrongly_rejected"`    // valid events rejected
-	Delivered         int            `json:"delivered"`           // accepted events the platform holds
-	DeliveredTwice    int            `json:"delivered_twice"`     // ids the platform got twice with different content: counted twice
-	Resent            int            `json:"resent"`              // ids sent again byte for byte (a kill mid-call): the platform's id dedup absorbs them
-	DeadLettered      int            `json:"dead_lettered"`       // accepted events in the dead-letter topic, not delivered
-	DeadLetterReasons map[string]int `json:"dead_letter_reasons"` // by class
-	Lost              int            `json:"lost"`                // accepted, neither delivered nor dead-lettered
-	Kills             int64          `json:"kills"`
-	Sink              mcmsink.Stats  `json:"sink"`
-	SendSeconds       float64        `json:"send_seconds"`
-	DrainSeconds      float64        `json:"drain_seconds"`
+	Events            int              `json:"events"`
+	Malformed         int              `json:"malformed"`
+	Requests          int64            `json:"requests"`
+	RequestRetries    int64            `json:"request_retries"` // 503s and refused connections, retried as a client would
+	Accepted          int              `json:"accepted"`
+	RejectedWithField int              `json:"rejected_with_field"` // malformed events rejected naming the spoiled field
+	MalformedMissed   int              `json:"malformed_missed"`    // malformed events accepted, or rejected for another field
+	WronglyRejected   int              `json:"wrongly_rejected"`    // valid events rejected
+	Delivered         int              `json:"delivered"`           // accepted events the platform holds
+	DeliveredTwice    int              `json:"delivered_twice"`     // ids the platform got twice with different content: counted twice
+	Resent            int              `json:"resent"`              // ids sent again byte for byte (a kill mid-call): the platform's id dedup absorbs them
+	DeadLettered      int              `json:"dead_lettered"`       // accepted events in the dead-letter topic, not delivered
+	DeadLetterReasons map[string]int   `json:"dead_letter_reasons"` // by class
+	Backfilled        int              `json:"backfilled"`          // dead-lettered, then delivered by one backfill run
+	StillDeadLettered int              `json:"still_dead_lettered"` // dead-lettered and still there after the backfill
+	Backfill          backfill.Summary `json:"backfill"`
+	Lost              int              `json:"lost"` // accepted, neither delivered nor dead-lettered
+	Kills             int64            `json:"kills"`
+	Sink              mcmsink.Stats    `json:"sink"`
+	SendSeconds       float64          `json:"send_seconds"`
+	DrainSeconds      float64          `json:"drain_seconds"`
 }
 
 // OK is the pass criterion: nothing lost, nothing delivered twice (a
-// byte-identical resend is one delivery by id), every malformed event
-// rejected with its field and no valid one rejected.
+// byte-identical resend is one delivery by id), every event dead-lettered
+// (all for transient faults) delivered by the backfill, every malformed
+// event rejected with its field and no valid one rejected.
 func (r Report) OK() bool {
 	return r.Lost == 0 && r.DeliveredTwice == 0 && r.MalformedMissed == 0 && r.WronglyRejected == 0 &&
-		r.RejectedWithField == r.Malformed && r.Accepted+r.Malformed == r.Events
+		r.RejectedWithField == r.Malformed && r.Accepted+r.Malformed == r.Events && r.StillDeadLettered == 0
 }
 
 // Forwarder settings for the run: short backoffs so that a bounded run sees
@@ -85,18 +96,102 @@ var forwarderEnv = map[string]string{
 	"FORWARDER_BREAKER_COOLDOWN":  "1s",
 	"FORWARDER_CONCURRENCY":       "64",
 	"MCM_TIMEOUT":                 "1s",
+	"BACKFILL_RATE":               "2000",
 	"LOG_LEVEL":                   "error",
+}
+
+func (cfg Config) forwarderEnv() map[string]string {
+	env := maps.Clone(forwarderEnv)
+	if cfg.MaxAttempts > 0 {
+		env["FORWARDER_MAX_ATTEMPTS"] = strconv.Itoa(cfg.MaxAttempts)
+	}
+	return env
 }
 
 // deadLetterTap is a second subscription on the dead-letter topic, read by
 // the accounting only, so the backfill's own subscription stays untouched.
 const deadLetterTap = "projects/" + devstack.Project + "/subscriptions/eventrelay-deadletter-soak-tap"
 
-// Run performs one run. An error means the run could not be carried out;
-// a run that was carried out returns its Report, passing or not.
-func Run(ctx context.Context, cfg Config) (*Report, error) {
-	if cfg.Events <= 0 || cfg.BatchSize <= 0 || cfg.Senders <= 0 || cfg.Exe == "" {
-		return nil, errors.New("soak: Events, BatchSize, Senders and Exe are required")
+// pipeline is one cloud's path on the local stack, as the run drives it.
+type pipeline interface {
+	ingestURL() string
+	apiKey() string
+	sink() *mcmsink.Sink
+	// crashForwarder ends the forwarder instance without warning, in the
+	// middle of whatever it is doing, and starts a fresh one.
+	crashForwarder(ctx context.Context) error
+	// deadLettered reports whether the dead-letter queue received id, and
+	// the class of reason it carried.
+	deadLettered(id string) (class string, ok bool)
+	// backfill runs the backfill function once with default parameters.
+	backfill(ctx context.Context) (backfill.Summary, error)
+}
+
+// RunPubSub performs one run on the GCP path: ingest publishing to the
+// Pub/Sub emulator, pushed to a forwarder in a process of its own (cfg.Exe
+// serve), which the run kills with SIGKILL and restarts. An error means the
+// run could not be carried out; a run that was carried out returns its
+// Report, passing or not.
+func RunPubSub(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Exe == "" {
+		return nil, errors.New("soak: Exe is required")
+	}
+	fwdAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	st, err := devstack.Start(ctx, devstack.Config{ExternalForwarder: "http://" + fwdAddr,
+		PushMaxBackoff: 2 * time.Second, Env: cfg.forwarderEnv()})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	p := &pubsubPipeline{st: st, tap: newTap()}
+	if err := p.tap.start(ctx, st.Client()); err != nil {
+		return nil, err
+	}
+	p.fwd = &process{exe: cfg.Exe, addr: fwdAddr, env: append(os.Environ(), st.FunctionEnv("Forward")...)}
+	if err := p.fwd.start(ctx); err != nil {
+		return nil, err
+	}
+	defer p.fwd.stop()
+	return run(ctx, cfg, p)
+}
+
+type pubsubPipeline struct {
+	st  *devstack.Stack
+	tap *tap
+	fwd *process
+}
+
+func (p *pubsubPipeline) ingestURL() string                        { return p.st.IngestURL }
+func (p *pubsubPipeline) apiKey() string                           { return devstack.DevAPIKey }
+func (p *pubsubPipeline) sink() *mcmsink.Sink                      { return p.st.Sink }
+func (p *pubsubPipeline) crashForwarder(ctx context.Context) error { return p.fwd.restart(ctx) }
+func (p *pubsubPipeline) deadLettered(id string) (string, bool)    { return p.tap.class(id) }
+
+// backfill calls the stack's backfill function over HTTP, as Cloud
+// Scheduler does.
+func (p *pubsubPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
+	var sum backfill.Summary
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.st.BackfillURL, strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return sum, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return sum, fmt.Errorf("backfill answered %d: %s", resp.StatusCode, b)
+	}
+	return sum, json.Unmarshal(b, &sum)
+}
+
+// run sends, crashes the forwarder along the way, drains and accounts.
+func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
+	if cfg.Events <= 0 || cfg.BatchSize <= 0 || cfg.Senders <= 0 {
+		return nil, errors.New("soak: Events, BatchSize and Senders are required")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Minute
@@ -107,33 +202,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-
-	fwdAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	st, err := devstack.Start(ctx, devstack.Config{ExternalForwarder: "http://" + fwdAddr,
-		PushMaxBackoff: 2 * time.Second, Env: forwarderEnv})
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	tap := newTap()
-	if err := tap.start(ctx, st.Client()); err != nil {
-		return nil, err
-	}
-	fwd := &process{exe: cfg.Exe, addr: fwdAddr, env: append(os.Environ(), st.FunctionEnv("Forward")...)}
-	if err := fwd.start(ctx); err != nil {
-		return nil, err
-	}
-	defer fwd.stop()
-
 	rep := &Report{Events: cfg.Events, DeadLetterReasons: map[string]int{}}
-	run := fmt.Sprintf("soak%d", time.Now().Unix()%100000)
+	runID := fmt.Sprintf("soak%d", time.Now().Unix()%100000)
 	sent := newLedger(cfg.Events)
-	faultsDone := startFaults(ctx, st.Sink)
+	faultsDone := startFaults(ctx, p.sink())
 
-	// Send, killing the forwarder at even intervals of the requests.
+	// Send, crashing the forwarder at even intervals of the requests.
 	start := time.Now()
 	reqs := plan(cfg.Events, cfg.BatchSize)
 	var done atomic.Int64
@@ -151,12 +225,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				if err := send(ctx, client, st.IngestURL, run, r, cfg.MalformedEvery, sent, rep); err != nil {
+				if err := send(ctx, client, p, runID, r, cfg.MalformedEvery, sent, rep); err != nil {
 					errOnce.Do(func() { sendErr = err; cancel() })
 				}
 				if n := done.Add(1); killAt[n] {
-					fmt.Fprintf(progress, "soak: %d/%d requests sent; killing the forwarder (SIGKILL)\n", n, len(reqs))
-					if err := fwd.restart(ctx); err != nil {
+					fmt.Fprintf(progress, "soak: %d/%d requests sent; crashing the forwarder\n", n, len(reqs))
+					if err := p.crashForwarder(ctx); err != nil {
 						errOnce.Do(func() { sendErr = err; cancel() })
 					}
 					atomic.AddInt64(&rep.Kills, 1)
@@ -184,10 +258,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	drain := time.Now()
 	accepted := sent.acceptedIDs()
 	for {
-		counts := st.Sink.CountByID()
+		counts := p.sink().CountByID()
 		left := 0
 		for _, id := range accepted {
-			if counts[id] == 0 && !tap.has(id) {
+			if _, dead := p.deadLettered(id); counts[id] == 0 && !dead {
 				left++
 			}
 		}
@@ -197,19 +271,28 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		select {
 		case <-ctx.Done():
 			fmt.Fprintf(progress, "soak: timed out with %d events unaccounted for\n", left)
-			return account(rep, sent, st.Sink, tap, cfg), nil
-		case <-time.After(500 * time.Millisecond):
+			return account(rep, sent, p, p.sink().CountByID(), cfg), nil
+		case <-time.After(time.Second):
 			fmt.Fprintf(progress, "soak: %d events still on their way\n", left)
 		}
 	}
-	// Give redeliveries in flight a moment to show up as duplicates.
+	// Give redeliveries in flight a moment to show up as resends.
 	time.Sleep(2 * time.Second)
 	rep.DrainSeconds = time.Since(drain).Seconds()
-	return account(rep, sent, st.Sink, tap, cfg), nil
+	before := p.sink().CountByID()
+	var err error
+	if rep.Backfill, err = p.backfill(ctx); err != nil {
+		return nil, fmt.Errorf("backfill: %w", err)
+	}
+	fmt.Fprintf(progress, "soak: backfill resent %d, still failing %v\n", rep.Backfill.Resent, rep.Backfill.StillFailing)
+	return account(rep, sent, p, before, cfg), nil
 }
 
-func account(rep *Report, sent *sentLedger, sink *mcmsink.Sink, tap *tap, cfg Config) *Report {
-	counts := sink.CountByID()
+// account classifies every event; before is the platform's count per id
+// when the run had drained, ahead of the backfill.
+func account(rep *Report, sent *sentLedger, p pipeline, before map[string]int, cfg Config) *Report {
+	sink := p.sink()
+	after := sink.CountByID()
 	// At-least-once delivery means a forwarder killed between the
 	// platform's answer and the queue's ack sends that event again when it
 	// is redelivered. Moloco de-duplicates on the event id, so a resend is
@@ -245,22 +328,25 @@ func account(rep *Report, sent *sentLedger, sink *mcmsink.Sink, tap *tap, cfg Co
 			rep.WronglyRejected++
 		case s.id != "":
 			rep.Accepted++
-			n := counts[s.id]
+			if differs[s.id] {
+				rep.DeliveredTwice++
+			} else if after[s.id] > 1 {
+				rep.Resent++
+			}
+			class, dead := p.deadLettered(s.id)
 			switch {
-			case n > 1:
+			case before[s.id] > 0:
 				rep.Delivered++
-				if differs[s.id] {
-					rep.DeliveredTwice++
-				} else {
-					rep.Resent++
-				}
-			case n == 1:
-				rep.Delivered++
-			case tap.has(s.id):
-				rep.DeadLettered++
-				rep.DeadLetterReasons[tap.class(s.id)]++
-			default:
+			case !dead:
 				rep.Lost++
+			case after[s.id] > 0:
+				rep.DeadLettered++
+				rep.DeadLetterReasons[class]++
+				rep.Backfilled++
+			default:
+				rep.DeadLettered++
+				rep.DeadLetterReasons[class]++
+				rep.StillDeadLettered++
 			}
 		default:
 			rep.Lost++ // sent but never answered with an id: counted as lost
@@ -347,7 +433,7 @@ type ingestAnswer struct {
 
 // send posts one request, retrying as a careful client does on 503 and on
 // refused connections, and records ingest's answer for every event in it.
-func send(ctx context.Context, client *http.Client, url, run string, r request, malformedEvery int, sent *sentLedger, rep *Report) error {
+func send(ctx context.Context, client *http.Client, p pipeline, run string, r request, malformedEvery int, sent *sentLedger, rep *Report) error {
 	now := time.Now()
 	var body []byte
 	evs := make([]any, 0, r.to-r.from)
@@ -364,9 +450,9 @@ func send(ctx context.Context, client *http.Client, url, run string, r request, 
 		body, _ = json.Marshal(evs[0])
 	}
 	for attempt := 1; ; attempt++ {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.ingestURL(), bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Api-Key", devstack.DevAPIKey)
+		req.Header.Set("X-Api-Key", p.apiKey())
 		atomic.AddInt64(&rep.Requests, 1)
 		resp, err := client.Do(req)
 		if err == nil {
@@ -423,13 +509,14 @@ func startFaults(ctx context.Context, sink *mcmsink.Sink) func() {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
+		// The first burst comes early, so that even a short run has one.
+		for gap := 500 * time.Millisecond; ; gap = 4 * time.Second {
 			select {
 			case <-stop:
 				return
 			case <-ctx.Done():
 				return
-			case <-time.After(4 * time.Second):
+			case <-time.After(gap):
 			}
 			sink.SetFaults(burst)
 			select {
@@ -462,25 +549,23 @@ func (t *tap) start(ctx context.Context, c *pubsub.Client) error {
 		if class == "" {
 			class = "pubsub_max_delivery_attempts" // dead-lettered by the subscription itself
 		}
-		t.mu.Lock()
-		t.classes[m.Attributes[queue.AttrEventID]] = class
-		t.mu.Unlock()
+		t.record(m.Attributes[queue.AttrEventID], class)
 		m.Ack()
 	})
 	return nil
 }
 
-func (t *tap) has(id string) bool {
+func (t *tap) record(id, class string) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	_, ok := t.classes[id]
-	return ok
+	t.classes[id] = class
+	t.mu.Unlock()
 }
 
-func (t *tap) class(id string) string {
+func (t *tap) class(id string) (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.classes[id]
+	c, ok := t.classes[id]
+	return c, ok
 }
 
 // process is the forwarder in a process of its own.
@@ -564,6 +649,8 @@ func (r *Report) Print(w io.Writer) {
 	for _, c := range classes {
 		row("  "+c, r.DeadLetterReasons[c])
 	}
+	row("backfilled", fmt.Sprintf("%d (run: resent %d, still failing %v)", r.Backfilled, r.Backfill.Resent, r.Backfill.StillFailing))
+	row("still dead-lettered", r.StillDeadLettered)
 	row("lost", r.Lost)
 	row("forwarder kills", r.Kills)
 	row("stand-in calls", r.Sink.Requests)

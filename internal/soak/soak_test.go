@@ -3,6 +3,7 @@ package soak
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -23,15 +24,40 @@ func TestSoakLosesNothing(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	rep, err := Run(context.Background(), Config{Events: 3000, MalformedEvery: 100, BatchSize: 50,
-		Senders: 8, Kills: 2, Exe: exe, Timeout: 3 * time.Minute, Progress: testWriter{t}})
+	cfg := testConfig(t)
+	cfg.Exe = exe
+	rep, err := RunPubSub(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.OK() || rep.Kills != 2 || rep.Delivered+rep.DeadLettered != rep.Accepted || rep.Malformed != 30 {
-		var b bytes.Buffer
-		rep.Print(&b)
-		t.Fatalf("the run did not account for every event:\n%s", b.String())
+	checkReport(t, rep)
+}
+
+// soakEvents sizes both runs; `make soak` passes -soak.events=100000.
+var soakEvents = flag.Int("soak.events", 3000, "events per load-and-fault run")
+
+// testConfig is the run both tests make: the default size dead-letters a
+// share of the events (two attempts each) so the backfill is exercised too;
+// `make soak` runs the deployed attempt count at full size.
+func testConfig(t *testing.T) Config {
+	cfg := Config{Events: *soakEvents, MalformedEvery: 100, BatchSize: 50, Senders: 8, Kills: 2,
+		Timeout: 20 * time.Minute, Progress: testWriter{t}}
+	if *soakEvents < 10000 {
+		cfg.MaxAttempts = 2
+	}
+	return cfg
+}
+
+func checkReport(t *testing.T, rep *Report) {
+	t.Helper()
+	var b bytes.Buffer
+	rep.Print(&b)
+	t.Logf("report:\n%s", b.String())
+	if !rep.OK() || rep.Kills != 2 || rep.Delivered+rep.DeadLettered != rep.Accepted || rep.Malformed != *soakEvents/100 {
+		t.Fatalf("the run did not account for every event")
+	}
+	if *soakEvents < 10000 && (rep.DeadLettered == 0 || rep.Backfilled != rep.DeadLettered) {
+		t.Errorf("dead-lettered %d, backfilled %d: the backfill was not exercised in full", rep.DeadLettered, rep.Backfilled)
 	}
 	if rep.Sink.Injected5xx == 0 || rep.Sink.Injected429 == 0 {
 		t.Errorf("the stand-in injected no faults (%+v): the run proved nothing", rep.Sink)

@@ -1,0 +1,169 @@
+package soak
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"eventrelay.dev/eventrelay/functions/backfill"
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/internal/setup"
+	"eventrelay.dev/eventrelay/internal/sqsstack"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/mcmsink"
+	"eventrelay.dev/eventrelay/shared/queue"
+)
+
+// The AWS path of the load-and-fault run: ingest sending to SQS (goaws),
+// the forwarder driven by the event-source-mapping poller, and crashed as a
+// Lambda instance crashes: its invocations in flight are abandoned (their
+// messages come back after the visibility timeout) and a fresh instance,
+// with none of the old one's memory, takes over.
+func TestSoakSQSLosesNothing(t *testing.T) {
+	cfg := testConfig(t)
+	p := &sqsPipeline{}
+	p.st = sqsstack.Start(t, sqsstack.Config{Env: cfg.forwarderEnv(), VisibilityTimeout: 5,
+		Handler: p.handle})
+	if err := p.crashForwarder(context.Background()); err != nil { // the first instance
+		t.Fatal(err)
+	}
+	t.Cleanup(p.close)
+	p.startTap()
+	t.Cleanup(p.stopTap)
+
+	rep, err := run(context.Background(), cfg, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, rep)
+}
+
+type sqsPipeline struct {
+	st      *sqsstack.Stack
+	tap     *tap
+	tapStop context.CancelFunc
+	tapDone chan struct{}
+
+	mu       sync.Mutex
+	fwd      *setup.Forwarder
+	alive    context.Context // ends when this instance crashes
+	crash    context.CancelFunc
+	previous []*setup.Forwarder
+}
+
+func (p *sqsPipeline) ingestURL() string   { return p.st.IngestURL }
+func (p *sqsPipeline) apiKey() string      { return sqsstack.APIKey }
+func (p *sqsPipeline) sink() *mcmsink.Sink { return p.st.Sink }
+func (p *sqsPipeline) deadLettered(id string) (string, bool) {
+	return p.tap.class(id)
+}
+
+// handle is the Lambda handler: the current instance's HandleSQS, failing
+// the whole invocation when the instance crashes under it.
+func (p *sqsPipeline) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	p.mu.Lock()
+	fwd, alive := p.fwd, p.alive
+	p.mu.Unlock()
+	if fwd == nil {
+		return events.SQSEventResponse{}, errors.New("no forwarder instance yet")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(alive, cancel)
+	defer stop()
+	resp, err := fwd.Core.HandleSQS(ctx, ev, fwd.Visibility, fwd.Concurrency)
+	if alive.Err() != nil {
+		return events.SQSEventResponse{}, errors.New("the instance crashed during the invocation")
+	}
+	return resp, err
+}
+
+func (p *sqsPipeline) crashForwarder(ctx context.Context) error {
+	fwd, err := setup.NewForwarder(ctx, config.FromMap(p.st.Env), setup.Options{})
+	if err != nil {
+		return err
+	}
+	alive, crash := context.WithCancel(context.Background())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.crash != nil {
+		p.crash()
+		p.previous = append(p.previous, p.fwd)
+	}
+	p.fwd, p.alive, p.crash = fwd, alive, crash
+	return nil
+}
+
+func (p *sqsPipeline) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range append(p.previous, p.fwd) {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// backfill stops the tap, lets what it holds become visible again, and
+// runs the backfill function on the dead-letter queue, as the scheduled
+// Lambda does.
+func (p *sqsPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
+	p.stopTap()
+	time.Sleep(1500 * time.Millisecond)
+	env := maps.Clone(p.st.Env)
+	env["BACKFILL_QUEUE_URL"] = p.st.DeadLetterURL
+	fn, err := setup.NewBackfill(ctx, config.FromMap(env), setup.Options{})
+	if err != nil {
+		return backfill.Summary{}, err
+	}
+	defer fn.Close()
+	return fn.Core.Run(ctx, backfill.Params{})
+}
+
+func (p *sqsPipeline) startTap() {
+	p.tap = newTap()
+	ctx, stop := context.WithCancel(context.Background())
+	p.tapStop, p.tapDone = stop, make(chan struct{})
+	go func() { defer close(p.tapDone); p.tapDeadLetters(ctx) }()
+}
+
+func (p *sqsPipeline) stopTap() {
+	if p.tapStop != nil {
+		p.tapStop()
+		<-p.tapDone
+		p.tapStop = nil
+	}
+}
+
+// tapDeadLetters reads the dead-letter queue and records what arrives. It
+// deletes nothing: each read hides a message for a second only, so the
+// backfill finds every one of them afterwards.
+func (p *sqsPipeline) tapDeadLetters(ctx context.Context) {
+	for ctx.Err() == nil {
+		out, err := p.st.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.st.DeadLetterURL),
+			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 1, MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			continue
+		}
+		for _, m := range out.Messages {
+			attr := func(k string) string {
+				if v, ok := m.MessageAttributes[k]; ok {
+					return aws.ToString(v.StringValue)
+				}
+				return ""
+			}
+			class := attr(forwarder.AttrDLClass)
+			if class == "" {
+				class = "sqs_max_receive_count" // moved by the queue's redrive policy
+			}
+			p.tap.record(attr(queue.AttrEventID), class)
+		}
+	}
+}
