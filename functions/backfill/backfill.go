@@ -288,7 +288,16 @@ func (r *run) loop(ctx context.Context) error {
 			r.s.StopReason = StopDrained
 			return nil
 		}
+		scanned := r.s.Scanned
 		send := r.triage(items)
+		if r.s.Scanned == scanned && len(items) < cfg.Batch {
+			// Nothing new, and the queue had no more to give: what came back
+			// was seen earlier in this run (re-parked, or a redelivery the
+			// queue made although it was acknowledged). Pulling on would only
+			// return it again until the budget ran out.
+			r.s.StopReason = StopDrained
+			return nil
+		}
 		if stop, err := r.resend(ctx, send); stop != "" {
 			r.s.StopReason = stop
 			return err

@@ -161,3 +161,38 @@ func TestBackfillRateCapAndSelection(t *testing.T) {
 		}
 	}
 }
+
+// Events the subscription itself dead-letters (its max delivery attempts
+// reached before the forwarder gave up) carry no reason. The backfill
+// treats them as retryable, delivers each once, and stops as drained
+// rather than pulling on until its budget: pstest hands such messages back
+// even after they were acknowledged.
+func TestBackfillOfSubscriptionDeadLetters(t *testing.T) {
+	st, err := Start(context.Background(), Config{PushMaxBackoff: 20 * time.Millisecond,
+		Env: map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",
+			"FORWARDER_MAX_ATTEMPTS": "50", "FORWARDER_BREAKER_THRESHOLD": "10000",
+			"BACKFILL_TIME_BUDGET": "30s", "BACKFILL_RATE": "500"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.Sink.SetFaults(mcmsink.Faults{Down: true})
+	evs := relabel(events(20, time.Now().Add(-time.Minute)), "subdl")
+	if status, resp := postIngest(t, st, evs); status != http.StatusAccepted {
+		t.Fatalf("ingest: %d %v", status, resp)
+	}
+	waitFor(t, "the subscription to dead-letter every event", 30*time.Second, func() bool {
+		_, s := postBackfill(t, st, map[string]any{"dry_run": true})
+		return s.Selected == len(evs)
+	})
+	st.Sink.SetFaults(mcmsink.Faults{})
+	_, s := postBackfill(t, st, map[string]any{})
+	if s.Resent != len(evs) || s.StopReason != backfill.StopDrained || s.MoreRemaining {
+		t.Fatalf("backfill: %+v", s)
+	}
+	for _, e := range evs {
+		if n := st.Sink.CountByID()[e["id"].(string)]; n != 1 {
+			t.Errorf("%s delivered %d times", e["id"], n)
+		}
+	}
+}

@@ -75,6 +75,7 @@ type Report struct {
 	Sink              mcmsink.Stats    `json:"sink"`
 	SendSeconds       float64          `json:"send_seconds"`
 	DrainSeconds      float64          `json:"drain_seconds"`
+	BackfillSeconds   float64          `json:"backfill_seconds"`
 }
 
 // OK is the pass criterion: nothing lost, nothing delivered twice (a
@@ -281,9 +282,11 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 	rep.DrainSeconds = time.Since(drain).Seconds()
 	before := p.sink().CountByID()
 	var err error
+	backfillStart := time.Now()
 	if rep.Backfill, err = p.backfill(ctx); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
+	rep.BackfillSeconds = time.Since(backfillStart).Seconds()
 	fmt.Fprintf(progress, "soak: backfill resent %d, still failing %v\n", rep.Backfill.Resent, rep.Backfill.StillFailing)
 	return account(rep, sent, p, before, cfg), nil
 }
@@ -655,7 +658,7 @@ func (r *Report) Print(w io.Writer) {
 	row("forwarder kills", r.Kills)
 	row("stand-in calls", r.Sink.Requests)
 	row("  injected 5xx / 429 / timeouts", fmt.Sprintf("%d / %d / %d", r.Sink.Injected5xx, r.Sink.Injected429, r.Sink.Timeouts))
-	row("send / drain seconds", fmt.Sprintf("%.1f / %.1f", r.SendSeconds, r.DrainSeconds))
+	row("send / drain / backfill s", fmt.Sprintf("%.1f / %.1f / %.1f", r.SendSeconds, r.DrainSeconds, r.BackfillSeconds))
 	verdict := "PASS"
 	if !r.OK() {
 		verdict = "FAIL"
