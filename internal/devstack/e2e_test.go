@@ -1,7 +1,6 @@
 package devstack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
+
+	"eventrelay.dev/eventrelay/internal/e2e"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/shared/dfinery"
@@ -31,55 +32,6 @@ func start(t *testing.T) *Stack {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// events makes n valid events of mixed types with ids e2e-<i>.
-func events(n int, at time.Time) []map[string]any {
-	out := make([]map[string]any, n)
-	for i := range out {
-		e := map[string]any{"id": fmt.Sprintf("e2e-%04d", i), "timestamp": at.UnixMilli(), "channel_type": "APP",
-			"user_id": fmt.Sprintf("user-%d@example.com", i), "device": map[string]any{"os": "android", "persistent_id": fmt.Sprintf("dev-%d", i)}}
-		item := []any{map[string]any{"id": "sku-1", "price": map[string]any{"currency": "USD", "amount": 9.5}, "quantity": 2}}
-		switch i % 4 {
-		case 0:
-			e["event_type"], e["items"], e["revenue"] = "PURCHASE", item, map[string]any{"currency": "USD", "amount": 19}
-		case 1:
-			e["event_type"], e["search_query"] = "SEARCH", "running shoes"
-		case 2:
-			e["event_type"], e["items"] = "ADD_TO_CART", item
-		case 3:
-			e["event_type"], e["page_id"] = "PAGE_VIEW", "home"
-		}
-		out[i] = e
-	}
-	return out
-}
-
-func postIngest(t *testing.T, st *Stack, body any) (int, map[string]any) {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, st.IngestURL, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Api-Key", DevAPIKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
-func waitFor(t *testing.T, what string, timeout time.Duration, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // deadLetters collects what reaches the dead-letter subscription.
@@ -111,6 +63,16 @@ func (d *deadLetters) get(id string) (map[string]string, bool) {
 	a, ok := d.msgs[id]
 	return a, ok
 }
+
+// events makes n valid events of mixed types with ids e2e-<i>.
+func events(n int, at time.Time) []map[string]any { return e2e.Events("e2e", "android", n, at) }
+
+func postIngest(t *testing.T, st *Stack, body any) (int, map[string]any) {
+	t.Helper()
+	return e2e.PostIngest(t, st.IngestURL, DevAPIKey, body)
+}
+
+var waitFor = e2e.WaitFor
 
 func TestPipelineDeliversByteCorrect(t *testing.T) {
 	st := start(t)

@@ -1,7 +1,6 @@
 package sqsstack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -25,54 +25,15 @@ import (
 // visible again at once.
 var fastRetries = map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms"}
 
-// events makes n valid events of mixed types with ids sqs-<i>.
-func makeEvents(n int, at time.Time) []map[string]any {
-	out := make([]map[string]any, n)
-	for i := range out {
-		e := map[string]any{"id": fmt.Sprintf("sqs-%04d", i), "timestamp": at.UnixMilli(), "channel_type": "APP",
-			"user_id": fmt.Sprintf("user-%d@example.com", i), "device": map[string]any{"os": "ios", "persistent_id": fmt.Sprintf("dev-%d", i)}}
-		item := []any{map[string]any{"id": "sku-1", "price": map[string]any{"currency": "USD", "amount": 9.5}, "quantity": 2}}
-		switch i % 4 {
-		case 0:
-			e["event_type"], e["items"], e["revenue"] = "PURCHASE", item, map[string]any{"currency": "USD", "amount": 19}
-		case 1:
-			e["event_type"], e["search_query"] = "SEARCH", "running shoes"
-		case 2:
-			e["event_type"], e["items"] = "ADD_TO_CART", item
-		case 3:
-			e["event_type"], e["page_id"] = "PAGE_VIEW", "home"
-		}
-		out[i] = e
-	}
-	return out
-}
+// makeEvents makes n valid events of mixed types with ids sqs-<i>.
+func makeEvents(n int, at time.Time) []map[string]any { return e2e.Events("sqs", "ios", n, at) }
 
 func postIngest(t *testing.T, st *Stack, body any) (int, map[string]any) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, st.IngestURL, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Api-Key", APIKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return e2e.PostIngest(t, st.IngestURL, APIKey, body)
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var waitFor = e2e.WaitFor
 
 // deadLetters collects the dead-letter queue in the background.
 type deadLetters struct {

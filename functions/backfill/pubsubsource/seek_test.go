@@ -25,6 +25,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
@@ -232,13 +233,4 @@ func TestReplaySeeksTheLiveSubscription(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+var waitFor = e2e.WaitFor

@@ -16,6 +16,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -184,13 +185,4 @@ func atoi(s string) int {
 	return n
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+var waitFor = e2e.WaitFor

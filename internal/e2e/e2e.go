@@ -1,0 +1,67 @@
+// Package e2e holds what the end-to-end tests of both local stacks share:
+// a mixed batch of valid events, posting to ingest, and waiting for a
+// condition. It is imported by tests only.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// Events makes n valid events of mixed types (PURCHASE of 19 USD, SEARCH,
+// ADD_TO_CART, PAGE_VIEW in turn) with ids <prefix>-<i> (four digits),
+// user user-<i>@example.com and device dev-<i> running os.
+func Events(prefix, os string, n int, at time.Time) []map[string]any {
+	out := make([]map[string]any, n)
+	for i := range out {
+		e := map[string]any{"id": fmt.Sprintf("%s-%04d", prefix, i), "timestamp": at.UnixMilli(), "channel_type": "APP",
+			"user_id": fmt.Sprintf("user-%d@example.com", i), "device": map[string]any{"os": os, "persistent_id": fmt.Sprintf("dev-%d", i)}}
+		item := []any{map[string]any{"id": "sku-1", "price": map[string]any{"currency": "USD", "amount": 9.5}, "quantity": 2}}
+		switch i % 4 {
+		case 0:
+			e["event_type"], e["items"], e["revenue"] = "PURCHASE", item, map[string]any{"currency": "USD", "amount": 19}
+		case 1:
+			e["event_type"], e["search_query"] = "SEARCH", "running shoes"
+		case 2:
+			e["event_type"], e["items"] = "ADD_TO_CART", item
+		case 3:
+			e["event_type"], e["page_id"] = "PAGE_VIEW", "home"
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// PostIngest sends body as JSON to an ingest endpoint with an API key and
+// returns the status and the decoded answer.
+func PostIngest(t testing.TB, url, apiKey string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// WaitFor polls done until it holds, failing the test after timeout.
+func WaitFor(t testing.TB, what string, timeout time.Duration, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
