@@ -4,16 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
-	"eventrelay.dev/eventrelay/internal/modroot"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
@@ -23,20 +18,8 @@ import (
 // Lambda Runtime API as EventBridge Scheduler invokes it: the input is the
 // parameters object (or nothing), the answer the summary.
 func TestBackfillBootstrap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the bootstrap (slow); not under -short")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("the linux bootstrap runs only on linux")
-	}
+	bin := buildBootstrap(t)
 	st := sqsstack.Start(t, sqsstack.Config{NoPoller: true})
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, "./cmd/bootstrap")
-	cmd.Dir = modroot.Find()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build bootstrap: %v\n%s", err, out)
-	}
 	// Three dead letters as the forwarder parks them.
 	var msgs []queue.Message
 	for i := range 3 {

@@ -34,6 +34,17 @@ import (
 // (linux, CGO off, lambda.norpc; the host's architecture so it can run here)
 // and runs it through the Lambda Runtime API against the local AWS stack.
 func TestBootstrapOnTheRuntimeAPI(t *testing.T) {
+	bin := fromLambdaZip(t, buildBootstrap(t))
+	t.Run("forwarder SQS batch", func(t *testing.T) { testForwarder(t, bin) })
+	t.Run("ingest Function URL", func(t *testing.T) { testIngest(t, bin) })
+	t.Run("start failure", func(t *testing.T) { testStartFailure(t, bin) })
+}
+
+// buildBootstrap builds the bootstrap as `make dist` does (linux, CGO off,
+// lambda.norpc), for the host's architecture so it can run here. It skips
+// the test under -short and off linux.
+func buildBootstrap(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the bootstrap (slow); not under -short")
 	}
@@ -47,10 +58,7 @@ func TestBootstrapOnTheRuntimeAPI(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build bootstrap: %v\n%s", err, out)
 	}
-	bin = fromLambdaZip(t, bin)
-	t.Run("forwarder SQS batch", func(t *testing.T) { testForwarder(t, bin) })
-	t.Run("ingest Function URL", func(t *testing.T) { testIngest(t, bin) })
-	t.Run("start failure", func(t *testing.T) { testStartFailure(t, bin) })
+	return bin
 }
 
 // fromLambdaZip zips binary as `make dist` does (WriteLambdaZip) and
