@@ -8,8 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"eventrelay.dev/eventrelay/shared/mcmsink"
+	"eventrelay.dev/eventrelay/shared/pii"
 )
 
 // Events makes n valid events of mixed types (PURCHASE of 19 USD, SEARCH,
@@ -63,5 +67,42 @@ func WaitFor(t testing.TB, what string, timeout time.Duration, done func() bool)
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// CheckDeliveredByteCorrect checks that every event of evs (made by Events
+// at time at) reached the stand-in exactly once, unaltered: its type and
+// original timestamp kept, user and device ids hashed with piiSalt, and no
+// raw identifier anywhere in the body.
+func CheckDeliveredByteCorrect(t testing.TB, sink *mcmsink.Sink, evs []map[string]any, at time.Time, piiSalt string) {
+	t.Helper()
+	anon, err := pii.New([]byte(piiSalt), []string{pii.UserID, pii.PersistentID}, pii.IPKeep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]json.RawMessage{}
+	for _, r := range sink.Accepted() {
+		byID[r.ID] = r.Body
+	}
+	for i, e := range evs {
+		body, ok := byID[e["id"].(string)]
+		if !ok {
+			t.Fatalf("%s never arrived", e["id"])
+		}
+		var got map[string]any
+		json.Unmarshal(body, &got)
+		dev, _ := got["device"].(map[string]any)
+		if got["timestamp"] != float64(at.UnixMilli()) || got["event_type"] != e["event_type"] ||
+			got["user_id"] != anon.Hash(fmt.Sprintf("user-%d@example.com", i)) || dev["persistent_id"] != anon.Hash(fmt.Sprintf("dev-%d", i)) {
+			t.Fatalf("%s arrived altered: %s", e["id"], body)
+		}
+		if strings.Contains(string(body), "@example.com") {
+			t.Fatalf("raw identifier reached the platform: %s", body)
+		}
+	}
+	for id, n := range sink.CountByID() {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", id, n)
+		}
 	}
 }

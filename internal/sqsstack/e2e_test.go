@@ -2,7 +2,6 @@ package sqsstack
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
-	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
 
@@ -90,32 +88,7 @@ func TestSQSPipelineDeliversByteCorrect(t *testing.T) {
 		t.Fatalf("ingest: %d %v", status, resp)
 	}
 	waitFor(t, "40 deliveries", 20*time.Second, func() bool { return st.Sink.Stats().Accepted >= 40 })
-	anon, _ := pii.New([]byte(PIISalt), []string{pii.UserID, pii.PersistentID}, pii.IPKeep)
-	byID := map[string]json.RawMessage{}
-	for _, r := range st.Sink.Accepted() {
-		byID[r.ID] = r.Body
-	}
-	for i, e := range evs {
-		body, ok := byID[e["id"].(string)]
-		if !ok {
-			t.Fatalf("%s never arrived", e["id"])
-		}
-		var got map[string]any
-		json.Unmarshal(body, &got)
-		dev := got["device"].(map[string]any)
-		if got["timestamp"].(float64) != float64(at.UnixMilli()) || got["event_type"] != e["event_type"] ||
-			got["user_id"] != anon.Hash(fmt.Sprintf("user-%d@example.com", i)) || dev["persistent_id"] != anon.Hash(fmt.Sprintf("dev-%d", i)) {
-			t.Fatalf("%s arrived altered: %s", e["id"], body)
-		}
-		if strings.Contains(string(body), "@example.com") {
-			t.Fatalf("raw identifier reached the platform: %s", body)
-		}
-	}
-	for id, n := range st.Sink.CountByID() {
-		if n != 1 {
-			t.Fatalf("%s delivered %d times", id, n)
-		}
-	}
+	e2e.CheckDeliveredByteCorrect(t, st.Sink, evs, at, PIISalt)
 	// Every message was deleted after its delivery: the queue is empty and
 	// nothing was dead-lettered.
 	waitFor(t, "the events queue to drain", 5*time.Second, func() bool { return st.Poller.Stats().Deleted >= 40 })
