@@ -57,7 +57,7 @@ func DefaultFieldMap() FieldMap {
 		// (ABEventProperty.ORDER_SALES; "order_sales" in "Type information").
 		Revenue: []string{"param.abx:order_sales", "param.order_sales", "param.abx:sales", "param.sales",
 			"param.revenue", "param.amount", "revenue", "sales"},
-		Currency:           []string{"param.abx:currency", "param.currency", "currency"},
+		Currency: []string{"param.abx:currency", "param.currency", "currency"},
 	}
 }
 
