@@ -270,8 +270,12 @@ func CreateTable(ctx context.Context, c *dynamodb.Client, table string) error {
 		},
 	})
 	var inUse *types.ResourceInUseException
-	if errors.As(err, &inUse) {
-		return nil
+	if err != nil && !errors.As(err, &inUse) {
+		return err
 	}
-	return err
+	// A new table takes writes only once ACTIVE (dynalite too, a moment
+	// after it answers).
+	return dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 500*time.Millisecond
+	}).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second)
 }

@@ -197,9 +197,12 @@ func RunVerdicts(t *testing.T, now time.Time, newStore func(t *testing.T) ledger
 	t.Run("parallel distinct claims: exactly one wins", func(t *testing.T) {
 		s := newStore(t)
 		const n = 16
-		wins := parallel(n, func(i int) (bool, error) {
+		wins, err := parallel(n, func(i int) (bool, error) {
 			return s.Claim(ctx, ledger.Key{Source: "shop", EventID: "ord-race"}, fmt.Sprintf("body-%02d", i), later)
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if wins != 1 {
 			t.Fatalf("%d of %d distinct claims won, want 1", wins, n)
 		}
@@ -207,9 +210,13 @@ func RunVerdicts(t *testing.T, now time.Time, newStore func(t *testing.T) ledger
 	t.Run("parallel identical claims: all hold", func(t *testing.T) {
 		s := newStore(t)
 		const n = 16
-		if wins := parallel(n, func(int) (bool, error) {
+		wins, err := parallel(n, func(int) (bool, error) {
 			return s.Claim(ctx, ledger.Key{Source: "shop", EventID: "ord-same"}, "body-same", later)
-		}); wins != n {
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wins != n {
 			t.Fatalf("%d of %d identical claims held, want all", wins, n)
 		}
 	})
@@ -218,25 +225,28 @@ func RunVerdicts(t *testing.T, now time.Time, newStore func(t *testing.T) ledger
 		const n = 16
 		var mu sync.Mutex
 		seen := map[string]int{}
-		parallel(n, func(i int) (bool, error) {
+		if _, err := parallel(n, func(i int) (bool, error) {
 			v, err := s.SaveVerdict(ctx, "hash-race", ledger.Verdict{Reason: fmt.Sprintf("reason-%02d", i)}, later)
 			mu.Lock()
 			seen[v.Reason]++
 			mu.Unlock()
 			return true, err
-		})
+		}); err != nil {
+			t.Fatalf("parallel saves: %v", err)
+		}
 		if len(seen) != 1 {
 			t.Fatalf("parallel saves answered %v, want one verdict for all", seen)
 		}
 	})
 }
 
-// parallel runs f n times at once and counts the true answers; an error
-// fails the count (it is returned as -1).
-func parallel(n int, f func(i int) (bool, error)) int {
+// parallel runs f n times at once and counts the true answers; it returns
+// the first error too.
+func parallel(n int, f func(i int) (bool, error)) (int, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	count := 0
+	var firstErr error
 	start := make(chan struct{})
 	for i := range n {
 		wg.Add(1)
@@ -246,20 +256,17 @@ func parallel(n int, f func(i int) (bool, error)) int {
 			ok, err := f(i)
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err != nil:
-				count = -n * 2
-			case ok:
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if ok && err == nil {
 				count++
 			}
 		}()
 	}
 	close(start)
 	wg.Wait()
-	if count < 0 {
-		return -1
-	}
-	return count
+	return count, firstErr
 }
 
 func idsOf(es []ledger.Entry) []string {
