@@ -69,6 +69,9 @@ type Config struct {
 	AmountTolerance float64
 	// EventTypes maps DFINERY event names, lower case, to our event types.
 	EventTypes map[string]string
+	// NotRecorded are DFINERY's standard names left out of EventTypes
+	// because the ledger does not record their type; only for the warning.
+	NotRecorded map[string]string
 	// Sources limits look-ups to the entries of these ingest sources;
 	// empty: every source.
 	Sources []string
@@ -318,10 +321,16 @@ func (s *Service) evaluate(ctx context.Context, contentType string, body []byte,
 func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash string) string {
 	eventType, ok := s.cfg.EventTypes[strings.ToLower(cb.EventName)]
 	if !ok {
-		// A target event configured in DFINERY's console that nobody mapped:
-		// say so at once, with the name, rather than in a failure rate.
-		s.log.WarnContext(ctx, "verify: DFINERY event name not in the event map (add it to VERIFY_EVENT_MAP)",
-			"event_name", truncate(cb.EventName, 100))
+		// A target event configured in DFINERY's console that verify cannot
+		// confirm: say so at once, with the name, rather than in a failure
+		// rate.
+		name := truncate(cb.EventName, 100)
+		if typ, known := s.cfg.NotRecorded[strings.ToLower(cb.EventName)]; known {
+			s.log.WarnContext(ctx, "verify: DFINERY event of a type ingest does not record (add it to LEDGER_EVENT_TYPES)",
+				"event_name", name, "event_type", typ)
+		} else {
+			s.log.WarnContext(ctx, "verify: DFINERY event name not in the event map (add it to VERIFY_EVENT_MAP)", "event_name", name)
+		}
 		return ReasonUnsupported
 	}
 	device := ""

@@ -196,6 +196,15 @@ func TestUnsupportedEventIsLogged(t *testing.T) {
 	if !strings.Contains(logs.String(), `"level":"WARN"`) || !strings.Contains(logs.String(), `"event_name":"abx:level_achieved"`) {
 		t.Fatalf("no warning naming the event: %s", logs.String())
 	}
+	logs.Reset()
+	f.svc.cfg.NotRecorded = map[string]string{"abx:add_to_cart": "ADD_TO_CART"}
+	body = strings.Replace(callbackBody("ord-77", evTime, "24000"), "purchase", "abx%3Aadd_to_cart", 1)
+	if status, resp := f.call(t, body, nil); status != 422 || reasonOf(resp) != ReasonUnsupported {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if !strings.Contains(logs.String(), "LEDGER_EVENT_TYPES") || !strings.Contains(logs.String(), `"event_type":"ADD_TO_CART"`) {
+		t.Fatalf("the warning does not say the type is not recorded: %s", logs.String())
+	}
 }
 
 func TestLateLedgerWriteIsWaitedFor(t *testing.T) {

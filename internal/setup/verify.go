@@ -42,6 +42,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		LookupRetry:     env.Duration("VERIFY_LOOKUP_RETRY", 300*time.Millisecond, 0, 2*time.Second),
 		AmountTolerance: 0.01,
 		EventTypes:      eventMap(env, recorded),
+		NotRecorded:     notRecorded(recorded),
 		Sources:         env.List("VERIFY_SOURCES", nil),
 		MatchDeviceTime: env.OneOf("VERIFY_MATCH_DEVICE_TIME", "false", "true", "false") == "true",
 		Zone:            zone(env),
@@ -127,6 +128,18 @@ func eventMap(env *config.Env, recorded map[string]bool) map[string]string {
 			env.Fail("VERIFY_EVENT_MAP", "%q asks verify to confirm %s, but LEDGER_EVENT_TYPES (%s) does not record it: add %s to LEDGER_EVENT_TYPES or drop the pair",
 				pair, typ, strings.Join(slices.Sorted(maps.Keys(recorded)), ","), typ)
 		default:
+			m[name] = typ
+		}
+	}
+	return m
+}
+
+// notRecorded is DFINERY's standard names whose type the ledger does not
+// record, so the warning for such a callback can say what to change.
+func notRecorded(recorded map[string]bool) map[string]string {
+	m := map[string]string{}
+	for name, typ := range dfinery.DefaultEventTypes {
+		if !recorded[typ] {
 			m[name] = typ
 		}
 	}

@@ -169,6 +169,7 @@ func FuzzCallback(f *testing.F) {
 	f.Add("", []byte(`{"event_name":"abx:purchase","event_datetime":"2026-11-22 20:58:20","param_json":{"abx:order_id":"o-1","abx:order_sales":1.5}}`), "application/json")
 	f.Add("", []byte(`{"req":{"evt":{"event_timestamp":"1795348700","event_datetime":"2026-11-22T20:58:20+09:00","param_json":{"x":{"y":[1,2]}}}}}`), "")
 	f.Add("", []byte("event_datetime=20261122205820&param_json=%7B%22abx%3Aorder_id%22%3A7%7D"), "application/x-www-form-urlencoded")
+	f.Add("", []byte(`{"param_json.abx:order_id":"a","param_json":{"abx:order_id":"b"},"req":{"evt":{"param_json":{"abx:order_id":"c"}}}}`), "application/json")
 	keys := [][]byte{[]byte(key)}
 	fm := DefaultFieldMap()
 	seoul := time.FixedZone("KST", 9*3600)
@@ -177,7 +178,17 @@ func FuzzCallback(f *testing.F) {
 		if _, err := VerifyHash(Hash([]byte(key), body), body, keys); err != nil {
 			t.Fatalf("own signature refused: %v", err)
 		}
-		Parse(ct, body, fm, seoul)
 		Parse(ct, body, fm, nil)
+		// The same bytes always read the same: verify stores its verdict by
+		// the body's hash, so the reading must not depend on map order.
+		a, errA := Parse(ct, body, fm, seoul)
+		b, errB := Parse(ct, body, fm, seoul)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("parse errors differ: %v, %v", errA, errB)
+		}
+		if errA == nil && (a.EventName != b.EventName || a.OrderID != b.OrderID || a.ADID != b.ADID || a.UserID != b.UserID ||
+			!a.EventTime.Equal(b.EventTime) || (a.Revenue == nil) != (b.Revenue == nil) || a.Revenue != nil && *a.Revenue != *b.Revenue) {
+			t.Fatalf("two readings of one body differ: %+v, %+v", a, b)
+		}
 	})
 }

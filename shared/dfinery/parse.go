@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -187,14 +189,17 @@ func parseJSON(body []byte) (map[string]string, error) {
 }
 
 // flatten turns nested objects into dotted keys; depth is bounded so a
-// hostile body cannot make it recurse without end.
+// hostile body cannot make it recurse without end. Keys are visited in
+// order, so when two spellings flatten to one key ({"a.b":1,"a":{"b":2}})
+// the same one wins every time.
 func flatten(prefix string, v any, out map[string]string, depth int) {
 	switch t := v.(type) {
 	case map[string]any:
 		if depth > 8 {
 			return
 		}
-		for k, child := range t {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			child := t[k]
 			key := k
 			if prefix != "" {
 				key = prefix + "." + k
