@@ -2,7 +2,10 @@
 // answers DFINERY Fraud Kill-Chain server-to-server verification callbacks.
 // A callback is refused unless it is signed with an active ABX-HASH key, and
 // confirmed only when our own ledger shows the event really happened, at
-// that time, for that device or user, for that amount.
+// that time, for that device or user, for that amount. Each recorded event
+// confirms one callback (a claim in the ledger), and the identical body
+// again gets the first verdict (stored in the ledger by the body's hash), on
+// every instance.
 package verify
 
 import (
