@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/firestore"
+
 	"eventrelay.dev/eventrelay/internal/dynalite"
 	"eventrelay.dev/eventrelay/internal/firestoreemu"
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -21,6 +23,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/ledger/dynamoledger"
+	"eventrelay.dev/eventrelay/shared/ledger/firestoreledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
 )
@@ -146,6 +149,7 @@ func backends(t *testing.T, f func(t *testing.T, st func(t *testing.T) *stack)) 
 			t.Log("Google's Firestore emulator is not on this machine: the npm one stands in")
 		}
 		t.Setenv("FIRESTORE_EMULATOR_HOST", firestoreemu.Start(t, name))
+		warmFirestore(t)
 		n := 0
 		f(t, func(t *testing.T) *stack {
 			n++
@@ -153,6 +157,27 @@ func backends(t *testing.T, f func(t *testing.T, st func(t *testing.T) *stack)) 
 				"LEDGER_FIRESTORE_COLLECTION": fmt.Sprintf("verify-%d", n)}, nil)
 		})
 	})
+}
+
+// warmFirestore makes one write before the test's own: the Java emulator's
+// first transaction can take longer than ingest waits for the ledger on a
+// loaded machine.
+func warmFirestore(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client, err := firestore.NewClient(ctx, "eventrelay-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	store := firestoreledger.New(client, "warm-up")
+	if err := store.Put(ctx, []ledger.Entry{{EventID: "warm-up", Source: "test", EventType: "PURCHASE", Time: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatalf("the Firestore emulator does not take a write: %v", err)
+	}
+	if _, err := store.Claim(ctx, ledger.Key{Source: "test", EventID: "warm-up"}, "warm-up", time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("the Firestore emulator does not take a claim: %v", err)
+	}
 }
 
 // purchase ingests one purchase through ingest's HTTP handler.
