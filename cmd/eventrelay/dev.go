@@ -63,8 +63,9 @@ Try a purchase:
   curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \
     -d '%s'
 
-then DFINERY's verification callback for it (answers 200 once; another
-callback for the same purchase answers already_confirmed):
+then DFINERY's verification callback for it (200; the same again, as a
+DFINERY retry, 200 again; with another -time, a second callback for one
+purchase, already_confirmed):
   %s
 `, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, st.SinkURL, st.SinkURL, st.CountersURL,
 		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey,
