@@ -12,15 +12,16 @@ import (
 // stays fast. Expired entries, verdicts and claims are never returned, and
 // are dropped in a sweep at most once a minute.
 type Memory struct {
-	mu        sync.RWMutex
-	entries   []Entry
-	latest    map[Key]int      // the live position of each key; older ones are replaced
-	index     map[string][]int // "e:"+event id, "d:"+device id, "u:"+user id → entries
-	verdicts  map[string]expiring[Verdict]
-	claims    map[Key]expiring[string] // the claiming body hash
-	lastSweep time.Time
-	now       func() time.Time
-	fail      error
+	mu         sync.RWMutex
+	entries    []Entry
+	latest     map[Key]int      // the live position of each key; older ones are replaced
+	index      map[string][]int // "e:"+event id, "d:"+device id, "u:"+user id → entries
+	verdicts   map[string]expiring[Verdict]
+	claims     map[Key]expiring[string] // the claiming body hash
+	suppressed map[string]time.Time     // erasure suppressions: key → expiry
+	lastSweep  time.Time
+	now        func() time.Time
+	fail       error
 }
 
 type expiring[T any] struct {

@@ -34,6 +34,7 @@ func TestFirestore(t *testing.T) {
 			}
 			ledgertest.Run(t, now, func(t *testing.T) ledger.Store { return fresh() })
 			ledgertest.RunVerdicts(t, now, func(t *testing.T) ledger.VerifyStore { return fresh() })
+			ledgertest.RunErase(t, now, func(t *testing.T) ledgertest.ErasingStore { return fresh() })
 		})
 	}
 }
