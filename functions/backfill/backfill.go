@@ -89,6 +89,7 @@ type Deps struct {
 	Sender        forwarder.Sender
 	InvalidateKey forwarder.KeyInvalidator
 	DeadLetter    queue.Publisher // where still-failing events are re-parked
+	Erased        Suppressions    // nil: no erasure list
 	Replay        Seeker          // nil: replay_from is refused
 	Clock         Clock
 	Logger        *slog.Logger
@@ -155,6 +156,9 @@ type Summary struct {
 	// StillFailing failed again, by class, and were re-parked with the new
 	// reason and one more attempt.
 	StillFailing map[string]int `json:"still_failing"`
+	// Erased were an erased person's: acknowledged, never sent (in a dry
+	// run, counted and left).
+	Erased int `json:"erased"`
 	// Skipped did not match the request and were left untouched.
 	Skipped int `json:"skipped"`
 	// Deferred matched but were not sent before the run stopped; untouched.
@@ -231,7 +235,7 @@ func (b *Backfill) replay(ctx context.Context, p Params) (Summary, error) {
 
 func (b *Backfill) log(ctx context.Context, s Summary, took time.Duration, err error) {
 	attrs := []slog.Attr{slog.Bool("dry_run", s.DryRun), slog.Int("scanned", s.Scanned), slog.Int("selected", s.Selected),
-		slog.Int("resent", s.Resent), slog.Any("still_failing", s.StillFailing), slog.Int("skipped", s.Skipped),
+		slog.Int("resent", s.Resent), slog.Any("still_failing", s.StillFailing), slog.Int("skipped", s.Skipped), slog.Int("erased", s.Erased),
 		slog.Int("deferred", s.Deferred), slog.Int("queue_errors", s.QueueErrors), slog.Bool("more_remaining", s.MoreRemaining),
 		slog.String("stop_reason", s.StopReason), slog.Float64("rate", s.Rate), slog.Duration("took", took)}
 	if s.ReplayedFrom != "" {
@@ -255,6 +259,7 @@ type run struct {
 	limiter  *rate.Limiter
 	seen     map[string]bool // event ids (else message ids) handled this run
 	held     []Item          // handed back untouched at the end
+	drop     []Item          // erased people's, to acknowledge unsent
 	acted    int             // selected and sent (or counted, in a dry run)
 	failures atomic.Int32    // consecutive retryable failures
 	// cleanup outlives the caller's context, so acks and releases still
@@ -290,6 +295,10 @@ func (r *run) loop(ctx context.Context) error {
 		}
 		scanned := r.s.Scanned
 		send := r.triage(items)
+		if err := r.ackErased(); err != nil {
+			r.s.StopReason = StopQueueError
+			return err
+		}
 		if r.s.Scanned == scanned && len(items) < cfg.Batch {
 			// Nothing new, and the queue had no more to give: what came back
 			// was seen earlier in this run (re-parked, or a redelivery the
@@ -321,6 +330,9 @@ func (r *run) triage(items []Item) []pending {
 		}
 		r.seen[key] = true
 		r.s.Scanned++
+		if err == nil && r.erased(it, &e) {
+			continue
+		}
 		if err != nil || !r.sel.matches(it.Attributes, e) {
 			r.s.Skipped++
 			r.held = append(r.held, it)

@@ -91,6 +91,7 @@ type Forwarder struct {
 	dlq        queue.Publisher
 	delivered  *ttlset.Set
 	breaker    *breaker
+	erased     Suppressions
 	log        *slog.Logger
 	now        func() time.Time
 }
@@ -100,6 +101,7 @@ type Deps struct {
 	Sender        Sender
 	InvalidateKey KeyInvalidator
 	DeadLetter    queue.Publisher
+	Erased        Suppressions // nil: no erasure list
 	Logger        *slog.Logger
 	Now           func() time.Time
 }
@@ -139,14 +141,17 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 	return &Forwarder{cfg: cfg, send: d.Sender, invalidate: d.InvalidateKey, dlq: d.DeadLetter,
 		delivered: ttlset.New(cfg.DeliveredWindow, 1<<20, d.Now),
 		breaker:   &breaker{threshold: cfg.BreakerThreshold, cooldown: cfg.BreakerCooldown, now: d.Now},
-		log:       d.Logger, now: d.Now}, nil
+		erased:    d.Erased, log: d.Logger, now: d.Now}, nil
 }
 
 // Handle decides the fate of one delivery.
 func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
-	_, id, err := Decode(d)
+	e, id, err := Decode(d)
 	if err != nil {
 		return f.deadLetter(ctx, d, id, ClassUndecodable, 0, err.Error())
+	}
+	if dec, done := f.dropErased(ctx, d, &e, id); done {
+		return dec
 	}
 	if id != "" && f.delivered.Contains(id) {
 		f.outcome(ctx, slog.LevelInfo, "duplicate", id, d, 0, "")

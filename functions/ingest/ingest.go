@@ -41,6 +41,7 @@ type Config struct {
 	PublishTimeout time.Duration // how long to wait for the queue's ack
 	RetryAfter     time.Duration // advised to callers on 503
 	DedupeWindow   time.Duration // 0: only in-request de-duplication
+	Consent        ConsentPolicy // for events that carry no consent field
 }
 
 // Authenticator is what the core needs from shared/auth.
@@ -62,6 +63,7 @@ type Service struct {
 	pub    queue.Publisher
 	anon   *pii.Anonymiser
 	ledger Recorder
+	supp   Suppressions
 	seen   *ttlset.Set // ids acknowledged by the queue, per instance
 	log    *slog.Logger
 	now    func() time.Time
@@ -73,6 +75,7 @@ type Deps struct {
 	Publisher  queue.Publisher
 	Anonymiser *pii.Anonymiser
 	Ledger     Recorder
+	Suppressed Suppressions // nil: no erasure list
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -102,7 +105,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		cfg.RetryAfter = 5 * time.Second
 	}
 	s := &Service{cfg: cfg, auth: d.Auth, pub: d.Publisher, anon: d.Anonymiser,
-		ledger: d.Ledger, log: d.Logger, now: d.Now}
+		ledger: d.Ledger, supp: d.Suppressed, log: d.Logger, now: d.Now}
 	if cfg.DedupeWindow > 0 {
 		s.seen = ttlset.New(cfg.DedupeWindow, 1<<20, d.Now)
 	}
@@ -114,6 +117,7 @@ type Response struct {
 	Accepted    []Ref       `json:"accepted"`
 	Duplicates  []Duplicate `json:"duplicates"`
 	Rejected    []Rejection `json:"rejected"`
+	Refused     []Refusal   `json:"refused,omitempty"` // by consent or erasure
 	NotAccepted []Failure   `json:"not_accepted,omitempty"`
 }
 
@@ -165,6 +169,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.Int("accepted", len(resp.Accepted)),
 			slog.Int("duplicates", len(resp.Duplicates)), slog.Int("rejected", len(resp.Rejected)),
 			slog.Int("not_accepted", len(resp.NotAccepted)))
+		attrs = append(attrs, refusalCounts(resp.Refused)...)
 	}
 	level := slog.LevelInfo
 	if status >= 500 {
@@ -239,6 +244,11 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs})
 			continue
 		}
+		if !s.cfg.Consent.Given(source, e) {
+			resp.Refused = append(resp.Refused, Refusal{Index: i, ID: e.ID, Reason: RefusedNoConsent})
+			continue
+		}
+		e.Consent = nil // ours alone: never queued, never sent
 		var body []byte
 		if e.ID == "" {
 			// One encoding serves both the derived id and the message body.
@@ -264,6 +274,12 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 		bodies = append(bodies, body)
 		events = append(events, e)
 		indexes = append(indexes, i)
+	}
+	if s.supp != nil && len(events) > 0 {
+		var ok bool
+		if events, indexes, bodies, ok = s.dropErased(ctx, resp, events, indexes, bodies); !ok {
+			return resp, http.StatusServiceUnavailable
+		}
 	}
 	if len(events) == 0 {
 		if len(resp.Rejected) > 0 {

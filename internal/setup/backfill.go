@@ -39,11 +39,12 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 	src, closeSecrets := secretSource(ctx, env, opt)
 	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)
 	source, seeker, closeSource := backfillSource(ctx, env)
+	erased, closeLedger := suppressionsOf(ctx, env, opt)
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closeDLQ, closeSource)
+		closeAll(closeSecrets, closeDLQ, closeSource, closeLedger)
 		return nil, err
 	}
-	f := &Function{closers: []func() error{closeSecrets, closeDLQ, closeSource}}
+	f := &Function{closers: []func() error{closeSecrets, closeDLQ, closeSource, closeLedger}}
 	client, invalidate, err := platformClient(p, src)
 	if err != nil {
 		f.Close()
@@ -51,6 +52,9 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 	}
 	deps := backfill.Deps{Source: source, Sender: client, InvalidateKey: invalidate, DeadLetter: dlq,
 		Logger: log.With("function", "backfill")}
+	if erased != nil {
+		deps.Erased = erased
+	}
 	if seeker != nil { // a nil *Seeker in the interface would not read as nil
 		deps.Replay = seeker
 	}

@@ -44,6 +44,7 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	concurrency := env.Int("FORWARDER_CONCURRENCY", 128, 1, 256)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)
+	erased, closeLedger := suppressionsOf(ctx, env, opt)
 	var vis forwarder.VisibilityChanger
 	if opt.Publisher == nil && env.String("QUEUE_BACKEND", "") == "sqs" {
 		if url := env.Required("SQS_QUEUE_URL", "the events queue the forwarder reads"); url != "" {
@@ -53,17 +54,17 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 		}
 	}
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closeDLQ)
+		closeAll(closeSecrets, closeDLQ, closeLedger)
 		return nil, err
 	}
-	f := &Function{closers: []func() error{closeSecrets, closeDLQ}}
+	f := &Function{closers: []func() error{closeSecrets, closeDLQ, closeLedger}}
 	client, invalidate, err := platformClient(mcmCfg, src)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
 	core, err := forwarder.New(cfg, forwarder.Deps{Sender: client, InvalidateKey: invalidate,
-		DeadLetter: dlq, Logger: log.With("function", "forwarder")})
+		DeadLetter: dlq, Erased: forwarderSuppressions(erased), Logger: log.With("function", "forwarder")})
 	if err != nil {
 		f.Close()
 		return nil, err

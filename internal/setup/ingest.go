@@ -78,6 +78,8 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	}
 	tolerance := env.Duration("INGEST_SIGNATURE_TOLERANCE", 300*time.Second, 10*time.Second, time.Hour)
 	piiCfg := readPII(env)
+	gov := readGovernance(env, true)
+	cfg.Consent = gov.consent
 	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	pub, closePub := publisher(ctx, env, opt)
@@ -103,13 +105,17 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		f.Close()
 		return nil, err
 	}
+	checker := gov.checker(store)
 	svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
-		Ledger: recorder, Logger: log.With("function", "ingest")})
+		Ledger: recorder, Suppressed: ingestSuppressions(checker), Logger: log.With("function", "ingest")})
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	f.Handler = svc
+	if f.Handler, err = gov.withErase(svc, store, anon, src, checker, log); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return f, nil
 }
 

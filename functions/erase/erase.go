@@ -1,0 +1,236 @@
+// Package erase is the erasure operation: an operator names a person by a
+// user id or a device id, and everything the backend holds of them goes
+// (ledger entries, verify's claims and verdicts on them), while a
+// suppression entry stops their events from flowing again: ingest refuses
+// them, the forwarder and backfill drop them unsent.
+//
+// The id is cleansed and hashed exactly as ingest does (shared/event's
+// Cleanse, shared/pii's Anonymiser with the same salt), so it meets the
+// ledger's stored form; the raw id is never stored or logged. It is served
+// as an admin route of ingest (POST /erase), behind its own credential.
+package erase
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/pii"
+	"eventrelay.dev/eventrelay/shared/suppress"
+)
+
+// Path is the admin route on ingest.
+const Path = "/erase"
+
+// Request names the person: at least one of the two ids.
+type Request struct {
+	UserID   string `json:"user_id,omitempty"`
+	DeviceID string `json:"device_id,omitempty"`
+}
+
+// Response is what an erasure did.
+type Response struct {
+	Removed ledger.Erased `json:"removed"`
+	// Suppressed is the number of suppression keys recorded (one per
+	// stored form of each id), live until SuppressedUntil.
+	Suppressed      int       `json:"suppressed"`
+	SuppressedUntil time.Time `json:"suppressed_until"`
+	// Subjects are the suppression keys, for the operator's records; they
+	// are hashes, not the ids.
+	Subjects []string `json:"subjects"`
+}
+
+// Keys returns the valid credentials (plain tokens); read from the secret
+// store on every request through its cache, so a rotated key takes effect
+// without a redeploy.
+type Keys func(ctx context.Context) ([]string, error)
+
+// Service serves erasure requests.
+type Service struct {
+	store     ledger.Eraser
+	anon      *pii.Anonymiser
+	keys      Keys
+	retention time.Duration
+	local     *suppress.Checker // this instance's cache, told at once; may be nil
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	Store      ledger.Eraser
+	Anonymiser *pii.Anonymiser
+	Keys       Keys
+	// Retention is how long a suppression lives.
+	Retention time.Duration
+	Local     *suppress.Checker
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// New returns a Service.
+func New(d Deps) (*Service, error) {
+	if d.Store == nil || d.Anonymiser == nil || d.Keys == nil || d.Retention <= 0 {
+		return nil, errors.New("erase: a store, an anonymiser, keys and a positive retention are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Service{store: d.Store, anon: d.Anonymiser, keys: d.Keys, retention: d.Retention,
+		local: d.Local, log: d.Logger, now: d.Now}, nil
+}
+
+// Forms returns the ids as the ledger stores them (cleansed, then hashed
+// where ingest hashes that field) and their suppression keys. A device id
+// may sit in any of the three device fields, each hashed or not by its own
+// setting, so it may have two stored forms.
+func (s *Service) Forms(r Request) (ids, keys []string) {
+	e := event.Event{UserID: r.UserID}
+	if r.DeviceID != "" {
+		e.Device = &event.Device{PersistentID: r.DeviceID, AdvertisingID: r.DeviceID, UniqueDeviceID: r.DeviceID}
+	}
+	event.Cleanse(&e)
+	s.anon.Apply(&e)
+	add := func(id string) {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+			keys = append(keys, suppress.Key(id))
+		}
+	}
+	add(e.UserID)
+	if d := e.Device; d != nil {
+		add(d.PersistentID)
+		add(d.AdvertisingID)
+		add(d.UniqueDeviceID)
+	}
+	return ids, keys
+}
+
+// ServeHTTP handles POST /erase with a JSON Request and
+// "Authorization: Bearer <key>".
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status, attrs := s.serve(w, r)
+	// The audit line: one per request, never the raw id.
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	} else if status >= 400 {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(r.Context(), level, "erase", append([]slog.Attr{slog.Int("status", status),
+		slog.String("remote", r.RemoteAddr)}, attrs...)...)
+}
+
+func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Attr) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return fail(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
+	}
+	if status, code := s.authorize(r); status != 0 {
+		return fail(w, status, code, "erasure needs a valid admin key: Authorization: Bearer <key>")
+	}
+	var req Request
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return fail(w, http.StatusBadRequest, "bad_request", `the body must be {"user_id": "..."} or {"device_id": "..."}: `+err.Error())
+	}
+	ids, keys := s.Forms(req)
+	if len(ids) == 0 {
+		return fail(w, http.StatusBadRequest, "bad_request", "give a user_id or a device_id (a null-like value such as \"null\" names nobody)")
+	}
+	until := s.now().Add(s.retention).UTC().Truncate(time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+	defer cancel()
+	removed, err := s.store.Erase(ctx, ids, keys, until)
+	attrs := []slog.Attr{slog.Bool("by_user_id", req.UserID != ""), slog.Bool("by_device_id", req.DeviceID != ""),
+		slog.Any("subjects", keys), slog.Int("entries", removed.Entries), slog.Int("claims", removed.Claims),
+		slog.Int("verdicts", removed.Verdicts), slog.Time("suppressed_until", until)}
+	if err != nil {
+		// The suppressions are written first; an erasure that failed after
+		// them is completed by sending the same request again.
+		status, a := fail(w, http.StatusServiceUnavailable, "unavailable", "the erasure did not complete; send the same request again")
+		return status, append(append(attrs, slog.String("error", err.Error())), a...)
+	}
+	if s.local != nil {
+		s.local.Remember(keys)
+	}
+	writeJSON(w, http.StatusOK, Response{Removed: removed, Suppressed: len(keys), SuppressedUntil: until, Subjects: keys})
+	return http.StatusOK, attrs
+}
+
+// authorize checks the bearer key against every valid key in constant
+// time (over hashes, so lengths leak nothing). It answers 0 when allowed.
+func (s *Service) authorize(r *http.Request) (int, string) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		return http.StatusUnauthorized, "unauthorized"
+	}
+	valid, err := s.keys(r.Context())
+	if err != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "erase keys unreadable", slog.String("error", err.Error()))
+		return http.StatusServiceUnavailable, "unavailable"
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	match := 0
+	for _, k := range valid {
+		want := sha256.Sum256([]byte(k))
+		match |= subtle.ConstantTimeCompare(got[:], want[:])
+	}
+	if match != 1 {
+		return http.StatusForbidden, "forbidden"
+	}
+	return 0, ""
+}
+
+// ParseKeys reads the admin key secret: one key per line, blank lines and
+// lines starting with # ignored. Keys shorter than 16 characters are
+// refused, so a placeholder never guards erasure.
+func ParseKeys(b []byte) ([]string, error) {
+	var keys []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if len(line) < 16 {
+			return nil, errors.New("an erase key must be at least 16 characters")
+		}
+		keys = append(keys, line)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("the erase key secret holds no key")
+	}
+	return keys, nil
+}
+
+// ErrorBody is the answer to a refused request.
+type ErrorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+func fail(w http.ResponseWriter, status int, code, msg string) (int, []slog.Attr) {
+	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
+	return status, []slog.Attr{slog.String("error_code", code)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,119 @@
+package setup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"eventrelay.dev/eventrelay/functions/erase"
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/functions/ingest"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/pii"
+	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/suppress"
+)
+
+// governance is the data-governance settings (README, Data governance).
+type governance struct {
+	consent   ingest.ConsentPolicy
+	missCache time.Duration
+	keySecret string // ERASE_KEYS_SECRET; empty: no erase route
+	retention time.Duration
+}
+
+// readGovernance reads the settings; consent and the erase route are
+// ingest's (withIngest), the suppression cache everyone's.
+func readGovernance(env *config.Env, withIngest bool) governance {
+	g := governance{missCache: env.Duration("SUPPRESSION_CACHE", 30*time.Second, 0, 5*time.Minute)}
+	if !withIngest {
+		return g
+	}
+	g.consent.DenyByDefault = env.OneOf("CONSENT_DEFAULT", "granted", "granted", "denied") == "denied"
+	for _, pair := range env.List("CONSENT_SOURCES", nil) {
+		source, value, ok := strings.Cut(pair, "=")
+		source, value = strings.TrimSpace(source), strings.TrimSpace(value)
+		if !ok || source == "" || (value != "granted" && value != "denied") {
+			env.Fail("CONSENT_SOURCES", "%q is not <source>=granted or <source>=denied", pair)
+			continue
+		}
+		if g.consent.Sources == nil {
+			g.consent.Sources = map[string]bool{}
+		}
+		g.consent.Sources[source] = value == "granted"
+	}
+	g.keySecret = env.String("ERASE_KEYS_SECRET", "")
+	g.retention = env.Duration("ERASE_RETENTION", 3*365*24*time.Hour, 24*time.Hour, 10*365*24*time.Hour)
+	return g
+}
+
+// checker is the erasure-list look-up on the function's ledger backend,
+// nil without one (LEDGER_BACKEND=none: nothing can be erased, nothing is
+// suppressed).
+func (g governance) checker(store ledger.Store) *suppress.Checker {
+	s, ok := store.(ledger.Suppressions)
+	if !ok {
+		return nil
+	}
+	return suppress.NewChecker(s, g.missCache, nil)
+}
+
+// ingestSuppressions is c as ingest's dependency (a nil *Checker must not
+// become a non-nil interface).
+func ingestSuppressions(c *suppress.Checker) ingest.Suppressions {
+	if c == nil {
+		return nil
+	}
+	return c
+}
+
+// withErase serves POST /erase beside ingest when ERASE_KEYS_SECRET is
+// set; every other path is ingest's.
+func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.Anonymiser, src secrets.Source,
+	local *suppress.Checker, log *slog.Logger) (http.Handler, error) {
+	if g.keySecret == "" {
+		return svc, nil
+	}
+	eraser, ok := store.(ledger.Eraser)
+	if !ok {
+		return nil, fmt.Errorf("config: ERASE_KEYS_SECRET: erasure needs a ledger backend (LEDGER_BACKEND firestore or dynamodb), where the suppressions live")
+	}
+	keys := func(ctx context.Context) ([]string, error) {
+		b, err := src.Get(ctx, g.keySecret)
+		if err != nil {
+			return nil, err
+		}
+		return erase.ParseKeys(b)
+	}
+	if _, err := keys(context.Background()); err != nil {
+		return nil, fmt.Errorf("config: ERASE_KEYS_SECRET: %s: %w", g.keySecret, err)
+	}
+	es, err := erase.New(erase.Deps{Store: eraser, Anonymiser: anon, Keys: keys, Retention: g.retention,
+		Local: local, Logger: log.With("function", "erase")})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(erase.Path, es)
+	mux.Handle("/", svc)
+	return mux, nil
+}
+
+// suppressionsOf opens the ledger backend (LEDGER_BACKEND, default none)
+// for the forwarder's and backfill's erasure-list look-ups: nil without
+// one.
+func suppressionsOf(ctx context.Context, env *config.Env, opt Options) (*suppress.Checker, func() error) {
+	store, closeLedger := ledgerStore(ctx, env, opt, "none")
+	return readGovernance(env, false).checker(store), closeLedger
+}
+
+func forwarderSuppressions(c *suppress.Checker) forwarder.Suppressions {
+	if c == nil {
+		return nil
+	}
+	return c
+}
