@@ -17,6 +17,7 @@ commands:
   callback send a DFINERY verification callback signed with ABX-HASH
   counters print the local pipeline's counters
   backfill resend dead-lettered events through a backfill endpoint (-dry-run to count only)
+  erase    erase one person (-user or -device): their ledger records go, their events stop
   soak     the load-and-fault run: many events through the local stack while the platform fails and the forwarder is killed
   serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
 `
@@ -44,6 +45,8 @@ func main() {
 		err = runCounters(os.Args[2:])
 	case "backfill":
 		err = runBackfill(os.Args[2:])
+	case "erase":
+		err = runErase(os.Args[2:])
 	case "package":
 		err = runPackage(os.Args[2:])
 	case "-h", "--help", "help":

@@ -15,11 +15,18 @@ import (
 // authentication, parsing, validation, cleansing, hashing, id derivation
 // and encoding. It reports ns/event, events/s (one benchmark goroutine, so
 // about one core; the GC runs beside it), and allocs/event and B/event.
-func BenchmarkIngest(b *testing.B) {
+func BenchmarkIngest(b *testing.B) { benchIngest(b, nil) }
+
+// benchIngest runs BenchmarkIngest's requests on a harness that with
+// changes first.
+func benchIngest(b *testing.B, with func(h *harness)) {
 	for _, n := range []int{1, 100} {
 		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
 			h := newHarness(&testing.T{}, func(c *Config) { c.DedupeWindow = 0 })
 			h.svc.pub = queue.Discard{}
+			if with != nil {
+				with(h)
+			}
 			parts := make([]string, n)
 			for i := range parts {
 				// Half the events carry an id, half get one derived.

@@ -89,3 +89,9 @@ func (s *Service) dropErased(ctx context.Context, resp *Response, events []*even
 	}
 	return events[:kept], indexes[:kept], bodies[:kept], true
 }
+
+// Catalog enriches decoded, cleansed events before they are validated
+// (shared/catalog's Enricher is one); it never fails an event.
+type Catalog interface {
+	Enrich(ctx context.Context, events []*event.Event)
+}

@@ -2,11 +2,14 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"eventrelay.dev/eventrelay/shared/catalog"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/suppress"
@@ -133,4 +136,35 @@ func TestErasedPersonRefused(t *testing.T) {
 			t.Fatal("queued while the erasure list was unreadable")
 		}
 	})
+}
+
+func TestCatalogEnrichesBeforeValidation(t *testing.T) {
+	h := newHarness(t, nil)
+	f, err := catalog.ParseFile([]byte(`{"sku-1":{"price":12000,"currency":"KRW","item_group_id":"shoes"}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.svc.catalog = catalog.New(catalog.Config{Cache: time.Minute}, f, nil, nil)
+	rec := &recordingLedger{}
+	h.svc.ledger = rec
+	// A purchase of a bare item id, without revenue: valid once enriched.
+	bare := `{"id":"ord-1","event_type":"PURCHASE","timestamp":1795348700000,"channel_type":"SITE","user_id":"alice@example.com",
+		"items":[{"id":"sku-1","quantity":2}]}`
+	code, resp := h.post(t, bare, nil)
+	if code.Code != http.StatusAccepted || len(resp.Accepted) != 1 {
+		t.Fatalf("%d %s", code.Code, code.Body)
+	}
+	var queued event.Event
+	json.Unmarshal(h.pub.Messages()[0].Body, &queued)
+	if p := queued.Items[0].Price; p == nil || *p.Amount != 12000 || p.Currency != "KRW" || queued.Items[0].ItemGroupID != "shoes" ||
+		queued.Revenue == nil || *queued.Revenue.Amount != 24000 || queued.Revenue.Currency != "KRW" {
+		t.Fatalf("queued %s", h.pub.Messages()[0].Body)
+	}
+	// An item the catalog does not know: as it came, and a purchase that
+	// still lacks revenue is refused as before.
+	unknown := strings.Replace(strings.Replace(bare, "sku-1", "sku-404", 1), "ord-1", "ord-2", 1)
+	code, resp = h.post(t, unknown, nil)
+	if code.Code != http.StatusBadRequest || len(resp.Rejected) != 1 || resp.Rejected[0].Errors[0].Field != "revenue" {
+		t.Fatalf("%d %s", code.Code, code.Body)
+	}
 }

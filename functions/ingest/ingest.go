@@ -58,15 +58,16 @@ type Recorder interface {
 
 // Service is the ingest handler. It is safe for concurrent use.
 type Service struct {
-	cfg    Config
-	auth   Authenticator
-	pub    queue.Publisher
-	anon   *pii.Anonymiser
-	ledger Recorder
-	supp   Suppressions
-	seen   *ttlset.Set // ids acknowledged by the queue, per instance
-	log    *slog.Logger
-	now    func() time.Time
+	cfg     Config
+	auth    Authenticator
+	pub     queue.Publisher
+	anon    *pii.Anonymiser
+	ledger  Recorder
+	supp    Suppressions
+	catalog Catalog
+	seen    *ttlset.Set // ids acknowledged by the queue, per instance
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // Deps are the Service's collaborators.
@@ -76,6 +77,7 @@ type Deps struct {
 	Anonymiser *pii.Anonymiser
 	Ledger     Recorder
 	Suppressed Suppressions // nil: no erasure list
+	Catalog    Catalog      // nil: no enrichment
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -105,7 +107,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		cfg.RetryAfter = 5 * time.Second
 	}
 	s := &Service{cfg: cfg, auth: d.Auth, pub: d.Publisher, anon: d.Anonymiser,
-		ledger: d.Ledger, supp: d.Suppressed, log: d.Logger, now: d.Now}
+		ledger: d.Ledger, supp: d.Suppressed, catalog: d.Catalog, log: d.Logger, now: d.Now}
 	if cfg.DedupeWindow > 0 {
 		s.seen = ttlset.New(cfg.DedupeWindow, 1<<20, d.Now)
 	}
@@ -238,8 +240,9 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	events := make([]*event.Event, 0, len(raws))
 	indexes := make([]int, 0, len(raws))
 	bodies := make([][]byte, 0, len(raws))
-	for i, raw := range raws {
-		e, errs := s.check(raw, rules)
+	decoded := s.decodeAll(ctx, raws)
+	for i, d := range decoded {
+		e, errs := s.check(d, rules)
 		if len(errs) > 0 {
 			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs})
 			continue
@@ -324,23 +327,49 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	return resp, http.StatusAccepted
 }
 
-// check decodes, cleanses, validates and anonymises one raw event.
-func (s *Service) check(raw json.RawMessage, rules event.Rules) (*event.Event, []event.FieldError) {
-	if len(raw) > s.cfg.Limits.MaxEventBytes {
-		return &event.Event{}, []event.FieldError{{Field: "", Reason: fmt.Sprintf(
-			"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}}
+// decoded is one raw event decoded and cleansed, or why it could not be.
+type decoded struct {
+	e   *event.Event
+	err *event.FieldError
+}
+
+// decodeAll decodes and cleanses every raw event, then enriches the good
+// ones from the catalog in one look-up, before anything is validated.
+func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decoded {
+	out := make([]decoded, len(raws))
+	good := make([]*event.Event, 0, len(raws))
+	for i, raw := range raws {
+		if len(raw) > s.cfg.Limits.MaxEventBytes {
+			out[i] = decoded{e: &event.Event{}, err: &event.FieldError{Field: "", Reason: fmt.Sprintf(
+				"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}}
+			continue
+		}
+		e, ferr := event.Decode(raw)
+		if ferr != nil {
+			e.ID = "" // a half-decoded id is not worth echoing
+			out[i] = decoded{e: &e, err: ferr}
+			continue
+		}
+		event.Cleanse(&e)
+		out[i] = decoded{e: &e}
+		good = append(good, &e)
 	}
-	e, ferr := event.Decode(raw)
-	if ferr != nil {
-		e.ID = "" // a half-decoded id is not worth echoing
-		return &e, []event.FieldError{*ferr}
+	if s.catalog != nil && len(good) > 0 {
+		s.catalog.Enrich(ctx, good)
 	}
-	event.Cleanse(&e)
-	if errs := event.Validate(&e, rules); len(errs) > 0 {
-		return &e, errs
+	return out
+}
+
+// check validates and anonymises one decoded event.
+func (s *Service) check(d decoded, rules event.Rules) (*event.Event, []event.FieldError) {
+	if d.err != nil {
+		return d.e, []event.FieldError{*d.err}
 	}
-	s.anon.Apply(&e)
-	return &e, nil
+	if errs := event.Validate(d.e, rules); len(errs) > 0 {
+		return d.e, errs
+	}
+	s.anon.Apply(d.e)
+	return d.e, nil
 }
 
 func (s *Service) seenKey(source, id string) string { return source + "\x00" + id }

@@ -172,6 +172,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		"MCM_PLATFORM_ID":            platformID,
 		"MCM_API_KEY_SECRET":         SecretMCMKey,
 		"DFINERY_KEYS_SECRET":        SecretDFINERY,
+		"ERASE_KEYS_SECRET":          SecretEraseKeys,
 	}
 	for k, v := range cfg.Env {
 		env[k] = v
@@ -285,6 +286,7 @@ func devSecrets() (*secrets.Memory, error) {
 		SecretSigningKeys: signing,
 		SecretSalt:        "local-development-pii-salt",
 		SecretDFINERY:     `["` + DevDFINERYKey + `"]`,
+		SecretEraseKeys:   DevEraseKey,
 	}), nil
 }
 

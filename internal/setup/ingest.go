@@ -84,11 +84,12 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	src, closeSecrets := secretSource(ctx, env, opt)
 	pub, closePub := publisher(ctx, env, opt)
 	store, closeLedger := ledgerStore(ctx, env, opt, "none")
+	items, closeCatalog := catalogEnricher(ctx, env, log)
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closePub, closeLedger)
+		closeAll(closeSecrets, closePub, closeLedger, closeCatalog)
 		return nil, err
 	}
-	f := &Function{closers: []func() error{closeSecrets, closePub, closeLedger}}
+	f := &Function{closers: []func() error{closeSecrets, closePub, closeLedger, closeCatalog}}
 	var recorder ingest.Recorder
 	if store != nil {
 		recorder = &ingest.LedgerRecorder{Store: store, Types: recorded, TTL: ttl}
@@ -107,7 +108,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	}
 	checker := gov.checker(store)
 	svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
-		Ledger: recorder, Suppressed: ingestSuppressions(checker), Logger: log.With("function", "ingest")})
+		Ledger: recorder, Suppressed: ingestSuppressions(checker), Catalog: items, Logger: log.With("function", "ingest")})
 	if err != nil {
 		f.Close()
 		return nil, err
