@@ -40,12 +40,13 @@ func verifySecrets(t testing.TB) *secrets.Memory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return secrets.NewMemory(map[string]string{"api-keys": string(file), "pii-salt": "pii-salt-for-tests", "dfinery": `["` + testDFINERYKey + `"]`})
+	return secrets.NewMemory(map[string]string{"api-keys": string(file), "pii-salt": "pii-salt-for-tests", "dfinery": `["` + testDFINERYKey + `"]`,
+		"erase-keys": testEraseKey})
 }
 
 func verifyEnv(extra map[string]string) map[string]string {
 	env := map[string]string{"INGEST_API_KEYS_SECRET": "api-keys", "PII_SALT_SECRET": "pii-salt", "DFINERY_KEYS_SECRET": "dfinery",
-		"LOG_LEVEL": "error"}
+		"ERASE_KEYS_SECRET": "erase-keys", "LOG_LEVEL": "error"}
 	for k, v := range extra {
 		env[k] = v
 	}

@@ -1,0 +1,143 @@
+package setup
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"eventrelay.dev/eventrelay/functions/erase"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/queue"
+)
+
+const testEraseKey = "erase-key-for-setup-tests"
+
+func (st *stack) erase(t *testing.T, body, key string) (int, erase.Response) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, erase.Path, strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	rec := httptest.NewRecorder()
+	st.ingest.ServeHTTP(rec, req)
+	var resp erase.Response
+	json.Unmarshal(rec.Body.Bytes(), &resp)
+	return rec.Code, resp
+}
+
+func (st *stack) post(t *testing.T, body string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", testAPIKey)
+	rec := httptest.NewRecorder()
+	st.ingest.ServeHTTP(rec, req)
+	var resp map[string]any
+	json.Unmarshal(rec.Body.Bytes(), &resp)
+	return rec.Code, resp
+}
+
+// Erasure end to end through setup's own wiring, on the memory ledger,
+// dynalite and the Firestore emulator: the person's entry, claim and
+// verdict go, verify no longer finds the order, and ingest refuses them.
+func TestEraseThroughIngest(t *testing.T) {
+	backends(t, func(t *testing.T, newStack func(t *testing.T) *stack) {
+		st := newStack(t)
+		at := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+		st.purchase(t, "ord-gone", at) // user "user-ord-gone", device testADID
+		st.purchase(t, "ord-kept", at)
+		cb := callback("ord-gone", at.UnixMilli())
+		if status, reason := send(st.verifies[0], cb); status != 200 || reason != "confirmed" {
+			t.Fatalf("before: %d %s", status, reason)
+		}
+
+		if status, _ := st.erase(t, `{"user_id":"user-ord-gone"}`, ""); status != http.StatusUnauthorized {
+			t.Fatalf("without a key: %d", status)
+		}
+		if status, _ := st.erase(t, `{"user_id":"user-ord-gone"}`, "not-the-erase-key-000"); status != http.StatusForbidden {
+			t.Fatalf("with a wrong key: %d", status)
+		}
+		status, resp := st.erase(t, `{"user_id":"user-ord-gone"}`, testEraseKey)
+		if status != http.StatusOK || resp.Removed != (ledger.Erased{Entries: 1, Claims: 1, Verdicts: 1}) || resp.Suppressed != 1 {
+			t.Fatalf("erase: %d %+v", status, resp)
+		}
+		// The same signed body again: its stored verdict went with the
+		// person, and the order is no longer ours to confirm.
+		for _, v := range st.verifies {
+			if status, reason := send(v, cb); status != 422 || reason != "not_found" {
+				t.Fatalf("after: %d %s", status, reason)
+			}
+		}
+		if status, reason := send(st.verifies[1], callback("ord-kept", at.UnixMilli())); status != 200 || reason != "confirmed" {
+			t.Fatalf("someone else's order: %d %s", status, reason)
+		}
+		// Their next event is refused.
+		body := `{"id":"ord-again","event_type":"PURCHASE","timestamp":` + jsonNumber(at.UnixMilli()) + `,"channel_type":"SITE",
+			"user_id":"user-ord-gone","items":[{"id":"sku-1","price":{"currency":"KRW","amount":1}}],"revenue":{"currency":"KRW","amount":1}}`
+		code, answer := st.post(t, body)
+		refused, _ := answer["refused"].([]any)
+		if code != http.StatusAccepted || len(refused) != 1 || refused[0].(map[string]any)["reason"] != "erased" {
+			t.Fatalf("new event: %d %v", code, answer)
+		}
+		// An id that matches nothing: 200, nothing removed, suppressed.
+		status, resp = st.erase(t, `{"device_id":"never-seen-device"}`, testEraseKey)
+		if status != http.StatusOK || resp.Removed != (ledger.Erased{}) || resp.Suppressed == 0 {
+			t.Fatalf("unknown id: %d %+v", status, resp)
+		}
+	})
+}
+
+func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// Settings that are wrong stop the start with one line naming them.
+func TestGovernanceSettings(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "catalog.json")
+	os.WriteFile(good, []byte(`{"sku-1":{"price":1,"currency":"KRW"},"bad":{"price":"x"}}`), 0o600)
+	notJSON := filepath.Join(dir, "bad.json")
+	os.WriteFile(notJSON, []byte(`[1]`), 0o600)
+	opt := Options{Secrets: verifySecrets(t), Publisher: &queue.Memory{}, Ledger: ledger.NewMemory(nil)}
+	for _, c := range []struct {
+		env  map[string]string
+		want string // "": starts
+	}{
+		{map[string]string{"CONSENT_DEFAULT": "denied", "CONSENT_SOURCES": "shop=granted, app=denied"}, ""},
+		{map[string]string{"CONSENT_DEFAULT": "maybe"}, "CONSENT_DEFAULT"},
+		{map[string]string{"CONSENT_SOURCES": "shop"}, "CONSENT_SOURCES"},
+		{map[string]string{"CONSENT_SOURCES": "shop=yes"}, "CONSENT_SOURCES"},
+		{map[string]string{"ERASE_RETENTION": "1h"}, "ERASE_RETENTION"},
+		{map[string]string{"ERASE_KEYS_SECRET": "missing"}, "ERASE_KEYS_SECRET"},
+		{map[string]string{"SUPPRESSION_CACHE": "1h"}, "SUPPRESSION_CACHE"},
+		{map[string]string{"CATALOG_BACKEND": "file", "CATALOG_FILE": good}, ""},
+		{map[string]string{"CATALOG_BACKEND": "file"}, "CATALOG_FILE"},
+		{map[string]string{"CATALOG_BACKEND": "file", "CATALOG_FILE": notJSON}, "CATALOG_FILE"},
+		{map[string]string{"CATALOG_BACKEND": "file", "CATALOG_FILE": filepath.Join(dir, "none.json")}, "CATALOG_FILE"},
+		{map[string]string{"CATALOG_PRECEDENCE": "server"}, "CATALOG_PRECEDENCE"},
+		{map[string]string{"CATALOG_BACKEND": "bigtable"}, "CATALOG_BACKEND"},
+	} {
+		fn, err := Ingest(context.Background(), config.FromMap(verifyEnv(c.env)), opt)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v", c.env, err)
+			} else {
+				fn.Close()
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %v, want one line naming %s", c.env, err, c.want)
+		}
+	}
+	// Erasure without a ledger backend has nowhere to keep suppressions.
+	noLedger := Options{Secrets: verifySecrets(t), Publisher: &queue.Memory{}}
+	if _, err := Ingest(context.Background(), config.FromMap(verifyEnv(nil)), noLedger); err == nil || !strings.Contains(err.Error(), "LEDGER_BACKEND") {
+		t.Errorf("erasure without a ledger: %v", err)
+	}
+}
