@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"testing"
 	"time"
@@ -16,12 +17,15 @@ import (
 // startForBackfill is the stack with a forwarder that gives up after two
 // quick attempts (so an outage fills the dead-letter subscription within a
 // second), a breaker that never opens, and a short backfill budget.
-func startForBackfill(t *testing.T) *Stack {
+func startForBackfill(t *testing.T, extra ...map[string]string) *Stack {
 	t.Helper()
-	st, err := Start(context.Background(), Config{PushMaxBackoff: 20 * time.Millisecond,
-		Env: map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",
-			"FORWARDER_MAX_ATTEMPTS": "2", "FORWARDER_BREAKER_THRESHOLD": "10000",
-			"BACKFILL_TIME_BUDGET": "3s", "BACKFILL_RATE": "500", "BACKFILL_BATCH": "25"}})
+	env := map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",
+		"FORWARDER_MAX_ATTEMPTS": "2", "FORWARDER_BREAKER_THRESHOLD": "10000",
+		"BACKFILL_TIME_BUDGET": "3s", "BACKFILL_RATE": "500", "BACKFILL_BATCH": "25"}
+	for _, e := range extra {
+		maps.Copy(env, e)
+	}
+	st, err := Start(context.Background(), Config{PushMaxBackoff: 20 * time.Millisecond, Env: env})
 	if err != nil {
 		t.Fatal(err)
 	}

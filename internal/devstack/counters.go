@@ -47,7 +47,7 @@ func (c *Counters) observe(r slog.Record) {
 	case "ingest request":
 		c.n["ingest.requests"]++
 		c.n["ingest.status."+strconv.FormatInt(num("status"), 10)]++
-		for _, k := range []string{"accepted", "duplicates", "rejected", "not_accepted"} {
+		for _, k := range []string{"accepted", "duplicates", "rejected", "not_accepted", "refused_no_consent", "refused_erased"} {
 			c.n["ingest.events."+k] += num(k)
 		}
 	case "forward":

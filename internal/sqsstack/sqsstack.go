@@ -80,6 +80,8 @@ type Config struct {
 	// through internal/lambdaharness. NoPoller starts no poller at all.
 	Handler  Handler
 	NoPoller bool
+	// Secrets adds secrets (name → value) before the functions start.
+	Secrets map[string]string
 }
 
 // Stack is a running local AWS pipeline.
@@ -126,6 +128,9 @@ func Start(t testing.TB, cfg Config) *Stack {
 	st.Secrets.Set(SecretAPIKeys, string(apiKeys))
 	st.Secrets.Set(SecretSalt, PIISalt)
 	st.Secrets.Set(SecretMCMKey, MCMAPIKey)
+	for name, value := range cfg.Secrets {
+		st.Secrets.Set(name, value)
+	}
 
 	st.Sink = mcmsink.New(mcmsink.Config{PlatformID: PlatformID, APIKey: MCMAPIKey})
 	st.SinkURL = serve(t, st.Sink)
