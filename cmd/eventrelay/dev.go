@@ -58,6 +58,7 @@ func runDev(args []string) error {
   Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
   API key             %s   (local only)
   DFINERY key         %s   (local only)
+  erase key           %s   (local only: go run ./cmd/eventrelay erase -key … -user …)
 
 Try a purchase:
   curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \
@@ -68,7 +69,7 @@ DFINERY retry, 200 again; with another -time, a second callback for one
 purchase, already_confirmed):
   %s
 `, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, st.SinkURL, st.SinkURL, st.CountersURL,
-		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey,
+		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey, devstack.DevEraseKey,
 		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at))
 	<-ctx.Done()
 	fmt.Println("\nstopping")

@@ -79,7 +79,10 @@ func ingestSuppressions(c *suppress.Checker) ingest.Suppressions {
 }
 
 // withErase serves POST /erase beside ingest when ERASE_KEYS_SECRET is
-// set; every other path is ingest's.
+// set; every other path is ingest's. The keys are read per request (through
+// the secret cache), not at start: the secret is created empty, and ingest
+// must serve events before an operator adds the first erase key (until
+// then /erase answers 503).
 func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.Anonymiser, src secrets.Source,
 	local *suppress.Checker, log *slog.Logger) (http.Handler, error) {
 	if g.keySecret == "" {
@@ -95,9 +98,6 @@ func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.An
 			return nil, err
 		}
 		return erase.ParseKeys(b)
-	}
-	if _, err := keys(context.Background()); err != nil {
-		return nil, fmt.Errorf("config: ERASE_KEYS_SECRET: %s: %w", g.keySecret, err)
 	}
 	es, err := erase.New(erase.Deps{Store: eraser, Anonymiser: anon, Keys: keys, Retention: g.retention,
 		Local: local, Logger: log.With("function", "erase")})

@@ -81,14 +81,14 @@ locals {
       PII_SALT_SECRET            = aws_secretsmanager_secret.secret["pii_salt"].arn
       LEDGER_EVENT_TYPES         = join(",", var.ledger_event_types)
       LEDGER_TTL                 = var.ledger_ttl
-    }, lookup(var.extra_environment, "ingest", {}))
+    }, local.governance_environment.ingest, lookup(var.extra_environment, "ingest", {}))
 
     forwarder = merge(local.common_environment, local.platform_environment, {
       EVENTRELAY_FUNCTION    = "forwarder"
       SQS_QUEUE_URL          = aws_sqs_queue.events.url
       DEADLETTER_QUEUE_URL   = aws_sqs_queue.deadletter.url
       FORWARDER_MAX_ATTEMPTS = tostring(local.forwarder_max_attempts)
-    }, lookup(var.extra_environment, "forwarder", {}))
+    }, local.governance_environment.forwarder, lookup(var.extra_environment, "forwarder", {}))
 
     verify = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
       EVENTRELAY_FUNCTION  = "verify"
@@ -104,7 +104,7 @@ locals {
       DEADLETTER_QUEUE_URL = aws_sqs_queue.deadletter.url
       BACKFILL_TIME_BUDGET = var.backfill_time_budget
       BACKFILL_RATE        = tostring(var.backfill_rate)
-    }, lookup(var.extra_environment, "backfill", {}))
+    }, local.governance_environment.backfill, lookup(var.extra_environment, "backfill", {}))
   }
 }
 

@@ -55,12 +55,12 @@ locals {
       PII_SALT_SECRET            = google_secret_manager_secret.secret["pii_salt"].id
       LEDGER_EVENT_TYPES         = join(",", var.ledger_event_types)
       LEDGER_TTL                 = var.ledger_ttl
-    }, lookup(var.extra_environment, "ingest", {}))
+    }, local.governance_environment.ingest, lookup(var.extra_environment, "ingest", {}))
 
     forwarder = merge(local.common_environment, local.platform_environment, {
       DEADLETTER_TOPIC       = google_pubsub_topic.deadletter.id
       FORWARDER_MAX_ATTEMPTS = tostring(local.forwarder_max_attempts)
-    }, lookup(var.extra_environment, "forwarder", {}))
+    }, local.governance_environment.forwarder, lookup(var.extra_environment, "forwarder", {}))
 
     verify = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
       DFINERY_KEYS_SECRET  = google_secret_manager_secret.secret["dfinery_keys"].id
@@ -77,7 +77,7 @@ locals {
       DEADLETTER_TOPIC             = google_pubsub_topic.deadletter.id
       BACKFILL_TIME_BUDGET         = var.backfill_time_budget
       BACKFILL_RATE                = tostring(var.backfill_rate)
-    }, lookup(var.extra_environment, "backfill", {}))
+    }, local.governance_environment.backfill, lookup(var.extra_environment, "backfill", {}))
   }
 }
 
