@@ -1,7 +1,12 @@
 # Data governance (README, Data governance): consent at ingest, erasure on
 # request (POST /erase on ingest, suppressions in the ledger table), and
 # enrichment from the operator's item catalog.
+#
+# The variables are declared here, not in variables.tf, to keep this
+# feature's Terraform in one file while variables.tf is being reworked; move
+# them there when the two meet (hence the tflint-ignore annotations).
 
+# tflint-ignore: terraform_standard_module_structure
 variable "consent_default" {
   type        = string
   description = "CONSENT_DEFAULT: what an event without a consent field means, granted or denied."
@@ -13,6 +18,7 @@ variable "consent_default" {
   }
 }
 
+# tflint-ignore: terraform_standard_module_structure
 variable "consent_sources" {
   type        = map(string)
   description = "CONSENT_SOURCES: per ingest source, what an event without a consent field means (granted or denied); overrides consent_default."
@@ -24,12 +30,14 @@ variable "consent_sources" {
   }
 }
 
+# tflint-ignore: terraform_standard_module_structure
 variable "erase_enabled" {
   type        = bool
   description = "Serve POST /erase on ingest, behind the keys in the erase-keys secret (created empty; add keys out of band)."
   default     = true
 }
 
+# tflint-ignore: terraform_standard_module_structure
 variable "erase_retention" {
   type        = string
   description = "ERASE_RETENTION: how long an erased person's suppression lasts (their events are refused and dropped meanwhile)."
@@ -41,6 +49,7 @@ variable "erase_retention" {
   }
 }
 
+# tflint-ignore: terraform_standard_module_structure
 variable "suppression_cache" {
   type        = string
   description = "SUPPRESSION_CACHE: how long an instance may keep a \"not erased\" answer; an erasure takes effect everywhere within it. 0s reads the ledger for every event."
@@ -52,12 +61,14 @@ variable "suppression_cache" {
   }
 }
 
+# tflint-ignore: terraform_standard_module_structure
 variable "catalog_enabled" {
   type        = bool
   description = "Create the item catalog table (partition key item_id) and enrich events at ingest from it; the operator keeps its items."
   default     = false
 }
 
+# tflint-ignore: terraform_standard_module_structure
 variable "catalog_precedence" {
   type        = string
   description = "CATALOG_PRECEDENCE: client (the client's price, group and seller win; the catalog fills gaps) or catalog (the catalog's win)."
@@ -69,6 +80,7 @@ variable "catalog_precedence" {
   }
 }
 
+# tflint-ignore: terraform_standard_module_structure
 variable "catalog_cache" {
   type        = string
   description = "CATALOG_CACHE: how long an instance keeps a catalog answer (found or not)."
