@@ -50,9 +50,9 @@ type Suppressions interface {
 	Erased(ctx context.Context, events []*event.Event) ([]bool, error)
 }
 
-// refusalCounts are the request log line's counts of refused events, one
-// field per reason, so log-based metrics count each.
-func refusalCounts(refused []Refusal) []slog.Attr {
+// appendRefusalCounts adds the request log line's counts of refused
+// events, one field per reason, so log-based metrics count each.
+func appendRefusalCounts(attrs []slog.Attr, refused []Refusal) []slog.Attr {
 	var consent, erased int
 	for _, r := range refused {
 		switch r.Reason {
@@ -62,7 +62,7 @@ func refusalCounts(refused []Refusal) []slog.Attr {
 			erased++
 		}
 	}
-	return []slog.Attr{slog.Int("refused_no_consent", consent), slog.Int("refused_erased", erased)}
+	return append(attrs, slog.Int("refused_no_consent", consent), slog.Int("refused_erased", erased))
 }
 
 // dropErased refuses the events of erased people, before anything is

@@ -171,7 +171,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.Int("accepted", len(resp.Accepted)),
 			slog.Int("duplicates", len(resp.Duplicates)), slog.Int("rejected", len(resp.Rejected)),
 			slog.Int("not_accepted", len(resp.NotAccepted)))
-		attrs = append(attrs, refusalCounts(resp.Refused)...)
+		attrs = appendRefusalCounts(attrs, resp.Refused)
 	}
 	level := slog.LevelInfo
 	if status >= 500 {
@@ -337,7 +337,10 @@ type decoded struct {
 // ones from the catalog in one look-up, before anything is validated.
 func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decoded {
 	out := make([]decoded, len(raws))
-	good := make([]*event.Event, 0, len(raws))
+	var good []*event.Event // only what the catalog enriches
+	if s.catalog != nil {
+		good = make([]*event.Event, 0, len(raws))
+	}
 	for i, raw := range raws {
 		if len(raw) > s.cfg.Limits.MaxEventBytes {
 			out[i] = decoded{e: &event.Event{}, err: &event.FieldError{Field: "", Reason: fmt.Sprintf(
@@ -352,7 +355,9 @@ func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decod
 		}
 		event.Cleanse(&e)
 		out[i] = decoded{e: &e}
-		good = append(good, &e)
+		if s.catalog != nil {
+			good = append(good, &e)
+		}
 	}
 	if s.catalog != nil && len(good) > 0 {
 		s.catalog.Enrich(ctx, good)
