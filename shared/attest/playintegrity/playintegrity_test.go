@@ -119,8 +119,12 @@ func TestRefusals(t *testing.T) {
 		{"attests another package", pkg, edit(func(p *pi.TokenPayloadExternal) { p.AppIntegrity.PackageName = "com.example.evil" }), challenge, ReasonWrongPackage},
 		{"other challenge (replayed token)", pkg, edit(func(*pi.TokenPayloadExternal) {}), "another-challenge", ReasonWrongNonce},
 		{"hash of nothing", pkg, edit(func(p *pi.TokenPayloadExternal) { p.RequestDetails.RequestHash = RequestHash("") }), challenge, ReasonWrongNonce},
-		{"stale", pkg, edit(func(p *pi.TokenPayloadExternal) { p.RequestDetails.TimestampMillis = now.Add(-6 * time.Minute).UnixMilli() }), challenge, ReasonStale},
-		{"from the future", pkg, edit(func(p *pi.TokenPayloadExternal) { p.RequestDetails.TimestampMillis = now.Add(5 * time.Minute).UnixMilli() }), challenge, ReasonStale},
+		{"stale", pkg, edit(func(p *pi.TokenPayloadExternal) {
+			p.RequestDetails.TimestampMillis = now.Add(-6 * time.Minute).UnixMilli()
+		}), challenge, ReasonStale},
+		{"from the future", pkg, edit(func(p *pi.TokenPayloadExternal) {
+			p.RequestDetails.TimestampMillis = now.Add(5 * time.Minute).UnixMilli()
+		}), challenge, ReasonStale},
 		{"wrong certificate", pkg, edit(func(p *pi.TokenPayloadExternal) { p.AppIntegrity.CertificateSha256Digest = []string{"re-signed"} }), challenge, ReasonWrongCert},
 		{"no device details", pkg, edit(func(p *pi.TokenPayloadExternal) { p.DeviceIntegrity = nil }), challenge, ReasonMalformed},
 		{"token for another project", pkg, play.Mint("someone-elses-project", good()), challenge, ReasonOtherProject},
