@@ -247,7 +247,9 @@ func TestAndroidFlow(t *testing.T) {
 	wantRefusal(t, code, out, 401, playintegrity.ReasonWrongNonce)
 	c3 := h.challenge(t, "shop")
 	code, out = h.post(t, "android", Request{Source: "shop", Challenge: c3, PackageName: pkg,
-		Token: token(c3, func(p *pi.TokenPayloadExternal) { p.DeviceIntegrity.DeviceRecognitionVerdict = []string{"MEETS_BASIC_INTEGRITY"} })})
+		Token: token(c3, func(p *pi.TokenPayloadExternal) {
+			p.DeviceIntegrity.DeviceRecognitionVerdict = []string{"MEETS_BASIC_INTEGRITY"}
+		})})
 	wantRefusal(t, code, out, 401, playintegrity.ReasonDeviceVerdict)
 	c4 := h.challenge(t, "shop")
 	code, out = h.post(t, "android", Request{Source: "shop", Challenge: c4, PackageName: pkg, Token: h.play.Mint("another-project", fakeattest.PlayPayload(pkg, cert, playintegrity.RequestHash(c4), h.clock.UnixMilli()))})
