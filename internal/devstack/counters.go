@@ -52,6 +52,10 @@ func (c *Counters) observe(r slog.Record) {
 		}
 	case "forward":
 		c.n["forwarder."+str("outcome")]++
+	case "attestation": // one per request of a monitor or require source
+		c.n["attestation."+str("policy")+"."+str("verdict")]++
+	case "attest exchange":
+		c.n["attest."+str("route")+"."+str("outcome")]++
 	case "verify":
 		c.n["verify."+str("reason")]++
 	case "backfill":

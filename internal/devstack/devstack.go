@@ -174,6 +174,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		"DFINERY_KEYS_SECRET":        SecretDFINERY,
 		"VERIFY_EVENT_MAP":           "purchase=PURCHASE,add_to_cart=ADD_TO_CART",
 	}
+	if err = st.startAttestation(env); err != nil {
+		return nil, err
+	}
 	for k, v := range cfg.Env {
 		env[k] = v
 	}

@@ -102,8 +102,13 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		f.Close()
 		return nil, err
 	}
+	att, err := newAttestation(ctx, env, src, store, log.With("function", "ingest"))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
 	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
-		SigningKeysSecret: signingKeys, Tolerance: tolerance})
+		SigningKeysSecret: signingKeys, Tolerance: tolerance, Attestation: att.Auth()})
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -114,7 +119,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		f.Close()
 		return nil, err
 	}
-	f.Handler = svc
+	f.Handler = att.Mount(svc)
 	return f, nil
 }
 

@@ -175,6 +175,20 @@ func ParseKeys(raw []byte) ([]Key, error) {
 
 func (k Key) active(now time.Time) bool { return k.Expires.IsZero() || now.Before(k.Expires) }
 
+// Check reads the keys and makes sure one can sign: a start-up check.
+func (k *Keys) Check(ctx context.Context) error {
+	keys, _, err := k.load(ctx)
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if key.active(k.now()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: every key has expired", ErrUnavailable)
+}
+
 // Mint signs claims with the first active key.
 func (k *Keys) Mint(ctx context.Context, c Claims) (string, error) {
 	keys, _, err := k.load(ctx)
