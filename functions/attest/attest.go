@@ -304,16 +304,24 @@ func decodeBlob(name, v string, limit int) ([]byte, *failure) {
 	return b, nil
 }
 
+// appleRequest reads an App Attest request's key id and object (named
+// field, at most limit bytes), then spends its challenge.
+func (s *Service) appleRequest(ctx context.Context, req Request, field, value string, limit int) (keyID, obj []byte, f *failure) {
+	if keyID, f = decodeKeyID(req.KeyID); f != nil {
+		return nil, nil, f
+	}
+	if obj, f = decodeBlob(field, value, limit); f != nil {
+		return nil, nil, f
+	}
+	if f = s.take(ctx, req); f != nil {
+		return nil, nil, f
+	}
+	return keyID, obj, nil
+}
+
 func (s *Service) appleAttest(ctx context.Context, req Request, app *Apple) (any, *failure) {
-	keyID, f := decodeKeyID(req.KeyID)
+	keyID, obj, f := s.appleRequest(ctx, req, "attestation", req.Attestation, appattest.MaxAttestationBytes)
 	if f != nil {
-		return nil, f
-	}
-	obj, f := decodeBlob("attestation", req.Attestation, appattest.MaxAttestationBytes)
-	if f != nil {
-		return nil, f
-	}
-	if f := s.take(ctx, req); f != nil {
 		return nil, f
 	}
 	att, err := s.d.Apple.Attest(obj, appattest.ClientDataHash([]byte(req.Challenge)), keyID, app.AppIDs, app.Env)
@@ -336,15 +344,8 @@ func (s *Service) appleAttest(ctx context.Context, req Request, app *Apple) (any
 // appleAssert checks an assertion over the challenge (the client data is
 // the challenge's bytes) and stores its counter, only if higher.
 func (s *Service) appleAssert(ctx context.Context, req Request) (any, *failure) {
-	keyID, f := decodeKeyID(req.KeyID)
+	keyID, a, f := s.appleRequest(ctx, req, "assertion", req.Assertion, appattest.MaxAssertionBytes)
 	if f != nil {
-		return nil, f
-	}
-	a, f := decodeBlob("assertion", req.Assertion, appattest.MaxAssertionBytes)
-	if f != nil {
-		return nil, f
-	}
-	if f := s.take(ctx, req); f != nil {
 		return nil, f
 	}
 	id := hex.EncodeToString(keyID)
