@@ -14,12 +14,12 @@ import (
 
 // runAttest plays an app against the local stack's attestation stand-ins:
 // a fresh App Attest key attested under the test root (then asserted), or a
-// Play Integrity token from the local decode server, exchanged for an
-// ingest credential.
+// Play Integrity token from the local decode server, or an App Check token
+// of the local key, exchanged for an ingest credential.
 func runAttest(args []string) error {
 	fs := flag.NewFlagSet("attest", flag.ContinueOnError)
 	target := fs.String("url", "http://127.0.0.1:8080", "ingest's base URL (the exchange is under /attest/v1/)")
-	platform := fs.String("platform", "ios", "ios (App Attest) or android (Play Integrity)")
+	platform := fs.String("platform", "ios", "ios (App Attest), android (Play Integrity) or firebase (App Check)")
 	source := fs.String("source", devstack.DevAttestSource, "the source to get a credential for")
 	appID := fs.String("app-id", devstack.DevAppleAppID, "ios: <team id>.<bundle id>")
 	dev := fs.Bool("development", false, "ios: a development-environment key (AAGUID appattestdevelop)")
@@ -66,8 +66,19 @@ func runAttest(args []string) error {
 		}
 		fmt.Printf("play integrity verdict accepted: credential until %s\n", r.ExpiresAt.Format(time.RFC3339))
 		cred = r.Credential
+	case "firebase":
+		ac, err := fakeattest.NewAppCheck()
+		if err != nil {
+			return err
+		}
+		r, err := app.Firebase(ctx, ac, devstack.DevFirebaseNumber, devstack.DevFirebaseProject, devstack.DevFirebaseApp)
+		if err != nil {
+			return fmt.Errorf("app check: %w", err)
+		}
+		fmt.Printf("app check token accepted: credential until %s\n", r.ExpiresAt.Format(time.RFC3339))
+		cred = r.Credential
 	default:
-		return errors.New("-platform is ios or android")
+		return errors.New("-platform is ios, android or firebase")
 	}
 	fmt.Printf("\ncredential:\n%s\n\ntry it:\n  echo '{\"event_type\":\"HOME\",\"timestamp\":%d,\"channel_type\":\"APP\",\"device\":{\"os\":\"IOS\",\"persistent_id\":\"dev-1\"}}' \\\n    | eventrelay send -url %s -credential '%s'\n",
 		cred, time.Now().UnixMilli(), *target, cred)

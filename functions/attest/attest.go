@@ -1,14 +1,16 @@
 // Package attest is the attestation exchange, served on ingest's URL under
 // /attest/v1/: an app proves with Apple App Attest or Google Play Integrity
-// that it is a genuine binary on a genuine device, and gets a short-lived
-// ingest credential for its source in return (shared/attest/credential).
-// Attestation is slow and rate-limited at the platforms, so it happens once
-// per credential lifetime, not per request.
+// (or, as a third way in, a Firebase App Check token) that it is a genuine
+// binary on a genuine device, and gets a short-lived ingest credential for
+// its source in return (shared/attest/credential). Attestation is slow and
+// rate-limited at the platforms, so it happens once per credential
+// lifetime, not per request.
 //
 //	POST /attest/v1/challenge     {"source"}                                    → {"challenge","expires_at"}
 //	POST /attest/v1/apple/attest  {"source","key_id","attestation","challenge"} → credential (first time per key)
 //	POST /attest/v1/apple/assert  {"source","key_id","assertion","challenge"}   → credential (afterwards)
 //	POST /attest/v1/android       {"source","package_name","token","challenge"} → credential
+//	POST /attest/v1/firebase      {"source","token"}                            → credential (Firebase App Check)
 //
 // Challenges are single-use and short-lived, kept in the ledger backends
 // with the App Attest keys and counters, so every instance agrees.
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
+	"eventrelay.dev/eventrelay/shared/attest/appcheck"
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -47,8 +50,9 @@ type Apple struct {
 
 // Source is what one source accepts. A nil platform is not offered.
 type Source struct {
-	Apple   *Apple
-	Android *playintegrity.Policy
+	Apple    *Apple
+	Android  *playintegrity.Policy
+	Firebase *appcheck.Policy
 }
 
 // Config is the exchange's settings.
@@ -66,14 +70,16 @@ type PlayVerifier interface {
 }
 
 // Deps are the exchange's collaborators; Play may be nil when no source
-// offers Android, Apple nil for Apple's real root.
+// offers Android, Apple nil for Apple's real root, AppCheck nil for
+// Firebase's published key set.
 type Deps struct {
-	State  ledger.AttestStore
-	Keys   *credential.Keys
-	Apple  *appattest.Verifier
-	Play   PlayVerifier
-	Logger *slog.Logger
-	Now    func() time.Time
+	State    ledger.AttestStore
+	Keys     *credential.Keys
+	Apple    *appattest.Verifier
+	Play     PlayVerifier
+	AppCheck *appcheck.Verifier
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Service is the exchange handler.
@@ -98,6 +104,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Apple == nil {
 		d.Apple = &appattest.Verifier{}
 	}
+	if d.AppCheck == nil {
+		d.AppCheck = &appcheck.Verifier{}
+	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -106,6 +115,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 	}
 	if d.Apple.Now == nil {
 		d.Apple.Now = d.Now
+	}
+	if d.AppCheck.Now == nil {
+		d.AppCheck.Now = d.Now
 	}
 	def := func(v *time.Duration, x time.Duration) {
 		if *v <= 0 {
@@ -127,7 +139,7 @@ type Request struct {
 	Attestation string `json:"attestation,omitempty"` // base64 CBOR
 	Assertion   string `json:"assertion,omitempty"`   // base64 CBOR
 	PackageName string `json:"package_name,omitempty"`
-	Token       string `json:"token,omitempty"` // the Play Integrity token
+	Token       string `json:"token,omitempty"` // the Play Integrity or App Check token
 }
 
 // ChallengeResponse answers /challenge.
@@ -189,7 +201,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
 		fail = refuse(http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
-	case route != "challenge" && route != "apple/attest" && route != "apple/assert" && route != "android":
+	case route != "challenge" && route != "apple/attest" && route != "apple/assert" && route != "android" && route != "firebase":
 		fail = refuse(http.StatusNotFound, "not_found", "no exchange route %s", r.URL.Path)
 	default:
 		req, fail = decode(w, r)
@@ -250,6 +262,11 @@ func (s *Service) route(ctx context.Context, route string, req Request) (any, *f
 			return s.appleAttest(ctx, req, src.Apple)
 		}
 		return s.appleAssert(ctx, req)
+	case "firebase":
+		if src.Firebase == nil {
+			return nil, refuse(http.StatusBadRequest, ReasonPlatformOff, "source %q has no Firebase app configured", req.Source)
+		}
+		return s.firebase(ctx, req, *src.Firebase)
 	default:
 		if src.Android == nil {
 			return nil, refuse(http.StatusBadRequest, ReasonPlatformOff, "source %q has no Android app configured", req.Source)
@@ -390,9 +407,32 @@ func (s *Service) android(ctx context.Context, req Request, pol playintegrity.Po
 	return s.mint(ctx, req.Source, "play_integrity", credential.Subject("android", v.PackageName, req.Challenge))
 }
 
+// firebase exchanges an App Check token. It carries no challenge of ours
+// and may be presented again until it expires, so the credential expires
+// no later than the token.
+func (s *Service) firebase(ctx context.Context, req Request, pol appcheck.Policy) (any, *failure) {
+	if req.Token == "" {
+		return nil, refuse(http.StatusBadRequest, ReasonBadRequest, "token is required")
+	}
+	tok, err := s.d.AppCheck.Verify(ctx, req.Token, pol)
+	if err != nil {
+		return nil, verifierFailure(err)
+	}
+	return s.mintUntil(ctx, req.Source, "app_check", credential.Subject("firebase", tok.AppID), tok.Expires)
+}
+
 func (s *Service) mint(ctx context.Context, source, via, subject string) (any, *failure) {
+	return s.mintUntil(ctx, source, via, subject, time.Time{})
+}
+
+// mintUntil mints a credential for the configured lifetime, or until
+// notAfter when that comes first.
+func (s *Service) mintUntil(ctx context.Context, source, via, subject string, notAfter time.Time) (any, *failure) {
 	now := s.d.Now()
 	exp := now.Add(s.cfg.CredentialTTL)
+	if !notAfter.IsZero() && notAfter.Before(exp) {
+		exp = notAfter
+	}
 	cred, err := s.d.Keys.Mint(ctx, credential.Claims{Source: source, Subject: subject, Via: via, Issued: now.Unix(), Expires: exp.Unix()})
 	if err != nil {
 		return nil, refuse(http.StatusServiceUnavailable, ReasonUnavailable, "credential keys: %v", err)
@@ -405,9 +445,14 @@ func (s *Service) mint(ctx context.Context, source, via, subject string) (any, *
 func verifierFailure(err error) *failure {
 	var ae *appattest.Error
 	var pe *playintegrity.Error
+	var ce *appcheck.Error
 	switch {
 	case errors.As(err, &ae):
 		return refuse(http.StatusUnauthorized, ae.Reason, "%s", ae.Detail)
+	case errors.As(err, &ce) && ce.Retryable():
+		return refuse(http.StatusServiceUnavailable, ce.Reason, "%s", ce.Detail)
+	case errors.As(err, &ce):
+		return refuse(http.StatusUnauthorized, ce.Reason, "%s", ce.Detail)
 	case errors.As(err, &pe) && pe.Retryable():
 		return refuse(http.StatusServiceUnavailable, pe.Reason, "%s", pe.Detail)
 	case errors.As(err, &pe):

@@ -15,6 +15,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/fakeattest"
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
+	"eventrelay.dev/eventrelay/shared/attest/appcheck"
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
 	"eventrelay.dev/eventrelay/shared/ledger"
@@ -22,18 +23,21 @@ import (
 )
 
 const (
-	appID   = "TEAMID1234.com.example.shop"
-	pkg     = "com.example.shop"
-	cert    = "c2lnbmluZy1jZXJ0aWZpY2F0ZS1kaWdlc3Q"
-	project = "acme-events-test"
+	appID    = "TEAMID1234.com.example.shop"
+	pkg      = "com.example.shop"
+	cert     = "c2lnbmluZy1jZXJ0aWZpY2F0ZS1kaWdlc3Q"
+	project  = "acme-events-test"
+	fbNumber = "123456789012"
+	fbApp    = "1:123456789012:android:0a1b2c3d4e5f"
 )
 
 type harness struct {
-	svc   *Service
-	keys  *credential.Keys
-	apple *fakeattest.Apple
-	play  *fakeattest.Play
-	clock *time.Time
+	svc      *Service
+	appCheck *fakeattest.AppCheck
+	keys     *credential.Keys
+	apple    *fakeattest.Apple
+	play     *fakeattest.Play
+	clock    *time.Time
 }
 
 func newHarness(t testing.TB) *harness {
@@ -53,16 +57,24 @@ func newHarness(t testing.TB) *harness {
 		t.Fatal(err)
 	}
 	pv.Now = now
-	src := secrets.NewMemory(map[string]string{"creds": `{"credential_keys":[{"id":"c1","secret":"0123456789abcdef0123456789abcdef"}]}`})
-	keys := credential.NewKeys(src, "creds", now)
-	svc, err := New(Config{Sources: map[string]Source{
-		"shop":     {Apple: &Apple{AppIDs: []string{appID}, Env: appattest.Production}, Android: &playintegrity.Policy{PackageNames: []string{pkg}, CertDigests: []string{cert}}},
-		"ios-only": {Apple: &Apple{AppIDs: []string{appID}, Env: appattest.Production}},
-	}}, Deps{State: ledger.NewAttestMemory(now), Keys: keys, Apple: &appattest.Verifier{Roots: roots}, Play: pv, Now: now})
+	ac, err := fakeattest.NewAppCheck()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{svc: svc, keys: keys, apple: apple, play: play, clock: &clock}
+	jwks := httptest.NewServer(ac)
+	t.Cleanup(jwks.Close)
+	src := secrets.NewMemory(map[string]string{"creds": `{"credential_keys":[{"id":"c1","secret":"0123456789abcdef0123456789abcdef"}]}`})
+	keys := credential.NewKeys(src, "creds", now)
+	svc, err := New(Config{Sources: map[string]Source{
+		"shop": {Apple: &Apple{AppIDs: []string{appID}, Env: appattest.Production}, Android: &playintegrity.Policy{PackageNames: []string{pkg}, CertDigests: []string{cert}},
+			Firebase: &appcheck.Policy{ProjectNumber: fbNumber, AppIDs: []string{fbApp}}},
+		"ios-only": {Apple: &Apple{AppIDs: []string{appID}, Env: appattest.Production}},
+	}}, Deps{State: ledger.NewAttestMemory(now), Keys: keys, Apple: &appattest.Verifier{Roots: roots}, Play: pv,
+		AppCheck: &appcheck.Verifier{URL: jwks.URL}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{svc: svc, appCheck: ac, keys: keys, apple: apple, play: play, clock: &clock}
 }
 
 func (h *harness) post(t testing.TB, route string, req Request) (int, map[string]string) {
@@ -254,6 +266,26 @@ func TestAndroidFlow(t *testing.T) {
 	c4 := h.challenge(t, "shop")
 	code, out = h.post(t, "android", Request{Source: "shop", Challenge: c4, PackageName: pkg, Token: h.play.Mint("another-project", fakeattest.PlayPayload(pkg, cert, playintegrity.RequestHash(c4), h.clock.UnixMilli()))})
 	wantRefusal(t, code, out, 401, playintegrity.ReasonOtherProject)
+}
+
+func TestFirebaseFlow(t *testing.T) {
+	h := newHarness(t)
+	c := h.appCheck.Claims(fbNumber, "acme-shop", fbApp)
+	code, out := h.post(t, "firebase", Request{Source: "shop", Token: h.appCheck.Mint(c)})
+	if claims := h.wantCredential(t, code, out, "shop"); claims.Via != "app_check" {
+		t.Errorf("via %q", claims.Via)
+	}
+	// A token expiring in 5 minutes gets a credential of 5 minutes, not 30.
+	c.Exp = h.clock.Add(5 * time.Minute).Unix()
+	code, out = h.post(t, "firebase", Request{Source: "shop", Token: h.appCheck.Mint(c)})
+	if claims := h.wantCredential(t, code, out, "shop"); claims.Expires != c.Exp {
+		t.Errorf("credential expires %d, the token %d", claims.Expires, c.Exp)
+	}
+	c.Aud = []string{"projects/999999", "projects/other"}
+	code, out = h.post(t, "firebase", Request{Source: "shop", Token: h.appCheck.Mint(c)})
+	wantRefusal(t, code, out, 401, appcheck.ReasonWrongProject)
+	code, out = h.post(t, "firebase", Request{Source: "ios-only", Token: h.appCheck.Mint(c)})
+	wantRefusal(t, code, out, 400, ReasonPlatformOff)
 }
 
 func TestRequestShape(t *testing.T) {

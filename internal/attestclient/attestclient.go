@@ -122,3 +122,11 @@ func (c *Client) Android(ctx context.Context, play *fakeattest.Play, project, pk
 	err = c.post(ctx, "android", attest.Request{Challenge: ch, PackageName: pkg, Token: play.Mint(project, p)}, &out)
 	return out, err
 }
+
+// Firebase exchanges an App Check token of app, minted by ac for the
+// Firebase project (number, id).
+func (c *Client) Firebase(ctx context.Context, ac *fakeattest.AppCheck, number, projectID, app string) (attest.CredentialResponse, error) {
+	var out attest.CredentialResponse
+	err := c.post(ctx, "firebase", attest.Request{Token: ac.Mint(ac.Claims(number, projectID, app))}, &out)
+	return out, err
+}

@@ -50,8 +50,8 @@ func startAttest(t *testing.T, devSourcePolicy string) *Stack {
 	return st
 }
 
-// Exchange → credential → events accepted and delivered, on both
-// platforms; require refuses the API key alone.
+// Exchange → credential → events accepted and delivered, on every way
+// in; require refuses the API key alone.
 func TestAttestationRequireEndToEnd(t *testing.T) {
 	st := startAttest(t, "require")
 	ctx := context.Background()
@@ -74,12 +74,20 @@ func TestAttestationRequireEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ac, err := fakeattest.NewAppCheck()
+	if err != nil {
+		t.Fatal(err)
+	}
+	firebase, err := app.Firebase(ctx, ac, DevFirebaseNumber, DevFirebaseProject, DevFirebaseApp)
+	if err != nil {
+		t.Fatal(err)
+	}
 	at := time.Now()
 	if code, reason := postEvents(t, st.IngestURL, map[string]string{"X-Api-Key": DevAPIKey}, e2e.Events("apikey", "IOS", 1, at)); code != 401 || reason != auth.ReasonAttestationRequired {
 		t.Fatalf("API key alone under require: %d %s", code, reason)
 	}
 	var sent []map[string]any
-	for i, cred := range []string{ios.Credential, iosAgain.Credential, android.Credential} {
+	for i, cred := range []string{ios.Credential, iosAgain.Credential, android.Credential, firebase.Credential} {
 		evs := e2e.Events("attested-"+string(rune('a'+i)), "IOS", 2, at)
 		hdr := map[string]string{auth.HeaderAttestation: cred}
 		if i == 1 {
@@ -115,8 +123,8 @@ func TestAttestationRequireEndToEnd(t *testing.T) {
 		t.Fatalf("another source's credential: %d %s", code, reason)
 	}
 	c := getCounters(t, st)
-	for k, want := range map[string]int64{"attestation.require.missing": 1, "attestation.require.valid": 4, // three for local-dev, one for local-app
-		"attestation.require.invalid": 1, "attest.apple/attest.ok": 2, "attest.apple/assert.ok": 1, "attest.android.ok": 1,
+	for k, want := range map[string]int64{"attestation.require.missing": 1, "attestation.require.valid": 5, // four for local-dev, one for local-app
+		"attestation.require.invalid": 1, "attest.apple/attest.ok": 2, "attest.apple/assert.ok": 1, "attest.android.ok": 1, "attest.firebase.ok": 1,
 		"attest.android.device_integrity_failed": 1} {
 		if c[k] != want {
 			t.Errorf("counter %s = %d, want %d (all: %v)", k, c[k], want, c)

@@ -12,6 +12,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/attest"
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
+	"eventrelay.dev/eventrelay/shared/attest/appcheck"
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -23,9 +24,16 @@ import (
 // AttestSource is one source's entry in ATTEST_SOURCES (JSON, keyed by
 // source), as Terraform's attestation_sources variable writes it.
 type AttestSource struct {
-	Policy  string         `json:"policy"` // off, monitor, require
-	Apple   *AttestApple   `json:"apple,omitempty"`
-	Android *AttestAndroid `json:"android,omitempty"`
+	Policy   string          `json:"policy"` // off, monitor, require
+	Apple    *AttestApple    `json:"apple,omitempty"`
+	Android  *AttestAndroid  `json:"android,omitempty"`
+	Firebase *AttestFirebase `json:"firebase,omitempty"`
+}
+
+// AttestFirebase is a source's Firebase App Check project and apps.
+type AttestFirebase struct {
+	ProjectNumber string   `json:"project_number"`
+	AppIDs        []string `json:"app_ids"` // Firebase app ids, 1:<number>:<platform>:<hex>
 }
 
 // AttestApple is a source's iOS app.
@@ -84,6 +92,7 @@ func newAttestation(ctx context.Context, env *config.Env, src secrets.Source, st
 	rootPEM := env.String("ATTEST_APPLE_ROOT_PEM", "")
 	playEndpoint := env.String("PLAYINTEGRITY_ENDPOINT", "")
 	playCredsSecret := env.String("PLAYINTEGRITY_CREDENTIALS_SECRET", "")
+	jwksURL := env.String("ATTEST_FIREBASE_JWKS_URL", "")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -116,7 +125,13 @@ func newAttestation(ctx context.Context, env *config.Env, src secrets.Source, st
 			}
 			out.Android, android = &pol, true
 		}
-		if out.Apple != nil || out.Android != nil {
+		if f := s.Firebase; f != nil {
+			if f.ProjectNumber == "" || len(f.AppIDs) == 0 {
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: firebase needs project_number and app_ids", name)
+			}
+			out.Firebase = &appcheck.Policy{ProjectNumber: f.ProjectNumber, AppIDs: f.AppIDs}
+		}
+		if out.Apple != nil || out.Android != nil || out.Firebase != nil {
 			cfg.Sources[name] = out
 		}
 	}
@@ -153,7 +168,8 @@ func newAttestation(ctx context.Context, env *config.Env, src secrets.Source, st
 		}
 		play = v
 	}
-	ex, err := attest.New(cfg, attest.Deps{State: state, Keys: keys, Apple: apple, Play: play, Logger: log})
+	ex, err := attest.New(cfg, attest.Deps{State: state, Keys: keys, Apple: apple, Play: play,
+		AppCheck: &appcheck.Verifier{URL: jwksURL}, Logger: log})
 	if err != nil {
 		return nil, err
 	}

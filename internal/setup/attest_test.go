@@ -32,6 +32,7 @@ func TestAttestationSettings(t *testing.T) {
 		{"no credential keys secret", map[string]string{"ATTEST_SOURCES": `{"ios":{"policy":"monitor"}}`, "ATTEST_CREDENTIAL_KEYS_SECRET": ""}, true, "ATTEST_CREDENTIAL_KEYS_SECRET"},
 		{"credential keys unreadable", map[string]string{"ATTEST_SOURCES": `{"ios":{"policy":"monitor"}}`, "ATTEST_CREDENTIAL_KEYS_SECRET": "missing"}, true, "ATTEST_CREDENTIAL_KEYS_SECRET"},
 		{"credential TTL too long", map[string]string{"ATTEST_SOURCES": `{"ios":{"policy":"monitor"}}`, "ATTEST_CREDENTIAL_TTL": "2h"}, true, "ATTEST_CREDENTIAL_TTL"},
+		{"firebase without app ids", map[string]string{"ATTEST_SOURCES": `{"w":{"policy":"off","firebase":{"project_number":"1","app_ids":[]}}}`}, true, "firebase"},
 		{"bad test root", map[string]string{"ATTEST_SOURCES": `{"ios":{"policy":"require",` + apple + `}}`, "ATTEST_APPLE_ROOT_PEM": "not pem"}, true, "ATTEST_APPLE_ROOT_PEM"},
 	}
 	for _, c := range cases {

@@ -20,8 +20,12 @@ variable "attestation_sources" {
       certificate_digests = list(string)
       device_verdict      = optional(string, "MEETS_DEVICE_INTEGRITY")
     }))
+    firebase = optional(object({
+      project_number = string
+      app_ids        = list(string)
+    }))
   }))
-  description = "Per ingest source: attestation policy (off, monitor, require) and the apps that may attest for it: Apple app ids (<team id>.<bundle id>, App Attest environment production or development) and Android package names, signing certificate SHA-256 digests (base64url, as the Play Console shows them) and the device verdict required. Empty: attestation off."
+  description = "Per ingest source: attestation policy (off, monitor, require) and the apps that may attest for it: Apple app ids (<team id>.<bundle id>, App Attest environment production or development) and Android package names, signing certificate SHA-256 digests (base64url, as the Play Console shows them) and the device verdict required; Firebase App Check project number and app ids. Empty: attestation off."
   default     = {}
 
   validation {
@@ -40,6 +44,12 @@ variable "attestation_sources" {
       s.android == null ? true : length(s.android.package_names) > 0 && length(s.android.certificate_digests) > 0 &&
     contains(["MEETS_BASIC_INTEGRITY", "MEETS_DEVICE_INTEGRITY", "MEETS_STRONG_INTEGRITY"], s.android.device_verdict)])
     error_message = "attestation_sources: android needs package_names and certificate_digests, and device_verdict MEETS_BASIC_INTEGRITY, MEETS_DEVICE_INTEGRITY or MEETS_STRONG_INTEGRITY."
+  }
+
+  validation {
+    condition = alltrue([for s in values(var.attestation_sources) :
+    s.firebase == null ? true : can(regex("^[0-9]+$", s.firebase.project_number)) && length(s.firebase.app_ids) > 0])
+    error_message = "attestation_sources: firebase needs a numeric project_number and app_ids."
   }
 }
 
