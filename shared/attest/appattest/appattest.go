@@ -18,7 +18,6 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/x509"
-	_ "embed"
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/pem"
@@ -29,17 +28,9 @@ import (
 	"github.com/fxamacker/cbor/v2"
 )
 
-// appleRootPEM is Apple's App Attestation Root CA, as Apple publishes it at
-// https://www.apple.com/certificateauthority/Apple_App_Attestation_Root_CA.pem
-// (SHA-256 fingerprint 1cb9823b…c932, valid 2020-03-18 to 2045-03-15; the
-// test pins the fingerprint).
-//
-//go:embed apple_app_attestation_root_ca.pem
-var appleRootPEM []byte
-
 // AppleRoot returns a pool holding only Apple's App Attestation Root CA.
 func AppleRoot() *x509.CertPool {
-	pool, err := PoolFromPEM(appleRootPEM)
+	pool, err := PoolFromPEM([]byte(appleRootPEM))
 	if err != nil {
 		panic("appattest: the embedded Apple root does not parse: " + err.Error())
 	}

@@ -31,7 +31,7 @@ func reasonOf(err error) string {
 }
 
 func TestEmbeddedRootIsApples(t *testing.T) {
-	block, _ := pem.Decode(appleRootPEM)
+	block, _ := pem.Decode([]byte(appleRootPEM))
 	sum := sha256.Sum256(block.Bytes)
 	// Apple's published fingerprint of the App Attestation Root CA.
 	if got := hex.EncodeToString(sum[:]); got != "1cb9823ba28ba6ad2d33a006941de2ae4f513ef1d4e831b9f7e0fa7b6242c932" {
