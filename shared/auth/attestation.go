@@ -53,8 +53,7 @@ const (
 // Attestation configures the credential check.
 type Attestation struct {
 	Keys     *credential.Keys
-	Policies map[string]Policy // by source; absent: Default
-	Default  Policy
+	Policies map[string]Policy // by source; a source not listed is off
 	// Logger receives one "attestation" line per request of a monitor or
 	// require source: source, policy, verdict. Counters are made from it.
 	Logger *slog.Logger
@@ -64,10 +63,7 @@ func (a *Attestation) policy(source string) Policy {
 	if p, ok := a.Policies[source]; ok {
 		return p
 	}
-	if a.Default == "" {
-		return PolicyOff
-	}
-	return a.Default
+	return PolicyOff
 }
 
 // attestation applies the source's policy to an authenticated principal.
