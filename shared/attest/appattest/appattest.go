@@ -360,7 +360,8 @@ func Assert(assertion, clientData, pubDER []byte, appID string, last uint32) (ui
 		return 0, fail(ReasonCounterReplay, "counter %d is not above the last accepted %d", ad.counter, last)
 	}
 	// The device signs the nonce as a message (ECDSA with SHA-256), so the
-	// digest verified is SHA-256(nonce).
+	// digest verified is SHA-256(nonce); checked by hand against a published
+	// assertion captured on an iOS 14.4 device.
 	clientDataHash := sha256.Sum256(clientData)
 	nonce := sha256.Sum256(append(append([]byte{}, obj.AuthenticatorData...), clientDataHash[:]...))
 	digest := sha256.Sum256(nonce[:])
