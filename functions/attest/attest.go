@@ -31,6 +31,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
 	"eventrelay.dev/eventrelay/shared/attest/appcheck"
 	"eventrelay.dev/eventrelay/shared/attest/credential"
@@ -62,6 +64,11 @@ type Config struct {
 	CredentialTTL time.Duration // default 30 minutes
 	KeyTTL        time.Duration // an App Attest key unused this long is forgotten; default 180 days
 	RetryAfter    time.Duration
+	// ChallengeRate bounds the challenges one instance issues per second
+	// (burst twice that): they are unauthenticated writes to the state
+	// store. Per instance, so the bound across a deployment grows with
+	// its instances. 0: 50.
+	ChallengeRate float64
 }
 
 // PlayVerifier is what the exchange needs from shared/attest/playintegrity.
@@ -84,8 +91,9 @@ type Deps struct {
 
 // Service is the exchange handler.
 type Service struct {
-	cfg Config
-	d   Deps
+	cfg     Config
+	d       Deps
+	issuing *rate.Limiter
 }
 
 // New returns a Service.
@@ -128,7 +136,10 @@ func New(cfg Config, d Deps) (*Service, error) {
 	def(&cfg.CredentialTTL, 30*time.Minute)
 	def(&cfg.KeyTTL, 180*24*time.Hour)
 	def(&cfg.RetryAfter, 5*time.Second)
-	return &Service{cfg: cfg, d: d}, nil
+	if cfg.ChallengeRate <= 0 {
+		cfg.ChallengeRate = 50
+	}
+	return &Service{cfg: cfg, d: d, issuing: rate.NewLimiter(rate.Limit(cfg.ChallengeRate), int(2*cfg.ChallengeRate)+1)}, nil
 }
 
 // Request is every exchange request's body; each route reads its fields.
@@ -172,6 +183,7 @@ const (
 	ReasonKeyExists        = "key_already_attested"
 	ReasonCounter          = appattest.ReasonCounterReplay
 	ReasonUnavailable      = "unavailable"
+	ReasonBusy             = "too_many_challenges"
 )
 
 // failure is a refusal with its status.
@@ -212,7 +224,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	outcome := "ok"
 	if fail != nil {
 		outcome = fail.reason
-		if fail.status == http.StatusServiceUnavailable {
+		if fail.status == http.StatusServiceUnavailable || fail.status == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter/time.Second)))
 		}
 		writeJSON(w, fail.status, ErrorBody{Error: fail.reason, Message: fail.msg})
@@ -276,6 +288,9 @@ func (s *Service) route(ctx context.Context, route string, req Request) (any, *f
 }
 
 func (s *Service) challenge(ctx context.Context, source string) (any, *failure) {
+	if !s.issuing.Allow() {
+		return nil, refuse(http.StatusTooManyRequests, ReasonBusy, "too many challenges from this instance; retry later")
+	}
 	b := make([]byte, 32)
 	rand.Read(b)
 	c := ledger.Challenge{Value: base64.RawURLEncoding.EncodeToString(b), Source: source, ExpiresAt: s.d.Now().Add(s.cfg.ChallengeTTL)}

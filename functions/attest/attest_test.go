@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
 	"google.golang.org/api/option"
 	pi "google.golang.org/api/playintegrity/v1"
 
@@ -288,6 +289,17 @@ func TestFirebaseFlow(t *testing.T) {
 	wantRefusal(t, code, out, 400, ReasonPlatformOff)
 }
 
+func TestChallengeRate(t *testing.T) {
+	h := newHarness(t)
+	h.svc.issuing.SetLimit(0) // only the burst is left
+	h.svc.issuing.SetBurst(2)
+	for range 2 {
+		h.challenge(t, "shop")
+	}
+	code, out := h.post(t, "challenge", Request{Source: "shop"})
+	wantRefusal(t, code, out, http.StatusTooManyRequests, ReasonBusy)
+}
+
 func TestRequestShape(t *testing.T) {
 	h := newHarness(t)
 	for name, c := range map[string]struct {
@@ -319,6 +331,7 @@ func TestRequestShape(t *testing.T) {
 // case includes a loopback HTTP call to the local decode server.
 func BenchmarkExchange(b *testing.B) {
 	h := newHarness(b)
+	h.svc.issuing.SetLimit(rate.Inf)
 	d, _ := fakeattest.NewDevice(appID)
 	code, out := h.attest(b, d, "shop", h.challenge(b, "shop"), nil)
 	h.wantCredential(b, code, out, "shop")

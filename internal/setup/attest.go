@@ -87,6 +87,7 @@ func newAttestation(ctx context.Context, env *config.Env, src secrets.Source, st
 		CredentialTTL: env.Duration("ATTEST_CREDENTIAL_TTL", 30*time.Minute, time.Minute, time.Hour),
 		KeyTTL:        env.Duration("ATTEST_KEY_TTL", 180*24*time.Hour, 24*time.Hour, 400*24*time.Hour),
 		RetryAfter:    env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
+		ChallengeRate: float64(env.Int("ATTEST_CHALLENGE_RATE", 50, 1, 100000)),
 	}
 	playMaxAge := env.Duration("ATTEST_PLAY_MAX_AGE", 5*time.Minute, 30*time.Second, time.Hour)
 	rootPEM := env.String("ATTEST_APPLE_ROOT_PEM", "")
