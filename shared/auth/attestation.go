@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 )
@@ -144,7 +145,8 @@ func (a *Authenticator) logVerdict(ctx context.Context, source string, policy Po
 	l.LogAttrs(ctx, slog.LevelInfo, "attestation", attrs...)
 }
 
-// hasOtherCredentials reports whether h carries an API key or a signature.
+// hasOtherCredentials reports whether h carries an API key or a signature
+// (an Authorization header of another scheme is not ours).
 func hasOtherCredentials(h http.Header) bool {
-	return h.Get(HeaderSignature) != "" || h.Get("X-Api-Key") != "" || h.Get("Authorization") != ""
+	return h.Get(HeaderSignature) != "" || h.Get("X-Api-Key") != "" || strings.HasPrefix(h.Get("Authorization"), "Bearer ")
 }

@@ -128,6 +128,20 @@ func TestAttestationPolicies(t *testing.T) {
 	}
 }
 
+// A proxy's Authorization header of another scheme does not hide the
+// credential.
+func TestCredentialBesideForeignAuthorization(t *testing.T) {
+	clock := now
+	var logs bytes.Buffer
+	a, keys := newAttestAuth(t, &clock, PolicyRequire, &logs)
+	h := http.Header{}
+	h.Set("Authorization", "Basic cHJveHk6cHJveHk=")
+	h.Set(HeaderAttestation, mint(t, keys, "shop", clock, time.Minute))
+	if p, err := a.Authenticate(context.Background(), h, nil); err != nil || p.Method != "attestation" {
+		t.Fatalf("%+v %v", p, err)
+	}
+}
+
 // A signed request refused for want of a credential may be sent again with
 // one: the refusal must not burn its signature.
 func TestRequireReleasesSignature(t *testing.T) {
