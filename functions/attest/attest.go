@@ -37,6 +37,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/attest/appcheck"
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
+	"eventrelay.dev/eventrelay/shared/attest/refusal"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/ledger"
 )
@@ -455,23 +456,15 @@ func (s *Service) mintUntil(ctx context.Context, source, via, subject string, no
 	return CredentialResponse{Credential: cred, ExpiresAt: time.Unix(exp.Unix(), 0).UTC(), Header: auth.HeaderAttestation}, nil
 }
 
-// verifierFailure turns a verifier's reason into the answer: 401 with the
-// reason, or 503 when Google could not be asked.
+// verifierFailure turns a verifier's refusal into the answer: 401 with the
+// reason, or 503 when the platform could not be asked.
 func verifierFailure(err error) *failure {
-	var ae *appattest.Error
-	var pe *playintegrity.Error
-	var ce *appcheck.Error
+	var r *refusal.Error
 	switch {
-	case errors.As(err, &ae):
-		return refuse(http.StatusUnauthorized, ae.Reason, "%s", ae.Detail)
-	case errors.As(err, &ce) && ce.Retryable():
-		return refuse(http.StatusServiceUnavailable, ce.Reason, "%s", ce.Detail)
-	case errors.As(err, &ce):
-		return refuse(http.StatusUnauthorized, ce.Reason, "%s", ce.Detail)
-	case errors.As(err, &pe) && pe.Retryable():
-		return refuse(http.StatusServiceUnavailable, pe.Reason, "%s", pe.Detail)
-	case errors.As(err, &pe):
-		return refuse(http.StatusUnauthorized, pe.Reason, "%s", pe.Detail)
+	case errors.As(err, &r) && r.Retryable:
+		return refuse(http.StatusServiceUnavailable, r.Reason, "%s", r.Detail)
+	case errors.As(err, &r):
+		return refuse(http.StatusUnauthorized, r.Reason, "%s", r.Detail)
 	}
 	return refuse(http.StatusServiceUnavailable, ReasonUnavailable, "%v", err)
 }

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"eventrelay.dev/eventrelay/shared/attest/refusal"
 )
 
 // AppleRoot returns a pool holding only Apple's App Attestation Root CA.
@@ -92,15 +94,10 @@ const (
 )
 
 // Error is a failed check.
-type Error struct {
-	Reason string
-	Detail string
-}
-
-func (e *Error) Error() string { return "app attest: " + e.Reason + ": " + e.Detail }
+type Error = refusal.Error
 
 func fail(reason, format string, args ...any) error {
-	return &Error{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+	return refusal.New("app attest", reason, format, args...)
 }
 
 // Size limits: a genuine attestation is about 5-6 KB (two certificates and

@@ -8,27 +8,16 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"eventrelay.dev/eventrelay/internal/fakeattest"
+	"eventrelay.dev/eventrelay/shared/attest/refusal"
 )
 
 const appID = "TEAMID1234.com.example.shop"
-
-func reasonOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	if err == nil {
-		return ""
-	}
-	return "not an appattest error: " + err.Error()
-}
 
 func TestEmbeddedRootIsApples(t *testing.T) {
 	block, _ := pem.Decode([]byte(appleRootPEM))
@@ -82,7 +71,7 @@ func TestAppleGuideSample(t *testing.T) {
 		"development expected":   {at("2026-04-21"), cdh, apps, Development, ReasonWrongEnv},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := c.v.Attest(obj, c.cdh, keyID, c.apps, c.env); reasonOf(err) != c.want {
+			if _, err := c.v.Attest(obj, c.cdh, keyID, c.apps, c.env); refusal.ReasonOf(err) != c.want {
 				t.Errorf("got %v, want %s", err, c.want)
 			}
 		})
@@ -90,7 +79,7 @@ func TestAppleGuideSample(t *testing.T) {
 	testRoot, _ := PoolFromPEM(fakeattest.TestRootPEM())
 	v := at("2026-04-21")
 	v.Roots = testRoot
-	if _, err := v.Attest(obj, cdh, keyID, apps, Production); reasonOf(err) != ReasonBadChain {
+	if _, err := v.Attest(obj, cdh, keyID, apps, Production); refusal.ReasonOf(err) != ReasonBadChain {
 		t.Errorf("Apple's sample against the test root: %v", err)
 	}
 }
@@ -178,7 +167,7 @@ func TestAttestRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := v.Attest(c.obj, c.cdh, c.keyID, []string{appID}, Production); reasonOf(err) != c.reason {
+			if _, err := v.Attest(c.obj, c.cdh, c.keyID, []string{appID}, Production); refusal.ReasonOf(err) != c.reason {
 				t.Errorf("got %v, want %s", err, c.reason)
 			}
 		})
@@ -241,7 +230,7 @@ func TestAssert(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := Assert(c.assertion, c.data, c.pub, appID, last); reasonOf(err) != c.reason {
+			if _, err := Assert(c.assertion, c.data, c.pub, appID, last); refusal.ReasonOf(err) != c.reason {
 				t.Errorf("got %v, want %s", err, c.reason)
 			}
 		})

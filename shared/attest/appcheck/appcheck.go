@@ -26,6 +26,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"eventrelay.dev/eventrelay/shared/attest/refusal"
 )
 
 // Google's published endpoints.
@@ -48,20 +50,11 @@ const (
 // MaxTokenBytes bounds a token; genuine ones are under 1 KB.
 const MaxTokenBytes = 4 << 10
 
-// Error is a failed check.
-type Error struct {
-	Reason string
-	Detail string
-}
-
-func (e *Error) Error() string { return "app check: " + e.Reason + ": " + e.Detail }
-
-// Retryable reports whether the failure was ours (the key set could not be
-// read), not the app's.
-func (e *Error) Retryable() bool { return e.Reason == ReasonUnavailable }
+// Error is a failed check; Retryable when the key set could not be read.
+type Error = refusal.Error
 
 func fail(reason, format string, args ...any) error {
-	return &Error{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+	return refusal.New("app check", reason, format, args...)
 }
 
 // Policy is what one source accepts.
@@ -183,7 +176,7 @@ func (v *Verifier) key(ctx context.Context, kid string) (*rsa.PublicKey, error) 
 			if ok { // serve the old key set while Google is unreachable
 				return k, nil
 			}
-			return nil, fail(ReasonUnavailable, "%v", err)
+			return nil, refusal.Unavailable("app check", ReasonUnavailable, "%v", err)
 		}
 		v.keys, v.fetched = keys, now
 		if k, ok = keys[kid]; ok {

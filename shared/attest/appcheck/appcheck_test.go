@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/internal/fakeattest"
+	"eventrelay.dev/eventrelay/shared/attest/refusal"
 )
 
 const (
@@ -20,17 +21,6 @@ const (
 )
 
 var pol = Policy{ProjectNumber: number, AppIDs: []string{"1:123456789012:android:ffff", app}}
-
-func reasonOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	if err == nil {
-		return ""
-	}
-	return "not an appcheck error: " + err.Error()
-}
 
 // newVerifier serves the stand-in's key set and counts its fetches.
 func newVerifier(t testing.TB) (*Verifier, *fakeattest.AppCheck, *atomic.Int32) {
@@ -79,7 +69,7 @@ func TestVerify(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := v.Verify(context.Background(), c.token, pol)
-			if reasonOf(err) != c.reason {
+			if refusal.ReasonOf(err) != c.reason {
 				t.Fatalf("got %v, want %q", err, c.reason)
 			}
 			if err == nil && (got.AppID != app || got.Expires.Unix() != good.Exp) {
@@ -122,7 +112,7 @@ func TestKeySetRefreshAndOutage(t *testing.T) {
 	cold := &Verifier{URL: srv.URL}
 	_, err := cold.Verify(context.Background(), tok, pol)
 	var e *Error
-	if !errors.As(err, &e) || !e.Retryable() {
+	if !errors.As(err, &e) || !e.Retryable {
 		t.Fatalf("cold cache, key set down: %v", err)
 	}
 }

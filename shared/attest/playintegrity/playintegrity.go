@@ -21,6 +21,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
 	pi "google.golang.org/api/playintegrity/v1"
+
+	"eventrelay.dev/eventrelay/shared/attest/refusal"
 )
 
 // Device verdict labels, weakest first. A device that meets a level also
@@ -55,19 +57,11 @@ const (
 	futureSkewAllowance = time.Minute // the device's clock may run ahead
 )
 
-// Error is a failed check.
-type Error struct {
-	Reason string
-	Detail string
-}
-
-func (e *Error) Error() string { return "play integrity: " + e.Reason + ": " + e.Detail }
-
-// Retryable reports whether the failure was ours or Google's, not the app's.
-func (e *Error) Retryable() bool { return e.Reason == ReasonUnavailable }
+// Error is a failed check; Retryable when Google could not be asked.
+type Error = refusal.Error
 
 func fail(reason, format string, args ...any) error {
-	return &Error{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+	return refusal.New("play integrity", reason, format, args...)
 }
 
 // Policy is what one source accepts.
@@ -202,5 +196,5 @@ func classify(err error) error {
 			return fail(ReasonWrongPackage, "Google does not know the package: %s", ge.Message)
 		}
 	}
-	return fail(ReasonUnavailable, "%v", err)
+	return refusal.Unavailable("play integrity", ReasonUnavailable, "%v", err)
 }

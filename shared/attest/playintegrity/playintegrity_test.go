@@ -15,6 +15,7 @@ import (
 	pi "google.golang.org/api/playintegrity/v1"
 
 	"eventrelay.dev/eventrelay/internal/fakeattest"
+	"eventrelay.dev/eventrelay/shared/attest/refusal"
 )
 
 const (
@@ -38,17 +39,6 @@ func newVerifier(t testing.TB) (*Verifier, *fakeattest.Play) {
 	}
 	v.Now = func() time.Time { return now }
 	return v, play
-}
-
-func reasonOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	if err == nil {
-		return ""
-	}
-	return "not a playintegrity error: " + err.Error()
 }
 
 var policy = Policy{PackageNames: []string{pkg}, CertDigests: []string{"other", cert}}
@@ -89,7 +79,7 @@ func TestVerdictCombinations(t *testing.T) {
 					case rank[dname] < need:
 						want = ReasonDeviceVerdict
 					}
-					if reasonOf(err) != want {
+					if refusal.ReasonOf(err) != want {
 						t.Fatalf("got %v, want %q", err, want)
 					}
 					if err == nil && (got.CertDigest != cert || !slices.Equal(got.Device, labels) || got.VersionCode != 42) {
@@ -135,7 +125,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := v.Verify(context.Background(), c.pkg, c.token, c.challenge, policy); reasonOf(err) != c.reason {
+			if _, err := v.Verify(context.Background(), c.pkg, c.token, c.challenge, policy); refusal.ReasonOf(err) != c.reason {
 				t.Errorf("got %v, want %q", err, c.reason)
 			}
 		})
@@ -166,7 +156,7 @@ func TestGoogleDown(t *testing.T) {
 	}
 	_, err = v.Verify(context.Background(), pkg, "tok", challenge, policy)
 	var e *Error
-	if !errors.As(err, &e) || !e.Retryable() {
+	if !errors.As(err, &e) || !e.Retryable {
 		t.Fatalf("quota exhausted: %v", err)
 	}
 }
