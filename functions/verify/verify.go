@@ -175,6 +175,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeAnswer(w, a, d.reason)
 }
 
+// Write sends the answer with reason in place of {reason}.
+func (a Answer) Write(w http.ResponseWriter, reason string) { writeAnswer(w, a, reason) }
+
 func writeAnswer(w http.ResponseWriter, a Answer, reason string) {
 	body := strings.ReplaceAll(a.Body, "{reason}", reason)
 	if json.Valid([]byte(body)) {

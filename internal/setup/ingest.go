@@ -80,6 +80,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	piiCfg := readPII(env)
 	ledgerTypes := env.List("LEDGER_EVENT_TYPES", []string{"PURCHASE"})
 	ledgerTTL := env.Duration("LEDGER_TTL", 30*24*time.Hour, time.Hour, 400*24*time.Hour)
+	ttl := secretsTTL(env)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	pub, closePub := publisher(ctx, env, opt)
 	store, closeLedger := ledgerStore(ctx, env, opt, "none")
@@ -97,24 +98,26 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		recorder = &ingest.LedgerRecorder{Store: store, Types: types, TTL: ledgerTTL}
 	}
 
-	anon, err := piiCfg.anonymiser(ctx, src)
-	if err != nil {
+	log = log.With("function", "ingest")
+	build := func(ctx context.Context) (http.Handler, error) {
+		anon, err := piiCfg.anonymiser(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
+			SigningKeysSecret: signingKeys, Tolerance: tolerance})
+		if err != nil {
+			return nil, err
+		}
+		return ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
+			Ledger: recorder, Logger: log})
+	}
+	gate := &awaitSecrets{src: src, required: named(piiCfg.saltSecret), anyOf: named(apiKeys, signingKeys),
+		build: build, refuse: notConfiguredJSON(ttl), retry: ttl, log: log}
+	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()
 		return nil, err
 	}
-	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
-		SigningKeysSecret: signingKeys, Tolerance: tolerance})
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
-		Ledger: recorder, Logger: log.With("function", "ingest")})
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Handler = svc
 	return f, nil
 }
 

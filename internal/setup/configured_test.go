@@ -1,0 +1,198 @@
+package setup
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"eventrelay.dev/eventrelay/internal/e2e"
+	"eventrelay.dev/eventrelay/internal/fakesecrets"
+	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/mcmsink"
+	"eventrelay.dev/eventrelay/shared/queue"
+)
+
+// lines collects log records, to check the one error line at start.
+type lines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lines) errorsNaming(name string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for line := range strings.SplitSeq(l.buf.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, name) {
+			n++
+		}
+	}
+	return n
+}
+
+// secretStore is the cloud side of the test: the fake server, written to
+// as an operator adding a value would.
+type secretStore struct {
+	name func(id string) string // the secret's name as Terraform passes it
+	set  func(name, value string)
+}
+
+// localSecrets starts the Secret Manager or Secrets Manager stand-in and
+// sets the environment for the real client to reach it.
+func localSecrets(t *testing.T, cloud string) (map[string]string, secretStore) {
+	switch cloud {
+	case "gcp":
+		fake, err := fakesecrets.StartGCP()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(fake.Close)
+		return map[string]string{"SECRETS_BACKEND": "gcp", "SECRETMANAGER_EMULATOR_HOST": fake.Addr},
+			secretStore{name: func(id string) string { return "projects/proj-local/secrets/eventrelay-" + id }, set: fake.Set}
+	}
+	fake := fakesecrets.StartAWS()
+	t.Cleanup(fake.Close)
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", fake.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	return map[string]string{"SECRETS_BACKEND": "aws", "AWS_REGION": "us-east-1"},
+		secretStore{name: func(id string) string { return "eventrelay/" + id }, set: fake.Set}
+}
+
+func post(t *testing.T, h http.Handler, header http.Header, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	r.Header = header
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// The one apply: each function starts while its secrets exist but hold no
+// value, answers not_configured, and serves once the operator adds the
+// values, with no restart (SECRETS_CACHE_TTL=1s, the shortest allowed).
+func TestStartsWithoutSecretValues(t *testing.T) {
+	for _, cloud := range []string{"gcp", "aws"} {
+		t.Run(cloud, func(t *testing.T) {
+			env, store := localSecrets(t, cloud)
+			env["SECRETS_CACHE_TTL"] = "1s"
+			salt, apiKeys := store.name("pii-salt"), store.name("ingest-api-keys")
+			var logs lines
+			log := slog.New(slog.NewJSONHandler(&logs, nil))
+			ctx := context.Background()
+
+			with := func(extra map[string]string) *config.Env {
+				m := map[string]string{}
+				for k, v := range env {
+					m[k] = v
+				}
+				for k, v := range extra {
+					m[k] = v
+				}
+				return config.FromMap(m)
+			}
+
+			// ingest
+			ing, err := Ingest(ctx, with(map[string]string{"INGEST_API_KEYS_SECRET": apiKeys,
+				"INGEST_SIGNING_KEYS_SECRET": store.name("ingest-signing-keys"), "PII_SALT_SECRET": salt}),
+				Options{Publisher: &queue.Memory{}, Logger: log})
+			if err != nil {
+				t.Fatalf("ingest did not start with empty secrets: %v", err)
+			}
+			defer ing.Close()
+			w := post(t, ing.Handler, http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {"a.b"}}, `[]`)
+			var refusal struct{ Error string }
+			json.Unmarshal(w.Body.Bytes(), &refusal)
+			if w.Code != http.StatusServiceUnavailable || refusal.Error != ReasonNotConfigured || w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("ingest before the values: %d %s Retry-After=%q", w.Code, w.Body, w.Header().Get("Retry-After"))
+			}
+			if n := logs.errorsNaming(salt); n != 1 {
+				t.Fatalf("%d error lines name %s, want 1:\n%s", n, salt, logs.buf.String())
+			}
+
+			// verify, on the same salt
+			fail := verifyFailure{}
+			ver, err := Verify(ctx, with(map[string]string{"DFINERY_KEYS_SECRET": store.name("dfinery-keys"), "PII_SALT_SECRET": salt}),
+				Options{Ledger: ledger.NewMemory(nil), Logger: log})
+			if err != nil {
+				t.Fatalf("verify did not start with empty secrets: %v", err)
+			}
+			defer ver.Close()
+			if w := post(t, ver.Handler, http.Header{"Content-Type": {"application/json"}}, `{}`); !fail.is(w, http.StatusUnprocessableEntity, ReasonNotConfigured) ||
+				w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("verify before the values: %d %s", w.Code, w.Body)
+			}
+
+			// forwarder (the Pub/Sub push handler), against the MCM stand-in
+			sink := mcmsink.New(mcmsink.Config{PlatformID: "plat-local", APIKey: "mcm-key-1"})
+			mcm := httptest.NewServer(sink)
+			defer mcm.Close()
+			fwd, err := NewForwarder(ctx, with(map[string]string{"QUEUE_BACKEND": "pubsub", "MCM_BASE_URL": mcm.URL,
+				"MCM_PLATFORM_ID": "plat-local", "MCM_API_KEY_SECRET": store.name("mcm-api-key")}),
+				Options{DeadLetter: &queue.Memory{}, Logger: log})
+			if err != nil {
+				t.Fatalf("forwarder did not start with an empty key secret: %v", err)
+			}
+			defer fwd.Close()
+			at := time.Now()
+			ev, _ := json.Marshal(e2e.Events("one-apply", "ANDROID", 1, at)[0])
+			push := `{"subscription":"projects/proj-local/subscriptions/events","deliveryAttempt":1,"message":{"messageId":"m1","data":"` +
+				base64.StdEncoding.EncodeToString(ev) + `"}}`
+			if w := post(t, fwd.Handler, http.Header{"Content-Type": {"application/json"}}, push); w.Code != http.StatusServiceUnavailable ||
+				!strings.Contains(w.Body.String(), ReasonNotConfigured) || w.Header().Get("Retry-After") == "" {
+				t.Fatalf("forwarder before the key: %d %s", w.Code, w.Body)
+			}
+
+			// The operator adds the values.
+			store.set(salt, "0123456789abcdef0123456789abcdef")
+			presented, stored, _ := auth.NewAPIKey("shop-1", "shop")
+			file, _ := json.Marshal(auth.APIKeyFile{Keys: []auth.APIKey{stored}})
+			store.set(apiKeys, string(file))
+			store.set(store.name("dfinery-keys"), `["0b6a5b1e-8c0f-4d7e-9b65-6f1f5d3c2a10"]`)
+			store.set(store.name("mcm-api-key"), "mcm-key-1")
+
+			// Within about one TTL each serves, the same handler, no restart.
+			batch := `[` + string(ev) + `]`
+			e2e.WaitFor(t, "ingest to serve", 30*time.Second, func() bool {
+				w := post(t, ing.Handler, http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {presented}}, batch)
+				return w.Code == http.StatusAccepted
+			})
+			e2e.WaitFor(t, "verify to serve", 30*time.Second, func() bool {
+				return fail.is(post(t, ver.Handler, http.Header{"Content-Type": {"application/json"}}, `{}`), http.StatusUnauthorized, "unsigned")
+			})
+			e2e.WaitFor(t, "the forwarder to deliver", 30*time.Second, func() bool {
+				return post(t, fwd.Handler, http.Header{"Content-Type": {"application/json"}}, push).Code == http.StatusNoContent
+			})
+			if got := sink.Accepted(); len(got) != 1 {
+				t.Fatalf("MCM got %d events, want 1", len(got))
+			}
+		})
+	}
+}
+
+// verifyFailure reads verify's default failure answer, {"result":"failure","reason":...}.
+type verifyFailure struct{}
+
+func (verifyFailure) is(w *httptest.ResponseRecorder, status int, reason string) bool {
+	body, _ := io.ReadAll(w.Body)
+	var a struct{ Result, Reason string }
+	json.Unmarshal(body, &a)
+	return w.Code == status && a.Result == "failure" && a.Reason == reason
+}
