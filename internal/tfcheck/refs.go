@@ -92,6 +92,9 @@ func CheckReferences(m *Module) []string {
 		if kind == "variable" && a.Name == "type" {
 			return // a type constraint (string, optional(number, 0)), not references
 		}
+		if top != nil && top.Body.Attributes["provider"] == a {
+			return // the provider meta-argument (google-beta), not a reference
+		}
 		for _, t := range a.Expr.Variables() {
 			root := t.RootName()
 			second := ""

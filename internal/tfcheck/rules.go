@@ -58,6 +58,10 @@ var broadRoles = map[string]bool{"roles/owner": true, "roles/editor": true, "rol
 // Firestore has no IAM binding on a database resource.
 var projectRolesWithCondition = map[string]bool{"roles/datastore.user": true, "roles/datastore.viewer": true}
 
+// projectOnlyRoles may be granted on the project as they are: what they
+// reach has no IAM binding below it (Cloud Logging's log writes).
+var projectOnlyRoles = map[string]bool{"roles/logging.logWriter": true}
+
 func checkBroadRoles(m *Module) []string {
 	var out []string
 	for _, key := range sortedKeys(m.Resources) {
@@ -101,6 +105,7 @@ func checkBroadRoles(m *Module) []string {
 					expr = m.source(attr(cond, "expression").Expr)
 				}
 				switch {
+				case projectOnlyRoles[r]:
 				case !projectRolesWithCondition[r]:
 					out = append(out, fmt.Sprintf("%s[%s]: project-wide grant of %s; bind it on the resource", where, in.Key, r))
 				case !strings.Contains(expr, "/databases/"):
@@ -413,7 +418,7 @@ func (m *Module) agentGrant(typ, field string, target ref, role string) bool {
 		}
 		roleV, _ := knownString(m.valueOf(attr(b, "role")))
 		member := attr(b, "member")
-		if roleV == role && member != nil && strings.Contains(m.source(member.Expr), "@gcp-sa-pubsub.iam.gserviceaccount.com") {
+		if roleV == role && member != nil && m.namesAgent(member.Expr, "pubsub") {
 			return true
 		}
 	}

@@ -12,10 +12,21 @@ terraform {
       source  = "hashicorp/google"
       version = "~> 7.0"
     }
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 7.0"
+    }
   }
 }
 
 provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+# The module creates the Pub/Sub and Cloud Scheduler service agents with
+# google-beta (google_project_service_identity).
+provider "google-beta" {
   project = var.project_id
   region  = var.region
 }
