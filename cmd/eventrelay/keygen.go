@@ -12,14 +12,26 @@ import (
 	"eventrelay.dev/eventrelay/shared/auth"
 )
 
-func runKeygen(args []string) error {
+type keygenFlags struct {
+	fs              *flag.FlagSet
+	id, source, out *string
+}
+
+func newKeygenFlags() keygenFlags {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	id := fs.String("id", "", "key id, e.g. shop-2026b (letters, digits, - and _)")
-	source := fs.String("source", "", "the source this key authenticates, e.g. shop-backend")
-	out := fs.String("o", "", "write the key to this new file (mode 0600), outside any git checkout; default: standard output")
-	if err := fs.Parse(args); err != nil {
+	return keygenFlags{fs: fs,
+		id:     fs.String("id", "", "key id, e.g. shop-2026b (letters, digits, - and _)"),
+		source: fs.String("source", "", "the source this key authenticates, e.g. shop-backend"),
+		out:    fs.String("o", "", "write the key to this new file (mode 0600), outside any git checkout; default: standard output"),
+	}
+}
+
+func runKeygen(args []string) error {
+	f := newKeygenFlags()
+	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
+	id, source, out := f.id, f.source, f.out
 	var keyFile io.WriteCloser = nopCloser{os.Stdout}
 	if *out != "" {
 		f, err := createKeyFile(*out)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,4 +78,35 @@ func captureStdout(t *testing.T, fn func()) string {
 	w.Close()
 	b, _ := io.ReadAll(r)
 	return string(b)
+}
+
+// Every keygen the README runs uses flags keygen has, and the Deploying
+// runbooks write keys with -o.
+func TestREADMEKeygenFlags(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagName := regexp.MustCompile(`\s-([a-z]+)`)
+	var calls, withOutput int
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		_, rest, ok := strings.Cut(line, "cmd/eventrelay keygen")
+		if !ok {
+			continue
+		}
+		calls++
+		rest, _, _ = strings.Cut(rest, ")")
+		f := newKeygenFlags()
+		for _, m := range flagName.FindAllStringSubmatch(rest, -1) {
+			if f.fs.Lookup(m[1]) == nil {
+				t.Errorf("README: keygen -%s is not a keygen flag: %s", m[1], line)
+			}
+			if m[1] == "o" {
+				withOutput++
+			}
+		}
+	}
+	if calls == 0 || withOutput < 4 {
+		t.Errorf("README: %d keygen calls, %d with -o; the runbooks write every key with -o", calls, withOutput)
+	}
 }

@@ -2,7 +2,8 @@
 #   make dist
 #   cd terraform/examples/gcp && cp terraform.tfvars.example terraform.tfvars
 #   terraform init && terraform apply
-# See README.md, "Deploying", for the secrets and the first event.
+# One apply: the functions start with empty secrets and answer
+# not_configured until their values are added (README.md, "Deploying").
 
 terraform {
   required_version = ">= 1.5.0"
@@ -41,4 +42,6 @@ module "eventrelay" {
   mcm_base_url    = var.mcm_base_url
   mcm_platform_id = var.mcm_platform_id
   labels          = { app = "eventrelay" }
+
+  firestore_delete_protection = var.firestore_delete_protection
 }

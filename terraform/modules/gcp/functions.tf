@@ -91,8 +91,8 @@ resource "google_cloudfunctions2_function" "fn" {
   labels      = var.labels
 
   build_config {
-    runtime         = var.go_runtime
-    entry_point     = each.value.entry_point
+    runtime           = var.go_runtime
+    entry_point       = each.value.entry_point
     service_account   = local.build_service_account
     docker_repository = google_artifact_registry_repository.functions.id
 
