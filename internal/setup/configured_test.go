@@ -7,12 +7,20 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
@@ -54,8 +62,9 @@ type secretStore struct {
 	set  func(name, value string)
 }
 
-// localSecrets starts the Secret Manager or Secrets Manager stand-in and
-// sets the environment for the real client to reach it.
+// localSecrets starts the Secret Manager stand-in (gcp), the Secrets
+// Manager stand-in (aws) or moto_server (aws-moto) and sets the
+// environment for the real client to reach it.
 func localSecrets(t *testing.T, cloud string) (map[string]string, secretStore) {
 	switch cloud {
 	case "gcp":
@@ -67,13 +76,69 @@ func localSecrets(t *testing.T, cloud string) (map[string]string, secretStore) {
 		return map[string]string{"SECRETS_BACKEND": "gcp", "SECRETMANAGER_EMULATOR_HOST": fake.Addr},
 			secretStore{name: func(id string) string { return "projects/proj-local/secrets/eventrelay-" + id }, set: fake.Set}
 	}
-	fake := fakesecrets.StartAWS()
-	t.Cleanup(fake.Close)
-	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", fake.URL)
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	return map[string]string{"SECRETS_BACKEND": "aws", "AWS_REGION": "us-east-1"},
-		secretStore{name: func(id string) string { return "eventrelay/" + id }, set: fake.Set}
+	env := map[string]string{"SECRETS_BACKEND": "aws", "AWS_REGION": "us-east-1"}
+	name := func(id string) string { return "eventrelay/" + id }
+	if cloud == "aws" {
+		fake := fakesecrets.StartAWS()
+		t.Cleanup(fake.Close)
+		t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", fake.URL)
+		return env, secretStore{name: name, set: fake.Set}
+	}
+	// moto_server, as Terraform leaves the secrets: created, no version
+	// (GetSecretValue: "can't find the specified secret value for staging
+	// label: AWSCURRENT").
+	url := startMoto(t)
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", url)
+	client := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	ctx := context.Background()
+	for _, id := range []string{"mcm-api-key", "dfinery-keys", "ingest-api-keys", "ingest-signing-keys", "pii-salt"} {
+		if _, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name(id))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env, secretStore{name: name, set: func(n, v string) {
+		if _, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(n), SecretString: aws.String(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}}
+}
+
+// startMoto runs moto_server on a free loopback port until the test ends.
+// Without it the test is skipped, or fails when
+// EVENTRELAY_REQUIRE_EMULATORS=1.
+func startMoto(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		msg := "moto_server not found on PATH (pip install 'moto[server]')"
+		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start moto_server: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := "http://127.0.0.1:" + port
+	e2e.WaitFor(t, "moto_server to listen", 60*time.Second, func() bool {
+		resp, err := http.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	return url
 }
 
 func post(t *testing.T, h http.Handler, header http.Header, body string) *httptest.ResponseRecorder {
@@ -89,7 +154,7 @@ func post(t *testing.T, h http.Handler, header http.Header, body string) *httpte
 // value, answers not_configured, and serves once the operator adds the
 // values, with no restart (SECRETS_CACHE_TTL=1s, the shortest allowed).
 func TestStartsWithoutSecretValues(t *testing.T) {
-	for _, cloud := range []string{"gcp", "aws"} {
+	for _, cloud := range []string{"gcp", "aws", "aws-moto"} {
 		t.Run(cloud, func(t *testing.T) {
 			env, store := localSecrets(t, cloud)
 			env["SECRETS_CACHE_TTL"] = "1s"
