@@ -1,10 +1,6 @@
 package tfcheck
 
-import (
-	"path/filepath"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // The first-apply rules fail on fixtures shaped like the modules before
 // they were fixed: every point that broke a first apply is reported.
@@ -31,20 +27,7 @@ func TestFirstApplyRulesCatchViolations(t *testing.T) {
 			"no output gives the command that runs backfill by hand (aws lambda invoke --region --function-name)",
 		},
 	}
-	for dir, wants := range cases {
-		t.Run(dir, func(t *testing.T) {
-			problems := Check(load(t, filepath.Join("testdata", "bad", dir)), cfg)
-			all := strings.Join(problems, "\n")
-			for _, w := range wants {
-				if !strings.Contains(all, w) {
-					t.Errorf("not reported: %q", w)
-				}
-			}
-			if t.Failed() {
-				t.Logf("reported:\n%s", all)
-			}
-		})
-	}
+	expectReported(t, cfg, cases)
 }
 
 func TestLowerBound(t *testing.T) {
