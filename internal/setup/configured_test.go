@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -28,6 +29,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/secrets"
 )
 
 // errorsNaming counts the error lines of a JSON log that name name.
@@ -247,4 +249,58 @@ func (verifyFailure) is(w *httptest.ResponseRecorder, status int, reason string)
 	var a struct{ Result, Reason string }
 	json.Unmarshal(body, &a)
 	return w.Code == status && a.Result == "failure" && a.Reason == reason
+}
+
+// The gate on its own, on a clock: it looks again once per retry only, a
+// value that is there but wrong keeps it refusing (with an error line), and
+// once built it serves without reading the secrets again.
+func TestAwaitSecretsRetries(t *testing.T) {
+	src := secrets.NewMemory(nil)
+	clock := time.Unix(1_800_000_000, 0)
+	var logs bytes.Buffer
+	builds := 0
+	g := &awaitSecrets{src: src, required: []string{"salt"}, anyOf: []string{"api", "signing"}, retry: time.Minute,
+		log: slog.New(slog.NewJSONHandler(&logs, nil)), now: func() time.Time { return clock },
+		refuse: notConfiguredJSON(time.Minute),
+		build: func(ctx context.Context) (http.Handler, error) {
+			builds++
+			salt, _ := src.Get(ctx, "salt")
+			if len(salt) < 16 {
+				return nil, errors.New("config: PII_SALT_SECRET: salt too short")
+			}
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }), nil
+		}}
+	h, err := g.start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := errorsNaming(logs.String(), "salt, api or signing"); n != 1 {
+		t.Fatalf("want one error line naming the salt and the key secrets:\n%s", logs.String())
+	}
+	serve := func() int { return post(t, h, http.Header{}, "").Code }
+
+	src.Set("salt", "short")
+	src.Set("signing", "{}")
+	if code := serve(); code != http.StatusServiceUnavailable || builds != 0 {
+		t.Fatalf("before the retry interval: %d, %d builds", code, builds)
+	}
+	clock = clock.Add(time.Minute)
+	if code := serve(); code != http.StatusServiceUnavailable || builds != 1 || errorsNaming(logs.String(), "salt too short") != 1 {
+		t.Fatalf("a wrong value: %d, %d builds, log:\n%s", code, builds, logs.String())
+	}
+	src.Set("salt", "0123456789abcdef")
+	if code := serve(); code != http.StatusServiceUnavailable || builds != 1 {
+		t.Fatalf("within the interval again: %d, %d builds", code, builds)
+	}
+	clock = clock.Add(time.Minute)
+	if code := serve(); code != http.StatusTeapot || builds != 2 {
+		t.Fatalf("after the fix: %d, %d builds", code, builds)
+	}
+	reads := src.Reads("salt")
+	for range 3 {
+		serve()
+	}
+	if src.Reads("salt") != reads || builds != 2 {
+		t.Fatal("the gate read the secrets again once serving")
+	}
 }

@@ -80,7 +80,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		}
 		return verify.New(cfg, verify.Deps{Keys: keys, Ledger: store, Hasher: verify.PIIHasher{A: anon}, Logger: log})
 	}
-	gate := &awaitSecrets{src: src, required: named(keys.keysSecret, piiCfg.saltSecret), build: build,
+	gate := &awaitSecrets{src: src, required: named(keys.keysSecret, keys.tokenSecret, piiCfg.saltSecret), build: build,
 		refuse: verifyNotConfigured(cfg.Failure, ttl), retry: ttl, log: log}
 	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()
