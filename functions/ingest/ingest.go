@@ -170,6 +170,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logEvents(r.Context(), source, resp)
 	}
 	attrs := []slog.Attr{
+		slog.String("outcome", "answered"),
 		slog.Int("status", status),
 		slog.String("source", source),
 		slog.Int64("duration_us", s.now().Sub(start).Microseconds()),

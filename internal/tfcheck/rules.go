@@ -28,6 +28,7 @@ func Check(m *Module, cfg Config) []string {
 		checkBroadRoles, checkAWSPolicies, checkEmptySecrets,
 		checkPubSub, checkGCPScheduler, checkFirestore,
 		checkLambda, checkEventSourceMapping, checkAWSScheduler, checkDynamoDB, checkLogGroups,
+		checkMonitoring,
 	} {
 		out = append(out, rule(m)...)
 	}
