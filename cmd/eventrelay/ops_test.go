@@ -64,7 +64,7 @@ func TestOperatorCommands(t *testing.T) {
 		t.Fatalf("counters: %v", err)
 	}
 	c := st.Counters.Snapshot()
-	if c["ingest.events.accepted"] != 2 || c["ingest.status.401"] != 1 || c["verify.confirmed"] != 2 || c["verify.not_found"] != 1 {
+	if c["ingest_events.accepted"] != 2 || c["ingest_requests.401"] != 1 || c["verify_reasons.confirmed"] != 2 || c["verify_reasons.not_found"] != 1 {
 		t.Fatalf("counters do not match what was sent: %v", c)
 	}
 }
