@@ -52,6 +52,7 @@ func (c *Counters) observe(fn string, r slog.Record) {
 	case "ingest/answered":
 		add("ingest_requests." + str("status"))
 	case "ingest/auth_failed":
+		add("ingest_auth_failures")
 		add("ingest_auth_failures." + str("reason"))
 	case "ingest/accepted", "ingest/duplicate", "ingest/rejected", "ingest/not_accepted":
 		add("ingest_events." + outcome)
