@@ -320,9 +320,11 @@ resource "google_logging_metric" "backfill_runs" {
 }
 
 resource "google_logging_metric" "function_errors" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/function_errors"
-  description = "Log entries of severity ERROR or worse, by function: ours, and the runtime's own (a panic, a function error)."
+  project = var.project_id
+  name    = "${var.name_prefix}/function_errors"
+  # Plain stderr text (a panic's trace) has no severity in Cloud Logging:
+  # this counts the functions' own ERROR lines.
+  description = "Log entries of severity ERROR or worse, by function."
   filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for fn in keys(local.functions) : "\"${var.name_prefix}-${fn}\""])}) AND severity>=ERROR"
 
   metric_descriptor {
