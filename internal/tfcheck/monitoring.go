@@ -1,6 +1,7 @@
 package tfcheck
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -251,6 +252,7 @@ func checkMonitoring(m *Module) []string {
 			}
 		}
 	}
+	out = append(out, e.checkDashboards(m, userMetrics)...)
 	filters := map[string][]AWSMetricFilter{}
 	for _, f := range aws {
 		filters[f.Namespace+"\x00"+f.Metric] = append(filters[f.Namespace+"\x00"+f.Metric], f)
@@ -361,6 +363,53 @@ func (e *evaluator) checkAlarmMetric(where string, b *hclsyntax.Block, in instan
 		if strings.Join(want, ",") != strings.Join(dims, ",") {
 			out = append(out, fmt.Sprintf("%s: dimensions [%s], but %s publishes %s with [%s]",
 				where, strings.Join(dims, ","), f.Resource, name, strings.Join(want, ",")))
+		}
+	}
+	return out
+}
+
+// checkDashboards: every chart of a Cloud Monitoring dashboard reads a
+// metric that exists, as alerts must. (CloudWatch dashboards name metrics
+// in arrays and SEARCH expressions; the proof test reads those names from
+// the same locals.)
+func (e *evaluator) checkDashboards(m *Module, userMetrics map[string]GCPLogMetric) []string {
+	var out []string
+	for _, key := range m.resourcesOf("google_monitoring_dashboard") {
+		b := m.Resources[key]
+		where := fmt.Sprintf("%s: %s", m.pos(b.DefRange()), key)
+		for _, in := range e.instances(b) {
+			doc, ok := knownString(e.attrValue(b, "dashboard_json", in))
+			if !ok {
+				out = append(out, where+": dashboard_json cannot be known from the defaults")
+				continue
+			}
+			var v any
+			if err := json.Unmarshal([]byte(doc), &v); err != nil {
+				out = append(out, fmt.Sprintf("%s: dashboard_json is not JSON: %v", where, err))
+				continue
+			}
+			for _, f := range jsonStrings(v, "filter") {
+				out = append(out, checkAlertFilter(where+" chart", f, userMetrics)...)
+			}
+		}
+	}
+	return out
+}
+
+// jsonStrings returns every string value under the key, at any depth.
+func jsonStrings(v any, key string) []string {
+	var out []string
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			if s, ok := c.(string); ok && k == key {
+				out = append(out, s)
+			}
+			out = append(out, jsonStrings(c, key)...)
+		}
+	case []any:
+		for _, c := range t {
+			out = append(out, jsonStrings(c, key)...)
 		}
 	}
 	return out

@@ -17,6 +17,7 @@ func TestMonitoringRulesCatchViolations(t *testing.T) {
 			"metric logging.googleapis.com/user/acme/nope is neither built in nor a google_logging_metric",
 			"filter uses label class, which google_logging_metric.events does not extract",
 			"metric custom.googleapis.com/made_up is neither built in",
+			"google_monitoring_dashboard.board chart: metric logging.googleapis.com/user/acme/missing is neither built in",
 		},
 		"monitoring_aws": {
 			"aws_cloudwatch_metric_alarm.silent[]: alarm_actions is empty",

@@ -428,7 +428,7 @@ locals {
     { title = "verify: verdicts by reason", stat = "Sum", metrics = [[{ expression = "SEARCH('{${local.ns},Reason} MetricName=\"verify_reasons\"', 'Sum', 300)", id = "e1" }]] },
     { title = "backfill: events resent and reparked", stat = "Sum", metrics = [[{ expression = "SEARCH('{${local.ns},Outcome} MetricName=\"backfill_events\"', 'Sum', 300)", id = "e1" }]] },
     { title = "backfill: runs by outcome", stat = "Sum", metrics = [[{ expression = "SEARCH('{${local.ns},Outcome} MetricName=\"backfill_runs\"', 'Sum', 3600)", id = "e1" }]] },
-    { title = "Lambda errors and throttles", stat = "Sum", metrics = [[{ expression = "SEARCH('{AWS/Lambda,FunctionName} FunctionName=\"${var.name_prefix}-\" (MetricName=\"Errors\" OR MetricName=\"Throttles\")', 'Sum', 300)", id = "e1" }]] },
+    { title = "Lambda errors and throttles", stat = "Sum", metrics = flatten([for fn in keys(local.functions) : [["AWS/Lambda", "Errors", "FunctionName", "${var.name_prefix}-${fn}"], ["AWS/Lambda", "Throttles", "FunctionName", "${var.name_prefix}-${fn}"]]]) },
   ]
 }
 

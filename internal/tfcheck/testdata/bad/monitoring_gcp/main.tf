@@ -62,3 +62,18 @@ resource "google_monitoring_alert_policy" "wrong_label" {
     content = "  "
   }
 }
+
+resource "google_monitoring_dashboard" "board" {
+  project = "acme-events-test"
+  dashboard_json = jsonencode({
+    displayName = "board"
+    mosaicLayout = {
+      columns = 12
+      tiles = [{
+        widget = { xyChart = { dataSets = [{ timeSeriesQuery = { timeSeriesFilter = {
+          filter = "metric.type=\"logging.googleapis.com/user/acme/missing\""
+        } } }] } }
+      }]
+    }
+  })
+}
