@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -296,6 +298,63 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 		}
 		compare(t, got, awsWant, logged)
 	})
+}
+
+// TestOneEventsPath runs the README's two queries for one event's path on
+// the functions' lines: every line about an event carries its id and
+// source, and the queries print the event's whole story in order.
+func TestOneEventsPath(t *testing.T) {
+	logged, _ := runScenario(t)
+	perEvent := map[string]bool{"ingest event": true, "forward": true, "backfill event": true, "publish failed": true}
+	for _, l := range logged {
+		if msg, _ := l["message"].(string); perEvent[msg] {
+			if _, ok := l["event_id"]; !ok {
+				t.Errorf("a %q line without event_id: %v", msg, l)
+			}
+			if _, ok := l["source"]; !ok {
+				t.Errorf("a %q line without source: %v", msg, l)
+			}
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gq := regexp.MustCompile(`gcloud logging read [^']*'([^']*EVENT_ID[^']*)'`).FindSubmatch(readme)
+	aq := regexp.MustCompile(`--filter-pattern '([^']*EVENT_ID[^']*)'`).FindSubmatch(readme)
+	if gq == nil || aq == nil {
+		t.Fatal("README: the gcloud logging read and aws logs filter-log-events commands are missing")
+	}
+	const id = "revoked-0000" // dead-lettered for the key, re-parked, resent
+	want := "ingest:accepted forwarder: forwarder:dead_lettered backfill:reparked backfill:resent"
+	gf, err := ParseGCPFilter(strings.ReplaceAll(string(gq[1]), "EVENT_ID", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, err := ParseAWSPattern(strings.ReplaceAll(string(aq[1]), "EVENT_ID", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gcpPath, awsPath []string
+	for _, l := range logged {
+		fn, _ := l["function"].(string)
+		step := fmt.Sprintf("%s:%v", fn, l["outcome"])
+		if _, ok := l["outcome"]; !ok {
+			step = fn + ":"
+		}
+		if gf.Match(GCPEntry(l, "eventrelay-"+fn)) {
+			gcpPath = append(gcpPath, step)
+		}
+		if ap.Match(l) {
+			awsPath = append(awsPath, step)
+		}
+	}
+	if got := strings.Join(gcpPath, " "); got != want {
+		t.Errorf("gcloud logging read prints\n %s\nwant\n %s", got, want)
+	}
+	if got := strings.Join(awsPath, " "); got != want {
+		t.Errorf("aws logs filter-log-events prints\n %s\nwant\n %s", got, want)
+	}
 }
 
 func compare(t *testing.T, got, want funnel, logged []map[string]any) {
