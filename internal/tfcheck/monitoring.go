@@ -3,6 +3,7 @@ package tfcheck
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
 // The monitoring rules (README, Operations): every alert has somewhere to
@@ -44,25 +46,53 @@ var builtinMetricPrefixes = []string{"pubsub.googleapis.com/", "run.googleapis.c
 
 const userMetricPrefix = "logging.googleapis.com/user/"
 
-// namedEvaluator evaluates like the module's evaluator, except that a
-// resource without for_each or count has its "name" known (the module
-// sets it), so a filter naming a subscription or a log-based metric comes
-// out as the string the provider receives.
+// namedEvaluator evaluates like the module's evaluator, except that the
+// attributes a resource sets to known values (name, function_name, ...;
+// for a for_each resource, each instance's) are known, so a filter naming
+// a subscription or a log-based metric comes out as the string the
+// provider receives. What only the provider knows (id, arn) stays unknown.
 func namedEvaluator(m *Module) *evaluator {
 	byType := map[string]map[string]cty.Value{}
-	for key, b := range m.Resources {
-		if attr(b, "for_each") != nil || attr(b, "count") != nil {
-			continue
+	named := func(b *hclsyntax.Block, in instance) (cty.Value, bool) {
+		known := map[string]cty.Value{}
+		for name := range b.Body.Attributes {
+			if name == "for_each" || name == "count" || name == "depends_on" {
+				continue
+			}
+			if v := m.evalAttr(b, name, in); v.IsWhollyKnown() && !v.IsNull() {
+				known[name] = v
+			}
 		}
-		name, ok := knownString(m.evalAttr(b, "name", instance{}))
-		if !ok {
+		return cty.ObjectVal(known), len(known) > 0
+	}
+	for key, b := range m.Resources {
+		var v cty.Value
+		switch {
+		case attr(b, "count") != nil:
 			continue
+		case attr(b, "for_each") != nil:
+			insts := map[string]cty.Value{}
+			for _, in := range m.eval.instances(b) {
+				if o, ok := named(b, in); ok && in.Key != "?" {
+					insts[in.Key] = o
+				}
+			}
+			if len(insts) == 0 {
+				continue
+			}
+			v = cty.ObjectVal(insts)
+		default:
+			o, ok := named(b, instance{})
+			if !ok {
+				continue
+			}
+			v = o
 		}
 		typ, res, _ := strings.Cut(key, ".")
 		if byType[typ] == nil {
 			byType[typ] = map[string]cty.Value{}
 		}
-		byType[typ][res] = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(name)})
+		byType[typ][res] = v
 	}
 	e := &evaluator{m: m, locals: map[string]cty.Value{}, busy: map[string]bool{}}
 	root := map[string]cty.Value{}
@@ -73,7 +103,9 @@ func namedEvaluator(m *Module) *evaluator {
 		root[typ] = cty.ObjectVal(res)
 	}
 	root["local"] = cty.DynamicVal
-	e.ctx = &hcl.EvalContext{Variables: root, Functions: m.eval.ctx.Functions}
+	fns := maps.Clone(m.eval.ctx.Functions)
+	fns["setproduct"] = stdlib.SetProductFunc
+	e.ctx = &hcl.EvalContext{Variables: root, Functions: fns}
 	for _, name := range sortedKeys(m.Locals) {
 		e.local(name)
 	}
@@ -114,13 +146,17 @@ func LogMetrics(m *Module) ([]GCPLogMetric, []AWSMetricFilter, []string) {
 	for _, key := range m.resourcesOf("google_logging_metric") {
 		b := m.Resources[key]
 		for _, in := range e.instances(b) {
-			where := fmt.Sprintf("%s: %s", m.pos(b.DefRange()), key)
-			lm := GCPLogMetric{Resource: key,
+			res := key
+			if in.Key != "" {
+				res = fmt.Sprintf("%s[%s]", key, in.Key)
+			}
+			where := fmt.Sprintf("%s: %s", m.pos(b.DefRange()), res)
+			lm := GCPLogMetric{Resource: res,
 				Name:            str(where, e.attrValue(b, "name", in), "name"),
 				Filter:          str(where, e.attrValue(b, "filter", in), "filter"),
 				LabelExtractors: strMap(where, e.attrValue(b, "label_extractors", in), "label_extractors")}
-			if attr(b, "value_extractor") != nil {
-				lm.ValueExtractor = str(where, e.attrValue(b, "value_extractor", in), "value_extractor")
+			if v := e.attrValue(b, "value_extractor", in); !v.IsNull() {
+				lm.ValueExtractor = str(where, v, "value_extractor")
 			}
 			gcp = append(gcp, lm)
 		}
@@ -220,8 +256,11 @@ func checkMonitoring(m *Module) []string {
 	}
 	for _, key := range m.resourcesOf("google_monitoring_alert_policy") {
 		b := m.Resources[key]
-		where := fmt.Sprintf("%s: %s", m.pos(b.DefRange()), key)
 		for _, in := range e.instances(b) {
+			where := fmt.Sprintf("%s: %s", m.pos(b.DefRange()), key)
+			if in.Key != "" {
+				where += "[" + in.Key + "]"
+			}
 			out = append(out, checkNotifies(where, e.attrValue(b, "notification_channels", in), "notification_channels")...)
 			doc := block(b, "documentation")
 			if s, ok := knownString(e.attrValue(doc, "content", in)); doc == nil || (ok && strings.TrimSpace(s) == "") {

@@ -152,7 +152,20 @@ locals {
 
   # Alarms on one metric each: name => what it watches and when it fires.
   # evaluation_periods x period is how long the condition must hold.
-  alarms = {
+  alarms = merge(local.queue_and_log_alarms, {
+    for pair in setproduct(keys(local.functions), ["Errors", "Throttles"]) : "${pair[0]}_${lower(pair[1])}" => {
+      description = pair[1] == "Errors" ? "The ${pair[0]} function failed more than ${var.alert_thresholds.function_errors_per_5m} invocations in 5 min (an error returned, a crash, a timeout). README, Operations: function errors." : "The ${pair[0]} function was throttled more than ${var.alert_thresholds.throttles_per_5m} times in 5 min: its reserved concurrency or the account's is used up. README, Operations: functions throttled."
+      namespace   = "AWS/Lambda"
+      metric      = pair[1]
+      dimensions  = { FunctionName = aws_lambda_function.fn[pair[0]].function_name }
+      statistic   = "Sum"
+      period      = 300
+      periods     = 1
+      threshold   = pair[1] == "Errors" ? var.alert_thresholds.function_errors_per_5m : var.alert_thresholds.throttles_per_5m
+    }
+  })
+
+  queue_and_log_alarms = {
     deadletter_backlog = {
       description = "Dead letters have waited for ${var.alert_thresholds.deadletter_backlog_minutes} min. Read their reasons, fix the cause, run backfill. README, Operations: dead letters waiting."
       namespace   = "AWS/SQS"
@@ -358,46 +371,6 @@ resource "aws_cloudwatch_metric_alarm" "verify_failures" {
   }
 
   depends_on = [aws_cloudwatch_log_metric_filter.metric]
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.functions
-
-  alarm_name          = "${var.name_prefix}-${each.key}-errors"
-  alarm_description   = "The ${each.key} function failed more than ${var.alert_thresholds.function_errors_per_5m} invocations in 5 min (an error returned, a crash, a timeout). README, Operations: function errors."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.fn[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.alert_thresholds.function_errors_per_5m
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = var.alarms_enabled
-  alarm_actions       = [local.alarm_topic]
-  ok_actions          = [local.alarm_topic]
-  tags                = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  for_each = local.functions
-
-  alarm_name          = "${var.name_prefix}-${each.key}-throttles"
-  alarm_description   = "The ${each.key} function was throttled more than ${var.alert_thresholds.throttles_per_5m} times in 5 min: its reserved concurrency or the account's is used up. README, Operations: functions throttled."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = aws_lambda_function.fn[each.key].function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.alert_thresholds.throttles_per_5m
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  actions_enabled     = var.alarms_enabled
-  alarm_actions       = [local.alarm_topic]
-  ok_actions          = [local.alarm_topic]
-  tags                = var.tags
 }
 
 # tflint-ignore: terraform_standard_module_structure

@@ -31,315 +31,132 @@ resource "google_project_service" "monitoring" {
 
 # ---- Log-based metrics -----------------------------------------------------
 
-resource "google_logging_metric" "ingest_events" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/ingest_events"
-  description = "Events ingest answered for, one per event: accepted, duplicate, rejected (class: too_large, malformed, invalid, unencodable), not_accepted (class: ledger_unavailable, queue_unavailable)."
-  filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"accepted\" OR \"duplicate\" OR \"rejected\" OR \"not_accepted\")"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "outcome"
-      value_type  = "STRING"
-      description = "accepted, duplicate, rejected or not_accepted"
+locals {
+  # name => what it counts, the filter, the labels (label => the field it
+  # extracts) and, for a latency distribution, the field in microseconds
+  # and the first bucket's bound.
+  log_metrics = {
+    ingest_events = {
+      description = "Events ingest answered for, one per event: accepted, duplicate, rejected (class: too_large, malformed, invalid, unencodable), not_accepted (class: ledger_unavailable, queue_unavailable)."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"accepted\" OR \"duplicate\" OR \"rejected\" OR \"not_accepted\")"
+      labels      = { outcome = "jsonPayload.outcome", class = "jsonPayload.class", source = "jsonPayload.source" }
+      value       = ""
+      scale       = 0
     }
-    labels {
-      key         = "class"
-      value_type  = "STRING"
-      description = "why a duplicate, rejected or not_accepted event was not queued"
+    ingest_requests = {
+      description = "Requests ingest answered, by HTTP status."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\""
+      labels      = { status = "jsonPayload.status" }
+      value       = ""
+      scale       = 0
     }
-    labels {
-      key         = "source"
-      value_type  = "STRING"
-      description = "the ingest source that sent the event"
+    ingest_latency = {
+      description = "Time ingest took to answer a request, queue acknowledgement included."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\""
+      labels      = { status = "jsonPayload.status" }
+      value       = "jsonPayload.duration_us"
+      scale       = 100
+    }
+    ingest_auth_failures = {
+      description = "Requests ingest refused at authentication, by reason."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"auth_failed\""
+      labels      = { reason = "jsonPayload.reason" }
+      value       = ""
+      scale       = 0
+    }
+    forwarder_outcomes = {
+      description = "What the forwarder did with each delivery: delivered, duplicate, retry, circuit_open, dead_lettered (class: permanent, retryable, auth, undecodable), dead_letter_failed."
+      filter      = "${local.fn_log.forwarder} AND jsonPayload.outcome=(\"delivered\" OR \"duplicate\" OR \"retry\" OR \"circuit_open\" OR \"dead_lettered\" OR \"dead_letter_failed\")"
+      labels      = { outcome = "jsonPayload.outcome", class = "jsonPayload.class", status = "jsonPayload.status", source = "jsonPayload.source" }
+      value       = ""
+      scale       = 0
+    }
+    platform_latency = {
+      description = "Time of the forwarder's call to the platform's Events API (a re-read of a rotated key included), by HTTP status."
+      filter      = "${local.fn_log.forwarder} AND jsonPayload.platform_duration_us>=0"
+      labels      = { status = "jsonPayload.status" }
+      value       = "jsonPayload.platform_duration_us"
+      scale       = 1000
+    }
+    verify_callbacks = {
+      description = "DFINERY verification callbacks, confirmed or failed, by reason."
+      filter      = "${local.fn_log.verify} AND jsonPayload.outcome=(\"confirmed\" OR \"failed\")"
+      labels      = { outcome = "jsonPayload.outcome", reason = "jsonPayload.reason" }
+      value       = ""
+      scale       = 0
+    }
+    backfill_events = {
+      description = "Dead letters backfill sent again: resent (delivered) or reparked (class: permanent, retryable, auth)."
+      filter      = "${local.fn_log.backfill} AND jsonPayload.outcome=(\"resent\" OR \"reparked\")"
+      labels      = { outcome = "jsonPayload.outcome", class = "jsonPayload.class", source = "jsonPayload.source" }
+      value       = ""
+      scale       = 0
+    }
+    backfill_runs = {
+      description = "Backfill runs, completed or failed, by stop reason."
+      filter      = "${local.fn_log.backfill} AND jsonPayload.outcome=(\"completed\" OR \"failed\")"
+      labels      = { outcome = "jsonPayload.outcome", stop_reason = "jsonPayload.stop_reason" }
+      value       = ""
+      scale       = 0
+    }
+    # Plain stderr text (a panic's trace) has no severity in Cloud Logging:
+    # this counts the functions' own ERROR lines.
+    function_errors = {
+      description = "Log entries of severity ERROR or worse, by function."
+      filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for fn in keys(local.functions) : "\"${var.name_prefix}-${fn}\""])}) AND severity>=ERROR"
+      labels      = { function = "resource.labels.service_name" }
+      value       = ""
+      scale       = 0
     }
   }
 
-  label_extractors = {
-    outcome = "EXTRACT(jsonPayload.outcome)"
-    class   = "EXTRACT(jsonPayload.class)"
-    source  = "EXTRACT(jsonPayload.source)"
+  label_descriptions = {
+    outcome     = "the line's outcome (the metric's description lists them)"
+    class       = "why the event was not queued, delivered or resent"
+    source      = "the ingest source that sent the event"
+    status      = "the HTTP status (ingest's answer, or the platform's)"
+    reason      = "the reason code"
+    stop_reason = "why the run stopped (drained, time_budget, platform_failing, queue_error, ...)"
+    function    = "the function's Cloud Run service name"
   }
 
-  depends_on = [google_project_service.monitoring]
+  metric_type = { for k, m in google_logging_metric.metric : k => "${local.user_metric}/${m.name}" }
 }
 
-resource "google_logging_metric" "ingest_requests" {
+resource "google_logging_metric" "metric" {
+  for_each = local.log_metrics
+
   project     = var.project_id
-  name        = "${var.name_prefix}/ingest_requests"
-  description = "Requests ingest answered, by HTTP status."
-  filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\""
+  name        = "${var.name_prefix}/${each.key}"
+  description = each.value.description
+  filter      = each.value.filter
 
   metric_descriptor {
     metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "status"
-      value_type  = "STRING"
-      description = "the HTTP status of the answer"
+    value_type  = each.value.value == "" ? "INT64" : "DISTRIBUTION"
+    unit        = each.value.value == "" ? "1" : "us"
+    dynamic "labels" {
+      for_each = each.value.labels
+      content {
+        key         = labels.key
+        value_type  = "STRING"
+        description = local.label_descriptions[labels.key]
+      }
     }
   }
 
-  label_extractors = {
-    status = "EXTRACT(jsonPayload.status)"
-  }
+  label_extractors = { for label, field in each.value.labels : label => "EXTRACT(${field})" }
+  value_extractor  = each.value.value == "" ? null : "EXTRACT(${each.value.value})"
 
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "ingest_latency" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/ingest_latency"
-  description = "Time ingest took to answer a request, queue acknowledgement included."
-  filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\""
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "DISTRIBUTION"
-    unit        = "us"
-    labels {
-      key         = "status"
-      value_type  = "STRING"
-      description = "the HTTP status of the answer"
+  dynamic "bucket_options" {
+    for_each = each.value.value == "" ? [] : [each.value.scale]
+    content {
+      exponential_buckets {
+        num_finite_buckets = 32
+        growth_factor      = 1.6
+        scale              = bucket_options.value
+      }
     }
-  }
-
-  value_extractor = "EXTRACT(jsonPayload.duration_us)"
-  label_extractors = {
-    status = "EXTRACT(jsonPayload.status)"
-  }
-
-  bucket_options {
-    exponential_buckets {
-      num_finite_buckets = 32
-      growth_factor      = 1.6
-      scale              = 100
-    }
-  }
-
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "ingest_auth_failures" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/ingest_auth_failures"
-  description = "Requests ingest refused at authentication, by reason."
-  filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"auth_failed\""
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "reason"
-      value_type  = "STRING"
-      description = "the authentication error code ingest answered"
-    }
-  }
-
-  label_extractors = {
-    reason = "EXTRACT(jsonPayload.reason)"
-  }
-
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "forwarder_outcomes" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/forwarder_outcomes"
-  description = "What the forwarder did with each delivery: delivered, duplicate, retry, circuit_open, dead_lettered (class: permanent, retryable, auth, undecodable), dead_letter_failed."
-  filter      = "${local.fn_log.forwarder} AND jsonPayload.outcome=(\"delivered\" OR \"duplicate\" OR \"retry\" OR \"circuit_open\" OR \"dead_lettered\" OR \"dead_letter_failed\")"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "outcome"
-      value_type  = "STRING"
-      description = "delivered, duplicate, retry, circuit_open, dead_lettered or dead_letter_failed"
-    }
-    labels {
-      key         = "class"
-      value_type  = "STRING"
-      description = "the dead-letter class"
-    }
-    labels {
-      key         = "status"
-      value_type  = "STRING"
-      description = "the platform's HTTP status"
-    }
-    labels {
-      key         = "source"
-      value_type  = "STRING"
-      description = "the ingest source that sent the event"
-    }
-  }
-
-  label_extractors = {
-    outcome = "EXTRACT(jsonPayload.outcome)"
-    class   = "EXTRACT(jsonPayload.class)"
-    status  = "EXTRACT(jsonPayload.status)"
-    source  = "EXTRACT(jsonPayload.source)"
-  }
-
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "platform_latency" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/platform_latency"
-  description = "Time of the forwarder's call to the platform's Events API (a re-read of a rotated key included), by HTTP status."
-  filter      = "${local.fn_log.forwarder} AND jsonPayload.platform_duration_us>=0"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "DISTRIBUTION"
-    unit        = "us"
-    labels {
-      key         = "status"
-      value_type  = "STRING"
-      description = "the platform's HTTP status (empty: no answer)"
-    }
-  }
-
-  value_extractor = "EXTRACT(jsonPayload.platform_duration_us)"
-  label_extractors = {
-    status = "EXTRACT(jsonPayload.status)"
-  }
-
-  bucket_options {
-    exponential_buckets {
-      num_finite_buckets = 32
-      growth_factor      = 1.6
-      scale              = 1000
-    }
-  }
-
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "verify_callbacks" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/verify_callbacks"
-  description = "DFINERY verification callbacks, confirmed or failed, by reason."
-  filter      = "${local.fn_log.verify} AND jsonPayload.outcome=(\"confirmed\" OR \"failed\")"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "outcome"
-      value_type  = "STRING"
-      description = "confirmed or failed"
-    }
-    labels {
-      key         = "reason"
-      value_type  = "STRING"
-      description = "the verdict's reason (confirmed, not_found, bad_signature, ...)"
-    }
-  }
-
-  label_extractors = {
-    outcome = "EXTRACT(jsonPayload.outcome)"
-    reason  = "EXTRACT(jsonPayload.reason)"
-  }
-
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "backfill_events" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/backfill_events"
-  description = "Dead letters backfill sent again: resent (delivered) or reparked (class: permanent, retryable, auth)."
-  filter      = "${local.fn_log.backfill} AND jsonPayload.outcome=(\"resent\" OR \"reparked\")"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "outcome"
-      value_type  = "STRING"
-      description = "resent or reparked"
-    }
-    labels {
-      key         = "class"
-      value_type  = "STRING"
-      description = "why a reparked event still fails"
-    }
-    labels {
-      key         = "source"
-      value_type  = "STRING"
-      description = "the ingest source that sent the event"
-    }
-  }
-
-  label_extractors = {
-    outcome = "EXTRACT(jsonPayload.outcome)"
-    class   = "EXTRACT(jsonPayload.class)"
-    source  = "EXTRACT(jsonPayload.source)"
-  }
-
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "backfill_runs" {
-  project     = var.project_id
-  name        = "${var.name_prefix}/backfill_runs"
-  description = "Backfill runs, completed or failed, by stop reason."
-  filter      = "${local.fn_log.backfill} AND jsonPayload.outcome=(\"completed\" OR \"failed\")"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "outcome"
-      value_type  = "STRING"
-      description = "completed or failed"
-    }
-    labels {
-      key         = "stop_reason"
-      value_type  = "STRING"
-      description = "why the run stopped (drained, time_budget, platform_failing, queue_error, ...)"
-    }
-  }
-
-  label_extractors = {
-    outcome     = "EXTRACT(jsonPayload.outcome)"
-    stop_reason = "EXTRACT(jsonPayload.stop_reason)"
-  }
-
-  depends_on = [google_project_service.monitoring]
-}
-
-resource "google_logging_metric" "function_errors" {
-  project = var.project_id
-  name    = "${var.name_prefix}/function_errors"
-  # Plain stderr text (a panic's trace) has no severity in Cloud Logging:
-  # this counts the functions' own ERROR lines.
-  description = "Log entries of severity ERROR or worse, by function."
-  filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for fn in keys(local.functions) : "\"${var.name_prefix}-${fn}\""])}) AND severity>=ERROR"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    labels {
-      key         = "function"
-      value_type  = "STRING"
-      description = "the function's Cloud Run service name"
-    }
-  }
-
-  label_extractors = {
-    function = "EXTRACT(resource.labels.service_name)"
   }
 
   depends_on = [google_project_service.monitoring]
@@ -378,114 +195,134 @@ resource "google_monitoring_notification_channel" "alerts" {
 
 # ---- Alerts ------------------------------------------------------------------
 
-resource "google_monitoring_alert_policy" "deadletter_backlog" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: dead letters waiting"
-  combiner              = "OR"
-  enabled               = var.alerts_enabled
-  notification_channels = local.alert_channels
-
-  conditions {
-    display_name = "dead-letter subscription not empty for ${var.alert_thresholds.deadletter_backlog_minutes} min"
-    condition_threshold {
-      filter          = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.deadletter_subscription}"
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "${var.alert_thresholds.deadletter_backlog_minutes * 60}s"
-      aggregations {
-        alignment_period   = "60s"
-        per_series_aligner = "ALIGN_MAX"
-      }
+locals {
+  # The alerts on one series each: name => its title, condition, filter,
+  # threshold, how long it must hold (duration) over which window
+  # (period, aligner), and what to do (README, Operations).
+  threshold_alerts = {
+    deadletter_backlog = {
+      title     = "dead letters waiting"
+      condition = "dead-letter subscription not empty for ${var.alert_thresholds.deadletter_backlog_minutes} min"
+      filter    = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.deadletter_subscription}"
+      threshold = 0
+      duration  = var.alert_thresholds.deadletter_backlog_minutes * 60
+      period    = 60
+      aligner   = "ALIGN_MAX"
+      group_by  = []
+      doc       = "Events the forwarder gave up on wait in ${google_pubsub_subscription.deadletter.name}. Read their reasons (README, Operations: dead letters waiting), fix the cause, then run backfill."
     }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "Events the forwarder gave up on wait in ${google_pubsub_subscription.deadletter.name}. Read their reasons (README, Operations: dead letters waiting), fix the cause, then run backfill."
+    deadletter_oldest = {
+      title     = "oldest dead letter"
+      condition = "oldest dead letter older than ${var.alert_thresholds.deadletter_oldest_age_hours} h"
+      filter    = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND ${local.deadletter_subscription}"
+      threshold = var.alert_thresholds.deadletter_oldest_age_hours * 3600
+      duration  = 300
+      period    = 60
+      aligner   = "ALIGN_MAX"
+      group_by  = []
+      doc       = "A dead letter has waited for more than ${var.alert_thresholds.deadletter_oldest_age_hours} h: backfill has not cleared it, and it is lost when its 7-day retention ends. README, Operations: oldest dead letter."
+    }
+    events_backlog = {
+      title     = "events not delivered"
+      condition = "oldest undelivered event older than ${var.alert_thresholds.events_backlog_age_minutes} min"
+      filter    = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND ${local.events_subscription}"
+      threshold = var.alert_thresholds.events_backlog_age_minutes * 60
+      duration  = 300
+      period    = 60
+      aligner   = "ALIGN_MAX"
+      group_by  = []
+      doc       = "Events wait on ${google_pubsub_subscription.events.name}: the forwarder is failing, retrying or throttled, or the platform is down. README, Operations: events not delivered."
+    }
+    dead_letter_rate = {
+      title     = "forwarder dead-lettering"
+      condition = "more than ${var.alert_thresholds.dead_letters_per_5m} events dead-lettered in 5 min"
+      filter    = "metric.type=\"${local.metric_type.forwarder_outcomes}\" AND metric.labels.outcome=\"dead_lettered\""
+      threshold = var.alert_thresholds.dead_letters_per_5m
+      duration  = 0
+      period    = 300
+      aligner   = "ALIGN_SUM"
+      group_by  = []
+      doc       = "The forwarder is dead-lettering events. The class label says why (permanent: the platform refuses the event; retryable: it kept failing; auth: the key). README, Operations: forwarder dead-lettering."
+    }
+    auth_failures = {
+      title     = "ingest authentication failures"
+      condition = "more than ${var.alert_thresholds.auth_failures_per_5m} authentication failures in 5 min"
+      filter    = "metric.type=\"${local.metric_type.ingest_auth_failures}\""
+      threshold = var.alert_thresholds.auth_failures_per_5m
+      duration  = 0
+      period    = 300
+      aligner   = "ALIGN_SUM"
+      group_by  = ["metric.labels.reason"]
+      doc       = "Callers are refused at ingest: a key was rotated without the app, or a leaked key is tried. The reason label says which check fails. README, Operations: ingest authentication failures."
+    }
+    backfill_failures = {
+      title     = "backfill runs failing"
+      condition = "more than ${var.alert_thresholds.backfill_run_failures} failed backfill runs in an hour"
+      filter    = "metric.type=\"${local.metric_type.backfill_runs}\" AND metric.labels.outcome=\"failed\""
+      threshold = var.alert_thresholds.backfill_run_failures
+      duration  = 0
+      period    = 3600
+      aligner   = "ALIGN_SUM"
+      group_by  = []
+      doc       = "A backfill run stopped on a queue error: dead letters are not being resent. README, Operations: backfill runs failing."
+    }
+    function_errors = {
+      title     = "function errors"
+      condition = "more than ${var.alert_thresholds.function_errors_per_5m} error lines in 5 min"
+      filter    = "metric.type=\"${local.metric_type.function_errors}\""
+      threshold = var.alert_thresholds.function_errors_per_5m
+      duration  = 0
+      period    = 300
+      aligner   = "ALIGN_SUM"
+      group_by  = ["metric.labels.function"]
+      doc       = "A function logs errors: a dependency it cannot reach (secrets, ledger, dead-letter topic) or a crash. README, Operations: function errors."
+    }
+    throttles = {
+      title     = "functions throttled"
+      condition = "more than ${var.alert_thresholds.throttles_per_5m} requests refused with 429 in 5 min"
+      filter    = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.labels.service_name=one_of(${local.function_services}) AND metric.labels.response_code=\"429\""
+      threshold = var.alert_thresholds.throttles_per_5m
+      duration  = 0
+      period    = 300
+      aligner   = "ALIGN_SUM"
+      group_by  = ["resource.labels.service_name"]
+      doc       = "A function has no instance free (max_instances reached) and refuses requests. README, Operations: functions throttled."
+    }
   }
 }
 
-resource "google_monitoring_alert_policy" "deadletter_oldest" {
+resource "google_monitoring_alert_policy" "threshold" {
+  for_each = local.threshold_alerts
+
   project               = var.project_id
-  display_name          = "${var.name_prefix}: oldest dead letter"
+  display_name          = "${var.name_prefix}: ${each.value.title}"
   combiner              = "OR"
   enabled               = var.alerts_enabled
   notification_channels = local.alert_channels
 
   conditions {
-    display_name = "oldest dead letter older than ${var.alert_thresholds.deadletter_oldest_age_hours} h"
+    display_name = each.value.condition
     condition_threshold {
-      filter          = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND ${local.deadletter_subscription}"
+      filter          = each.value.filter
       comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.deadletter_oldest_age_hours * 3600
-      duration        = "300s"
+      threshold_value = each.value.threshold
+      duration        = "${each.value.duration}s"
       aggregations {
-        alignment_period   = "60s"
-        per_series_aligner = "ALIGN_MAX"
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "A dead letter has waited for more than ${var.alert_thresholds.deadletter_oldest_age_hours} h: backfill has not cleared it, and it is lost when its 7-day retention ends. README, Operations: oldest dead letter."
-  }
-}
-
-resource "google_monitoring_alert_policy" "events_backlog" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: events not delivered"
-  combiner              = "OR"
-  enabled               = var.alerts_enabled
-  notification_channels = local.alert_channels
-
-  conditions {
-    display_name = "oldest undelivered event older than ${var.alert_thresholds.events_backlog_age_minutes} min"
-    condition_threshold {
-      filter          = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" AND ${local.events_subscription}"
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.events_backlog_age_minutes * 60
-      duration        = "300s"
-      aggregations {
-        alignment_period   = "60s"
-        per_series_aligner = "ALIGN_MAX"
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "Events wait on ${google_pubsub_subscription.events.name}: the forwarder is failing, retrying or throttled, or the platform is down. README, Operations: events not delivered."
-  }
-}
-
-resource "google_monitoring_alert_policy" "dead_letter_rate" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: forwarder dead-lettering"
-  combiner              = "OR"
-  enabled               = var.alerts_enabled
-  notification_channels = local.alert_channels
-
-  conditions {
-    display_name = "more than ${var.alert_thresholds.dead_letters_per_5m} events dead-lettered in 5 min"
-    condition_threshold {
-      filter          = "metric.type=\"${local.user_metric}/${google_logging_metric.forwarder_outcomes.name}\" AND metric.labels.outcome=\"dead_lettered\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.dead_letters_per_5m
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
+        alignment_period     = "${each.value.period}s"
+        per_series_aligner   = each.value.aligner
         cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = each.value.group_by
       }
     }
   }
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The forwarder is dead-lettering events. The class label says why (permanent: the platform refuses the event; retryable: it kept failing; auth: the key). README, Operations: forwarder dead-lettering."
+    content   = each.value.doc
   }
 }
+
+# Two more alerts compare a share (ratio) and watch two series.
 
 resource "google_monitoring_alert_policy" "ingest_5xx" {
   project               = var.project_id
@@ -497,8 +334,8 @@ resource "google_monitoring_alert_policy" "ingest_5xx" {
   conditions {
     display_name = "more than ${var.alert_thresholds.ingest_5xx_ratio * 100}% of ingest requests answered 5xx"
     condition_threshold {
-      filter                  = "metric.type=\"${local.user_metric}/${google_logging_metric.ingest_requests.name}\" AND metric.labels.status=monitoring.regex.full_match(\"5[0-9][0-9]\")"
-      denominator_filter      = "metric.type=\"${local.user_metric}/${google_logging_metric.ingest_requests.name}\""
+      filter                  = "metric.type=\"${local.metric_type.ingest_requests}\" AND metric.labels.status=monitoring.regex.full_match(\"5[0-9][0-9]\")"
+      denominator_filter      = "metric.type=\"${local.metric_type.ingest_requests}\""
       comparison              = "COMPARISON_GT"
       threshold_value         = var.alert_thresholds.ingest_5xx_ratio
       duration                = "0s"
@@ -522,35 +359,6 @@ resource "google_monitoring_alert_policy" "ingest_5xx" {
   }
 }
 
-resource "google_monitoring_alert_policy" "auth_failures" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: ingest authentication failures"
-  combiner              = "OR"
-  enabled               = var.alerts_enabled
-  notification_channels = local.alert_channels
-
-  conditions {
-    display_name = "more than ${var.alert_thresholds.auth_failures_per_5m} authentication failures in 5 min"
-    condition_threshold {
-      filter          = "metric.type=\"${local.user_metric}/${google_logging_metric.ingest_auth_failures.name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.auth_failures_per_5m
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["metric.labels.reason"]
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "Callers are refused at ingest: a key was rotated without the app, or a leaked key is tried. The reason label says which check fails. README, Operations: ingest authentication failures."
-  }
-}
-
 resource "google_monitoring_alert_policy" "platform_auth" {
   project               = var.project_id
   display_name          = "${var.name_prefix}: platform refuses the API key"
@@ -561,7 +369,7 @@ resource "google_monitoring_alert_policy" "platform_auth" {
   conditions {
     display_name = "forwarder dead-letters for the API key"
     condition_threshold {
-      filter          = "metric.type=\"${local.user_metric}/${google_logging_metric.forwarder_outcomes.name}\" AND metric.labels.outcome=\"dead_lettered\" AND metric.labels.class=\"auth\""
+      filter          = "metric.type=\"${local.metric_type.forwarder_outcomes}\" AND metric.labels.outcome=\"dead_lettered\" AND metric.labels.class=\"auth\""
       comparison      = "COMPARISON_GT"
       threshold_value = var.alert_thresholds.platform_auth_failures_5m
       duration        = "0s"
@@ -576,7 +384,7 @@ resource "google_monitoring_alert_policy" "platform_auth" {
   conditions {
     display_name = "backfill re-parks for the API key"
     condition_threshold {
-      filter          = "metric.type=\"${local.user_metric}/${google_logging_metric.backfill_events.name}\" AND metric.labels.outcome=\"reparked\" AND metric.labels.class=\"auth\""
+      filter          = "metric.type=\"${local.metric_type.backfill_events}\" AND metric.labels.outcome=\"reparked\" AND metric.labels.class=\"auth\""
       comparison      = "COMPARISON_GT"
       threshold_value = var.alert_thresholds.platform_auth_failures_5m
       duration        = "0s"
@@ -604,8 +412,8 @@ resource "google_monitoring_alert_policy" "verify_failures" {
   conditions {
     display_name = "more than ${var.alert_thresholds.verify_failure_ratio * 100}% of callbacks failed over 15 min"
     condition_threshold {
-      filter                  = "metric.type=\"${local.user_metric}/${google_logging_metric.verify_callbacks.name}\" AND metric.labels.outcome=\"failed\""
-      denominator_filter      = "metric.type=\"${local.user_metric}/${google_logging_metric.verify_callbacks.name}\""
+      filter                  = "metric.type=\"${local.metric_type.verify_callbacks}\" AND metric.labels.outcome=\"failed\""
+      denominator_filter      = "metric.type=\"${local.metric_type.verify_callbacks}\""
       comparison              = "COMPARISON_GT"
       threshold_value         = var.alert_thresholds.verify_failure_ratio
       duration                = "0s"
@@ -629,111 +437,25 @@ resource "google_monitoring_alert_policy" "verify_failures" {
   }
 }
 
-resource "google_monitoring_alert_policy" "backfill_failures" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: backfill runs failing"
-  combiner              = "OR"
-  enabled               = var.alerts_enabled
-  notification_channels = local.alert_channels
-
-  conditions {
-    display_name = "more than ${var.alert_thresholds.backfill_run_failures} failed backfill runs in an hour"
-    condition_threshold {
-      filter          = "metric.type=\"${local.user_metric}/${google_logging_metric.backfill_runs.name}\" AND metric.labels.outcome=\"failed\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.backfill_run_failures
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "3600s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "A backfill run stopped on a queue error: dead letters are not being resent. README, Operations: backfill runs failing."
-  }
-}
-
-resource "google_monitoring_alert_policy" "function_errors" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: function errors"
-  combiner              = "OR"
-  enabled               = var.alerts_enabled
-  notification_channels = local.alert_channels
-
-  conditions {
-    display_name = "more than ${var.alert_thresholds.function_errors_per_5m} error lines in 5 min"
-    condition_threshold {
-      filter          = "metric.type=\"${local.user_metric}/${google_logging_metric.function_errors.name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.function_errors_per_5m
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["metric.labels.function"]
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "A function logs errors: a dependency it cannot reach (secrets, ledger, dead-letter topic) or a crash. README, Operations: function errors."
-  }
-}
-
-resource "google_monitoring_alert_policy" "throttles" {
-  project               = var.project_id
-  display_name          = "${var.name_prefix}: functions throttled"
-  combiner              = "OR"
-  enabled               = var.alerts_enabled
-  notification_channels = local.alert_channels
-
-  conditions {
-    display_name = "more than ${var.alert_thresholds.throttles_per_5m} requests refused with 429 in 5 min"
-    condition_threshold {
-      filter          = "metric.type=\"run.googleapis.com/request_count\" AND resource.type=\"cloud_run_revision\" AND resource.labels.service_name=one_of(${local.function_services}) AND metric.labels.response_code=\"429\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.alert_thresholds.throttles_per_5m
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "300s"
-        per_series_aligner   = "ALIGN_SUM"
-        cross_series_reducer = "REDUCE_SUM"
-        group_by_fields      = ["resource.labels.service_name"]
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = "A function has no instance free (max_instances reached) and refuses requests. README, Operations: functions throttled."
-  }
-}
-
 # ---- Dashboard -----------------------------------------------------------------
 
 locals {
   # One chart per row of the funnel, two to a row.
   dashboard_charts = [
-    { title = "ingest: events by outcome", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.ingest_events.name}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "forwarder: deliveries by outcome", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.forwarder_outcomes.name}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "ingest: events by outcome", filter = "metric.type=\"${local.metric_type.ingest_events}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "forwarder: deliveries by outcome", filter = "metric.type=\"${local.metric_type.forwarder_outcomes}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
     { title = "pending: events waiting to be delivered", filter = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.events_subscription}", by = [], aligner = "ALIGN_MAX", reducer = "REDUCE_SUM" },
     { title = "dead letters waiting", filter = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.deadletter_subscription}", by = [], aligner = "ALIGN_MAX", reducer = "REDUCE_SUM" },
-    { title = "forwarder: dead-lettered by class", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.forwarder_outcomes.name}\" AND metric.labels.outcome=\"dead_lettered\"", by = ["metric.labels.class"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "platform: answers by status", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.forwarder_outcomes.name}\"", by = ["metric.labels.status"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "platform: call latency p99 (us)", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.platform_latency.name}\"", by = [], aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_99" },
-    { title = "ingest: request latency p99 (us)", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.ingest_latency.name}\"", by = [], aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_99" },
-    { title = "ingest: requests by status", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.ingest_requests.name}\"", by = ["metric.labels.status"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "ingest: authentication failures by reason", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.ingest_auth_failures.name}\"", by = ["metric.labels.reason"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "verify: verdicts by reason", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.verify_callbacks.name}\"", by = ["metric.labels.reason"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "backfill: events resent and reparked", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.backfill_events.name}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "backfill: runs by outcome", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.backfill_runs.name}\"", by = ["metric.labels.outcome", "metric.labels.stop_reason"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
-    { title = "errors by function", filter = "metric.type=\"${local.user_metric}/${google_logging_metric.function_errors.name}\"", by = ["metric.labels.function"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "forwarder: dead-lettered by class", filter = "metric.type=\"${local.metric_type.forwarder_outcomes}\" AND metric.labels.outcome=\"dead_lettered\"", by = ["metric.labels.class"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "platform: answers by status", filter = "metric.type=\"${local.metric_type.forwarder_outcomes}\"", by = ["metric.labels.status"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "platform: call latency p99 (us)", filter = "metric.type=\"${local.metric_type.platform_latency}\"", by = [], aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_99" },
+    { title = "ingest: request latency p99 (us)", filter = "metric.type=\"${local.metric_type.ingest_latency}\"", by = [], aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_99" },
+    { title = "ingest: requests by status", filter = "metric.type=\"${local.metric_type.ingest_requests}\"", by = ["metric.labels.status"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "ingest: authentication failures by reason", filter = "metric.type=\"${local.metric_type.ingest_auth_failures}\"", by = ["metric.labels.reason"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "verify: verdicts by reason", filter = "metric.type=\"${local.metric_type.verify_callbacks}\"", by = ["metric.labels.reason"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "backfill: events resent and reparked", filter = "metric.type=\"${local.metric_type.backfill_events}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "backfill: runs by outcome", filter = "metric.type=\"${local.metric_type.backfill_runs}\"", by = ["metric.labels.outcome", "metric.labels.stop_reason"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "errors by function", filter = "metric.type=\"${local.metric_type.function_errors}\"", by = ["metric.labels.function"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
   ]
 }
 
