@@ -193,6 +193,12 @@ resource "google_monitoring_notification_channel" "alerts" {
   depends_on = [google_project_service.monitoring, google_pubsub_topic_iam_member.monitoring_publishes_alerts]
 }
 
+# tflint-ignore: terraform_standard_module_structure
+output "alerts_topic" {
+  description = "The Pub/Sub topic every alert notifies: subscribe to it."
+  value       = google_pubsub_topic.alerts.id
+}
+
 # ---- Alerts ------------------------------------------------------------------
 
 locals {
