@@ -328,7 +328,7 @@ resource "google_monitoring_alert_policy" "threshold" {
   }
 }
 
-# Two more alerts compare a share (ratio) and watch two series.
+# Three more: two compare a share (a ratio), one watches two series.
 
 resource "google_monitoring_alert_policy" "ingest_5xx" {
   project               = var.project_id
