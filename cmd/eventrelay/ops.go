@@ -66,11 +66,11 @@ func runCallback(args []string) error {
 	fs := flag.NewFlagSet("callback", flag.ContinueOnError)
 	target := fs.String("url", "", "the verify endpoint (required)")
 	key := fs.String("key", os.Getenv("DFINERY_KEY"), "the HMAC key as issued, UUID text (default $DFINERY_KEY)")
-	name := fs.String("event", "purchase", "DFINERY event name")
+	name := fs.String("event", "abx:purchase", "DFINERY event name")
 	adid := fs.String("adid", "", "the device's advertising id")
 	userID := fs.String("user", "", "the user id")
-	order := fs.String("order", "", "order id (our event id), sent in param_json")
-	amount := fs.String("amount", "", "sales amount, sent in param_json")
+	order := fs.String("order", "", "order id (our event id), sent in param_json as abx:order_id")
+	amount := fs.String("amount", "", "sales amount, sent in param_json as abx:order_sales")
 	currency := fs.String("currency", "", "currency, sent in param_json")
 	at := fs.String("time", "", "event time, RFC 3339 (default now)")
 	asJSON := fs.Bool("json", false, "send a JSON body instead of a form")
@@ -97,7 +97,7 @@ func runCallback(args []string) error {
 		if err != nil {
 			return fmt.Errorf("-amount: %w", err)
 		}
-		params["abx:sales"] = f
+		params["abx:order_sales"] = f
 	}
 	if *currency != "" {
 		params["abx:currency"] = *currency

@@ -88,3 +88,35 @@ func TestPrintFunnel(t *testing.T) {
 		}
 	}
 }
+
+// The README's example purchase and its callback command work as written,
+// against `make dev`'s stack: confirmed once, then already_confirmed.
+func TestREADMEExampleCallback(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	command := devstack.ExampleCallbackCommand("http://"+devstack.DefaultVerifyAddr, time.Time{})
+	for _, want := range []string{command, `"id":"` + devstack.ExampleOrder + `"`} {
+		if !strings.Contains(string(readme), want) {
+			t.Fatalf("README.md does not show %s", want)
+		}
+	}
+	st, err := devstack.Start(context.Background(), devstack.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	file := filepath.Join(t.TempDir(), "example.json")
+	os.WriteFile(file, []byte(devstack.ExampleEvent(time.Now().Add(-time.Minute))), 0o600)
+	if err := runSend([]string{"-url", st.IngestURL, "-key", devstack.DevAPIKey, "-file", file}); err != nil {
+		t.Fatalf("the README's example event: %v", err)
+	}
+	if err := runCallback(devstack.ExampleCallback(st.VerifyURL, time.Time{})); err != nil {
+		t.Fatalf("the README's callback: %v", err)
+	}
+	// A later event_timestamp: another body for the same purchase.
+	if err := runCallback(devstack.ExampleCallback(st.VerifyURL, time.Now().Add(2*time.Second))); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Fatalf("a second callback for the same purchase: %v, want a 422 (already_confirmed)", err)
+	}
+}

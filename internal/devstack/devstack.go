@@ -172,7 +172,6 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		"MCM_PLATFORM_ID":            platformID,
 		"MCM_API_KEY_SECRET":         SecretMCMKey,
 		"DFINERY_KEYS_SECRET":        SecretDFINERY,
-		"VERIFY_EVENT_MAP":           "purchase=PURCHASE,add_to_cart=ADD_TO_CART",
 	}
 	for k, v := range cfg.Env {
 		env[k] = v

@@ -78,8 +78,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	}
 	tolerance := env.Duration("INGEST_SIGNATURE_TOLERANCE", 300*time.Second, 10*time.Second, time.Hour)
 	piiCfg := readPII(env)
-	ledgerTypes := env.List("LEDGER_EVENT_TYPES", []string{"PURCHASE"})
-	ledgerTTL := env.Duration("LEDGER_TTL", 30*24*time.Hour, time.Hour, 400*24*time.Hour)
+	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	pub, closePub := publisher(ctx, env, opt)
 	store, closeLedger := ledgerStore(ctx, env, opt, "none")
@@ -90,11 +89,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	f := &Function{closers: []func() error{closeSecrets, closePub, closeLedger}}
 	var recorder ingest.Recorder
 	if store != nil {
-		types := map[string]bool{}
-		for _, t := range ledgerTypes {
-			types[strings.ToUpper(t)] = true
-		}
-		recorder = &ingest.LedgerRecorder{Store: store, Types: types, TTL: ledgerTTL}
+		recorder = &ingest.LedgerRecorder{Store: store, Types: recorded, TTL: ttl}
 	}
 
 	anon, err := piiCfg.anonymiser(ctx, src)

@@ -124,12 +124,12 @@ resource "google_cloud_run_v2_service_iam_member" "public_verify" {
 
 # The ledger. Firestore has no IAM binding on a database resource, so this
 # is the one project-level grant, and it is unavoidable: an IAM condition
-# restricts it to the ledger database. ingest writes (datastore.user),
-# verify only reads (datastore.viewer).
+# restricts it to the ledger database. ingest writes entries, verify writes
+# its verdicts and claims (both datastore.user).
 locals {
   ledger_roles = {
     ingest = "roles/datastore.user"
-    verify = "roles/datastore.viewer"
+    verify = "roles/datastore.user"
   }
 }
 

@@ -311,8 +311,13 @@ variable "ledger_ttl" {
 
 variable "verify_event_map" {
   type        = string
-  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated."
-  default     = "purchase=PURCHASE"
+  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see the README); every type must be in ledger_event_types."
+  default     = ""
+
+  validation {
+    condition     = alltrue([for pair in split(",", var.verify_event_map) : trimspace(pair) == "" || length(split("=", pair)) == 2])
+    error_message = "verify_event_map: comma-separated dfinery_event=EVENT_TYPE pairs, e.g. \"abx:sign_up=LAND\"."
+  }
 }
 
 variable "dfinery_key_encoding" {
