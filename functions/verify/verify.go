@@ -202,11 +202,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if d.reason == "" {
 		attrs[0] = slog.String("reason", "confirmed")
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", true))...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", true), slog.String("outcome", "confirmed"))...)
 		writeAnswer(w, s.cfg.Success, "")
 		return
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", false))...)
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", false), slog.String("outcome", "failed"))...)
 	a := s.cfg.Failure
 	if d.status != 0 {
 		a.Status = d.status

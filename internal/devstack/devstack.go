@@ -182,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	st.Counters = newCounters()
-	logger = slog.New(countingHandler{st.Counters, logger.Handler()})
+	logger = slog.New(countingHandler{c: st.Counters, inner: logger.Handler()})
 	if st.CountersURL, err = st.serve(cfg.AdminAddr, http.HandlerFunc(st.serveCounters)); err != nil {
 		return nil, fmt.Errorf("counters: %w", err)
 	}

@@ -28,7 +28,7 @@ func Check(m *Module, cfg Config) []string {
 		checkBroadRoles, checkAWSPolicies, checkEmptySecrets,
 		checkPubSub, checkGCPScheduler, checkFirestore,
 		checkLambda, checkEventSourceMapping, checkAWSScheduler, checkDynamoDB, checkLogGroups,
-		checkFirstApply,
+		checkMonitoring, checkFirstApply,
 	} {
 		out = append(out, rule(m)...)
 	}

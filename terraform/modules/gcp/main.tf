@@ -144,18 +144,21 @@ resource "google_service_account" "build" {
   depends_on = [google_project_service.api]
 }
 
-# The Pub/Sub and Cloud Scheduler service agents: created once their APIs
-# are on, before any grant names them. google-beta only; destroying one is
-# a no-op (the agent stays with the project).
+# The service agents the module grants roles to (Pub/Sub, Cloud Scheduler,
+# and Cloud Monitoring's notification agent, which publishes alerts:
+# monitoring.tf): created once their APIs are on, before any grant names
+# them. google-beta only; destroying one is a no-op (the agent stays with
+# the project).
 resource "google_project_service_identity" "agent" {
   provider = google-beta
   for_each = {
-    pubsub    = "pubsub.googleapis.com"
-    scheduler = "cloudscheduler.googleapis.com"
+    pubsub     = "pubsub.googleapis.com"
+    scheduler  = "cloudscheduler.googleapis.com"
+    monitoring = "monitoring.googleapis.com"
   }
 
   project = var.project_id
   service = each.value
 
-  depends_on = [google_project_service.api]
+  depends_on = [google_project_service.api, google_project_service.monitoring]
 }
