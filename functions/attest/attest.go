@@ -222,9 +222,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			resp, fail = s.route(r.Context(), route, req)
 		}
 	}
-	outcome := "ok"
+	outcome, reason := "exchanged", "ok"
 	if fail != nil {
-		outcome = fail.reason
+		outcome, reason = "exchange_refused", fail.reason
 		if fail.status == http.StatusServiceUnavailable || fail.status == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter/time.Second)))
 		}
@@ -232,7 +232,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeJSON(w, http.StatusOK, resp)
 	}
-	attrs := []slog.Attr{slog.String("route", route), slog.String("source", req.Source), slog.String("outcome", outcome),
+	attrs := []slog.Attr{slog.String("outcome", outcome), slog.String("route", route), slog.String("source", req.Source),
+		slog.String("reason", reason),
 		slog.Int64("duration_us", s.d.Now().Sub(start).Microseconds())}
 	if fail != nil && fail.status != http.StatusNotFound {
 		attrs = append(attrs, slog.String("detail", fail.msg))

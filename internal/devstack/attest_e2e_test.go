@@ -123,9 +123,9 @@ func TestAttestationRequireEndToEnd(t *testing.T) {
 		t.Fatalf("another source's credential: %d %s", code, reason)
 	}
 	c := getCounters(t, st)
-	for k, want := range map[string]int64{"attestation.require.missing": 1, "attestation.require.valid": 5, // four for local-dev, one for local-app
-		"attestation.require.invalid": 1, "attest.apple/attest.ok": 2, "attest.apple/assert.ok": 1, "attest.android.ok": 1, "attest.firebase.ok": 1,
-		"attest.android.device_integrity_failed": 1} {
+	for k, want := range map[string]int64{"ingest_attestation.require.missing": 1, "ingest_attestation.require.valid": 5, // four for local-dev, one for local-app
+		"ingest_attestation.require.invalid": 1, "attest_exchanges.apple/attest.ok": 2, "attest_exchanges.apple/assert.ok": 1, "attest_exchanges.android.ok": 1, "attest_exchanges.firebase.ok": 1,
+		"attest_exchanges.android.device_integrity_failed": 1} {
 		if c[k] != want {
 			t.Errorf("counter %s = %d, want %d (all: %v)", k, c[k], want, c)
 		}
@@ -154,7 +154,7 @@ func TestAttestationMonitorCounts(t *testing.T) {
 		t.Fatalf("valid credential under monitor: %d %s", code, reason)
 	}
 	c := getCounters(t, st)
-	for k, want := range map[string]int64{"attestation.monitor.missing": 1, "attestation.monitor.invalid": 1, "attestation.monitor.valid": 1} {
+	for k, want := range map[string]int64{"ingest_attestation.monitor.missing": 1, "ingest_attestation.monitor.invalid": 1, "ingest_attestation.monitor.valid": 1} {
 		if c[k] != want {
 			t.Errorf("counter %s = %d, want %d (all: %v)", k, c[k], want, c)
 		}

@@ -49,9 +49,124 @@ type AttestAndroid struct {
 	DeviceVerdict      string   `json:"device_verdict,omitempty"` // MEETS_DEVICE_INTEGRITY unless set
 }
 
+// attestSettings are the ATTEST_* settings, read and checked at start;
+// build turns them into the wiring once the secrets have values. The zero
+// value (no ATTEST_SOURCES) leaves ingest as it was.
+type attestSettings struct {
+	on              bool
+	cfg             attest.Config
+	policies        map[string]auth.Policy
+	keysSecret      string
+	android         bool
+	state           ledger.AttestStore
+	rootPEM         string
+	playEndpoint    string
+	playCredsSecret string
+	jwksURL         string
+}
+
+// readAttestation reads the ATTEST_* settings. The state (challenges, App
+// Attest keys) must be shared by every instance, so it lives in the ledger
+// backend; the memory ledger (local stack) gets memory state.
+func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, error) {
+	raw := env.String("ATTEST_SOURCES", "")
+	if raw == "" {
+		return &attestSettings{}, nil
+	}
+	var sources map[string]AttestSource
+	if err := json.Unmarshal([]byte(raw), &sources); err != nil {
+		return nil, fmt.Errorf("config: ATTEST_SOURCES: not a JSON object of sources: %v", err)
+	}
+	a := &attestSettings{on: true, policies: map[string]auth.Policy{},
+		keysSecret: env.Required("ATTEST_CREDENTIAL_KEYS_SECRET", "name of the secret holding the attestation credential signing keys"),
+		cfg: attest.Config{
+			Sources:       map[string]attest.Source{},
+			ChallengeTTL:  env.Duration("ATTEST_CHALLENGE_TTL", 5*time.Minute, 30*time.Second, 30*time.Minute),
+			CredentialTTL: env.Duration("ATTEST_CREDENTIAL_TTL", 30*time.Minute, time.Minute, time.Hour),
+			KeyTTL:        env.Duration("ATTEST_KEY_TTL", 180*24*time.Hour, 24*time.Hour, 400*24*time.Hour),
+			RetryAfter:    env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
+			ChallengeRate: float64(env.Int("ATTEST_CHALLENGE_RATE", 50, 1, 100000)),
+		},
+		rootPEM:         env.String("ATTEST_APPLE_ROOT_PEM", ""),
+		playEndpoint:    env.String("PLAYINTEGRITY_ENDPOINT", ""),
+		playCredsSecret: env.String("PLAYINTEGRITY_CREDENTIALS_SECRET", ""),
+		jwksURL:         env.String("ATTEST_FIREBASE_JWKS_URL", ""),
+	}
+	playMaxAge := env.Duration("ATTEST_PLAY_MAX_AGE", 5*time.Minute, 30*time.Second, time.Hour)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	for name, s := range sources {
+		p, err := auth.ParsePolicy(s.Policy)
+		if err != nil {
+			return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: %v", name, err)
+		}
+		a.policies[name] = p
+		var out attest.Source
+		if ap := s.Apple; ap != nil {
+			env := appattest.Environment(ap.Environment)
+			switch {
+			case len(ap.AppIDs) == 0:
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: apple.app_ids is empty", name)
+			case env == "":
+				env = appattest.Production
+			case env != appattest.Production && env != appattest.Development:
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: apple.environment %q is not production or development", name, env)
+			}
+			out.Apple = &attest.Apple{AppIDs: ap.AppIDs, Env: env}
+		}
+		if an := s.Android; an != nil {
+			pol := playintegrity.Policy{PackageNames: an.PackageNames, CertDigests: an.CertificateDigests,
+				DeviceVerdict: an.DeviceVerdict, MaxAge: playMaxAge}
+			if err := pol.Check(); err != nil {
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: android: %v", name, err)
+			}
+			out.Android, a.android = &pol, true
+		}
+		if f := s.Firebase; f != nil {
+			if f.ProjectNumber == "" || len(f.AppIDs) == 0 {
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: firebase needs project_number and app_ids", name)
+			}
+			out.Firebase = &appcheck.Policy{ProjectNumber: f.ProjectNumber, AppIDs: f.AppIDs}
+		}
+		if out.Apple != nil || out.Android != nil || out.Firebase != nil {
+			a.cfg.Sources[name] = out
+		}
+	}
+	if len(a.cfg.Sources) == 0 {
+		return a, nil // policies only: credentials come from another deployment's exchange
+	}
+	switch s := store.(type) {
+	case *ledger.Memory:
+		a.state = ledger.NewAttestMemory(nil)
+	case ledger.AttestStore:
+		a.state = s
+	default:
+		return nil, fmt.Errorf("config: ATTEST_SOURCES: the exchange keeps challenges and App Attest keys in the ledger: set LEDGER_BACKEND to firestore or dynamodb")
+	}
+	if a.rootPEM != "" {
+		if _, err := appattest.PoolFromPEM([]byte(a.rootPEM)); err != nil {
+			return nil, fmt.Errorf("config: ATTEST_APPLE_ROOT_PEM: %v", err)
+		}
+	}
+	return a, nil
+}
+
+// secrets are the secrets the wiring reads, which must have values before
+// ingest serves (Terraform creates them empty).
+func (a *attestSettings) secrets() []string {
+	if !a.on {
+		return nil
+	}
+	out := []string{a.keysSecret}
+	if a.android && a.playEndpoint == "" {
+		out = append(out, named(a.playCredsSecret)...)
+	}
+	return out
+}
+
 // attestation is ingest's attestation wiring: the credential check for the
-// authenticator and the exchange mounted under /attest/. The zero value
-// (no ATTEST_SOURCES) leaves ingest as it was.
+// authenticator and the exchange mounted under /attest/.
 type attestation struct {
 	auth     *auth.Attestation
 	exchange http.Handler
@@ -68,114 +183,39 @@ func (a *attestation) Mount(ingest http.Handler) http.Handler {
 	return attest.Mount(a.exchange, ingest)
 }
 
-// newAttestation reads the ATTEST_* settings. The state (challenges, App
-// Attest keys) must be shared by every instance, so it lives in the ledger
-// backend; the memory ledger (local stack) gets memory state.
-func newAttestation(ctx context.Context, env *config.Env, src secrets.Source, store ledger.Store, log *slog.Logger) (*attestation, error) {
-	raw := env.String("ATTEST_SOURCES", "")
-	if raw == "" {
+// build makes the wiring, reading the credential keys (and, for Android on
+// AWS, the Play Integrity credentials).
+func (a *attestSettings) build(ctx context.Context, src secrets.Source, log *slog.Logger) (*attestation, error) {
+	if !a.on {
 		return &attestation{}, nil
 	}
-	var sources map[string]AttestSource
-	if err := json.Unmarshal([]byte(raw), &sources); err != nil {
-		return nil, fmt.Errorf("config: ATTEST_SOURCES: not a JSON object of sources: %v", err)
-	}
-	keysSecret := env.Required("ATTEST_CREDENTIAL_KEYS_SECRET", "name of the secret holding the attestation credential signing keys")
-	cfg := attest.Config{
-		Sources:       map[string]attest.Source{},
-		ChallengeTTL:  env.Duration("ATTEST_CHALLENGE_TTL", 5*time.Minute, 30*time.Second, 30*time.Minute),
-		CredentialTTL: env.Duration("ATTEST_CREDENTIAL_TTL", 30*time.Minute, time.Minute, time.Hour),
-		KeyTTL:        env.Duration("ATTEST_KEY_TTL", 180*24*time.Hour, 24*time.Hour, 400*24*time.Hour),
-		RetryAfter:    env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
-		ChallengeRate: float64(env.Int("ATTEST_CHALLENGE_RATE", 50, 1, 100000)),
-	}
-	playMaxAge := env.Duration("ATTEST_PLAY_MAX_AGE", 5*time.Minute, 30*time.Second, time.Hour)
-	rootPEM := env.String("ATTEST_APPLE_ROOT_PEM", "")
-	playEndpoint := env.String("PLAYINTEGRITY_ENDPOINT", "")
-	playCredsSecret := env.String("PLAYINTEGRITY_CREDENTIALS_SECRET", "")
-	jwksURL := env.String("ATTEST_FIREBASE_JWKS_URL", "")
-	if err := env.Err(); err != nil {
-		return nil, err
-	}
-	policies := map[string]auth.Policy{}
-	android := false
-	for name, s := range sources {
-		p, err := auth.ParsePolicy(s.Policy)
-		if err != nil {
-			return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: %v", name, err)
-		}
-		policies[name] = p
-		var out attest.Source
-		if a := s.Apple; a != nil {
-			env := appattest.Environment(a.Environment)
-			switch {
-			case len(a.AppIDs) == 0:
-				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: apple.app_ids is empty", name)
-			case env == "":
-				env = appattest.Production
-			case env != appattest.Production && env != appattest.Development:
-				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: apple.environment %q is not production or development", name, env)
-			}
-			out.Apple = &attest.Apple{AppIDs: a.AppIDs, Env: env}
-		}
-		if a := s.Android; a != nil {
-			pol := playintegrity.Policy{PackageNames: a.PackageNames, CertDigests: a.CertificateDigests,
-				DeviceVerdict: a.DeviceVerdict, MaxAge: playMaxAge}
-			if err := pol.Check(); err != nil {
-				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: android: %v", name, err)
-			}
-			out.Android, android = &pol, true
-		}
-		if f := s.Firebase; f != nil {
-			if f.ProjectNumber == "" || len(f.AppIDs) == 0 {
-				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: firebase needs project_number and app_ids", name)
-			}
-			out.Firebase = &appcheck.Policy{ProjectNumber: f.ProjectNumber, AppIDs: f.AppIDs}
-		}
-		if out.Apple != nil || out.Android != nil || out.Firebase != nil {
-			cfg.Sources[name] = out
-		}
-	}
-	keys := credential.NewKeys(src, keysSecret, nil)
+	keys := credential.NewKeys(src, a.keysSecret, nil)
 	if err := keys.Check(ctx); err != nil {
 		return nil, fmt.Errorf("config: ATTEST_CREDENTIAL_KEYS_SECRET: %v", err)
 	}
-	a := &attestation{auth: &auth.Attestation{Keys: keys, Policies: policies, Logger: log}}
-	if len(cfg.Sources) == 0 {
-		return a, nil // policies only: credentials come from another deployment's exchange
-	}
-	var state ledger.AttestStore
-	switch s := store.(type) {
-	case *ledger.Memory:
-		state = ledger.NewAttestMemory(nil)
-	case ledger.AttestStore:
-		state = s
-	default:
-		return nil, fmt.Errorf("config: ATTEST_SOURCES: the exchange keeps challenges and App Attest keys in the ledger: set LEDGER_BACKEND to firestore or dynamodb")
+	out := &attestation{auth: &auth.Attestation{Keys: keys, Policies: a.policies, Logger: log}}
+	if len(a.cfg.Sources) == 0 {
+		return out, nil
 	}
 	apple := &appattest.Verifier{}
-	if rootPEM != "" {
-		pool, err := appattest.PoolFromPEM([]byte(rootPEM))
-		if err != nil {
-			return nil, fmt.Errorf("config: ATTEST_APPLE_ROOT_PEM: %v", err)
-		}
-		apple.Roots = pool
+	if a.rootPEM != "" {
+		apple.Roots, _ = appattest.PoolFromPEM([]byte(a.rootPEM)) // checked at start
 	}
 	var play attest.PlayVerifier
-	if android {
-		v, err := playVerifier(ctx, src, playEndpoint, playCredsSecret)
+	if a.android {
+		v, err := playVerifier(ctx, src, a.playEndpoint, a.playCredsSecret)
 		if err != nil {
 			return nil, err
 		}
 		play = v
 	}
-	ex, err := attest.New(cfg, attest.Deps{State: state, Keys: keys, Apple: apple, Play: play,
-		AppCheck: &appcheck.Verifier{URL: jwksURL}, Logger: log})
+	ex, err := attest.New(a.cfg, attest.Deps{State: a.state, Keys: keys, Apple: apple, Play: play,
+		AppCheck: &appcheck.Verifier{URL: a.jwksURL}, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	a.exchange = ex
-	return a, nil
+	out.exchange = ex
+	return out, nil
 }
 
 // playVerifier is the Play Integrity client: with the function's own

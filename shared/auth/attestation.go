@@ -56,7 +56,8 @@ type Attestation struct {
 	Keys     *credential.Keys
 	Policies map[string]Policy // by source; a source not listed is off
 	// Logger receives one "attestation" line per request of a monitor or
-	// require source: source, policy, verdict. Counters are made from it.
+	// require source: outcome attestation_checked, source, policy, verdict.
+	// The log-based metrics are made from it.
 	Logger *slog.Logger
 }
 
@@ -138,7 +139,8 @@ func (a *Authenticator) logVerdict(ctx context.Context, source string, policy Po
 	if l == nil {
 		return
 	}
-	attrs := []slog.Attr{slog.String("source", source), slog.String("policy", string(policy)), slog.String("verdict", verdict)}
+	attrs := []slog.Attr{slog.String("outcome", "attestation_checked"), slog.String("source", source),
+		slog.String("policy", string(policy)), slog.String("verdict", verdict)}
 	if detail != nil {
 		attrs = append(attrs, slog.String("detail", detail.Error()))
 	}

@@ -35,6 +35,8 @@ const (
 	ReasonStale        = "stale_signature"
 	ReasonReplayed     = "replayed"
 	ReasonUnavailable  = "keys_unavailable"
+	// No key secret has a value yet: the deploy is not finished.
+	ReasonNotConfigured = "not_configured"
 )
 
 // Error is an authentication failure.
@@ -55,7 +57,7 @@ func (e *Error) Unwrap() error { return e.err }
 // Status is the HTTP status for the failure: 503 when our own key store could
 // not be read (the caller did nothing wrong), 401 otherwise.
 func (e *Error) Status() int {
-	if e.Reason == ReasonUnavailable {
+	if e.Reason == ReasonUnavailable || e.Reason == ReasonNotConfigured {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusUnauthorized
@@ -282,15 +284,22 @@ func Sign(t time.Time, body []byte, secrets ...string) string {
 func (a *Authenticator) keyring(ctx context.Context) (keyring, error) {
 	var rawAPI, rawSigning []byte
 	var err error
+	// A key secret without a value holds no keys: a deployment that uses
+	// API keys only never fills the signing keys secret. With no value in
+	// either, the deploy is not finished.
 	if a.cfg.APIKeysSecret != "" {
-		if rawAPI, err = a.cfg.Secrets.Get(ctx, a.cfg.APIKeysSecret); err != nil {
+		if rawAPI, err = a.cfg.Secrets.Get(ctx, a.cfg.APIKeysSecret); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			return keyring{}, &Error{Reason: ReasonUnavailable, err: fmt.Errorf("read api keys: %w", err)}
 		}
 	}
 	if a.cfg.SigningKeysSecret != "" {
-		if rawSigning, err = a.cfg.Secrets.Get(ctx, a.cfg.SigningKeysSecret); err != nil {
+		if rawSigning, err = a.cfg.Secrets.Get(ctx, a.cfg.SigningKeysSecret); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			return keyring{}, &Error{Reason: ReasonUnavailable, err: fmt.Errorf("read signing keys: %w", err)}
 		}
+	}
+	if rawAPI == nil && rawSigning == nil {
+		return keyring{}, &Error{Reason: ReasonNotConfigured,
+			err: fmt.Errorf("no key secret has a value (%s)", strings.Trim(a.cfg.APIKeysSecret+", "+a.cfg.SigningKeysSecret, ", "))}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
