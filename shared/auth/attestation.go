@@ -115,8 +115,8 @@ func (a *Authenticator) credentialOnly(ctx context.Context, cred string) (Princi
 	case err != nil:
 		verdict = VerdictInvalid
 	}
-	if c.Source != "" {
-		a.logVerdict(ctx, c.Source, att.policy(c.Source), verdict, err)
+	if policy := att.policy(c.Source); c.Source != "" && policy != PolicyOff {
+		a.logVerdict(ctx, c.Source, policy, verdict, err)
 	}
 	if verdict != VerdictValid {
 		return Principal{}, verdictError(verdict, err)
