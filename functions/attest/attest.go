@@ -254,8 +254,8 @@ func decode(w http.ResponseWriter, r *http.Request) (Request, *failure) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return req, refuse(http.StatusBadRequest, ReasonBadRequest, "body is not the JSON object expected: %v", err)
 	}
-	if req.Source == "" {
-		return req, refuse(http.StatusBadRequest, ReasonBadRequest, "source is missing")
+	if req.Source == "" || len(req.Source) > 128 {
+		return Request{}, refuse(http.StatusBadRequest, ReasonBadRequest, "source is missing or longer than 128 bytes")
 	}
 	return req, nil
 }

@@ -310,6 +310,7 @@ func TestRequestShape(t *testing.T) {
 		"unknown":      {http.MethodPost, "/attest/v1/nothing", `{"source":"shop"}`, 404},
 		"not JSON":     {http.MethodPost, "/attest/v1/challenge", `source=shop`, 400},
 		"no source":    {http.MethodPost, "/attest/v1/challenge", `{}`, 400},
+		"long source":  {http.MethodPost, "/attest/v1/challenge", `{"source":"` + strings.Repeat("a", 129) + `"}`, 400},
 		"oversized":    {http.MethodPost, "/attest/v1/challenge", `{"source":"` + strings.Repeat("a", maxBody) + `"}`, 413},
 		"mounted next": {http.MethodPost, "/", `{}`, 418},
 	} {
