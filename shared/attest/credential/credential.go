@@ -85,9 +85,16 @@ type Keys struct {
 	// verified remembers credentials already checked under keys of
 	// generation gen, so a credential used for many requests pays its MAC
 	// and JSON decode once per instance. A rotation clears it.
-	verified   sync.Map // credential → Claims
+	verified   sync.Map // credential → verified
 	nVerified  int
 	verifiedAt uint64
+}
+
+// verified is a cached check: the claims, and when the key that signed
+// them expires (a key may expire without the secret changing).
+type verified struct {
+	claims     Claims
+	keyExpires time.Time
 }
 
 // maxVerified bounds the cache; past it the cache starts over.
@@ -121,7 +128,7 @@ func (k *Keys) load(ctx context.Context) ([]Key, uint64, error) {
 }
 
 // remember caches claims verified under generation gen.
-func (k *Keys) remember(cred string, c Claims, gen uint64) {
+func (k *Keys) remember(cred string, v verified, gen uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if gen != k.gen {
@@ -131,22 +138,22 @@ func (k *Keys) remember(cred string, c Claims, gen uint64) {
 		k.verified.Clear()
 		k.verifiedAt, k.nVerified = gen, 0
 	}
-	k.verified.Store(cred, c)
+	k.verified.Store(cred, v)
 	k.nVerified++
 }
 
-func (k *Keys) cached(cred string, gen uint64) (Claims, bool) {
+func (k *Keys) cached(cred string, gen uint64) (verified, bool) {
 	k.mu.Lock()
 	current := k.verifiedAt == gen
 	k.mu.Unlock()
 	if !current {
-		return Claims{}, false
+		return verified{}, false
 	}
 	v, ok := k.verified.Load(cred)
 	if !ok {
-		return Claims{}, false
+		return verified{}, false
 	}
-	return v.(Claims), true
+	return v.(verified), true
 }
 
 // ParseKeys reads and checks a credential keys secret.
@@ -236,11 +243,14 @@ func (k *Keys) Verify(ctx context.Context, cred string) (Claims, error) {
 		return Claims{}, err
 	}
 	now := k.now()
-	if c, ok := k.cached(cred, gen); ok {
-		if now.Unix() >= c.Expires {
-			return c, ErrExpired
+	if v, ok := k.cached(cred, gen); ok {
+		switch {
+		case !v.keyExpires.IsZero() && !now.Before(v.keyExpires):
+			return Claims{}, ErrUnknownKey
+		case now.Unix() >= v.claims.Expires:
+			return v.claims, ErrExpired
 		}
-		return c, nil
+		return v.claims, nil
 	}
 	var key *Key
 	for i := range keys {
@@ -266,7 +276,7 @@ func (k *Keys) Verify(ctx context.Context, cred string) (Claims, error) {
 	if now.Unix() >= c.Expires {
 		return c, ErrExpired
 	}
-	k.remember(cred, c, gen)
+	k.remember(cred, verified{claims: c, keyExpires: key.Expires}, gen)
 	return c, nil
 }
 

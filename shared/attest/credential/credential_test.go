@@ -64,6 +64,25 @@ func TestRoundTripAndRotation(t *testing.T) {
 	}
 }
 
+// A key may expire while the secret stays the same: a credential it signed
+// is refused from then on, even one already verified and cached.
+func TestKeyExpiresWithCachedCredential(t *testing.T) {
+	clock := time.Unix(1_800_000_000, 0)
+	k, _ := setup(t, `{"id":"k1","secret":"0123456789abcdef0123456789abcdef","expires":"`+
+		clock.Add(10*time.Minute).UTC().Format(time.RFC3339)+`"}`, &clock)
+	c, err := k.Mint(context.Background(), claims(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Verify(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(11 * time.Minute)
+	if _, err := k.Verify(context.Background(), c); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("after its key expired: %v", err)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	clock := time.Unix(1_800_000_000, 0)
 	k, _ := setup(t, oldKey, &clock)
