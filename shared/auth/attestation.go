@@ -49,6 +49,9 @@ const (
 	VerdictMissing = "missing"
 	VerdictExpired = "expired"
 	VerdictInvalid = "invalid"
+	// VerdictUnavailable: the credential keys could not be read (monitor
+	// only; require answers 503).
+	VerdictUnavailable = "unavailable"
 )
 
 // Attestation configures the credential check.
@@ -80,8 +83,11 @@ func (a *Authenticator) attestation(ctx context.Context, p Principal, cred strin
 	if cred != "" {
 		c, err := att.Keys.Verify(ctx, cred)
 		switch {
-		case errors.Is(err, credential.ErrUnavailable):
+		case errors.Is(err, credential.ErrUnavailable) && policy == PolicyRequire:
 			return Principal{}, &Error{Reason: ReasonUnavailable, err: err}
+		case errors.Is(err, credential.ErrUnavailable):
+			// monitor accepts: our key store failing is no reason to refuse.
+			verdict, detail = VerdictUnavailable, err
 		case errors.Is(err, credential.ErrExpired):
 			verdict, detail = VerdictExpired, err
 		case err != nil:

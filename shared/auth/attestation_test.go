@@ -208,3 +208,33 @@ func BenchmarkAuthenticate(b *testing.B) {
 		})
 	}
 }
+
+// Under monitor, our own key store failing refuses nothing; under require
+// it is a 503, as for the API keys.
+func TestAttestationKeysUnavailableByPolicy(t *testing.T) {
+	for _, c := range []struct {
+		policy Policy
+		reason string
+	}{{PolicyMonitor, ""}, {PolicyRequire, ReasonUnavailable}} {
+		clock := now
+		var logs bytes.Buffer
+		src := secrets.NewMemory(map[string]string{
+			"keys": `{"api_keys":[{"id":"shop-2026a","source":"shop","salt":"` + vectorSalt + `","sha256":"` + vectorKeyHash + `"}]}`})
+		a, err := New(Config{Secrets: src, APIKeysSecret: "keys", Now: func() time.Time { return clock },
+			Attestation: &Attestation{Keys: credential.NewKeys(src, "creds", nil), Policies: map[string]Policy{"shop": c.policy},
+				Logger: slog.New(slog.NewJSONHandler(&logs, nil))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{}
+		h.Set("X-Api-Key", "shop-2026a.supersecretvalue")
+		h.Set(HeaderAttestation, "er1.c1.e30."+strings.Repeat("A", 43))
+		p, err := a.Authenticate(context.Background(), h, nil)
+		if reason(err) != c.reason {
+			t.Errorf("%s: %v, want %q", c.policy, err, c.reason)
+		}
+		if c.policy == PolicyMonitor && (p.Attestation != VerdictUnavailable || !strings.Contains(logs.String(), `"verdict":"unavailable"`)) {
+			t.Errorf("monitor: verdict %q, logs %s", p.Attestation, logs.String())
+		}
+	}
+}
