@@ -144,7 +144,7 @@ resource "google_firestore_field" "attest_ttl" {
 locals {
   attestation_log_metrics = {
     ingest_attestation = {
-      description = "Attestation verdicts of requests to sources under monitor or require: policy, verdict (valid, missing, expired, invalid)."
+      description = "Attestation verdicts of requests to sources under monitor or require: policy, verdict (valid, missing, expired, invalid, unavailable)."
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"attestation_checked\""
       labels      = { policy = "jsonPayload.policy", verdict = "jsonPayload.verdict", source = "jsonPayload.source" }
     }
@@ -157,7 +157,7 @@ locals {
 
   attestation_label_descriptions = {
     policy  = "the source's attestation policy (monitor, require)"
-    verdict = "the credential's verdict (valid, missing, expired, invalid)"
+    verdict = "the credential's verdict (valid, missing, expired, invalid, unavailable)"
     route   = "the exchange route"
     reason  = "ok, or the reason the exchange was refused"
     source  = "the ingest source"
