@@ -216,6 +216,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail = refuse(http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
 	case route != "challenge" && route != "apple/attest" && route != "apple/assert" && route != "android" && route != "firebase":
 		fail = refuse(http.StatusNotFound, "not_found", "no exchange route %s", r.URL.Path)
+		route = "unknown" // the log line's route is a metric label: keep it to the known ones
 	default:
 		req, fail = decode(w, r)
 		if fail == nil {
