@@ -203,6 +203,8 @@ func refuse(status int, reason, format string, args ...any) *failure {
 // maxBody bounds a request: an attestation is about 6 KB, 8 KB in base64.
 const maxBody = 64 << 10
 
+var routes = map[string]bool{"challenge": true, "apple/attest": true, "apple/assert": true, "android": true, "firebase": true}
+
 // ServeHTTP routes one exchange request.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.d.Now()
@@ -211,12 +213,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var fail *failure
 	var req Request
 	switch {
+	case !routes[route]:
+		fail = refuse(http.StatusNotFound, "not_found", "no exchange route %s", r.URL.Path)
+		route = "unknown" // the log line's route is a metric label: keep it to the known ones
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
 		fail = refuse(http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
-	case route != "challenge" && route != "apple/attest" && route != "apple/assert" && route != "android" && route != "firebase":
-		fail = refuse(http.StatusNotFound, "not_found", "no exchange route %s", r.URL.Path)
-		route = "unknown" // the log line's route is a metric label: keep it to the known ones
 	default:
 		req, fail = decode(w, r)
 		if fail == nil {
