@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/fakeattest"
-	"eventrelay.dev/eventrelay/internal/tfcheck"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/logging"
 )
@@ -77,67 +75,13 @@ func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
 		"ingest_attestation": {"Policy=monitor,Verdict=missing": 1, "Policy=monitor,Verdict=valid": 1, "Policy=monitor,Verdict=invalid": 1},
 		"attest_exchanges":   {"Reason=ok,Route=challenge": 2, "Reason=ok,Route=android": 1, "Reason=wrong_package,Route=android": 1},
 	}
-	t.Run("gcp", func(t *testing.T) {
-		m, err := tfcheck.Load(filepath.Join(tfModules, "gcp"))
-		if err != nil {
-			t.Fatal(err)
+	only := func(got, want funnel) funnel {
+		out := funnel{}
+		for name := range want {
+			out[name] = got[name]
 		}
-		metrics, _, problems := tfcheck.LogMetrics(m)
-		for _, p := range problems {
-			t.Error(p)
-		}
-		entries := make([]Entry, len(logged))
-		for i, l := range logged {
-			fn, _ := l["function"].(string)
-			entries[i] = GCPEntry(l, "eventrelay-"+fn)
-		}
-		got := funnel{}
-		for _, lm := range metrics {
-			name := strings.TrimPrefix(lm.Name, "eventrelay/")
-			if gcpWant[name] == nil {
-				continue // the other metrics have their own scenario
-			}
-			gm, err := NewGCPMetric(lm.Filter, lm.LabelExtractors, lm.ValueExtractor)
-			if err != nil {
-				t.Fatalf("%s: %v", lm.Resource, err)
-			}
-			if got[name], err = gm.Count(entries); err != nil {
-				t.Errorf("%s: %v", lm.Resource, err)
-			}
-		}
-		compare(t, got, gcpWant, logged)
-	})
-	t.Run("aws", func(t *testing.T) {
-		m, err := tfcheck.Load(filepath.Join(tfModules, "aws"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, filters, problems := tfcheck.LogMetrics(m)
-		for _, p := range problems {
-			t.Error(p)
-		}
-		var ingest []map[string]any
-		for _, l := range logged {
-			if l["function"] == "ingest" {
-				ingest = append(ingest, l)
-			}
-		}
-		got := funnel{}
-		for _, f := range filters {
-			if awsWant[f.Metric] == nil {
-				continue
-			}
-			if f.LogGroup != "/aws/lambda/eventrelay-ingest" {
-				t.Errorf("%s reads %s, not ingest's log group", f.Resource, f.LogGroup)
-			}
-			am, err := NewAWSMetric(f.Pattern, f.Value, f.Dimensions)
-			if err != nil {
-				t.Fatalf("%s: %v", f.Resource, err)
-			}
-			if got[f.Metric], err = am.Count(ingest); err != nil {
-				t.Errorf("%s: %v", f.Resource, err)
-			}
-		}
-		compare(t, got, awsWant, logged)
-	})
+		return out
+	}
+	t.Run("gcp", func(t *testing.T) { compare(t, only(gcpCounts(t, logged), gcpWant), gcpWant, logged) })
+	t.Run("aws", func(t *testing.T) { compare(t, only(awsCounts(t, logged), awsWant), awsWant, logged) })
 }
