@@ -134,34 +134,26 @@ resource "aws_iam_role_policy" "ingest_attestation" {
   policy = data.aws_iam_policy_document.ingest_attestation[0].json
 }
 
-# Metric filters of the two attestation lines (README, Operations), on
-# ingest's log group; internal/logmetrics counts them on the real
-# functions' lines.
+# Metric filters of the two attestation lines (README, Operations), made
+# by monitoring.tf's aws_cloudwatch_log_metric_filter.metric with the
+# others; internal/logmetrics counts them on the real functions' lines.
 locals {
   attestation_metric_filters = {
     ingest_attestation = {
+      fn         = "ingest"
       pattern    = "{ $.outcome = \"attestation_checked\" }"
+      metric     = "ingest_attestation"
+      value      = "1"
+      unit       = "Count"
       dimensions = { Policy = "$.policy", Verdict = "$.verdict" }
     }
     attest_exchanges = {
+      fn         = "ingest"
       pattern    = "{ $.outcome = \"exchanged\" || $.outcome = \"exchange_refused\" }"
+      metric     = "attest_exchanges"
+      value      = "1"
+      unit       = "Count"
       dimensions = { Route = "$.route", Reason = "$.reason" }
     }
-  }
-}
-
-resource "aws_cloudwatch_log_metric_filter" "attestation" {
-  for_each = local.attestation_metric_filters
-
-  name           = "${var.name_prefix}-${each.key}"
-  log_group_name = aws_cloudwatch_log_group.fn["ingest"].name
-  pattern        = each.value.pattern
-
-  metric_transformation {
-    name       = each.key
-    namespace  = local.metric_namespace
-    value      = "1"
-    unit       = "Count"
-    dimensions = each.value.dimensions
   }
 }

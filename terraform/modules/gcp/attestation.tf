@@ -137,21 +137,25 @@ resource "google_firestore_field" "attest_ttl" {
   index_config {}
 }
 
-# Log-based metrics of the two attestation lines (README, Operations): they
-# exist whether or not a source attests, like the module's other metrics,
-# and cost nothing without traffic. internal/logmetrics counts them on the
-# real functions' lines.
+# Log-based metrics of the two attestation lines (README, Operations),
+# made by monitoring.tf's google_logging_metric.metric with the others:
+# they exist whether or not a source attests and cost nothing without
+# traffic. internal/logmetrics counts them on the real functions' lines.
 locals {
   attestation_log_metrics = {
     ingest_attestation = {
       description = "Attestation verdicts of requests to sources under monitor or require: policy, verdict (valid, missing, expired, invalid, unavailable)."
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"attestation_checked\""
       labels      = { policy = "jsonPayload.policy", verdict = "jsonPayload.verdict", source = "jsonPayload.source" }
+      value       = ""
+      scale       = 0
     }
     attest_exchanges = {
       description = "Attestation exchanges by route (challenge, apple/attest, apple/assert, android, firebase) and reason (ok, or why refused)."
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"exchanged\" OR \"exchange_refused\")"
       labels      = { route = "jsonPayload.route", reason = "jsonPayload.reason", source = "jsonPayload.source" }
+      value       = ""
+      scale       = 0
     }
   }
 
@@ -159,34 +163,5 @@ locals {
     policy  = "the source's attestation policy (monitor, require)"
     verdict = "the credential's verdict (valid, missing, expired, invalid, unavailable)"
     route   = "the exchange route"
-    reason  = "ok, or the reason the exchange was refused"
-    source  = "the ingest source"
   }
-}
-
-resource "google_logging_metric" "attestation" {
-  for_each = local.attestation_log_metrics
-
-  project     = var.project_id
-  name        = "${var.name_prefix}/${each.key}"
-  description = each.value.description
-  filter      = each.value.filter
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-    dynamic "labels" {
-      for_each = each.value.labels
-      content {
-        key         = labels.key
-        value_type  = "STRING"
-        description = local.attestation_label_descriptions[labels.key]
-      }
-    }
-  }
-
-  label_extractors = { for label, field in each.value.labels : label => "EXTRACT(${field})" }
-
-  depends_on = [google_project_service.monitoring]
 }
