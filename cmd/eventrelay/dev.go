@@ -59,6 +59,7 @@ func runDev(args []string) error {
   API key             %s   (local only)
   DFINERY key         %s   (local only)
   erase key           %s   (local only: go run ./cmd/eventrelay erase -key … -user …)
+  app attestation     go run ./cmd/eventrelay attest -platform ios   (or android; source local-app, policy require)
 
 Try a purchase:
   curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \

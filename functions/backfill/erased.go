@@ -18,7 +18,7 @@ type Suppressions interface {
 // When the list cannot be read the message is held untouched and comes
 // back later: resending it is never the fallback. done true: triage has
 // dealt with it.
-func (r *run) erased(it Item, e *event.Event) (done bool) {
+func (r *run) erased(it Item, id string, e *event.Event) (done bool) {
 	if r.b.d.Erased == nil {
 		return false
 	}
@@ -36,9 +36,10 @@ func (r *run) erased(it Item, e *event.Event) (done bool) {
 	r.s.Erased++
 	if r.p.DryRun {
 		r.held = append(r.held, it)
-	} else {
-		r.drop = append(r.drop, it)
+		return true
 	}
+	r.drop = append(r.drop, it)
+	r.b.logEvent(r.cleanup, "erased", pending{item: it, id: id}, "")
 	return true
 }
 

@@ -158,9 +158,10 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 		return Decision{Ack: true, Outcome: "duplicate"}
 	}
 	if wait, open := f.breaker.blocked(); open {
-		f.outcome(ctx, slog.LevelDebug, "circuit_open", id, d, 0, "")
+		f.outcome(ctx, slog.LevelInfo, "circuit_open", id, d, 0, "")
 		return Decision{RetryAfter: wait, Outcome: "circuit_open"}
 	}
+	start := f.now()
 	res := f.send.Send(ctx, d.Body)
 	if res.Class == mcm.AuthFailed {
 		// The key may have rotated: read it again once and retry at once.
@@ -168,21 +169,22 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 		res = f.send.Send(ctx, d.Body)
 		if res.Class == mcm.AuthFailed {
 			f.log.LogAttrs(ctx, slog.LevelError, "platform rejected the API key; check the key secret",
-				slog.Int("status", res.Status))
-			return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message)
+				slog.Int("status", res.Status), slog.String("event_id", id), slog.String("source", d.Attributes[queue.AttrSource]))
+			return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message, platformTime(f.now().Sub(start)))
 		}
 	}
+	took := platformTime(f.now().Sub(start))
 	switch res.Class {
 	case mcm.Delivered:
 		f.breaker.success()
 		if id != "" {
 			f.delivered.Add(id)
 		}
-		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "")
+		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "", took)
 		return Decision{Ack: true, Outcome: "delivered"}
 	case mcm.Permanent:
 		f.breaker.success() // the platform answered; it is the event that is wrong
-		return f.deadLetter(ctx, d, id, ClassPermanent, res.Status, res.Message)
+		return f.deadLetter(ctx, d, id, ClassPermanent, res.Status, res.Message, took)
 	}
 	// Retryable, or anything unforeseen: never dropped.
 	if ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
@@ -195,10 +197,10 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	}
 	if d.Attempt >= f.cfg.MaxAttempts {
 		return f.deadLetter(ctx, d, id, ClassRetryable, res.Status,
-			fmt.Sprintf("gave up after %d attempts: %s", d.Attempt, reason))
+			fmt.Sprintf("gave up after %d attempts: %s", d.Attempt, reason), took)
 	}
 	wait := max(f.backoff(d.Attempt), res.RetryAfter)
-	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait))
+	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait), took)
 	return Decision{RetryAfter: wait, Outcome: "retry"}
 }
 
@@ -232,7 +234,7 @@ func (f *Forwarder) backoff(attempt int) time.Duration {
 // deadLetter publishes the message with its reason to the dead-letter queue
 // and acknowledges it; if the dead-letter queue itself fails, the message
 // goes back to the queue instead, so it is never lost.
-func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string, status int, reason string) Decision {
+func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string, status int, reason string, extra ...slog.Attr) Decision {
 	attrs := make(map[string]string, len(d.Attributes)+5)
 	for k, v := range d.Attributes {
 		attrs[k] = v
@@ -251,15 +253,16 @@ func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string
 	}
 	errs := f.dlq.Publish(ctx, []queue.Message{{ID: msgID, Body: d.Body, Attributes: attrs}})
 	if errs[0] != nil {
-		f.outcome(ctx, slog.LevelError, "dead_letter_failed", id, d, status, errs[0].Error())
+		f.outcome(ctx, slog.LevelError, "dead_letter_failed", id, d, status, errs[0].Error(), extra...)
 		return Decision{RetryAfter: f.cfg.FirstBackoff, Outcome: "retry"}
 	}
-	f.outcome(ctx, slog.LevelWarn, "dead_lettered", id, d, status, reason, slog.String("class", class))
+	f.outcome(ctx, slog.LevelWarn, "dead_lettered", id, d, status, reason, append(extra, slog.String("class", class))...)
 	return Decision{Ack: true, Outcome: "dead_lettered"}
 }
 
 func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id string, d Delivery, status int, reason string, extra ...slog.Attr) {
 	attrs := append([]slog.Attr{slog.String("outcome", outcome), slog.String("event_id", id),
+		slog.String("source", d.Attributes[queue.AttrSource]),
 		slog.String("message_id", d.MessageID), slog.Int("attempt", d.Attempt)}, extra...)
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
@@ -268,6 +271,12 @@ func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id s
 		attrs = append(attrs, slog.String("reason", truncate(reason, 512)))
 	}
 	f.log.LogAttrs(ctx, level, "forward", attrs...)
+}
+
+// platformTime is the "platform_duration_us" field: the platform call's
+// time, auth re-read included, which the latency metrics read.
+func platformTime(d time.Duration) slog.Attr {
+	return slog.Int64("platform_duration_us", d.Microseconds())
 }
 
 func truncate(s string, n int) string {

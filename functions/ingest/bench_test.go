@@ -2,12 +2,14 @@ package ingest
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
 
+	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
 
@@ -15,7 +17,19 @@ import (
 // authentication, parsing, validation, cleansing, hashing, id derivation
 // and encoding. It reports ns/event, events/s (one benchmark goroutine, so
 // about one core; the GC runs beside it), and allocs/event and B/event.
+//
+// BenchmarkIngestLogged is the same with the deployed JSON logger writing
+// to io.Discard: what the log lines (one per request, one per event) cost
+// to encode.
 func BenchmarkIngest(b *testing.B) { benchIngest(b, nil) }
+
+func BenchmarkIngestLogged(b *testing.B) {
+	log, err := logging.New(io.Discard, "info")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchIngest(b, func(h *harness) { h.svc.log = log.With("function", "ingest") })
+}
 
 // benchIngest runs BenchmarkIngest's requests on a harness that with
 // changes first.

@@ -143,7 +143,17 @@ type Rejection struct {
 	Index  int                `json:"index"`
 	ID     string             `json:"id,omitempty"`
 	Errors []event.FieldError `json:"errors"`
+	class  string             // RejectTooLarge, ...: the log line's bounded class
 }
+
+// Rejection classes, the "class" of an "ingest event" line: few and fixed,
+// so a metric can carry them as a label (the reasons are free text).
+const (
+	RejectTooLarge    = "too_large"   // the event alone is over the size limit
+	RejectMalformed   = "malformed"   // not an event object, or an unknown field
+	RejectInvalid     = "invalid"     // a field fails validation
+	RejectUnencodable = "unencodable" // cannot be encoded for the queue
+)
 
 // Failure is an event the queue did not acknowledge; send it again later.
 type Failure struct {
@@ -162,7 +172,11 @@ type ErrorBody struct {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	status, source, resp := s.serve(w, r)
+	if resp != nil {
+		s.logEvents(r.Context(), source, resp)
+	}
 	attrs := []slog.Attr{
+		slog.String("outcome", "answered"),
 		slog.Int("status", status),
 		slog.String("source", source),
 		slog.Int64("duration_us", s.now().Sub(start).Microseconds()),
@@ -178,6 +192,39 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		level = slog.LevelWarn
 	}
 	s.log.LogAttrs(r.Context(), level, "ingest request", attrs...)
+}
+
+// logEvents writes one "ingest event" line per event of the answer: its id,
+// source and outcome, so one event's path can be followed by its id and
+// log-based metrics count events, not requests.
+func (s *Service) logEvents(ctx context.Context, source string, resp *Response) {
+	line := func(level slog.Level, outcome, id, class string) {
+		attrs := [4]slog.Attr{slog.String("outcome", outcome), slog.String("event_id", id), slog.String("source", source)}
+		n := 3
+		if class != "" {
+			attrs[3], n = slog.String("class", class), 4
+		}
+		s.log.LogAttrs(ctx, level, "ingest event", attrs[:n]...)
+	}
+	for _, a := range resp.Accepted {
+		line(slog.LevelInfo, "accepted", a.ID, "")
+	}
+	for _, d := range resp.Duplicates {
+		class := "in_request"
+		if d.Of < 0 {
+			class = "earlier_request"
+		}
+		line(slog.LevelInfo, "duplicate", d.ID, class)
+	}
+	for _, r := range resp.Rejected {
+		line(slog.LevelInfo, "rejected", r.ID, r.class)
+	}
+	for _, f := range resp.NotAccepted {
+		line(slog.LevelWarn, "not_accepted", f.ID, f.Reason)
+	}
+	for _, r := range resp.Refused {
+		line(slog.LevelInfo, "refused", r.ID, r.Reason) // class no_consent or erased
+	}
 }
 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *Response) {
@@ -203,7 +250,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 	if err != nil {
 		var ae *auth.Error
 		if errors.As(err, &ae) {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed",
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed", slog.String("outcome", "auth_failed"),
 				slog.String("reason", ae.Reason), slog.String("detail", ae.Error()))
 			if ae.Status() == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", s.retryAfter())
@@ -242,9 +289,9 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	bodies := make([][]byte, 0, len(raws))
 	decoded := s.decodeAll(ctx, raws)
 	for i, d := range decoded {
-		e, errs := s.check(d, rules)
+		e, errs, class := s.check(d, rules)
 		if len(errs) > 0 {
-			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs})
+			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs, class: class})
 			continue
 		}
 		if !s.cfg.Consent.Given(source, e) {
@@ -270,7 +317,7 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 			var err error
 			if body, err = json.Marshal(e); err != nil {
 				resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID,
-					Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}})
+					Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}, class: RejectUnencodable})
 				continue
 			}
 		}
@@ -313,7 +360,8 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	for k, e := range events {
 		if errs[k] != nil {
 			resp.NotAccepted = append(resp.NotAccepted, Failure{Index: indexes[k], ID: e.ID, Reason: "queue_unavailable"})
-			s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed", slog.String("event_id", e.ID), slog.String("error", errs[k].Error()))
+			s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed", slog.String("event_id", e.ID), slog.String("source", source),
+				slog.String("error", errs[k].Error()))
 			continue
 		}
 		resp.Accepted = append(resp.Accepted, Ref{Index: indexes[k], ID: e.ID})
@@ -327,10 +375,12 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	return resp, http.StatusAccepted
 }
 
-// decoded is one raw event decoded and cleansed, or why it could not be.
+// decoded is one raw event decoded and cleansed, or why it could not be
+// (with its rejection class).
 type decoded struct {
-	e   *event.Event
-	err *event.FieldError
+	e     *event.Event
+	err   *event.FieldError
+	class string
 }
 
 // decodeAll decodes and cleanses every raw event, then enriches the good
@@ -344,13 +394,13 @@ func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decod
 	for i, raw := range raws {
 		if len(raw) > s.cfg.Limits.MaxEventBytes {
 			out[i] = decoded{e: &event.Event{}, err: &event.FieldError{Field: "", Reason: fmt.Sprintf(
-				"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}}
+				"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}, class: RejectTooLarge}
 			continue
 		}
 		e, ferr := event.Decode(raw)
 		if ferr != nil {
 			e.ID = "" // a half-decoded id is not worth echoing
-			out[i] = decoded{e: &e, err: ferr}
+			out[i] = decoded{e: &e, err: ferr, class: RejectMalformed}
 			continue
 		}
 		event.Cleanse(&e)
@@ -365,16 +415,17 @@ func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decod
 	return out
 }
 
-// check validates and anonymises one decoded event.
-func (s *Service) check(d decoded, rules event.Rules) (*event.Event, []event.FieldError) {
+// check validates and anonymises one decoded event; a refused event comes
+// with its rejection class.
+func (s *Service) check(d decoded, rules event.Rules) (*event.Event, []event.FieldError, string) {
 	if d.err != nil {
-		return d.e, []event.FieldError{*d.err}
+		return d.e, []event.FieldError{*d.err}, d.class
 	}
 	if errs := event.Validate(d.e, rules); len(errs) > 0 {
-		return d.e, errs
+		return d.e, errs, RejectInvalid
 	}
 	s.anon.Apply(d.e)
-	return d.e, nil
+	return d.e, nil, ""
 }
 
 func (s *Service) seenKey(source, id string) string { return source + "\x00" + id }

@@ -202,17 +202,20 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if d.reason == "" {
 		attrs[0] = slog.String("reason", "confirmed")
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", true))...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", true), slog.String("outcome", "confirmed"))...)
 		writeAnswer(w, s.cfg.Success, "")
 		return
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", false))...)
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", false), slog.String("outcome", "failed"))...)
 	a := s.cfg.Failure
 	if d.status != 0 {
 		a.Status = d.status
 	}
 	writeAnswer(w, a, d.reason)
 }
+
+// Write sends the answer with reason in place of {reason}.
+func (a Answer) Write(w http.ResponseWriter, reason string) { writeAnswer(w, a, reason) }
 
 func writeAnswer(w http.ResponseWriter, a Answer, reason string) {
 	body := strings.ReplaceAll(a.Body, "{reason}", reason)

@@ -174,6 +174,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		"DFINERY_KEYS_SECRET":        SecretDFINERY,
 		"ERASE_KEYS_SECRET":          SecretEraseKeys,
 	}
+	if err = st.startAttestation(env); err != nil {
+		return nil, err
+	}
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
@@ -183,7 +186,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	st.Counters = newCounters()
-	logger = slog.New(countingHandler{st.Counters, logger.Handler()})
+	logger = slog.New(countingHandler{c: st.Counters, inner: logger.Handler()})
 	if st.CountersURL, err = st.serve(cfg.AdminAddr, http.HandlerFunc(st.serveCounters)); err != nil {
 		return nil, fmt.Errorf("counters: %w", err)
 	}

@@ -75,7 +75,7 @@ func TestGovernanceEndToEnd(t *testing.T) {
 	if _, err := res.Get(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the forwarder to drop gov-p4", 15*time.Second, func() bool { return st.Counters.Snapshot()["forwarder.erased"] == 1 })
+	waitFor(t, "the forwarder to drop gov-p4", 15*time.Second, func() bool { return st.Counters.Snapshot()["forwarder_outcomes.erased"] == 1 })
 
 	// U's new event, and an event without consent.
 	noConsent := e2e.BarePurchase("gov-p5", "someone-else@example.com", "dev-other", at)
@@ -85,7 +85,7 @@ func TestGovernanceEndToEnd(t *testing.T) {
 		t.Fatalf("ingest after erasure: %d %v", status, answer)
 	}
 	c := st.Counters.Snapshot()
-	if c["ingest.events.refused_erased"] != 1 || c["ingest.events.refused_no_consent"] != 1 {
+	if c["ingest_events.refused.erased"] != 1 || c["ingest_events.refused.no_consent"] != 1 || c["backfill_events.erased"] != 1 {
 		t.Fatalf("counters %v", c)
 	}
 	time.Sleep(200 * time.Millisecond) // anything wrongly queued would have arrived by now

@@ -2,7 +2,7 @@ package setup
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,6 +78,16 @@ func ingestSuppressions(c *suppress.Checker) ingest.Suppressions {
 	return c
 }
 
+var errEraseWithoutLedger = errors.New("config: ERASE_KEYS_SECRET: erasure needs a ledger backend (LEDGER_BACKEND firestore or dynamodb), where the suppressions live")
+
+// checkErase fails the start when erasure is asked for without a ledger.
+func (g governance) checkErase(store ledger.Store) error {
+	if _, ok := store.(ledger.Eraser); g.keySecret != "" && !ok {
+		return errEraseWithoutLedger
+	}
+	return nil
+}
+
 // withErase serves POST /erase beside ingest when ERASE_KEYS_SECRET is
 // set; every other path is ingest's. The keys are read per request (through
 // the secret cache), not at start: the secret is created empty, and ingest
@@ -90,7 +100,7 @@ func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.An
 	}
 	eraser, ok := store.(ledger.Eraser)
 	if !ok {
-		return nil, fmt.Errorf("config: ERASE_KEYS_SECRET: erasure needs a ledger backend (LEDGER_BACKEND firestore or dynamodb), where the suppressions live")
+		return nil, errEraseWithoutLedger
 	}
 	keys := func(ctx context.Context) ([]string, error) {
 		b, err := src.Get(ctx, g.keySecret)
@@ -100,7 +110,7 @@ func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.An
 		return erase.ParseKeys(b)
 	}
 	es, err := erase.New(erase.Deps{Store: eraser, Anonymiser: anon, Keys: keys, Retention: g.retention,
-		Local: local, Logger: log.With("function", "erase")})
+		Local: local, Logger: log}) // ingest's logger: the route is ingest's
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	gov := readGovernance(env, true)
 	cfg.Consent = gov.consent
 	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
+	cacheTTL := secretsTTL(env)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	pub, closePub := publisher(ctx, env, opt)
 	store, closeLedger := ledgerStore(ctx, env, opt, "none")
@@ -95,25 +96,42 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		recorder = &ingest.LedgerRecorder{Store: store, Types: recorded, TTL: ttl}
 	}
 
-	anon, err := piiCfg.anonymiser(ctx, src)
+	att, err := readAttestation(env, store)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
-		SigningKeysSecret: signingKeys, Tolerance: tolerance})
-	if err != nil {
+	if err := gov.checkErase(store); err != nil {
 		f.Close()
 		return nil, err
 	}
+
+	log = log.With("function", "ingest")
 	checker := gov.checker(store)
-	svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
-		Ledger: recorder, Suppressed: ingestSuppressions(checker), Catalog: items, Logger: log.With("function", "ingest")})
-	if err != nil {
-		f.Close()
-		return nil, err
+	build := func(ctx context.Context) (http.Handler, error) {
+		anon, err := piiCfg.anonymiser(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		a, err := att.build(ctx, src, log)
+		if err != nil {
+			return nil, err
+		}
+		authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
+			SigningKeysSecret: signingKeys, Tolerance: tolerance, Attestation: a.Auth()})
+		if err != nil {
+			return nil, err
+		}
+		svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
+			Ledger: recorder, Suppressed: ingestSuppressions(checker), Catalog: items, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return gov.withErase(a.Mount(svc), store, anon, src, checker, log)
 	}
-	if f.Handler, err = gov.withErase(svc, store, anon, src, checker, log); err != nil {
+	gate := &awaitSecrets{src: src, required: append(named(piiCfg.saltSecret), att.secrets()...), anyOf: named(apiKeys, signingKeys),
+		build: build, refuse: notConfiguredJSON(cacheTTL), retry: cacheTTL, log: log}
+	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -72,6 +73,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		cfg.AllowedNets = append(cfg.AllowedNets, p)
 	}
 	piiCfg := readPII(env)
+	cacheTTL := secretsTTL(env)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	store, closeLedger := ledgerStore(ctx, env, opt, "")
 	if err := env.Err(); err != nil {
@@ -85,22 +87,23 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		return nil, fmt.Errorf("config: LEDGER_BACKEND: verify needs a ledger (firestore or dynamodb)")
 	}
 	keys.src = src
-	if _, err := keys.HMACKeys(ctx); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("config: DFINERY_KEYS_SECRET: %w", err)
+	log = log.With("function", "verify")
+	build := func(ctx context.Context) (http.Handler, error) {
+		if _, err := keys.HMACKeys(ctx); err != nil {
+			return nil, fmt.Errorf("config: DFINERY_KEYS_SECRET: %w", err)
+		}
+		anon, err := piiCfg.anonymiser(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		return verify.New(cfg, verify.Deps{Keys: keys, Ledger: vstore, Hasher: verify.PIIHasher{A: anon}, Logger: log})
 	}
-	anon, err := piiCfg.anonymiser(ctx, src)
-	if err != nil {
+	gate := &awaitSecrets{src: src, required: named(keys.keysSecret, keys.tokenSecret, piiCfg.saltSecret), build: build,
+		refuse: verifyNotConfigured(cfg.Failure, cacheTTL), retry: cacheTTL, log: log}
+	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()
 		return nil, err
 	}
-	svc, err := verify.New(cfg, verify.Deps{Keys: keys, Ledger: vstore, Hasher: verify.PIIHasher{A: anon},
-		Logger: log.With("function", "verify")})
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Handler = svc
 	return f, nil
 }
 

@@ -100,9 +100,9 @@ variable "backfill" {
   type = object({
     memory_mb            = optional(number, 256)
     timeout_seconds      = optional(number, 300)
-    reserved_concurrency = optional(number, 1)
+    reserved_concurrency = optional(number, -1)
   })
-  description = "backfill Lambda: memory (MB), timeout, reserved concurrency (1 by default: one run at a time)."
+  description = "backfill Lambda: memory (MB), timeout, reserved concurrency (-1: unreserved; an account at the default concurrency quota of 10 cannot reserve any, as Lambda keeps 10 unreserved; 1 keeps runs from overlapping once the quota is raised)."
   default     = {}
 
   validation {

@@ -44,8 +44,13 @@ variable "go_runtime" {
 
 variable "build_service_account" {
   type        = string
-  description = "Service account (full resource name projects/P/serviceAccounts/EMAIL) that builds the functions; null uses the project's default build account."
+  description = "Service account (full resource name projects/P/serviceAccounts/EMAIL) that builds the functions; null: the module creates one (<name_prefix>-build) with only what a build needs."
   default     = null
+
+  validation {
+    condition     = var.build_service_account == null || can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", var.build_service_account))
+    error_message = "build_service_account must be projects/<project>/serviceAccounts/<email>, or null."
+  }
 }
 
 variable "mcm_base_url" {
