@@ -50,21 +50,6 @@ type Suppressions interface {
 	Erased(ctx context.Context, events []*event.Event) ([]bool, error)
 }
 
-// appendRefusalCounts adds the request log line's counts of refused
-// events, one field per reason, so log-based metrics count each.
-func appendRefusalCounts(attrs []slog.Attr, refused []Refusal) []slog.Attr {
-	var consent, erased int
-	for _, r := range refused {
-		switch r.Reason {
-		case RefusedNoConsent:
-			consent++
-		case RefusedErased:
-			erased++
-		}
-	}
-	return append(attrs, slog.Int("refused_no_consent", consent), slog.Int("refused_erased", erased))
-}
-
 // dropErased refuses the events of erased people, before anything is
 // recorded or queued. When the erasure list cannot be read, every event is
 // answered not_accepted (the caller sends again later): letting an erased

@@ -185,7 +185,6 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.Int("accepted", len(resp.Accepted)),
 			slog.Int("duplicates", len(resp.Duplicates)), slog.Int("rejected", len(resp.Rejected)),
 			slog.Int("not_accepted", len(resp.NotAccepted)))
-		attrs = appendRefusalCounts(attrs, resp.Refused)
 	}
 	level := slog.LevelInfo
 	if status >= 500 {
