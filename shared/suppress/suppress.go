@@ -19,16 +19,29 @@ import (
 	"eventrelay.dev/eventrelay/shared/ttlset"
 )
 
+const keyPrefix = "eventrelay-suppress\x00"
+
 // Key is the suppression key of one published identifier.
 func Key(published string) string {
-	sum := sha256.Sum256([]byte("eventrelay-suppress\x00" + published))
+	// Ids as published are 64 hex characters (an HMAC) or short raw ids:
+	// hashed from a stack buffer, the hex string is the one allocation.
+	var buf [192]byte
+	n := copy(buf[:], keyPrefix)
+	var sum [sha256.Size]byte
+	if len(published) <= len(buf)-n {
+		n += copy(buf[n:], published)
+		sum = sha256.Sum256(buf[:n])
+	} else {
+		sum = sha256.Sum256([]byte(keyPrefix + published))
+	}
 	return hex.EncodeToString(sum[:])
 }
 
 // EventKeys are the keys of the identifiers erasure acts on: user_id and
 // the three device ids.
-func EventKeys(e *event.Event) []string {
-	var keys []string
+func EventKeys(e *event.Event) []string { return appendEventKeys(nil, e) }
+
+func appendEventKeys(keys []string, e *event.Event) []string {
 	add := func(id string) {
 		if id != "" {
 			keys = append(keys, Key(id))
@@ -73,11 +86,15 @@ func NewChecker(store ledger.Suppressions, missCache time.Duration, now func() t
 // one backend read for all the keys the caches do not answer.
 func (c *Checker) Erased(ctx context.Context, events []*event.Event) ([]bool, error) {
 	out := make([]bool, len(events))
-	perEvent := make([][]string, len(events))
+	// One flat slice of keys; event i's are keys[ends[i-1]:ends[i]].
+	keys := make([]string, 0, 2*len(events))
+	ends := make([]int, len(events))
 	var ask []string
 	for i, e := range events {
-		perEvent[i] = EventKeys(e)
-		for _, k := range perEvent[i] {
+		start := len(keys)
+		keys = appendEventKeys(keys, e)
+		ends[i] = len(keys)
+		for _, k := range keys[start:] {
 			switch {
 			case c.hits.Contains(k):
 				out[i] = true
@@ -101,12 +118,14 @@ func (c *Checker) Erased(ctx context.Context, events []*event.Event) ([]bool, er
 			c.misses.Add(k)
 		}
 	}
-	for i, keys := range perEvent {
-		for _, k := range keys {
+	start := 0
+	for i, end := range ends {
+		for _, k := range keys[start:end] {
 			if found[k] {
 				out[i] = true
 			}
 		}
+		start = end
 	}
 	return out, nil
 }
