@@ -76,7 +76,10 @@ func (s *Service) dropErased(ctx context.Context, resp *Response, events []*even
 }
 
 // Catalog enriches decoded, cleansed events before they are validated
-// (shared/catalog's Enricher is one); it never fails an event.
+// (shared/catalog's Enricher is one); it never fails an event. When its
+// store could not be read it marks the events it could not enrich: those
+// that are then invalid are answered not_accepted (catalog_unavailable, send
+// again) rather than rejected, since the catalog might have made them valid.
 type Catalog interface {
-	Enrich(ctx context.Context, events []*event.Event)
+	Enrich(ctx context.Context, events []*event.Event) (unenriched []bool)
 }

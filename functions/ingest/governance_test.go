@@ -168,3 +168,35 @@ func TestCatalogEnrichesBeforeValidation(t *testing.T) {
 		t.Fatalf("%d %s", code.Code, code.Body)
 	}
 }
+
+// failingCatalog cannot read its store.
+type failingCatalog struct{}
+
+func (failingCatalog) Lookup(context.Context, []string) (map[string]catalog.Item, error) {
+	return nil, errors.New("catalog store down")
+}
+
+// When the catalog cannot be read, a bare purchase (invalid without it) is
+// answered not_accepted, to be sent again, not rejected; a complete event
+// goes on unenriched.
+func TestCatalogDownAsksForARetry(t *testing.T) {
+	h := newHarness(t, nil)
+	h.svc.catalog = catalog.New(catalog.Config{Cache: time.Minute}, failingCatalog{}, nil, nil)
+	bare := `{"id":"ord-1","event_type":"PURCHASE","timestamp":1795348700000,"channel_type":"SITE","user_id":"alice@example.com",
+		"items":[{"id":"sku-1","quantity":2}]}`
+	rec, resp := h.post(t, "["+bare+","+purchase("ord-2")+"]", nil)
+	if rec.Code != http.StatusServiceUnavailable || len(resp.NotAccepted) != 1 || resp.NotAccepted[0].Reason != "catalog_unavailable" ||
+		resp.NotAccepted[0].Index != 0 || len(resp.Accepted) != 1 || len(resp.Rejected) != 0 || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	rec, resp = h.post(t, strings.Replace(bare, "ord-1", "ord-3", 1), nil)
+	if rec.Code != http.StatusServiceUnavailable || len(resp.NotAccepted) != 1 {
+		t.Fatalf("alone: %d %s", rec.Code, rec.Body)
+	}
+	// An event that is invalid for another reason, with nothing to look
+	// up, is still rejected.
+	rec, _ = h.post(t, `{"event_type":"SEARCH","timestamp":1795348700000,"channel_type":"SITE","user_id":"u-1"}`, nil)
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("unrelated invalid event: %d %s", rec.Code, rec.Body)
+	}
+}

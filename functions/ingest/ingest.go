@@ -289,6 +289,10 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	decoded := s.decodeAll(ctx, raws)
 	for i, d := range decoded {
 		e, errs, class := s.check(d, rules)
+		if len(errs) > 0 && d.unenriched {
+			resp.NotAccepted = append(resp.NotAccepted, Failure{Index: i, ID: e.ID, Reason: "catalog_unavailable"})
+			continue
+		}
 		if len(errs) > 0 {
 			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs, class: class})
 			continue
@@ -331,6 +335,9 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 		}
 	}
 	if len(events) == 0 {
+		if len(resp.NotAccepted) > 0 { // the catalog could not be read: send again
+			return resp, http.StatusServiceUnavailable
+		}
 		if len(resp.Rejected) > 0 {
 			return resp, http.StatusBadRequest
 		}
@@ -377,9 +384,10 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 // decoded is one raw event decoded and cleansed, or why it could not be
 // (with its rejection class).
 type decoded struct {
-	e     *event.Event
-	err   *event.FieldError
-	class string
+	e          *event.Event
+	err        *event.FieldError
+	class      string
+	unenriched bool // the catalog could not be read for its items
 }
 
 // decodeAll decodes and cleanses every raw event, then enriches the good
@@ -387,8 +395,9 @@ type decoded struct {
 func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decoded {
 	out := make([]decoded, len(raws))
 	var good []*event.Event // only what the catalog enriches
+	var at []int             // good[k] is out[at[k]]
 	if s.catalog != nil {
-		good = make([]*event.Event, 0, len(raws))
+		good, at = make([]*event.Event, 0, len(raws)), make([]int, 0, len(raws))
 	}
 	for i, raw := range raws {
 		if len(raw) > s.cfg.Limits.MaxEventBytes {
@@ -405,11 +414,13 @@ func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decod
 		event.Cleanse(&e)
 		out[i] = decoded{e: &e}
 		if s.catalog != nil {
-			good = append(good, &e)
+			good, at = append(good, &e), append(at, i)
 		}
 	}
 	if s.catalog != nil && len(good) > 0 {
-		s.catalog.Enrich(ctx, good)
+		for k, failed := range s.catalog.Enrich(ctx, good) {
+			out[at[k]].unenriched = failed
+		}
 	}
 	return out
 }

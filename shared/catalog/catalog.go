@@ -109,14 +109,18 @@ func New(cfg Config, src Source, log *slog.Logger, now func() time.Time) *Enrich
 }
 
 // Enrich enriches events in place (cleansed, not yet validated). It never
-// fails an event: when the store cannot be read the events go on as they
-// came, and the failure is logged. With every item cached it allocates
-// nothing of its own: one read-locked pass over the items.
-func (en *Enricher) Enrich(ctx context.Context, events []*event.Event) {
+// fails an event itself: when the store cannot be read the events go on as
+// they came, the failure is logged, and the answer marks the events that
+// had items to look up (nil when there was no failure), so the caller can
+// ask for those to be sent again if they turn out invalid without the
+// catalog. With every item cached it allocates nothing of its own: one
+// read-locked pass over the items.
+func (en *Enricher) Enrich(ctx context.Context, events []*event.Event) (unenriched []bool) {
 	var missing []string
+	var waiting []bool // events with an item to look up
 	now := en.now()
 	en.mu.RLock()
-	for _, e := range events {
+	for k, e := range events {
 		for i := range e.Items {
 			it := &e.Items[i]
 			if it.ID == "" {
@@ -126,6 +130,10 @@ func (en *Enricher) Enrich(ctx context.Context, events []*event.Event) {
 			switch {
 			case !ok || !now.Before(c.expires):
 				missing = append(missing, it.ID)
+				if waiting == nil {
+					waiting = make([]bool, len(events))
+				}
+				waiting[k] = true
 			case c.found:
 				en.apply(it, c.item)
 			}
@@ -139,6 +147,7 @@ func (en *Enricher) Enrich(ctx context.Context, events []*event.Event) {
 		if err != nil {
 			en.log.LogAttrs(ctx, slog.LevelWarn, "catalog unavailable; events go on unenriched",
 				slog.Int("items", len(missing)), slog.String("error", err.Error()))
+			unenriched = waiting
 		} else {
 			en.remember(missing, found)
 			// An id is either cached or missing within one call, so no item
@@ -157,6 +166,7 @@ func (en *Enricher) Enrich(ctx context.Context, events []*event.Event) {
 			e.Revenue = Revenue(e.Items)
 		}
 	}
+	return unenriched
 }
 
 func (en *Enricher) remember(ids []string, found map[string]Item) {

@@ -186,13 +186,16 @@ func TestCache(t *testing.T) {
 	src.fail = errors.New("down")
 	now = now.Add(61 * time.Second)
 	e := decode(t, head+`"items":[{"id":"sku-1"}]}`)
-	en.Enrich(context.Background(), []*event.Event{e})
+	noItems := decode(t, strings.Replace(head, "PURCHASE", "HOME", 1)+`"page_id":"p"}`)
+	marks := en.Enrich(context.Background(), []*event.Event{e, noItems})
 	if e.Items[0].Price != nil || e.Revenue != nil || !strings.Contains(logs.String(), "catalog unavailable") {
 		t.Fatalf("%s / %s", encode(e), logs)
 	}
+	if len(marks) != 2 || !marks[0] || marks[1] {
+		t.Fatalf("unenriched marks %v, want the event with items only", marks)
+	}
 	src.fail = nil
-	en.Enrich(context.Background(), []*event.Event{e})
-	if e.Items[0].Price == nil {
-		t.Fatal("a failure was cached")
+	if marks := en.Enrich(context.Background(), []*event.Event{e}); marks != nil || e.Items[0].Price == nil {
+		t.Fatalf("a failure was cached (marks %v)", marks)
 	}
 }

@@ -37,7 +37,7 @@ locals {
   # and the first bucket's bound.
   log_metrics = {
     ingest_events = {
-      description = "Events ingest answered for, one per event: accepted, duplicate, rejected (class: too_large, malformed, invalid, unencodable), not_accepted (class: ledger_unavailable, queue_unavailable, suppressions_unavailable), refused (class: no_consent, erased)."
+      description = "Events ingest answered for, one per event: accepted, duplicate, rejected (class: too_large, malformed, invalid, unencodable), not_accepted (class: ledger_unavailable, queue_unavailable, suppressions_unavailable, catalog_unavailable), refused (class: no_consent, erased)."
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"accepted\" OR \"duplicate\" OR \"rejected\" OR \"not_accepted\" OR \"refused\")"
       labels      = { outcome = "jsonPayload.outcome", class = "jsonPayload.class", source = "jsonPayload.source" }
       value       = ""
