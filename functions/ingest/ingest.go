@@ -395,7 +395,7 @@ type decoded struct {
 func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decoded {
 	out := make([]decoded, len(raws))
 	var good []*event.Event // only what the catalog enriches
-	var at []int             // good[k] is out[at[k]]
+	var at []int            // good[k] is out[at[k]]
 	if s.catalog != nil {
 		good, at = make([]*event.Event, 0, len(raws)), make([]int, 0, len(raws))
 	}
