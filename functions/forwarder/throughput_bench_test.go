@@ -74,13 +74,13 @@ func report(b *testing.B, sink *mcmsink.Sink, before int, concurrency int) {
 //     time (on Cloud Run functions, c is the instance's request
 //     concurrency; in the local stack, the push emulator's outstanding
 //     messages);
-//   - sqs: Lambda batches of 100 records through HandleSQS with
+//   - sqs: Lambda batches of 100 or 200 records through HandleSQS with
 //     FORWARDER_CONCURRENCY = c, one batch after another as one Lambda
 //     instance takes them.
 //
 // Run it bounded, e.g. -benchtime 4000x; events/s is the figure.
 func BenchmarkForwarderThroughput(b *testing.B) {
-	for _, c := range []int{16, 64, 256} {
+	for _, c := range []int{16, 64, 200, 256} { // 200: the Terraform default request concurrency
 		b.Run(fmt.Sprintf("push/c=%d", c), func(b *testing.B) {
 			f, sink := throughputRig(b)
 			srv := httptest.NewServer(f.PushHandler())
@@ -125,13 +125,17 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 			report(b, sink, before, c)
 		})
 	}
-	for _, c := range []int{16, 128} { // the old and the new FORWARDER_CONCURRENCY default
-		b.Run(fmt.Sprintf("sqs/batch=100/concurrency=%d", c), func(b *testing.B) {
+	// The old setting (batch 100, 16 in flight), batch 100 with the
+	// FORWARDER_CONCURRENCY default, and the Terraform defaults (batch_size
+	// 200, FORWARDER_CONCURRENCY set to match).
+	for _, s := range []struct{ batch, c int }{{100, 16}, {100, 128}, {200, 200}} {
+		batch, c := s.batch, s.c
+		b.Run(fmt.Sprintf("sqs/batch=%d/concurrency=%d", batch, c), func(b *testing.B) {
 			f, sink := throughputRig(b)
 			before := sink.Stats().Accepted
 			b.ResetTimer()
 			for done := 0; done < b.N; {
-				n := min(100, b.N-done)
+				n := min(batch, b.N-done)
 				ev := events.SQSEvent{Records: make([]events.SQSMessage, n)}
 				for i := range ev.Records {
 					id, text := uniqueBody()
