@@ -66,8 +66,10 @@ bench:
 # Loopback load runs with hey against a local stack that bench-load starts and
 # stops itself (internal/benchload/bench-load.sh): bounded (BENCH_DURATION per
 # run, BENCH_RUNS runs), 127.0.0.1 only, not part of `make test`.
-# BENCH_MODE: all (default), stack (`eventrelay dev`), pstest (ingest and the
-# emulator, nothing consuming) or discard (the handler alone).
+# BENCH_MODE: all (default), emulator (ingest publishing to a Pub/Sub
+# emulator in its own process, nothing consuming), discard (the handler
+# alone) or stack (`eventrelay dev`). Each run reports ingest's own CPU per
+# event and peak RSS, and the emulator's CPU on its own line.
 BENCH_MODE     ?= all
 BENCH_DURATION ?= 20s
 BENCH_RUNS     ?= 1
