@@ -17,14 +17,22 @@ import (
 type Memory struct {
 	mu        sync.RWMutex
 	entries   []Entry
-	latest    map[Key]int      // the live position of each key; older ones are replaced
-	index     map[string][]int // "e:"+event id, "d:"+device id, "u:"+user id → entries
+	latest    map[Key]int        // the live position of each key; older ones are replaced
+	index     map[indexKey][]int // by event, device and user id → entries
 	verdicts  map[string]expiring[Verdict]
 	claims    map[Key]expiring[string] // the claiming body hash
 	lastSweep time.Time
 	max       int // live entries kept at a compaction; 0: no count cap
 	now       func() time.Time
 	fail      error
+}
+
+// indexKey is an index entry: kind 'e' (event id), 'd' (device id) or 'u'
+// (user id), and the id; a struct, not a concatenated string, so recording
+// an entry allocates no key.
+type indexKey struct {
+	kind byte
+	id   string
 }
 
 type expiring[T any] struct {
@@ -36,10 +44,10 @@ func (e expiring[T]) live(now time.Time) bool { return e.expires.IsZero() || now
 
 const memorySweepEvery = time.Minute
 
-// MemoryMaxEntries is NewMemory's count cap: the most recent 50,000 entries
-// (up to twice that between compactions) are tens of MB, enough for a local
+// MemoryMaxEntries is NewMemory's count cap: the most recent 20,000 entries
+// (up to twice that between compactions, some 20 MB), enough for a local
 // run's verify look-ups.
-const MemoryMaxEntries = 50_000
+const MemoryMaxEntries = 20_000
 
 // NewMemory returns an empty Memory capped at MemoryMaxEntries; now may be
 // nil.
@@ -47,7 +55,7 @@ func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, latest: map[Key]int{}, index: map[string][]int{}, max: MemoryMaxEntries,
+	return &Memory{now: now, latest: map[Key]int{}, index: map[indexKey][]int{}, max: MemoryMaxEntries,
 		verdicts: map[string]expiring[Verdict]{}, claims: map[Key]expiring[string]{}, lastSweep: now()}
 }
 
@@ -83,14 +91,17 @@ func (m *Memory) add(e Entry) {
 	m.entries = append(m.entries, e)
 	m.latest[e.Key()] = i
 	if e.EventID != "" {
-		m.index["e:"+e.EventID] = append(m.index["e:"+e.EventID], i)
+		k := indexKey{'e', e.EventID}
+		m.index[k] = append(m.index[k], i)
 	}
 	if e.UserID != "" {
-		m.index["u:"+e.UserID] = append(m.index["u:"+e.UserID], i)
+		k := indexKey{'u', e.UserID}
+		m.index[k] = append(m.index[k], i)
 	}
 	for _, d := range e.DeviceIDs {
 		if d != "" {
-			m.index["d:"+d] = append(m.index["d:"+d], i)
+			k := indexKey{'d', d}
+			m.index[k] = append(m.index[k], i)
 		}
 	}
 }
@@ -108,7 +119,7 @@ func (m *Memory) sweep(now time.Time) {
 	if m.max > 0 && len(live) > m.max {
 		live = live[len(live)-m.max:]
 	}
-	m.entries, m.latest, m.index, m.lastSweep = make([]Entry, 0, len(live)), map[Key]int{}, map[string][]int{}, now
+	m.entries, m.latest, m.index, m.lastSweep = make([]Entry, 0, len(live)), map[Key]int{}, map[indexKey][]int{}, now
 	for _, e := range live {
 		m.add(e)
 	}
@@ -126,14 +137,14 @@ func (m *Memory) sweep(now time.Time) {
 
 // Find implements Store.
 func (m *Memory) Find(_ context.Context, q Query) ([]Entry, error) {
-	var key string
+	var key indexKey
 	switch {
 	case q.EventID != "":
-		key = "e:" + q.EventID
+		key = indexKey{'e', q.EventID}
 	case q.DeviceID != "":
-		key = "d:" + q.DeviceID
+		key = indexKey{'d', q.DeviceID}
 	case q.UserID != "":
-		key = "u:" + q.UserID
+		key = indexKey{'u', q.UserID}
 	default:
 		return nil, ErrBadQuery
 	}
