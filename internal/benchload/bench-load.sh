@@ -142,19 +142,19 @@ start() { # $1 mode, $2 profile file or empty
 	case $1 in
 	emulator)
 		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "$bin/ingest-alone" -queue pubsub -addr "127.0.0.1:$PORT" \
-			-log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/$1.log" >/dev/null &
+			-log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	discard)
 		"$bin/ingest-alone" -queue discard -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
-			2>"$OUT/$1.log" >/dev/null &
+			2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	stack)
 		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -log-level "$LOG_LEVEL" \
-			-set INGEST_DEDUPE_WINDOW=0 2>"$OUT/$1.log" >/dev/null &
+			-set INGEST_DEDUPE_WINDOW=0 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	esac
 	pid=$!
-	for _ in $(seq 1 500); do
+	for _ in $(seq 1 3000); do # 30 s: a busy machine, the emulator JIT-warming
 		if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
 			t1=$(date +%s%N)
 			ready_ms=$(((t1 - t0) / 1000000))
@@ -163,7 +163,7 @@ start() { # $1 mode, $2 profile file or empty
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
-	echo "bench-load: $1 did not come up; see $OUT/$1.log" >&2
+	echo "bench-load: $1 did not come up; see $OUT/ingest-$1.log" >&2
 	exit 1
 }
 

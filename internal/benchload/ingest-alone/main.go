@@ -32,6 +32,8 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/internal/setup"
@@ -99,7 +101,9 @@ func run() error {
 			return err
 		}
 		defer client.Close()
-		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil {
+		// The emulator may have it from an earlier start (bench-load's timed
+		// starts share one emulator).
+		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil && status.Code(err) != codes.AlreadyExists {
 			return err
 		}
 		p := pubsubqueue.New(client, topic)
