@@ -100,6 +100,7 @@ func TestSourceArchiveBuildsLikeTheBuildpack(t *testing.T) {
 	b := startBackends(t)
 	t.Run("Ingest", func(t *testing.T) { testIngest(t, b, bin) })
 	t.Run("ForwardEvent", func(t *testing.T) { testForwardEvent(t, b, bin) })
+	t.Run("cold start", func(t *testing.T) { logColdStart(t, b, bin) })
 	t.Run("start failure", func(t *testing.T) {
 		env := b.env("Ingest")
 		env = append(env, "PII_SALT_SECRET=") // neither the salt nor PII_HASH_FIELDS=none
@@ -418,4 +419,54 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// logColdStart measures, without asserting on it (timings are the
+// machine's), process start to the first answered request of Ingest, and the
+// module root package's init (where FUNCTION_TARGET's setup runs: secrets
+// read, clients built) from GODEBUG=inittrace=1. Shown with -v.
+func logColdStart(t *testing.T, b *backends, bin string) {
+	var starts []time.Duration
+	var inits []string
+	for range 3 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		var out syncBuffer
+		cmd := exec.Command(bin)
+		cmd.Env = append(b.env("Ingest"), fmt.Sprintf("PORT=%d", port), "GODEBUG=inittrace=1")
+		cmd.Stdout, cmd.Stderr = &out, &out
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+		for {
+			if resp, err := http.Get(url); err == nil {
+				resp.Body.Close()
+				break
+			}
+			if time.Since(t0) > 20*time.Second {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("no answer within 20 s: %s", out.String())
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		starts = append(starts, time.Since(t0))
+		cmd.Process.Kill()
+		cmd.Wait()
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, "init eventrelay.dev/eventrelay @") {
+				inits = append(inits, line)
+			}
+		}
+	}
+	t.Logf("Ingest: process start to first answer %v", starts)
+	for _, l := range inits {
+		t.Logf("module root init (FUNCTION_TARGET's setup): %s", l)
+	}
 }
