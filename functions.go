@@ -14,7 +14,9 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 
+	"eventrelay.dev/eventrelay/functions/forwarder/eventarc"
 	"eventrelay.dev/eventrelay/internal/setup"
+	_ "eventrelay.dev/eventrelay/internal/wiring/gcp" // this entry runs on Google Cloud
 	"eventrelay.dev/eventrelay/shared/config"
 )
 
@@ -43,7 +45,7 @@ func init() {
 		if err != nil {
 			return err
 		}
-		return f.Core.HandleCloudEvent(ctx, e)
+		return eventarc.Handle(ctx, f.Core, e)
 	})
 }
 

@@ -32,7 +32,7 @@ import (
 
 // Item is one dead-lettered message as a Source received it. The Delivery
 // comes from the forwarder's own decoding (MessagePublishedData.Delivery,
-// SQSDelivery), so both functions read a queued event the same way.
+// lambdasqs.Delivery), so both functions read a queued event the same way.
 type Item struct {
 	forwarder.Delivery
 	Handle string // Pub/Sub ack id, SQS receipt handle

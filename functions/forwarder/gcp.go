@@ -1,14 +1,10 @@
 package forwarder
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 )
 
 // PubsubMessage is a Pub/Sub message as push deliveries and CloudEvents carry
@@ -61,21 +57,4 @@ func (f *Forwarder) PushHandler() http.Handler {
 		w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())))
 		http.Error(w, d.Outcome, http.StatusServiceUnavailable)
 	})
-}
-
-// HandleCloudEvent serves an Eventarc Pub/Sub trigger: nil acknowledges, an
-// error nacks (redelivered when the trigger's retry policy is RETRY).
-func (f *Forwarder) HandleCloudEvent(ctx context.Context, e cloudevents.Event) error {
-	var m MessagePublishedData
-	if err := e.DataAs(&m); err != nil {
-		// A malformed event will not improve with retries; acknowledge it
-		// after logging, the only safe thing left.
-		f.log.ErrorContext(ctx, "cloudevent is not a Pub/Sub message", "ce_id", e.ID(), "error", err.Error())
-		return nil
-	}
-	d := f.Handle(ctx, m.Delivery())
-	if d.Ack {
-		return nil
-	}
-	return fmt.Errorf("message %s: %s, retry after %s", m.Message.MessageID, d.Outcome, d.RetryAfter)
 }

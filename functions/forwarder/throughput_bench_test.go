@@ -1,4 +1,4 @@
-package forwarder
+package forwarder_test
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -28,7 +30,7 @@ const sinkLatency = 50 * time.Millisecond
 // throughputRig is one forwarder instance as setup builds it (the real MCM
 // client and its HTTP client from mcm.NewHTTPClient) sending over loopback
 // HTTP to the strict stand-in.
-func throughputRig(b *testing.B) (*Forwarder, *mcmsink.Sink) {
+func throughputRig(b *testing.B) (*forwarder.Forwarder, *mcmsink.Sink) {
 	b.Helper()
 	sink := mcmsink.New(mcmsink.Config{PlatformID: "bench-platform", APIKey: "bench-key",
 		Now: func() time.Time { return testNow }})
@@ -41,7 +43,7 @@ func throughputRig(b *testing.B) (*Forwarder, *mcmsink.Sink) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := New(Config{}, Deps{Sender: client, DeadLetter: &queue.Memory{}})
+	f, err := forwarder.New(forwarder.Config{}, forwarder.Deps{Sender: client, DeadLetter: &queue.Memory{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func report(b *testing.B, sink *mcmsink.Sink, before int, concurrency int) {
 //     time (on Cloud Run functions, c is the instance's request
 //     concurrency; in the local stack, the push emulator's outstanding
 //     messages);
-//   - sqs: Lambda batches of 100 or 200 records through HandleSQS with
+//   - sqs: Lambda batches of 100 or 200 records through lambdasqs.Handle with
 //     FORWARDER_CONCURRENCY = c, one batch after another as one Lambda
 //     instance takes them.
 //
@@ -110,7 +112,7 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 			}
 			for i := 0; i < b.N; i++ {
 				id, ev := uniqueBody()
-				var m MessagePublishedData
+				var m forwarder.MessagePublishedData
 				m.Message.Data, m.Message.MessageID = []byte(ev), id
 				m.Message.Attributes = map[string]string{queue.AttrEventID: id}
 				m.Subscription, m.DeliveryAttempt = "projects/p/subscriptions/s", 1
@@ -142,7 +144,7 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 					ev.Records[i] = events.SQSMessage{MessageId: id, Body: text,
 						Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
 				}
-				resp, _ := f.HandleSQS(context.Background(), ev, nil, c)
+				resp, _ := lambdasqs.Handle(context.Background(), f, ev, nil, c)
 				if len(resp.BatchItemFailures) > 0 {
 					b.Fatalf("%d records failed", len(resp.BatchItemFailures))
 				}

@@ -14,6 +14,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -65,7 +66,7 @@ func (p *sqsPipeline) deadLettered(id string) (string, bool) {
 	return p.tap.class(id)
 }
 
-// handle is the Lambda handler: the current instance's HandleSQS, failing
+// handle is the Lambda handler: the current instance's lambdasqs.Handle, failing
 // the whole invocation when the instance crashes under it.
 func (p *sqsPipeline) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	p.mu.Lock()
@@ -78,7 +79,7 @@ func (p *sqsPipeline) handle(ctx context.Context, ev events.SQSEvent) (events.SQ
 	defer cancel()
 	stop := context.AfterFunc(alive, cancel)
 	defer stop()
-	resp, err := fwd.Core.HandleSQS(ctx, ev, fwd.Visibility, fwd.Concurrency)
+	resp, err := lambdasqs.Handle(ctx, fwd.Core, ev, fwd.Visibility, fwd.Concurrency)
 	if alive.Err() != nil {
 		return events.SQSEventResponse{}, errors.New("the instance crashed during the invocation")
 	}

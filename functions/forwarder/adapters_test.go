@@ -1,0 +1,134 @@
+package forwarder_test
+
+// The trigger adapters (functions/forwarder/eventarc, lambdasqs) with the
+// real core; an external test package, as the adapters import the core.
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/functions/forwarder/eventarc"
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
+	"eventrelay.dev/eventrelay/shared/mcm"
+	"eventrelay.dev/eventrelay/shared/queue"
+)
+
+const body = `{"id":"evt-1","event_type":"HOME","timestamp":1795348700000,"channel_type":"SITE","user_id":"u"}`
+
+var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func newForwarder(t testing.TB, s forwarder.Sender, dlq *queue.Memory) *forwarder.Forwarder {
+	t.Helper()
+	f, err := forwarder.New(forwarder.Config{MaxAttempts: 5}, forwarder.Deps{Sender: s, DeadLetter: dlq,
+		Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// script answers sends in order, then repeats the last answer.
+type script struct {
+	mu      sync.Mutex
+	answers []mcm.Result
+	calls   int
+}
+
+func (s *script) Send(_ context.Context, _ []byte) mcm.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := min(s.calls, len(s.answers)-1)
+	s.calls++
+	return s.answers[i]
+}
+
+func pushBody(attempt int) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"subscription": "projects/p/subscriptions/eventrelay-forwarder",
+		"message": map[string]any{"data": base64.StdEncoding.EncodeToString([]byte(body)),
+			"attributes": map[string]string{queue.AttrEventID: "evt-1"}, "messageId": "m-1",
+			"publishTime": "2026-11-22T11:59:00Z"},
+		"deliveryAttempt": attempt,
+	})
+	return b
+}
+
+func TestCloudEvent(t *testing.T) {
+	f := newForwarder(t, &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}, {Status: 200, Class: mcm.Delivered}}}, &queue.Memory{})
+	e := cloudevents.New()
+	e.SetID("ce-1")
+	e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+	e.SetSource("//pubsub.googleapis.com/projects/p/topics/t")
+	if err := e.SetData("application/json", json.RawMessage(pushBody(1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := eventarc.Handle(context.Background(), f, e); err == nil {
+		t.Fatal("a retryable failure must nack")
+	}
+	if err := eventarc.Handle(context.Background(), f, e); err != nil {
+		t.Fatalf("delivered: %v", err)
+	}
+}
+
+type visibility struct {
+	mu  sync.Mutex
+	set map[string]time.Duration
+	err error
+}
+
+func (v *visibility) ChangeVisibility(_ context.Context, handle string, after time.Duration) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.set[handle] = after
+	return v.err
+}
+
+// bySend answers per event id.
+type bySend map[string]mcm.Result
+
+func (b bySend) Send(_ context.Context, body []byte) mcm.Result {
+	var e struct{ ID string }
+	json.Unmarshal(body, &e)
+	return b[e.ID]
+}
+
+func TestSQSBatchItemFailures(t *testing.T) {
+	answers := bySend{
+		"ok-1":  {Status: 200, Class: mcm.Delivered},
+		"bad-1": {Status: 400, Class: mcm.Permanent},
+		"busy":  {Status: 429, Class: mcm.Retryable, RetryAfter: 30 * time.Second},
+		"ok-2":  {Status: 200, Class: mcm.Delivered},
+	}
+	dlq := &queue.Memory{}
+	f := newForwarder(t, answers, dlq)
+	var ev events.SQSEvent
+	for _, id := range []string{"ok-1", "bad-1", "busy", "ok-2"} {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: "m-" + id, ReceiptHandle: "rh-" + id,
+			Body:       strings.Replace(body, "evt-1", id, 1),
+			Attributes: map[string]string{"ApproximateReceiveCount": "1"}})
+	}
+	vis := &visibility{set: map[string]time.Duration{}, err: errors.New("ignored: still reported")}
+	resp, err := lambdasqs.Handle(context.Background(), f, ev, vis, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m-busy" {
+		t.Fatalf("failures %+v", resp.BatchItemFailures)
+	}
+	if vis.set["rh-busy"] != 30*time.Second || len(vis.set) != 1 {
+		t.Fatalf("visibility %v", vis.set)
+	}
+	if len(dlq.Messages()) != 1 || dlq.Messages()[0].ID != "bad-1" {
+		t.Fatalf("dead letters %v", dlq.Messages())
+	}
+}

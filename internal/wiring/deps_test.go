@@ -1,0 +1,59 @@
+package wiring_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"eventrelay.dev/eventrelay/internal/modroot"
+)
+
+var (
+	awsPackages = []string{"github.com/aws/", "github.com/awslabs/"}
+	gcpPackages = []string{"cloud.google.com/", "google.golang.org/grpc", "google.golang.org/api/",
+		"google.golang.org/genproto", "github.com/GoogleCloudPlatform/", "github.com/cloudevents/"}
+)
+
+// TestOneCloudPerBinary: each deployed binary links one cloud, and the
+// function cores none (their trigger adapters and internal/wiring/<cloud>
+// hold the SDKs), as `go list -deps` sees the builds `make dist` and the
+// buildpack make.
+func TestOneCloudPerBinary(t *testing.T) {
+	cases := []struct {
+		name   string
+		args   []string
+		env    []string
+		forbid []string
+	}{
+		{"Cloud Functions entry (module root)", []string{"eventrelay.dev/eventrelay"},
+			[]string{"GOOS=linux", "GOARCH=amd64"}, awsPackages},
+		{"Lambda bootstrap", []string{"-tags", "lambda.norpc", "./cmd/bootstrap"},
+			[]string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}, gcpPackages},
+		{"function cores", []string{"./functions/ingest", "./functions/forwarder", "./functions/verify", "./functions/backfill"},
+			[]string{"GOOS=linux"}, append(append([]string{}, awsPackages...), gcpPackages...)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command("go", append([]string{"list", "-deps"}, c.args...)...)
+			cmd.Dir = modroot.Find()
+			cmd.Env = append(os.Environ(), c.env...)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			var bad []string
+			for _, pkg := range strings.Fields(string(out)) {
+				for _, f := range c.forbid {
+					if strings.HasPrefix(pkg, f) {
+						bad = append(bad, pkg)
+						break
+					}
+				}
+			}
+			if len(bad) > 0 {
+				t.Errorf("%s links %d packages of the other cloud or a trigger SDK, e.g. %s", c.name, len(bad), strings.Join(bad[:min(5, len(bad))], ", "))
+			}
+		})
+	}
+}
