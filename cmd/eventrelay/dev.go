@@ -58,6 +58,7 @@ func runDev(args []string) error {
   Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
   API key             %s   (local only)
   DFINERY key         %s   (local only)
+  app attestation     go run ./cmd/eventrelay attest -platform ios   (or android; source local-app, policy require)
 
 Try a purchase:
   curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \

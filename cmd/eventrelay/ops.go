@@ -30,6 +30,7 @@ func runSend(args []string) error {
 	key := fs.String("key", os.Getenv("EVENTRELAY_API_KEY"), "API key <id>.<secret> (default $EVENTRELAY_API_KEY)")
 	source := fs.String("source", "", "with -signing-secret: the source the request is signed for")
 	secret := fs.String("signing-secret", os.Getenv("EVENTRELAY_SIGNING_SECRET"), "sign instead of sending a key (default $EVENTRELAY_SIGNING_SECRET)")
+	credential := fs.String("credential", "", "an attestation credential from the exchange (eventrelay attest), alone or beside a key")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,7 +46,11 @@ func runSend(args []string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if *credential != "" {
+		req.Header.Set(auth.HeaderAttestation, *credential)
+	}
 	switch {
+	case *credential != "" && *key == "" && *secret == "":
 	case *secret != "":
 		if *source == "" {
 			return errors.New("-signing-secret needs -source")
@@ -55,7 +60,7 @@ func runSend(args []string) error {
 	case *key != "":
 		req.Header.Set("X-Api-Key", *key)
 	default:
-		return errors.New("give -key, or -source and -signing-secret")
+		return errors.New("give -key, -credential, or -source and -signing-secret")
 	}
 	return exchange(req, http.StatusAccepted)
 }

@@ -78,6 +78,10 @@ func (c *Counters) observe(fn string, r slog.Record) {
 		}
 	case "backfill/completed", "backfill/failed":
 		add("backfill_runs." + outcome)
+	case "ingest/attestation_checked": // one per request of a monitor or require source
+		add("ingest_attestation." + str("policy") + "." + str("verdict"))
+	case "ingest/exchanged", "ingest/exchange_refused":
+		add("attest_exchanges." + str("route") + "." + str("reason"))
 	}
 }
 

@@ -174,6 +174,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		"MCM_API_KEY_SECRET":         SecretMCMKey,
 		"DFINERY_KEYS_SECRET":        SecretDFINERY,
 	}
+	if err = st.startAttestation(env); err != nil {
+		return nil, err
+	}
 	for k, v := range cfg.Env {
 		env[k] = v
 	}

@@ -213,35 +213,10 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 		"backfill_runs": {"outcome=completed,stop_reason=drained": 2, "outcome=failed,stop_reason=queue_error": 1},
 		// The forwarder's line about the key, and the failed run's.
 		"function_errors": {"function=eventrelay-forwarder": 1, "function=eventrelay-backfill": 1},
+		// Counted in attest_proof_test.go: no attestation traffic here.
+		"ingest_attestation": {}, "attest_exchanges": {},
 	}
-	t.Run("gcp", func(t *testing.T) {
-		m, err := tfcheck.Load(filepath.Join(tfModules, "gcp"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		metrics, _, problems := tfcheck.LogMetrics(m)
-		for _, p := range problems {
-			t.Error(p)
-		}
-		entries := make([]Entry, len(logged))
-		for i, l := range logged {
-			fn, _ := l["function"].(string)
-			entries[i] = GCPEntry(l, "eventrelay-"+fn)
-		}
-		got := funnel{}
-		for _, lm := range metrics {
-			name := strings.TrimPrefix(lm.Name, "eventrelay/")
-			gm, err := NewGCPMetric(lm.Filter, lm.LabelExtractors, lm.ValueExtractor)
-			if err != nil {
-				t.Errorf("%s: %v", lm.Resource, err)
-				continue
-			}
-			if got[name], err = gm.Count(entries); err != nil {
-				t.Errorf("%s: %v", lm.Resource, err)
-			}
-		}
-		compare(t, got, gcpWant, logged)
-	})
+	t.Run("gcp", func(t *testing.T) { compare(t, gcpCounts(t, logged), gcpWant, logged) })
 
 	awsWant := funnel{
 		"ingest_events": {"Outcome=accepted,Source=local-dev": 4, "Outcome=duplicate,Source=local-dev": 2,
@@ -262,42 +237,10 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 		"verify_reasons":         {"Reason=confirmed": 1, "Reason=not_found": 1},
 		"backfill_events":        {"Outcome=reparked": 2, "Outcome=resent": 2},
 		"backfill_runs":          {"Outcome=completed": 2, "Outcome=failed": 1},
+		// Counted in attest_proof_test.go: no attestation traffic here.
+		"ingest_attestation": {}, "attest_exchanges": {},
 	}
-	t.Run("aws", func(t *testing.T) {
-		m, err := tfcheck.Load(filepath.Join(tfModules, "aws"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, filters, problems := tfcheck.LogMetrics(m)
-		for _, p := range problems {
-			t.Error(p)
-		}
-		// Lambda writes each function's lines to /aws/lambda/<name>.
-		groups := map[string][]map[string]any{}
-		for _, l := range logged {
-			fn, _ := l["function"].(string)
-			groups["/aws/lambda/eventrelay-"+fn] = append(groups["/aws/lambda/eventrelay-"+fn], l)
-		}
-		got := funnel{}
-		for _, f := range filters {
-			am, err := NewAWSMetric(f.Pattern, f.Value, f.Dimensions)
-			if err != nil {
-				t.Errorf("%s: %v", f.Resource, err)
-				continue
-			}
-			counts, err := am.Count(groups[f.LogGroup])
-			if err != nil {
-				t.Errorf("%s: %v", f.Resource, err)
-			}
-			if got[f.Metric] == nil {
-				got[f.Metric] = map[string]int{}
-			}
-			for k, n := range counts {
-				got[f.Metric][k] += n
-			}
-		}
-		compare(t, got, awsWant, logged)
-	})
+	t.Run("aws", func(t *testing.T) { compare(t, awsCounts(t, logged), awsWant, logged) })
 }
 
 // TestOneEventsPath runs the README's two queries for one event's path on
@@ -355,6 +298,77 @@ func TestOneEventsPath(t *testing.T) {
 	if got := strings.Join(awsPath, " "); got != want {
 		t.Errorf("aws logs filter-log-events prints\n %s\nwant\n %s", got, want)
 	}
+}
+
+// gcpCounts counts logged with every log-based metric of the GCP module,
+// as Cloud Logging would: metric name => label values => lines.
+func gcpCounts(t *testing.T, logged []map[string]any) funnel {
+	t.Helper()
+	m, err := tfcheck.Load(filepath.Join(tfModules, "gcp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _, problems := tfcheck.LogMetrics(m)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	entries := make([]Entry, len(logged))
+	for i, l := range logged {
+		fn, _ := l["function"].(string)
+		entries[i] = GCPEntry(l, "eventrelay-"+fn)
+	}
+	got := funnel{}
+	for _, lm := range metrics {
+		name := strings.TrimPrefix(lm.Name, "eventrelay/")
+		gm, err := NewGCPMetric(lm.Filter, lm.LabelExtractors, lm.ValueExtractor)
+		if err != nil {
+			t.Errorf("%s: %v", lm.Resource, err)
+			continue
+		}
+		if got[name], err = gm.Count(entries); err != nil {
+			t.Errorf("%s: %v", lm.Resource, err)
+		}
+	}
+	return got
+}
+
+// awsCounts counts logged with every metric filter of the AWS module, as
+// CloudWatch Logs would: metric name => dimension values => lines.
+func awsCounts(t *testing.T, logged []map[string]any) funnel {
+	t.Helper()
+	m, err := tfcheck.Load(filepath.Join(tfModules, "aws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, filters, problems := tfcheck.LogMetrics(m)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	// Lambda writes each function's lines to /aws/lambda/<name>.
+	groups := map[string][]map[string]any{}
+	for _, l := range logged {
+		fn, _ := l["function"].(string)
+		groups["/aws/lambda/eventrelay-"+fn] = append(groups["/aws/lambda/eventrelay-"+fn], l)
+	}
+	got := funnel{}
+	for _, f := range filters {
+		am, err := NewAWSMetric(f.Pattern, f.Value, f.Dimensions)
+		if err != nil {
+			t.Errorf("%s: %v", f.Resource, err)
+			continue
+		}
+		counts, err := am.Count(groups[f.LogGroup])
+		if err != nil {
+			t.Errorf("%s: %v", f.Resource, err)
+		}
+		if got[f.Metric] == nil {
+			got[f.Metric] = map[string]int{}
+		}
+		for k, n := range counts {
+			got[f.Metric][k] += n
+		}
+	}
+	return got
 }
 
 func compare(t *testing.T, got, want funnel, logged []map[string]any) {

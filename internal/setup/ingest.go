@@ -92,21 +92,35 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		recorder = &ingest.LedgerRecorder{Store: store, Types: recorded, TTL: ttl}
 	}
 
+	att, err := readAttestation(env, store)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+
 	log = log.With("function", "ingest")
 	build := func(ctx context.Context) (http.Handler, error) {
 		anon, err := piiCfg.anonymiser(ctx, src)
 		if err != nil {
 			return nil, err
 		}
-		authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
-			SigningKeysSecret: signingKeys, Tolerance: tolerance})
+		a, err := att.build(ctx, src, log)
 		if err != nil {
 			return nil, err
 		}
-		return ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
+		authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
+			SigningKeysSecret: signingKeys, Tolerance: tolerance, Attestation: a.Auth()})
+		if err != nil {
+			return nil, err
+		}
+		svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
 			Ledger: recorder, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return a.Mount(svc), nil
 	}
-	gate := &awaitSecrets{src: src, required: named(piiCfg.saltSecret), anyOf: named(apiKeys, signingKeys),
+	gate := &awaitSecrets{src: src, required: append(named(piiCfg.saltSecret), att.secrets()...), anyOf: named(apiKeys, signingKeys),
 		build: build, refuse: notConfiguredJSON(cacheTTL), retry: cacheTTL, log: log}
 	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()

@@ -67,8 +67,12 @@ func (e *Error) Status() int {
 type Principal struct {
 	Source string
 	KeyID  string // API key id, or "" for a signed request
-	Method string // "api_key" or "signature"
-	replay string
+	Method string // "api_key", "signature" or "attestation"
+	// Attestation is the verdict on the attestation credential (valid,
+	// missing, expired, invalid), or "" when the source's policy is off.
+	Attestation string
+	Subject     string // the credential's hashed app/device identity, when valid
+	replay      string
 }
 
 // Config configures an Authenticator.
@@ -78,6 +82,9 @@ type Config struct {
 	SigningKeysSecret string // may be empty: signed requests disabled
 	Tolerance         time.Duration
 	Now               func() time.Time
+	// Attestation, when set, checks attestation credentials against each
+	// source's policy; nil: credentials are not accepted.
+	Attestation *Attestation
 }
 
 // Authenticator checks a request's credentials against keys read from
@@ -94,8 +101,8 @@ type Authenticator struct {
 
 // New returns an Authenticator.
 func New(cfg Config) (*Authenticator, error) {
-	if cfg.APIKeysSecret == "" && cfg.SigningKeysSecret == "" {
-		return nil, errors.New("auth: neither an API keys secret nor a signing keys secret is configured")
+	if cfg.APIKeysSecret == "" && cfg.SigningKeysSecret == "" && cfg.Attestation == nil {
+		return nil, errors.New("auth: neither an API keys secret nor a signing keys secret nor attestation is configured")
 	}
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = 300 * time.Second
@@ -108,8 +115,29 @@ func New(cfg Config) (*Authenticator, error) {
 	return &Authenticator{cfg: cfg, replay: ttlset.New(2*cfg.Tolerance, 1<<20, cfg.Now)}, nil
 }
 
-// Authenticate checks the credentials of a request whose raw body is body.
+// Authenticate checks the credentials of a request whose raw body is body,
+// then the source's attestation policy.
 func (a *Authenticator) Authenticate(ctx context.Context, h http.Header, body []byte) (Principal, error) {
+	if a.cfg.Attestation == nil {
+		return a.keyOrSignature(ctx, h, body)
+	}
+	cred := h.Get(HeaderAttestation)
+	if cred != "" && !hasOtherCredentials(h) {
+		return a.credentialOnly(ctx, cred)
+	}
+	p, err := a.keyOrSignature(ctx, h, body)
+	if err != nil {
+		return p, err
+	}
+	q, err := a.attestation(ctx, p, cred)
+	if err != nil {
+		a.Release(p) // the same signed request may come back with a credential
+		return Principal{}, err
+	}
+	return q, nil
+}
+
+func (a *Authenticator) keyOrSignature(ctx context.Context, h http.Header, body []byte) (Principal, error) {
 	if sig := h.Get(HeaderSignature); sig != "" {
 		return a.signed(ctx, h.Get(HeaderSource), sig, body)
 	}

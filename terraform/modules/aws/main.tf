@@ -77,7 +77,7 @@ locals {
 
   # Secrets are named by ARN.
   environment = {
-    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
+    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, local.attestation_environment, {
       EVENTRELAY_FUNCTION        = "ingest"
       SQS_QUEUE_URL              = aws_sqs_queue.events.url
       INGEST_API_KEYS_SECRET     = aws_secretsmanager_secret.secret["ingest_api_keys"].arn

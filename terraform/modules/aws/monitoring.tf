@@ -240,7 +240,7 @@ locals {
 }
 
 resource "aws_cloudwatch_log_metric_filter" "metric" {
-  for_each = local.metric_filters
+  for_each = merge(local.metric_filters, local.attestation_metric_filters)
 
   name           = "${var.name_prefix}-${each.key}"
   log_group_name = aws_cloudwatch_log_group.fn[each.value.fn].name

@@ -48,7 +48,7 @@ locals {
   # Secret names are full resource names, projects/P/secrets/S; the code
   # reads their latest version.
   environment = {
-    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
+    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, local.attestation_environment, {
       PUBSUB_TOPIC               = google_pubsub_topic.events.id
       INGEST_API_KEYS_SECRET     = google_secret_manager_secret.secret["ingest_api_keys"].id
       INGEST_SIGNING_KEYS_SECRET = google_secret_manager_secret.secret["ingest_signing_keys"].id

@@ -124,7 +124,7 @@ locals {
 }
 
 resource "google_logging_metric" "metric" {
-  for_each = local.log_metrics
+  for_each = merge(local.log_metrics, local.attestation_log_metrics)
 
   project     = var.project_id
   name        = "${var.name_prefix}/${each.key}"
@@ -140,7 +140,7 @@ resource "google_logging_metric" "metric" {
       content {
         key         = labels.key
         value_type  = "STRING"
-        description = local.label_descriptions[labels.key]
+        description = merge(local.label_descriptions, local.attestation_label_descriptions)[labels.key]
       }
     }
   }
