@@ -33,24 +33,10 @@ func TestOneCloudPerBinary(t *testing.T) {
 		{"function cores", []string{"./functions/ingest", "./functions/forwarder", "./functions/verify", "./functions/backfill"},
 			[]string{"GOOS=linux"}, append(append([]string{}, awsPackages...), gcpPackages...)},
 	}
-	// The one exception: Android attestation verifies Play Integrity tokens
-	// with Google's API client on AWS too (shared/attest/playintegrity), and
-	// that client brings Google's transport (gRPC, cloud.google.com/go/auth)
-	// with it. Only what that client needs is let through, so any other
-	// Google package (Pub/Sub, Firestore, Secret Manager) still fails here.
-	// A plain net/http client for its one call would drop it all (open).
-	playIntegrity := map[string]bool{}
-	for _, pkg := range goListDeps(t, []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"},
-		"google.golang.org/api/playintegrity/v1") {
-		playIntegrity[pkg] = true
-	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var bad []string
 			for _, pkg := range goListDeps(t, c.env, c.args...) {
-				if c.name == "Lambda bootstrap" && playIntegrity[pkg] {
-					continue
-				}
 				for _, f := range c.forbid {
 					if strings.HasPrefix(pkg, f) {
 						bad = append(bad, pkg)
