@@ -29,7 +29,7 @@ func repoConfig(t *testing.T) Config {
 		}
 	}
 	env, err := EnvNames(filepath.Join(repoRoot, "functions.go"), filepath.Join(repoRoot, "cmd", "bootstrap"),
-		filepath.Join(repoRoot, "internal", "setup"), filepath.Join(repoRoot, "functions"))
+		filepath.Join(repoRoot, "internal", "setup"), filepath.Join(repoRoot, "internal", "wiring"), filepath.Join(repoRoot, "functions"))
 	if err != nil {
 		t.Fatal(err)
 	}
