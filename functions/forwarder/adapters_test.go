@@ -5,7 +5,6 @@ package forwarder_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -23,53 +22,23 @@ import (
 	"eventrelay.dev/eventrelay/shared/queue"
 )
 
-const body = `{"id":"evt-1","event_type":"HOME","timestamp":1795348700000,"channel_type":"SITE","user_id":"u"}`
-
-var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-
 func newForwarder(t testing.TB, s forwarder.Sender, dlq *queue.Memory) *forwarder.Forwarder {
 	t.Helper()
 	f, err := forwarder.New(forwarder.Config{MaxAttempts: 5}, forwarder.Deps{Sender: s, DeadLetter: dlq,
-		Now: func() time.Time { return testNow }})
+		Now: func() time.Time { return forwarder.TestNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-// script answers sends in order, then repeats the last answer.
-type script struct {
-	mu      sync.Mutex
-	answers []mcm.Result
-	calls   int
-}
-
-func (s *script) Send(_ context.Context, _ []byte) mcm.Result {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i := min(s.calls, len(s.answers)-1)
-	s.calls++
-	return s.answers[i]
-}
-
-func pushBody(attempt int) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"subscription": "projects/p/subscriptions/eventrelay-forwarder",
-		"message": map[string]any{"data": base64.StdEncoding.EncodeToString([]byte(body)),
-			"attributes": map[string]string{queue.AttrEventID: "evt-1"}, "messageId": "m-1",
-			"publishTime": "2026-11-22T11:59:00Z"},
-		"deliveryAttempt": attempt,
-	})
-	return b
-}
-
 func TestCloudEvent(t *testing.T) {
-	f := newForwarder(t, &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}, {Status: 200, Class: mcm.Delivered}}}, &queue.Memory{})
+	f := newForwarder(t, forwarder.NewScript(mcm.Result{Status: 503, Class: mcm.Retryable}, mcm.Result{Status: 200, Class: mcm.Delivered}), &queue.Memory{})
 	e := cloudevents.New()
 	e.SetID("ce-1")
 	e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
 	e.SetSource("//pubsub.googleapis.com/projects/p/topics/t")
-	if err := e.SetData("application/json", json.RawMessage(pushBody(1))); err != nil {
+	if err := e.SetData("application/json", json.RawMessage(forwarder.PushBody(t, 1))); err != nil {
 		t.Fatal(err)
 	}
 	if err := eventarc.Handle(context.Background(), f, e); err == nil {
@@ -114,7 +83,7 @@ func TestSQSBatchItemFailures(t *testing.T) {
 	var ev events.SQSEvent
 	for _, id := range []string{"ok-1", "bad-1", "busy", "ok-2"} {
 		ev.Records = append(ev.Records, events.SQSMessage{MessageId: "m-" + id, ReceiptHandle: "rh-" + id,
-			Body:       strings.Replace(body, "evt-1", id, 1),
+			Body:       strings.Replace(forwarder.Body, "evt-1", id, 1),
 			Attributes: map[string]string{"ApproximateReceiveCount": "1"}})
 	}
 	vis := &visibility{set: map[string]time.Duration{}, err: errors.New("ignored: still reported")}

@@ -33,7 +33,7 @@ const sinkLatency = 50 * time.Millisecond
 func throughputRig(b *testing.B) (*forwarder.Forwarder, *mcmsink.Sink) {
 	b.Helper()
 	sink := mcmsink.New(mcmsink.Config{PlatformID: "bench-platform", APIKey: "bench-key",
-		Now: func() time.Time { return testNow }})
+		Now: func() time.Time { return forwarder.TestNow }})
 	sink.SetFaults(mcmsink.Faults{Latency: sinkLatency})
 	srv := httptest.NewServer(sink)
 	b.Cleanup(srv.Close)
@@ -55,7 +55,7 @@ var benchSeq atomic.Int64
 // uniqueBody is an event the forwarder has not delivered yet.
 func uniqueBody() (string, string) {
 	id := fmt.Sprintf("evt-bench-%d", benchSeq.Add(1))
-	return id, strings.Replace(body, "evt-1", id, 1)
+	return id, strings.Replace(forwarder.Body, "evt-1", id, 1)
 }
 
 func report(b *testing.B, sink *mcmsink.Sink, before int, concurrency int) {

@@ -253,8 +253,9 @@ func (b *backends) env(target string) []string {
 		"MCM_BASE_URL=" + b.sinkURL, "MCM_PLATFORM_ID=" + platformID, "MCM_API_KEY_SECRET=" + secretMCM}
 }
 
-// startFunction runs bin serving target and returns its URL once it answers.
-func startFunction(t *testing.T, bin string, env []string) string {
+// launch starts bin with env on a free loopback port (PORT), its output
+// in the returned buffer.
+func launch(t *testing.T, bin string, env []string) (*exec.Cmd, *syncBuffer, int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -262,13 +263,20 @@ func startFunction(t *testing.T, bin string, env []string) string {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	var out syncBuffer
+	out := &syncBuffer{}
 	cmd := exec.Command(bin)
 	cmd.Env = append(env, fmt.Sprintf("PORT=%d", port))
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, out, port
+}
+
+// startFunction runs bin serving target and returns its URL once it answers.
+func startFunction(t *testing.T, bin string, env []string) string {
+	t.Helper()
+	cmd, out, port := launch(t, bin, env)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -429,20 +437,8 @@ func logColdStart(t *testing.T, b *backends, bin string) {
 	var starts []time.Duration
 	var inits []string
 	for range 3 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		var out syncBuffer
-		cmd := exec.Command(bin)
-		cmd.Env = append(b.env("Ingest"), fmt.Sprintf("PORT=%d", port), "GODEBUG=inittrace=1")
-		cmd.Stdout, cmd.Stderr = &out, &out
 		t0 := time.Now()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, out, port := launch(t, bin, append(b.env("Ingest"), "GODEBUG=inittrace=1"))
 		url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 		for {
 			if resp, err := http.Get(url); err == nil {
