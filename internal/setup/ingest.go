@@ -1,7 +1,8 @@
 // Package setup builds each function from its environment: it parses and
-// checks the configuration once, picks the cloud backends, and hands the
-// platform-neutral cores their collaborators. The GCP entry points, the
-// Lambda bootstrap and the local runner all start functions through it.
+// checks the configuration once, picks the cloud backends among those the
+// binary links (internal/wiring), and hands the platform-neutral cores
+// their collaborators. The GCP entry points, the Lambda bootstrap and the
+// local runner all start functions through it; it imports no cloud SDK.
 package setup
 
 import (

@@ -16,7 +16,7 @@ var (
 )
 
 // TestOneCloudPerBinary: each deployed binary links one cloud, and the
-// function cores none (their trigger adapters and internal/wiring/<cloud>
+// function cores and setup none (their trigger adapters and internal/wiring/<cloud>
 // hold the SDKs), as `go list -deps` sees the builds `make dist` and the
 // buildpack make.
 func TestOneCloudPerBinary(t *testing.T) {
@@ -30,7 +30,8 @@ func TestOneCloudPerBinary(t *testing.T) {
 			[]string{"GOOS=linux", "GOARCH=amd64"}, awsPackages},
 		{"Lambda bootstrap", []string{"-tags", "lambda.norpc", "./cmd/bootstrap"},
 			[]string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}, gcpPackages},
-		{"function cores", []string{"./functions/ingest", "./functions/forwarder", "./functions/verify", "./functions/backfill"},
+		{"function cores and setup", []string{"./functions/ingest", "./functions/forwarder", "./functions/verify", "./functions/backfill",
+			"./functions/attest", "./internal/setup"},
 			[]string{"GOOS=linux"}, append(append([]string{}, awsPackages...), gcpPackages...)},
 	}
 	for _, c := range cases {
