@@ -30,8 +30,9 @@
 # Each run reports, besides hey's throughput and latency, the load average
 # at its start, and from /proc: the ingest process's own CPU time (utime +
 # stime in /proc/<pid>/stat, during the hey run) per event and its peak RSS
-# (VmHWM in /proc/<pid>/status); for MODE=emulator, the emulator's process
-# tree's CPU per event and peak RSS on a line of its own. PROFILE=1 writes a
+# (VmHWM in /proc/<pid>/status), the whole process's for MODE=stack; for
+# MODE=emulator, the emulator's process tree's CPU per event and peak RSS
+# on a line of its own. PROFILE=1 writes a
 # CPU profile of ingest-alone per run ($OUT/<mode>-<shape>-<run>.pprof).
 #
 # hey sends the same body on every request, so the stack runs with
@@ -202,7 +203,7 @@ run() {
 # show: results.tsv lines, readably.
 show() {
 	awk -F '\t' '{
-		printf "%-8s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  ingest CPU %6.1f us/event  VmHWM %5d MB  load %s  status%s\n", $1, $2, $3, $4, $5, $6, $7, $9, $8, $12, $14
+		printf "%-8s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  CPU %6.1f us/event  VmHWM %5d MB  load %s  status%s\n", $1, $2, $3, $4, $5, $6, $7, $9, $8, $12, $14
 		if ($13 != "-") printf "%-8s %-6s   emulator (%s): CPU %6.1f us/event  VmHWM %5d MB\n", $1, $2, $13, $10, $11
 	}'
 }
