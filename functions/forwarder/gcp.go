@@ -67,15 +67,18 @@ func (f *Forwarder) PushHandler() http.Handler {
 // error nacks (redelivered when the trigger's retry policy is RETRY).
 func (f *Forwarder) HandleCloudEvent(ctx context.Context, e cloudevents.Event) error {
 	var m MessagePublishedData
+	var d Decision
 	if err := e.DataAs(&m); err != nil {
-		// A malformed event will not improve with retries; acknowledge it
-		// after logging, the only safe thing left.
-		f.log.ErrorContext(ctx, "cloudevent is not a Pub/Sub message", "ce_id", e.ID(), "error", err.Error())
-		return nil
+		// A malformed event will not improve with retries: it goes to the
+		// dead-letter topic as it came, with the reason, never dropped.
+		raw := Delivery{MessageID: e.ID(), Body: e.Data(),
+			Attributes: map[string]string{"ce_id": e.ID(), "ce_type": e.Type(), "ce_source": e.Source()}}
+		d = f.deadLetter(ctx, raw, "", ClassUndecodable, 0, "the CloudEvent is not a Pub/Sub message: "+err.Error())
+	} else {
+		d = f.Handle(ctx, m.Delivery())
 	}
-	d := f.Handle(ctx, m.Delivery())
 	if d.Ack {
 		return nil
 	}
-	return fmt.Errorf("message %s: %s, retry after %s", m.Message.MessageID, d.Outcome, d.RetryAfter)
+	return fmt.Errorf("message %s (event %s): %s, retry after %s", m.Message.MessageID, e.ID(), d.Outcome, d.RetryAfter)
 }
