@@ -98,7 +98,12 @@ func openPublisher(ctx context.Context, env *config.Env, topicVar, urlVar, what 
 			return nil, noClose
 		}
 		p := pubsubqueue.New(client, topic)
-		return p, func() error { p.Close(); return client.Close() }
+		closeAll := func() error { p.Close(); return client.Close() }
+		if !checkQueue(ctx, env, topicVar, p) {
+			closeAll()
+			return nil, noClose
+		}
+		return queue.WithSetting(p, topicVar), closeAll
 	case "sqs":
 		url := env.Required(urlVar, what+" queue URL")
 		if url == "" {
@@ -109,9 +114,31 @@ func openPublisher(ctx context.Context, env *config.Env, topicVar, urlVar, what 
 			env.Fail(urlVar, "cannot create the SQS client: %v", err)
 			return nil, noClose
 		}
-		return sqsqueue.New(client, url), noClose
+		p := sqsqueue.New(client, url)
+		if !checkQueue(ctx, env, urlVar, p) {
+			return nil, noClose
+		}
+		return queue.WithSetting(p, urlVar), noClose
 	}
 	return nil, noClose
+}
+
+// queueCheckTimeout bounds the existence check at start.
+const queueCheckTimeout = 10 * time.Second
+
+// checkQueue asks the queue once whether the topic or queue that variable
+// names exists and may be published to, and records a permanent failure on
+// env, so that the start stops with one line naming the variable. A
+// transient failure (the service did not answer in time) does not stop the
+// start: publishes will answer 503 until it does.
+func checkQueue(ctx context.Context, env *config.Env, variable string, c interface{ Check(context.Context) error }) bool {
+	ctx, cancel := context.WithTimeout(ctx, queueCheckTimeout)
+	defer cancel()
+	if err := c.Check(ctx); err != nil && !queue.Transient(err) {
+		env.Fail(variable, "the queue refuses it: %v", err)
+		return false
+	}
+	return true
 }
 
 // ledgerStore returns the ledger named by LEDGER_BACKEND (none: nil).

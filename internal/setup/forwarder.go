@@ -47,7 +47,13 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	var vis forwarder.VisibilityChanger
 	if opt.Publisher == nil && env.String("QUEUE_BACKEND", "") == "sqs" {
 		if url := env.Required("SQS_QUEUE_URL", "the events queue the forwarder reads"); url != "" {
-			if client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), ""); err == nil {
+			// Without this client the forwarder's backoff is lost: every
+			// retry would come back after the queue's whole visibility
+			// timeout. Refuse to start instead.
+			client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), "")
+			if err != nil {
+				env.Fail("SQS_QUEUE_URL", "cannot create the SQS client the backoff uses: %v", err)
+			} else {
 				vis = sqsqueue.Visibility{Client: client, QueueURL: url}
 			}
 		}
