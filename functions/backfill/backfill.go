@@ -241,6 +241,9 @@ func (b *Backfill) log(ctx context.Context, s Summary, took time.Duration, err e
 	if err != nil {
 		level = slog.LevelError
 		attrs = append(attrs, slog.String("error", err.Error()))
+		if variable, ok := queue.Setting(err); ok { // the dead-letter queue refuses us: a setting to fix
+			attrs = append(attrs, slog.String("variable", variable))
+		}
 	}
 	b.d.Logger.LogAttrs(ctx, level, "backfill", attrs...)
 }
