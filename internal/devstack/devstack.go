@@ -19,6 +19,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
+	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -297,9 +298,8 @@ func (st *Stack) serve(addr string, h http.Handler) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := httpserver.Serve(ln, h, httpserver.Defaults())
 	st.servers = append(st.servers, srv)
-	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), nil
 }
 

@@ -33,6 +33,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -113,7 +114,8 @@ func run() error {
 		return err
 	}
 	defer fn.Close()
-	srv := &http.Server{Addr: *addr, Handler: fn.Handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := httpserver.New(fn.Handler, httpserver.Defaults())
+	srv.Addr = *addr
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {
