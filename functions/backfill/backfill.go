@@ -267,7 +267,10 @@ type run struct {
 
 func (r *run) loop(ctx context.Context) error {
 	cfg := r.b.cfg
-	hold := cfg.Budget + cfg.Reserve + time.Minute
+	// Held past the run's end by a margin (a minute, or the budget when
+	// shorter), so nothing comes back while this run still has it; what a
+	// failed receive took is hidden this long.
+	hold := cfg.Budget + cfg.Reserve + min(time.Minute, cfg.Budget)
 	for {
 		switch {
 		case !r.b.d.Clock.Now().Before(r.deadline) || ctx.Err() != nil:

@@ -58,7 +58,7 @@ func (f *Forwarder) PushHandler() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))
 		http.Error(w, d.Outcome, http.StatusServiceUnavailable)
 	})
 }
@@ -81,4 +81,10 @@ func (f *Forwarder) HandleCloudEvent(ctx context.Context, e cloudevents.Event) e
 		return nil
 	}
 	return fmt.Errorf("message %s (event %s): %s, retry after %s", m.Message.MessageID, e.ID(), d.Outcome, d.RetryAfter)
+}
+
+// retryAfterSeconds is a wait as Retry-After's whole seconds, rounded up:
+// a wait under a second must not read as "0", retry at once.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }

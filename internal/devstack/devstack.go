@@ -58,6 +58,10 @@ const (
 	DevSigningSecret = "local-development-signing-secret"
 )
 
+// MaxDeliveryAttempts is the events subscription's dead-letter policy, as
+// the GCP module's max_delivery_attempts default sets it.
+const MaxDeliveryAttempts = 10
+
 // DefaultAdminAddr is where `make dev` serves the counters.
 const DefaultAdminAddr = "127.0.0.1:8089"
 
@@ -245,11 +249,13 @@ func (st *Stack) startPush(maxBackoff time.Duration) {
 	// (about 100/s a stream), a limit the real service does not have; 64
 	// streams let the local push keep up with a forwarder instance.
 	sub.ReceiveSettings.NumGoroutines = 64
+	dl := st.client.Publisher(DeadLetterTopic)
 	p := &pusher{sub: sub, url: st.ForwarderURL, maxBackoff: maxBackoff,
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+		client:       &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
+		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts, attempts: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.stopPush, st.pushDone = cancel, make(chan error, 1)
-	go func() { st.pushDone <- p.run(ctx, EventsSub) }()
+	go func() { st.pushDone <- p.run(ctx); dl.Stop() }()
 }
 
 func (st *Stack) createTopology(ctx context.Context) error {
@@ -259,8 +265,9 @@ func (st *Stack) createTopology(ctx context.Context) error {
 		}
 	}
 	subs := []*pubsubpb.Subscription{
-		{Name: EventsSub, Topic: Topic, AckDeadlineSeconds: 60,
-			DeadLetterPolicy: &pubsubpb.DeadLetterPolicy{DeadLetterTopic: DeadLetterTopic, MaxDeliveryAttempts: 10}},
+		// No DeadLetterPolicy here: the push stand-in applies it (see
+		// pusher), as pstest's own never lets go of a dead letter.
+		{Name: EventsSub, Topic: Topic, AckDeadlineSeconds: 60},
 		{Name: DeadLetterSub, Topic: DeadLetterTopic, AckDeadlineSeconds: 60},
 	}
 	for _, s := range subs {

@@ -219,9 +219,10 @@ type Visibility struct {
 }
 
 // ChangeVisibility sets the message's visibility timeout to after (SQS
-// takes whole seconds, at most 12 h).
+// takes whole seconds, at most 12 h; a wait under a second is rounded up,
+// never down to "visible at once", which would spend a receive for nothing).
 func (v Visibility) ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error {
-	secs := int32(min(max(after.Round(time.Second), 0), 12*time.Hour) / time.Second)
+	secs := int32(min(max((after+time.Second-1)/time.Second*time.Second, 0), 12*time.Hour) / time.Second)
 	_, err := v.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(v.QueueURL),
 		ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs})
 	if err != nil {
