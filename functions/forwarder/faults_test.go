@@ -41,6 +41,15 @@ func openBreaker(t *testing.T, s *script, logs *bytes.Buffer) (*Forwarder, *queu
 	return f, dlq
 }
 
+// afterCooldown waits past the breaker's cooldown, then scripts the next
+// answers.
+func (s *script) afterCooldown(answers ...mcm.Result) {
+	time.Sleep(2 * cooldown)
+	s.mu.Lock()
+	s.answers, s.calls = answers, 0
+	s.mu.Unlock()
+}
+
 func other(n int) Delivery {
 	return Delivery{MessageID: fmt.Sprint("m-", n), Attempt: 1,
 		Body: []byte(strings.Replace(body, "evt-1", fmt.Sprint("evt-x", n), 1))}
@@ -50,10 +59,7 @@ func TestCircuitBreakerProbeSuccessCloses(t *testing.T) {
 	var logs bytes.Buffer
 	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
 	f, _ := openBreaker(t, s, &logs)
-	time.Sleep(2 * cooldown)
-	s.mu.Lock()
-	s.answers = []mcm.Result{{Status: 200, Class: mcm.Delivered}}
-	s.mu.Unlock()
+	s.afterCooldown(mcm.Result{Status: 200, Class: mcm.Delivered})
 	if d := f.Handle(context.Background(), delivery(1)); d.Outcome != "delivered" {
 		t.Fatalf("probe: %+v", d)
 	}
@@ -76,10 +82,7 @@ func TestCircuitBreakerProbeAuthFailureIsRecorded(t *testing.T) {
 	var logs bytes.Buffer
 	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
 	f, dlq := openBreaker(t, s, &logs)
-	time.Sleep(2 * cooldown)
-	s.mu.Lock()
-	s.answers = []mcm.Result{{Status: 401, Class: mcm.AuthFailed}}
-	s.mu.Unlock()
+	s.afterCooldown(mcm.Result{Status: 401, Class: mcm.AuthFailed})
 	if d := f.Handle(context.Background(), delivery(1)); d.Outcome != "dead_lettered" ||
 		dlq.Messages()[0].Attributes[AttrDLClass] != ClassAuth {
 		t.Fatalf("probe with a refused key: %+v", d)
@@ -88,10 +91,7 @@ func TestCircuitBreakerProbeAuthFailureIsRecorded(t *testing.T) {
 		t.Fatalf("a refused key must open the breaker again, it is %v", f.breaker.state())
 	}
 	// The key is fixed: after the next cooldown a probe goes through.
-	time.Sleep(2 * cooldown)
-	s.mu.Lock()
-	s.answers = []mcm.Result{{Status: 200, Class: mcm.Delivered}}
-	s.mu.Unlock()
+	s.afterCooldown(mcm.Result{Status: 200, Class: mcm.Delivered})
 	if d := f.Handle(context.Background(), other(2)); d.Outcome != "delivered" {
 		t.Fatalf("after the key was fixed the breaker still refuses: %+v", d)
 	}
@@ -102,10 +102,7 @@ func TestCircuitBreakerCancelledProbeFreesTheSlot(t *testing.T) {
 	var logs bytes.Buffer
 	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
 	f, _ := openBreaker(t, s, &logs)
-	time.Sleep(2 * cooldown)
-	s.mu.Lock()
-	s.answers, s.calls = []mcm.Result{{Class: mcm.Retryable, Err: context.Canceled}, {Status: 200, Class: mcm.Delivered}}, 0
-	s.mu.Unlock()
+	s.afterCooldown(mcm.Result{Class: mcm.Retryable, Err: context.Canceled}, mcm.Result{Status: 200, Class: mcm.Delivered})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if d := f.Handle(ctx, delivery(1)); d.Ack {
@@ -146,10 +143,7 @@ func TestCircuitBreakerPanickingProbeIsRecorded(t *testing.T) {
 		defer func() { recover() }()
 		f.Handle(context.Background(), delivery(1))
 	}()
-	time.Sleep(2 * cooldown)
-	s.mu.Lock()
-	s.answers = []mcm.Result{{Status: 200, Class: mcm.Delivered}}
-	s.mu.Unlock()
+	s.afterCooldown(mcm.Result{Status: 200, Class: mcm.Delivered})
 	if d := f.Handle(context.Background(), other(2)); d.Outcome != "delivered" {
 		t.Fatalf("after a panicking probe: %+v (breaker %v)", d, f.breaker.state())
 	}
