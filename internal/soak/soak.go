@@ -104,7 +104,7 @@ var forwarderEnv = map[string]string{
 	"FORWARDER_CONCURRENCY":       "64",
 	"MCM_TIMEOUT":                 "1s",
 	"BACKFILL_RATE":               "2000",
-	"BACKFILL_TIME_BUDGET":        "2s", // what one run holds stays hidden 10 s (backfillRedelivery)
+	"BACKFILL_TIME_BUDGET":        "2s", // what one run holds stays hidden 10 s (see backfillRedelivery)
 	"LOG_LEVEL":                   "error",
 }
 
@@ -310,14 +310,16 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 
 // backfillRedelivery is how long messages a failed queue call left
 // invisible take to come back: a run holds what it receives for twice its
-// budget (2 s here) + its reserve (MCM_TIMEOUT + 5 s), and a second.
-const backfillRedelivery = 11 * time.Second
+// budget (2 s here) + its reserve (MCM_TIMEOUT + 5 s), 10 s; goaws makes
+// them visible again some seconds late, so twice that and a second.
+const backfillRedelivery = 21 * time.Second
 
 // backfillUntilDrained runs the backfill as its schedule would: again
 // while a run stops before the dead letters are drained or saw a queue
 // call fail (goaws, behind its test proxy, now and then cuts an answer
 // short; the messages that receive took stay hidden for the run's hold, so
-// the next run waits that long), at most 30 times. It returns the runs' summaries
+// the next run waits that long), and after a failed call until a run finds
+// nothing left to resend; at most 30 times. It returns the runs' summaries
 // added up.
 func backfillUntilDrained(ctx context.Context, p pipeline, progress io.Writer) (backfill.Summary, error) {
 	var total backfill.Summary
@@ -341,11 +343,18 @@ func backfillUntilDrained(ctx context.Context, p pipeline, progress io.Writer) (
 			total.StillFailing[k] += v
 		}
 		total.StopReason, total.MoreRemaining, total.Rate = s.StopReason, s.MoreRemaining, s.Rate
-		if err == nil && !s.MoreRemaining && s.QueueErrors == 0 {
+		clean := err == nil && !s.MoreRemaining && s.QueueErrors == 0
+		switch {
+		case clean && (total.QueueErrors == 0 || s.Scanned == s.Skipped):
+			// Drained, and (after any failed call) a run found nothing left
+			// to resend.
 			return total, nil
+		case clean:
+			fmt.Fprintf(progress, "soak: backfill drained after a failed queue call; one more run for what that call hid\n")
+		default:
+			fmt.Fprintf(progress, "soak: backfill run stopped (%s, %v); running it again\n", s.StopReason, err)
 		}
 		lastErr = err
-		fmt.Fprintf(progress, "soak: backfill run stopped (%s, %v); running it again\n", s.StopReason, err)
 	}
 	if lastErr == nil {
 		lastErr = errors.New("30 runs did not drain the dead letters")
