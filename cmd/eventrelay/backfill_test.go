@@ -23,7 +23,7 @@ func TestBackfillCommand(t *testing.T) {
 	if err := runBackfill([]string{"-url", st.BackfillURL, "-from", "yesterday"}); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Fatalf("a bad -from: %v, want a 400", err)
 	}
-	if c := st.Counters.Snapshot(); c["backfill.runs"] != 1 {
+	if c := st.Counters.Snapshot(); c["backfill_runs.completed"] != 1 {
 		t.Fatalf("counters %v, want one backfill run logged", c)
 	}
 }

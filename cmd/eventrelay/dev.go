@@ -20,6 +20,7 @@ func runDev(args []string) error {
 	pubsubAddr := fs.String("pubsub", "127.0.0.1:8085", "Pub/Sub emulator listen address")
 	adminAddr := fs.String("admin", devstack.DefaultAdminAddr, "counters listen address")
 	backfillAddr := fs.String("backfill", devstack.DefaultBackfillAddr, "backfill listen address")
+	verifyAddr := fs.String("verify", devstack.DefaultVerifyAddr, "verify listen address")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	env := map[string]string{}
 	fs.Func("set", "override a function setting, `NAME=VALUE` (repeatable), e.g. -set INGEST_DEDUPE_WINDOW=0", func(kv string) error {
@@ -40,11 +41,12 @@ func runDev(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr,
-		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, Logger: log, Env: env})
+		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, VerifyAddr: *verifyAddr, Logger: log, Env: env})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
 	fmt.Printf(`eventrelay is running locally (Ctrl-C stops it)
 
   ingest              %s
@@ -56,16 +58,19 @@ func runDev(args []string) error {
   Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
   API key             %s   (local only)
   DFINERY key         %s   (local only)
+  app attestation     go run ./cmd/eventrelay attest -platform ios   (or android; source local-app, policy require)
 
-Try:
+Try a purchase:
   curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \
-    -d '{"event_type":"PURCHASE","timestamp":"%s","channel_type":"APP","user_id":"user-1",
-         "device":{"os":"android","persistent_id":"device-1"},
-         "items":[{"id":"sku-1","price":{"currency":"USD","amount":9.99},"quantity":1}],
-         "revenue":{"currency":"USD","amount":9.99}}'
+    -d '%s'
+
+then DFINERY's verification callback for it (200; the same again, as a
+DFINERY retry, 200 again; with another -time, a second callback for one
+purchase, already_confirmed):
+  %s
 `, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, st.SinkURL, st.SinkURL, st.CountersURL,
 		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey,
-		st.IngestURL, devstack.DevAPIKey, time.Now().UTC().Add(-time.Minute).Format(time.RFC3339))
+		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at))
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return nil

@@ -13,7 +13,8 @@ commands:
   dev      run the whole pipeline locally on emulators and print how to use it
   keygen   make a new ingest API key and the entry to store in the keys secret
   package  build dist/gcp-source.zip (or, with -lambda, the Lambda zip)
-  send     send events to ingest, with an API key or signed
+  send     send events to ingest, with an API key, signed, or with an attestation credential
+  attest   get an attestation credential from the local stack, as an iOS or Android app would (test stand-ins)
   callback send a DFINERY verification callback signed with ABX-HASH
   counters print the local pipeline's counters
   backfill resend dead-lettered events through a backfill endpoint (-dry-run to count only)
@@ -38,6 +39,8 @@ func main() {
 		err = runSoak(os.Args[2:])
 	case "send":
 		err = runSend(os.Args[2:])
+	case "attest":
+		err = runAttest(os.Args[2:])
 	case "callback":
 		err = runCallback(os.Args[2:])
 	case "counters":

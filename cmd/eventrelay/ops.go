@@ -30,6 +30,7 @@ func runSend(args []string) error {
 	key := fs.String("key", os.Getenv("EVENTRELAY_API_KEY"), "API key <id>.<secret> (default $EVENTRELAY_API_KEY)")
 	source := fs.String("source", "", "with -signing-secret: the source the request is signed for")
 	secret := fs.String("signing-secret", os.Getenv("EVENTRELAY_SIGNING_SECRET"), "sign instead of sending a key (default $EVENTRELAY_SIGNING_SECRET)")
+	credential := fs.String("credential", "", "an attestation credential from the exchange (eventrelay attest), alone or beside a key")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,7 +46,11 @@ func runSend(args []string) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if *credential != "" {
+		req.Header.Set(auth.HeaderAttestation, *credential)
+	}
 	switch {
+	case *credential != "" && *key == "" && *secret == "":
 	case *secret != "":
 		if *source == "" {
 			return errors.New("-signing-secret needs -source")
@@ -55,7 +60,7 @@ func runSend(args []string) error {
 	case *key != "":
 		req.Header.Set("X-Api-Key", *key)
 	default:
-		return errors.New("give -key, or -source and -signing-secret")
+		return errors.New("give -key, -credential, or -source and -signing-secret")
 	}
 	return exchange(req, http.StatusAccepted)
 }
@@ -66,11 +71,11 @@ func runCallback(args []string) error {
 	fs := flag.NewFlagSet("callback", flag.ContinueOnError)
 	target := fs.String("url", "", "the verify endpoint (required)")
 	key := fs.String("key", os.Getenv("DFINERY_KEY"), "the HMAC key as issued, UUID text (default $DFINERY_KEY)")
-	name := fs.String("event", "purchase", "DFINERY event name")
+	name := fs.String("event", "abx:purchase", "DFINERY event name")
 	adid := fs.String("adid", "", "the device's advertising id")
 	userID := fs.String("user", "", "the user id")
-	order := fs.String("order", "", "order id (our event id), sent in param_json")
-	amount := fs.String("amount", "", "sales amount, sent in param_json")
+	order := fs.String("order", "", "order id (our event id), sent in param_json as abx:order_id")
+	amount := fs.String("amount", "", "sales amount, sent in param_json as abx:order_sales")
 	currency := fs.String("currency", "", "currency, sent in param_json")
 	at := fs.String("time", "", "event time, RFC 3339 (default now)")
 	asJSON := fs.Bool("json", false, "send a JSON body instead of a form")
@@ -97,7 +102,7 @@ func runCallback(args []string) error {
 		if err != nil {
 			return fmt.Errorf("-amount: %w", err)
 		}
-		params["abx:sales"] = f
+		params["abx:order_sales"] = f
 	}
 	if *currency != "" {
 		params["abx:currency"] = *currency
@@ -148,15 +153,42 @@ func runCounters(args []string) error {
 	if err := json.NewDecoder(resp.Body).Decode(&counters); err != nil {
 		return fmt.Errorf("%s did not answer with counters: %w", *target, err)
 	}
-	names := make([]string, 0, len(counters))
-	for k := range counters {
+	printFunnel(os.Stdout, counters)
+	return nil
+}
+
+// printFunnel prints the funnel (what ingest accepted, and what became of
+// it), then every counter. The names are the cloud metrics' (README,
+// Operations), so the same story reads the same on the dashboard.
+func printFunnel(w io.Writer, c map[string]int64) {
+	row := func(stage string, parts ...string) {
+		fmt.Fprintf(w, "%-10s", stage)
+		for i := 0; i+1 < len(parts); i += 2 {
+			fmt.Fprintf(w, "  %s %d", parts[i], c[parts[i+1]])
+		}
+		fmt.Fprintln(w)
+	}
+	row("ingest", "accepted", "ingest_events.accepted", "duplicate", "ingest_events.duplicate",
+		"rejected", "ingest_events.rejected", "not_accepted", "ingest_events.not_accepted",
+		"auth_failed", "ingest_auth_failures")
+	row("forwarder", "delivered", "forwarder_outcomes.delivered", "dead_lettered", "forwarder_outcomes.dead_lettered",
+		"retry", "forwarder_outcomes.retry", "circuit_open", "forwarder_outcomes.circuit_open")
+	// Every accepted event ends delivered or dead-lettered; the rest is on
+	// its way (a duplicate delivery counts once, as delivered).
+	pending := c["ingest_events.accepted"] - c["forwarder_outcomes.delivered"] - c["forwarder_outcomes.dead_lettered"]
+	fmt.Fprintf(w, "%-10s  %d (accepted - delivered - dead_lettered)\n", "pending", max(pending, 0))
+	row("backfill", "resent", "backfill_events.resent", "reparked", "backfill_events.reparked",
+		"runs_completed", "backfill_runs.completed", "runs_failed", "backfill_runs.failed")
+	row("verify", "confirmed", "verify_callbacks.confirmed", "failed", "verify_callbacks.failed")
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(c))
+	for k := range c {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		fmt.Printf("%-40s %d\n", k, counters[k])
+		fmt.Fprintf(w, "%-40s %d\n", k, c[k])
 	}
-	return nil
 }
 
 // exchange sends req, prints the status line and the body, and fails on an

@@ -64,7 +64,59 @@ func TestOperatorCommands(t *testing.T) {
 		t.Fatalf("counters: %v", err)
 	}
 	c := st.Counters.Snapshot()
-	if c["ingest.events.accepted"] != 2 || c["ingest.status.401"] != 1 || c["verify.confirmed"] != 2 || c["verify.not_found"] != 1 {
+	if c["ingest_events.accepted"] != 2 || c["ingest_requests.401"] != 1 || c["ingest_auth_failures"] != 1 || c["verify_reasons.confirmed"] != 2 || c["verify_reasons.not_found"] != 1 {
 		t.Fatalf("counters do not match what was sent: %v", c)
+	}
+}
+
+func TestPrintFunnel(t *testing.T) {
+	var b strings.Builder
+	printFunnel(&b, map[string]int64{"ingest_events.accepted": 10, "ingest_events.rejected": 2,
+		"forwarder_outcomes.delivered": 6, "forwarder_outcomes.dead_lettered": 3, "backfill_events.resent": 1,
+		"verify_callbacks.failed": 4, "ingest_auth_failures": 5})
+	out := b.String()
+	for _, want := range []string{
+		"ingest      accepted 10  duplicate 0  rejected 2  not_accepted 0  auth_failed 5\n",
+		"forwarder   delivered 6  dead_lettered 3  retry 0  circuit_open 0\n",
+		"pending     1 (accepted - delivered - dead_lettered)\n",
+		"backfill    resent 1  reparked 0  runs_completed 0  runs_failed 0\n",
+		"verify      confirmed 0  failed 4\n",
+		"\nbackfill_events.resent                   1\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
+
+// The README's example purchase and its callback command work as written,
+// against `make dev`'s stack: confirmed once, then already_confirmed.
+func TestREADMEExampleCallback(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	command := devstack.ExampleCallbackCommand("http://"+devstack.DefaultVerifyAddr, time.Time{})
+	for _, want := range []string{command, `"id":"` + devstack.ExampleOrder + `"`} {
+		if !strings.Contains(string(readme), want) {
+			t.Fatalf("README.md does not show %s", want)
+		}
+	}
+	st, err := devstack.Start(context.Background(), devstack.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	file := filepath.Join(t.TempDir(), "example.json")
+	os.WriteFile(file, []byte(devstack.ExampleEvent(time.Now().Add(-time.Minute))), 0o600)
+	if err := runSend([]string{"-url", st.IngestURL, "-key", devstack.DevAPIKey, "-file", file}); err != nil {
+		t.Fatalf("the README's example event: %v", err)
+	}
+	if err := runCallback(devstack.ExampleCallback(st.VerifyURL, time.Time{})); err != nil {
+		t.Fatalf("the README's callback: %v", err)
+	}
+	// A later event_timestamp: another body for the same purchase.
+	if err := runCallback(devstack.ExampleCallback(st.VerifyURL, time.Now().Add(2*time.Second))); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Fatalf("a second callback for the same purchase: %v, want a 422 (already_confirmed)", err)
 	}
 }

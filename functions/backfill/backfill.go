@@ -233,19 +233,35 @@ func (b *Backfill) log(ctx context.Context, s Summary, took time.Duration, err e
 	attrs := []slog.Attr{slog.Bool("dry_run", s.DryRun), slog.Int("scanned", s.Scanned), slog.Int("selected", s.Selected),
 		slog.Int("resent", s.Resent), slog.Any("still_failing", s.StillFailing), slog.Int("skipped", s.Skipped),
 		slog.Int("deferred", s.Deferred), slog.Int("queue_errors", s.QueueErrors), slog.Bool("more_remaining", s.MoreRemaining),
-		slog.String("stop_reason", s.StopReason), slog.Float64("rate", s.Rate), slog.Duration("took", took)}
+		slog.String("stop_reason", s.StopReason), slog.Float64("rate", s.Rate), slog.Duration("took", took),
+		slog.String("outcome", "completed")}
 	if s.ReplayedFrom != "" {
 		attrs = append(attrs, slog.String("replayed_from", s.ReplayedFrom), slog.String("replay_subscription", s.ReplaySubscription))
 	}
 	level := slog.LevelInfo
 	if err != nil {
 		level = slog.LevelError
+		attrs[len(attrs)-1] = slog.String("outcome", "failed")
 		attrs = append(attrs, slog.String("error", err.Error()))
 		if variable, ok := queue.Setting(err); ok { // the dead-letter queue refuses us: a setting to fix
 			attrs = append(attrs, slog.String("variable", variable))
 		}
 	}
 	b.d.Logger.LogAttrs(ctx, level, "backfill", attrs...)
+}
+
+// logEvent writes one "backfill event" line per event sent, with the
+// forwarder's field names, so an event's path goes on past its dead letter.
+func (b *Backfill) logEvent(ctx context.Context, outcome string, p pending, class string) {
+	attrs := []slog.Attr{slog.String("outcome", outcome), slog.String("event_id", p.id),
+		slog.String("source", p.item.Attributes[queue.AttrSource]), slog.String("message_id", p.item.MessageID),
+		slog.Int("status", p.res.Status)}
+	level := slog.LevelInfo
+	if class != "" {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("class", class))
+	}
+	b.d.Logger.LogAttrs(ctx, level, "backfill event", attrs...)
 }
 
 // run is the state of one Run.
@@ -393,6 +409,7 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 	}
 	wg.Wait()
 	var ack, repark []Item
+	var failed []pending
 	var msgs []queue.Message
 	for _, p := range batch {
 		if !p.sent {
@@ -401,10 +418,12 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 		if p.res.Class == mcm.Delivered {
 			r.s.Resent++
 			ack = append(ack, p.item)
+			r.b.logEvent(ctx, "resent", p, "")
 			continue
 		}
 		class := classOf(p.res)
 		r.s.StillFailing[class]++
+		failed = append(failed, p)
 		repark = append(repark, p.item)
 		msgs = append(msgs, r.reparked(p, class))
 	}
@@ -413,6 +432,7 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 		for i, err := range r.b.d.DeadLetter.Publish(r.cleanup, msgs) {
 			if err == nil {
 				ack = append(ack, repark[i])
+				r.b.logEvent(ctx, "reparked", failed[i], msgs[i].Attributes[forwarder.AttrDLClass])
 				continue
 			}
 			// Not re-parked: the old message goes back as it was.

@@ -153,6 +153,7 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 		f.outcome(ctx, slog.LevelInfo, "duplicate", id, d, 0, "")
 		return Decision{Ack: true, Outcome: "duplicate"}
 	}
+	start := f.now()
 	res, sent := f.breaker.call(ctx, func() mcm.Result { return f.sendOnce(ctx, d.Body) })
 	if !sent {
 		if d.Attempt >= f.cfg.MaxAttempts {
@@ -161,23 +162,24 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 			return f.deadLetter(ctx, d, id, ClassRetryable, 0,
 				fmt.Sprintf("gave up after %d attempts: the platform kept failing and the circuit breaker is open", d.Attempt))
 		}
-		f.outcome(ctx, slog.LevelDebug, "circuit_open", id, d, 0, "")
+		f.outcome(ctx, slog.LevelInfo, "circuit_open", id, d, 0, "")
 		return Decision{RetryAfter: f.breaker.cooldown, Outcome: "circuit_open"}
 	}
+	took := platformTime(f.now().Sub(start))
 	if res.Class == mcm.AuthFailed {
 		f.log.LogAttrs(ctx, slog.LevelError, "platform rejected the API key; check the key secret",
-			slog.Int("status", res.Status))
-		return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message)
+			slog.Int("status", res.Status), slog.String("event_id", id), slog.String("source", d.Attributes[queue.AttrSource]))
+		return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message, took)
 	}
 	switch res.Class {
 	case mcm.Delivered:
 		if id != "" {
 			f.delivered.Add(id)
 		}
-		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "")
+		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "", took)
 		return Decision{Ack: true, Outcome: "delivered"}
 	case mcm.Permanent:
-		return f.deadLetter(ctx, d, id, ClassPermanent, res.Status, res.Message)
+		return f.deadLetter(ctx, d, id, ClassPermanent, res.Status, res.Message, took)
 	}
 	// Retryable, or anything unforeseen: never dropped.
 	if ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
@@ -189,10 +191,10 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	}
 	if d.Attempt >= f.cfg.MaxAttempts {
 		return f.deadLetter(ctx, d, id, ClassRetryable, res.Status,
-			fmt.Sprintf("gave up after %d attempts: %s", d.Attempt, reason))
+			fmt.Sprintf("gave up after %d attempts: %s", d.Attempt, reason), took)
 	}
 	wait := max(f.backoff(d.Attempt), res.RetryAfter)
-	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait))
+	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait), took)
 	return Decision{RetryAfter: wait, Outcome: "retry"}
 }
 
@@ -240,7 +242,7 @@ func (f *Forwarder) backoff(attempt int) time.Duration {
 // dead-letter queue refuses the message itself, it is published once more
 // with only our attributes, cleaned; should that fail too, the message goes
 // back to the queue, whose own redrive limit then bounds its retries.
-func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string, status int, reason string) Decision {
+func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string, status int, reason string, extra ...slog.Attr) Decision {
 	msgID := id
 	if msgID == "" {
 		msgID = d.MessageID
@@ -256,10 +258,10 @@ func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string
 		err = f.dlq.Publish(ctx, []queue.Message{msg})[0]
 	}
 	if err != nil {
-		f.outcome(ctx, slog.LevelError, "dead_letter_failed", id, d, status, err.Error())
+		f.outcome(ctx, slog.LevelError, "dead_letter_failed", id, d, status, err.Error(), extra...)
 		return Decision{RetryAfter: f.cfg.FirstBackoff, Outcome: "retry"}
 	}
-	f.outcome(ctx, slog.LevelWarn, "dead_lettered", id, d, status, reason, slog.String("class", class))
+	f.outcome(ctx, slog.LevelWarn, "dead_lettered", id, d, status, reason, append(extra, slog.String("class", class))...)
 	return Decision{Ack: true, Outcome: "dead_lettered"}
 }
 
@@ -299,6 +301,7 @@ func (a DeadLetterAttributes) Apply(orig map[string]string, id string) map[strin
 
 func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id string, d Delivery, status int, reason string, extra ...slog.Attr) {
 	attrs := append([]slog.Attr{slog.String("outcome", outcome), slog.String("event_id", id),
+		slog.String("source", d.Attributes[queue.AttrSource]),
 		slog.String("message_id", d.MessageID), slog.Int("attempt", d.Attempt)}, extra...)
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
@@ -307,4 +310,10 @@ func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id s
 		attrs = append(attrs, slog.String("reason", clip.String(reason, maxReason)))
 	}
 	f.log.LogAttrs(ctx, level, "forward", attrs...)
+}
+
+// platformTime is the "platform_duration_us" field: the platform call's
+// time, auth re-read included, which the latency metrics read.
+func platformTime(d time.Duration) slog.Attr {
+	return slog.Int64("platform_duration_us", d.Microseconds())
 }

@@ -2,12 +2,15 @@ package ingest
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
 
+	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
 
@@ -15,11 +18,28 @@ import (
 // authentication, parsing, validation, cleansing, hashing, id derivation
 // and encoding. It reports ns/event, events/s (one benchmark goroutine, so
 // about one core; the GC runs beside it), and allocs/event and B/event.
-func BenchmarkIngest(b *testing.B) {
+//
+// BenchmarkIngestLogged is the same with the deployed JSON logger writing
+// to io.Discard: what the log lines (one per request, one per event) cost
+// to encode.
+func BenchmarkIngest(b *testing.B) { benchIngest(b, nil) }
+
+func BenchmarkIngestLogged(b *testing.B) {
+	log, err := logging.New(io.Discard, "info")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchIngest(b, log.With("function", "ingest"))
+}
+
+func benchIngest(b *testing.B, log *slog.Logger) {
 	for _, n := range []int{1, 100} {
 		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
 			h := newHarness(&testing.T{}, func(c *Config) { c.DedupeWindow = 0 })
 			h.svc.pub = queue.Discard{}
+			if log != nil {
+				h.svc.log = log
+			}
 			parts := make([]string, n)
 			for i := range parts {
 				// Half the events carry an id, half get one derived.

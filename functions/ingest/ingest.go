@@ -137,7 +137,17 @@ type Rejection struct {
 	Index  int                `json:"index"`
 	ID     string             `json:"id,omitempty"`
 	Errors []event.FieldError `json:"errors"`
+	class  string             // RejectTooLarge, ...: the log line's bounded class
 }
+
+// Rejection classes, the "class" of an "ingest event" line: few and fixed,
+// so a metric can carry them as a label (the reasons are free text).
+const (
+	RejectTooLarge    = "too_large"   // the event alone is over the size limit
+	RejectMalformed   = "malformed"   // not an event object, or an unknown field
+	RejectInvalid     = "invalid"     // a field fails validation
+	RejectUnencodable = "unencodable" // cannot be encoded for the queue
+)
 
 // Failure is an event the queue did not acknowledge; send it again later.
 type Failure struct {
@@ -156,7 +166,11 @@ type ErrorBody struct {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	status, source, resp := s.serve(w, r)
+	if resp != nil {
+		s.logEvents(r.Context(), source, resp)
+	}
 	attrs := []slog.Attr{
+		slog.String("outcome", "answered"),
 		slog.Int("status", status),
 		slog.String("source", source),
 		slog.Int64("duration_us", s.now().Sub(start).Microseconds()),
@@ -171,6 +185,36 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		level = slog.LevelWarn
 	}
 	s.log.LogAttrs(r.Context(), level, "ingest request", attrs...)
+}
+
+// logEvents writes one "ingest event" line per event of the answer: its id,
+// source and outcome, so one event's path can be followed by its id and
+// log-based metrics count events, not requests.
+func (s *Service) logEvents(ctx context.Context, source string, resp *Response) {
+	line := func(level slog.Level, outcome, id, class string) {
+		attrs := [4]slog.Attr{slog.String("outcome", outcome), slog.String("event_id", id), slog.String("source", source)}
+		n := 3
+		if class != "" {
+			attrs[3], n = slog.String("class", class), 4
+		}
+		s.log.LogAttrs(ctx, level, "ingest event", attrs[:n]...)
+	}
+	for _, a := range resp.Accepted {
+		line(slog.LevelInfo, "accepted", a.ID, "")
+	}
+	for _, d := range resp.Duplicates {
+		class := "in_request"
+		if d.Of < 0 {
+			class = "earlier_request"
+		}
+		line(slog.LevelInfo, "duplicate", d.ID, class)
+	}
+	for _, r := range resp.Rejected {
+		line(slog.LevelInfo, "rejected", r.ID, r.class)
+	}
+	for _, f := range resp.NotAccepted {
+		line(slog.LevelWarn, "not_accepted", f.ID, f.Reason)
+	}
 }
 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *Response) {
@@ -196,7 +240,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 	if err != nil {
 		var ae *auth.Error
 		if errors.As(err, &ae) {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed",
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed", slog.String("outcome", "auth_failed"),
 				slog.String("reason", ae.Reason), slog.String("detail", ae.Error()))
 			if ae.Status() == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", s.retryAfter())
@@ -236,9 +280,9 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	indexes := make([]int, 0, len(raws))
 	bodies := make([][]byte, 0, len(raws))
 	for i, raw := range raws {
-		e, errs := s.check(raw, rules)
+		e, errs, class := s.check(raw, rules)
 		if len(errs) > 0 {
-			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs})
+			resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID, Errors: errs, class: class})
 			continue
 		}
 		var body []byte
@@ -259,7 +303,7 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 			var err error
 			if body, err = json.Marshal(e); err != nil {
 				resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID,
-					Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}})
+					Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}, class: RejectUnencodable})
 				continue
 			}
 		}
@@ -302,11 +346,12 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 				resp.NotAccepted = append(resp.NotAccepted, Failure{Index: indexes[k], ID: e.ID, Reason: "queue_misconfigured"})
 				variable, _ := queue.Setting(err)
 				s.log.LogAttrs(ctx, slog.LevelError, "publish refused by the queue; check the setting", slog.String("variable", variable),
-					slog.String("event_id", e.ID), slog.String("error", err.Error()))
+					slog.String("event_id", e.ID), slog.String("source", source), slog.String("error", err.Error()))
 				continue
 			}
 			resp.NotAccepted = append(resp.NotAccepted, Failure{Index: indexes[k], ID: e.ID, Reason: "queue_unavailable"})
-			s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed", slog.String("event_id", e.ID), slog.String("error", err.Error()))
+			s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed", slog.String("event_id", e.ID), slog.String("source", source),
+				slog.String("error", err.Error()))
 			continue
 		}
 		resp.Accepted = append(resp.Accepted, Ref{Index: indexes[k], ID: e.ID})
@@ -323,23 +368,24 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 	return resp, http.StatusAccepted
 }
 
-// check decodes, cleanses, validates and anonymises one raw event.
-func (s *Service) check(raw json.RawMessage, rules event.Rules) (*event.Event, []event.FieldError) {
+// check decodes, cleanses, validates and anonymises one raw event; a
+// refused event comes with its rejection class.
+func (s *Service) check(raw json.RawMessage, rules event.Rules) (*event.Event, []event.FieldError, string) {
 	if len(raw) > s.cfg.Limits.MaxEventBytes {
 		return &event.Event{}, []event.FieldError{{Field: "", Reason: fmt.Sprintf(
-			"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}}
+			"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}}, RejectTooLarge
 	}
 	e, ferr := event.Decode(raw)
 	if ferr != nil {
 		e.ID = "" // a half-decoded id is not worth echoing
-		return &e, []event.FieldError{*ferr}
+		return &e, []event.FieldError{*ferr}, RejectMalformed
 	}
 	event.Cleanse(&e)
 	if errs := event.Validate(&e, rules); len(errs) > 0 {
-		return &e, errs
+		return &e, errs, RejectInvalid
 	}
 	s.anon.Apply(&e)
-	return &e, nil
+	return &e, nil, ""
 }
 
 func (s *Service) seenKey(source, id string) string { return source + "\x00" + id }

@@ -10,7 +10,11 @@ import (
 
 // LedgerRecorder writes the events of the target types (those DFINERY may
 // ask about) to the ledger; every other event skips it, so the hot path of
-// ordinary traffic pays nothing.
+// ordinary traffic pays nothing. Entries are keyed by source and event id
+// (ledger.Key), so two sources using the same ids never overwrite each
+// other. The identifiers are the event's as published: cleansed (device ids
+// in event.DeviceID's normal form) and hashed, exactly what verify computes
+// from a callback.
 type LedgerRecorder struct {
 	Store ledger.Store
 	Types map[string]bool

@@ -2,10 +2,14 @@
 // answers DFINERY Fraud Kill-Chain server-to-server verification callbacks.
 // A callback is refused unless it is signed with an active ABX-HASH key, and
 // confirmed only when our own ledger shows the event really happened, at
-// that time, for that device or user, for that amount.
+// that time, for that device or user, for that amount. Each recorded event
+// confirms one callback (a claim in the ledger), and the identical body
+// again gets the first verdict (stored in the ledger by the body's hash), on
+// every instance.
 package verify
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -19,34 +23,34 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/ledger"
-	"eventrelay.dev/eventrelay/shared/ttlset"
 )
 
 // Reasons, machine-readable, returned to DFINERY and logged.
 const (
-	ReasonUnsigned     = "unsigned"
-	ReasonBadSignature = "bad_signature"
-	ReasonBadToken     = "bad_token"
-	ReasonIPNotAllowed = "ip_not_allowed"
-	ReasonTooLarge     = "too_large"
-	ReasonMalformed    = "malformed"
-	ReasonNoEventTime  = "no_event_time"
-	ReasonStale        = "stale"
-	ReasonReplayed     = "replayed"
-	ReasonUnsupported  = "unsupported_event"
-	ReasonNoIdentifier = "no_identifier"
-	ReasonNotFound     = "not_found"
-	ReasonTime         = "mismatch:time"
-	ReasonAmount       = "mismatch:amount"
-	ReasonCurrency     = "mismatch:currency"
-	ReasonDevice       = "mismatch:device"
-	ReasonUser         = "mismatch:user"
-	ReasonUnavailable  = "unavailable"
+	ReasonUnsigned         = "unsigned"
+	ReasonBadSignature     = "bad_signature"
+	ReasonBadToken         = "bad_token"
+	ReasonIPNotAllowed     = "ip_not_allowed"
+	ReasonTooLarge         = "too_large"
+	ReasonMalformed        = "malformed"
+	ReasonNoEventTime      = "no_event_time"
+	ReasonStale            = "stale"
+	ReasonUnsupported      = "unsupported_event"
+	ReasonNoIdentifier     = "no_identifier"
+	ReasonNotFound         = "not_found"
+	ReasonAlreadyConfirmed = "already_confirmed"
+	ReasonTime             = "mismatch:time"
+	ReasonAmount           = "mismatch:amount"
+	ReasonCurrency         = "mismatch:currency"
+	ReasonDevice           = "mismatch:device"
+	ReasonUser             = "mismatch:user"
+	ReasonUnavailable      = "unavailable"
 )
 
 // Answer is a configured reply.
@@ -66,8 +70,25 @@ type Config struct {
 	TimeTolerance time.Duration
 	// AmountTolerance: absolute difference allowed between amounts.
 	AmountTolerance float64
-	// EventTypes maps DFINERY event names to our event types.
+	// EventTypes maps DFINERY event names, lower case, to our event types.
 	EventTypes map[string]string
+	// NotRecorded are DFINERY's standard names left out of EventTypes
+	// because the ledger does not record their type; only for the warning.
+	NotRecorded map[string]string
+	// Sources limits look-ups to the entries of these ingest sources;
+	// empty: every source.
+	Sources []string
+	// MatchDeviceTime lets a callback without an order id (purchases) or
+	// user id (other types) be confirmed by its device id and a recorded
+	// event of the type within TimeTolerance. Off by default: whoever knows
+	// one real device id can then get any event near its real ones
+	// confirmed (each real event still confirms only one callback).
+	MatchDeviceTime bool
+	// Zone reads an event_datetime that carries no offset; nil is UTC.
+	Zone *time.Location
+	// VerdictTTL keeps verdicts (and claims of entries without an expiry);
+	// the ledger's TTL.
+	VerdictTTL time.Duration
 	// LookupRetry bounds the wait for an event still on its way to the
 	// ledger (a callback can beat ingest's write by a moment).
 	LookupRetry    time.Duration
@@ -75,7 +96,11 @@ type Config struct {
 	Failure        Answer
 	AllowedNets    []netip.Prefix // empty: any
 	ClientIPHeader string         // e.g. X-Forwarded-For; empty: the connection's address
-	TokenHeader    string         // header carrying the static token, when one is set
+	// TrustedProxies is how many proxies in front of verify append to
+	// ClientIPHeader; the client is the entry that many places from the
+	// right (everything left of it is whatever the caller wrote).
+	TrustedProxies int
+	TokenHeader    string // header carrying the static token, when one is set
 	Fields         dfinery.FieldMap
 }
 
@@ -90,26 +115,33 @@ type Hasher interface {
 	LedgerForm(field, value string) string
 }
 
-// Service answers callbacks. It is safe for concurrent use.
+// Service answers callbacks. It is safe for concurrent use, and keeps no
+// state of its own: verdicts and claims live in the ledger, so every
+// instance sharing it answers alike.
 type Service struct {
-	cfg    Config
-	keys   Keys
-	store  ledger.Store
-	hash   Hasher
-	replay *ttlset.Set
-	log    *slog.Logger
-	now    func() time.Time
-	sleep  func(time.Duration)
+	cfg   Config
+	keys  Keys
+	store ledger.VerifyStore
+	hash  Hasher
+	log   *slog.Logger
+	now   func() time.Time
+	sleep func(time.Duration)
 }
 
 // Deps are the Service's collaborators.
 type Deps struct {
 	Keys   Keys
-	Ledger ledger.Store
+	Ledger ledger.VerifyStore
 	Hasher Hasher
 	Logger *slog.Logger
 	Now    func() time.Time
 }
+
+// DefaultFreshness is long because DFINERY asks late: an SDK queues events
+// while the device is offline and sends them when it is back, and DFINERY
+// verifies after its own processing. Stored verdicts and one-claim-per-event
+// are what stop reuse, so a long window costs little.
+const DefaultFreshness = 24 * time.Hour
 
 // New returns a Service.
 func New(cfg Config, d Deps) (*Service, error) {
@@ -120,10 +152,13 @@ func New(cfg Config, d Deps) (*Service, error) {
 		cfg.MaxBodyBytes = 64 << 10
 	}
 	if cfg.Freshness <= 0 {
-		cfg.Freshness = 6 * time.Hour
+		cfg.Freshness = DefaultFreshness
 	}
 	if cfg.TimeTolerance <= 0 {
 		cfg.TimeTolerance = 10 * time.Minute
+	}
+	if cfg.VerdictTTL <= 0 {
+		cfg.VerdictTTL = 30 * 24 * time.Hour
 	}
 	if cfg.Success.Status == 0 {
 		cfg.Success = Answer{Status: http.StatusOK, Body: `{"result":"success"}`}
@@ -138,15 +173,16 @@ func New(cfg Config, d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	return &Service{cfg: cfg, keys: d.Keys, store: d.Ledger, hash: d.Hasher,
-		replay: ttlset.New(2*cfg.Freshness, 1<<20, d.Now), log: d.Logger, now: d.Now, sleep: time.Sleep}, nil
+		log: d.Logger, now: d.Now, sleep: time.Sleep}, nil
 }
 
 // decision is the outcome of one callback.
 type decision struct {
 	reason  string // "" for confirmed
-	status  int    // overrides the configured failure status (401, 403, 413)
+	status  int    // overrides the configured failure status (401, 403, 413, 503)
 	eventID string
 	keyIdx  int
+	repeat  bool // the verdict stored for an identical body
 }
 
 // ServeHTTP answers one callback.
@@ -160,20 +196,26 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if d.keyIdx >= 0 {
 		attrs = append(attrs, slog.Int("key_index", d.keyIdx))
 	}
+	if d.repeat {
+		attrs = append(attrs, slog.Bool("repeat", true))
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	if d.reason == "" {
 		attrs[0] = slog.String("reason", "confirmed")
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", true))...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", true), slog.String("outcome", "confirmed"))...)
 		writeAnswer(w, s.cfg.Success, "")
 		return
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", false))...)
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", false), slog.String("outcome", "failed"))...)
 	a := s.cfg.Failure
 	if d.status != 0 {
 		a.Status = d.status
 	}
 	writeAnswer(w, a, d.reason)
 }
+
+// Write sends the answer with reason in place of {reason}.
+func (a Answer) Write(w http.ResponseWriter, reason string) { writeAnswer(w, a, reason) }
 
 func writeAnswer(w http.ResponseWriter, a Answer, reason string) {
 	body := strings.ReplaceAll(a.Body, "{reason}", reason)
@@ -222,39 +264,79 @@ func (s *Service) decide(r *http.Request) decision {
 		return d
 	}
 	// From here the request is DFINERY's own: answer with the configured
-	// failure, whose reason it shows on its dashboard.
-	cb, err := dfinery.Parse(r.Header.Get("Content-Type"), body, s.cfg.Fields)
-	if err != nil {
-		d.reason = ReasonMalformed
-		return d
-	}
-	d.eventID = cb.OrderID
-	if cb.EventTime.IsZero() {
-		d.reason = ReasonNoEventTime
-		return d
-	}
-	if age := s.now().Sub(cb.EventTime); age > s.cfg.Freshness || age < -s.cfg.TimeTolerance {
-		d.reason = ReasonStale
-		return d
-	}
+	// failure, whose reason it shows on its dashboard. The same body again
+	// (DFINERY retrying after a lost answer) gets the first verdict.
 	sum := sha256.Sum256(body)
-	if !s.replay.Add(hex.EncodeToString(sum[:])) {
-		d.reason = ReasonReplayed
+	bodyHash := hex.EncodeToString(sum[:])
+	if v, ok, err := s.store.Verdict(ctx, bodyHash); err != nil {
+		s.log.ErrorContext(ctx, "verdict lookup failed", "error", err.Error())
+		return decision{reason: ReasonUnavailable, status: http.StatusServiceUnavailable, keyIdx: d.keyIdx}
+	} else if ok {
+		d.reason, d.repeat = fromStored(v), true
 		return d
 	}
-	d.reason = s.confirm(ctx, cb)
+	d.reason, d.eventID = s.evaluate(ctx, r.Header.Get("Content-Type"), body, bodyHash)
 	if d.reason == ReasonUnavailable {
-		// Our failure, not the callback's: let DFINERY try again.
-		s.replay.Remove(hex.EncodeToString(sum[:]))
+		// Our failure, not the callback's: nothing stored, DFINERY may try again.
 		d.status = http.StatusServiceUnavailable
+		return d
 	}
+	// Two identical bodies answered in parallel both get the verdict stored
+	// first.
+	v, err := s.store.SaveVerdict(ctx, bodyHash, toStored(d.reason), s.now().Add(s.cfg.VerdictTTL))
+	if err != nil {
+		s.log.ErrorContext(ctx, "verdict write failed", "error", err.Error())
+		return decision{reason: ReasonUnavailable, status: http.StatusServiceUnavailable, keyIdx: d.keyIdx, eventID: d.eventID}
+	}
+	d.reason = fromStored(v)
 	return d
 }
 
-// confirm looks the callback's event up in the ledger and compares.
-func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback) string {
+func toStored(reason string) ledger.Verdict {
+	if reason == "" {
+		return ledger.Verdict{Reason: ledger.ReasonConfirmed}
+	}
+	return ledger.Verdict{Reason: reason}
+}
+
+func fromStored(v ledger.Verdict) string {
+	if v.Reason == ledger.ReasonConfirmed {
+		return ""
+	}
+	return v.Reason
+}
+
+// evaluate decides a signed body seen for the first time; it returns the
+// reason ("" confirmed) and the order id it named.
+func (s *Service) evaluate(ctx context.Context, contentType string, body []byte, bodyHash string) (string, string) {
+	cb, err := dfinery.Parse(contentType, body, s.cfg.Fields, s.cfg.Zone)
+	if err != nil {
+		return ReasonMalformed, ""
+	}
+	if cb.EventTime.IsZero() {
+		return ReasonNoEventTime, cb.OrderID
+	}
+	if age := s.now().Sub(cb.EventTime); age > s.cfg.Freshness || age < -s.cfg.TimeTolerance {
+		return ReasonStale, cb.OrderID
+	}
+	return s.confirm(ctx, cb, bodyHash), cb.OrderID
+}
+
+// confirm looks the callback's event up in the ledger, compares, and claims
+// the entry it matches.
+func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash string) string {
 	eventType, ok := s.cfg.EventTypes[strings.ToLower(cb.EventName)]
 	if !ok {
+		// A target event configured in DFINERY's console that verify cannot
+		// confirm: say so at once, with the name, rather than in a failure
+		// rate.
+		name := truncate(cb.EventName, 100)
+		if typ, known := s.cfg.NotRecorded[strings.ToLower(cb.EventName)]; known {
+			s.log.WarnContext(ctx, "verify: DFINERY event of a type ingest does not record (add it to LEDGER_EVENT_TYPES)",
+				"event_name", name, "event_type", typ)
+		} else {
+			s.log.WarnContext(ctx, "verify: DFINERY event name not in the event map (add it to VERIFY_EVENT_MAP)", "event_name", name)
+		}
 		return ReasonUnsupported
 	}
 	device := ""
@@ -267,16 +349,26 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback) string {
 	if cb.UserID != "" {
 		user = s.hash.LedgerForm("user_id", cb.UserID)
 	}
-	q := ledger.Query{EventID: cb.OrderID, EventType: eventType}
-	if q.EventID == "" {
-		if device == "" && user == "" {
-			return ReasonNoIdentifier
-		}
-		q.DeviceID, q.UserID = device, user
-		if device != "" {
-			q.UserID = "" // one index at a time; the user is compared below
-		}
+	q := ledger.Query{EventType: eventType, Sources: s.cfg.Sources}
+	window := func() {
 		q.From, q.To = cb.EventTime.Add(-s.cfg.TimeTolerance), cb.EventTime.Add(s.cfg.TimeTolerance)
+	}
+	switch {
+	case cb.OrderID != "":
+		// Purchases (and any event whose callback names our event id).
+		q.EventID = cb.OrderID
+	case eventType != purchase && user != "":
+		// Sign-up, login and the other non-purchase events: the user.
+		q.UserID = user
+		window()
+	case s.cfg.MatchDeviceTime && device != "":
+		q.DeviceID = device
+		window()
+	case s.cfg.MatchDeviceTime && user != "":
+		q.UserID = user
+		window()
+	default:
+		return ReasonNoIdentifier
 	}
 	entries, err := s.find(ctx, q)
 	if err != nil {
@@ -286,13 +378,30 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback) string {
 	if len(entries) == 0 {
 		return ReasonNotFound
 	}
-	// With several candidates, the best reason wins: any full match
-	// confirms; otherwise report the mismatch of the closest one.
+	// The closest in time first, so the answer does not depend on the
+	// backend's order. Any full match that this body can claim confirms;
+	// full matches all claimed by other bodies are already_confirmed;
+	// otherwise the mismatch of the closest candidate.
+	slices.SortStableFunc(entries, func(a, b ledger.Entry) int {
+		return cmp.Compare(absDuration(a.Time.Sub(cb.EventTime)), absDuration(b.Time.Sub(cb.EventTime)))
+	})
 	best := ReasonNotFound
 	for _, e := range entries {
 		reason := s.compare(e, cb, device, user)
 		if reason == "" {
-			return ""
+			expires := e.ExpiresAt
+			if expires.IsZero() {
+				expires = s.now().Add(s.cfg.VerdictTTL)
+			}
+			mine, err := s.store.Claim(ctx, e.Key(), bodyHash, expires)
+			if err != nil {
+				s.log.ErrorContext(ctx, "ledger claim failed", "error", err.Error())
+				return ReasonUnavailable
+			}
+			if mine {
+				return ""
+			}
+			reason = ReasonAlreadyConfirmed
 		}
 		if rank(reason) < rank(best) {
 			best = reason
@@ -301,11 +410,13 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback) string {
 	return best
 }
 
+const purchase = "PURCHASE"
+
 func (s *Service) compare(e ledger.Entry, cb *dfinery.Callback, device, user string) string {
 	if d := e.Time.Sub(cb.EventTime); d > s.cfg.TimeTolerance || d < -s.cfg.TimeTolerance {
 		return ReasonTime
 	}
-	if device != "" && len(e.DeviceIDs) > 0 && !contains(e.DeviceIDs, device) {
+	if device != "" && len(e.DeviceIDs) > 0 && !slices.Contains(e.DeviceIDs, device) {
 		return ReasonDevice
 	}
 	if user != "" && e.UserID != "" && e.UserID != user {
@@ -315,28 +426,46 @@ func (s *Service) compare(e ledger.Entry, cb *dfinery.Callback, device, user str
 		if e.Revenue == nil || math.Abs(*e.Revenue-*cb.Revenue) > s.cfg.AmountTolerance {
 			return ReasonAmount
 		}
-		if cb.Currency != "" && e.Currency != "" && cb.Currency != e.Currency {
-			return ReasonCurrency
-		}
+	}
+	if cb.Currency != "" && e.Currency != "" && cb.Currency != e.Currency {
+		return ReasonCurrency
 	}
 	return ""
 }
 
-// rank orders mismatch reasons from most to least specific.
+// rank orders reasons from the most telling to the least: a claimed match
+// first (the event is real, the callback is a second one), then the
+// mismatches.
 func rank(reason string) int {
 	switch reason {
-	case ReasonAmount:
+	case ReasonAlreadyConfirmed:
 		return 0
-	case ReasonCurrency:
+	case ReasonAmount:
 		return 1
-	case ReasonDevice:
+	case ReasonCurrency:
 		return 2
-	case ReasonUser:
+	case ReasonDevice:
 		return 3
-	case ReasonTime:
+	case ReasonUser:
 		return 4
+	case ReasonTime:
+		return 5
 	}
-	return 5
+	return 6
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // find retries a miss briefly: the callback may arrive a moment before
@@ -370,21 +499,10 @@ func (s *Service) readBody(r *http.Request) ([]byte, error) {
 }
 
 func (s *Service) allowed(r *http.Request) bool {
-	ip := ""
-	if s.cfg.ClientIPHeader != "" {
-		ip, _, _ = strings.Cut(r.Header.Get(s.cfg.ClientIPHeader), ",")
-		ip = strings.TrimSpace(ip)
-	} else {
-		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
-		if ip == "" {
-			ip = r.RemoteAddr
-		}
-	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
+	addr, ok := s.clientAddr(r)
+	if !ok {
 		return false
 	}
-	addr = addr.Unmap()
 	for _, p := range s.cfg.AllowedNets {
 		if p.Contains(addr) {
 			return true
@@ -393,11 +511,33 @@ func (s *Service) allowed(r *http.Request) bool {
 	return false
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
+// clientAddr is the connection's address, or with ClientIPHeader the entry
+// TrustedProxies places from the right of that header: each proxy appends
+// the address it was called from, so the entries to the left of the ones our
+// own proxies wrote are the caller's to choose.
+func (s *Service) clientAddr(r *http.Request) (netip.Addr, bool) {
+	ip := ""
+	if s.cfg.ClientIPHeader != "" {
+		var hops []string
+		for _, line := range r.Header.Values(s.cfg.ClientIPHeader) {
+			for _, h := range strings.Split(line, ",") {
+				hops = append(hops, strings.TrimSpace(h))
+			}
+		}
+		n := max(s.cfg.TrustedProxies, 1)
+		if len(hops) < n {
+			return netip.Addr{}, false
+		}
+		ip = hops[len(hops)-n]
+	} else {
+		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
+		if ip == "" {
+			ip = r.RemoteAddr
 		}
 	}
-	return false
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return addr.Unmap(), true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -54,7 +55,7 @@ func newFixture(t testing.TB, mutate func(*Config), keys staticKeys) *fixture {
 		t.Fatal(err)
 	}
 	store := ledger.NewMemory(func() time.Time { return clock })
-	cfg := Config{EventTypes: map[string]string{"purchase": "PURCHASE", "sign_up": "LAND"},
+	cfg := Config{EventTypes: map[string]string{"purchase": "PURCHASE", "abx:purchase": "PURCHASE", "sign_up": "LAND"},
 		AmountTolerance: 0.005, LookupRetry: 200 * time.Millisecond, Fields: dfinery.DefaultFieldMap()}
 	if mutate != nil {
 		mutate(&cfg)
@@ -128,12 +129,12 @@ func TestDecisions(t *testing.T) {
 		reason string
 	}{
 		{"confirmed by order id", callbackBody("ord-77", evTime, "24000"), nil, 200, ""},
-		{"confirmed by device and time", callbackBody("", evTime.Add(30*time.Second), "24000"), nil, 200, ""},
+		{"device and time alone: off by default", callbackBody("", evTime.Add(30*time.Second), "24000"), nil, 422, ReasonNoIdentifier},
 		{"never sent", callbackBody("ord-404", evTime, "24000"), nil, 422, ReasonNotFound},
 		{"different amount", callbackBody("ord-77", evTime, "99000"), nil, 422, ReasonAmount},
 		{"amount within a rounding", callbackBody("ord-77", evTime, "24000.001"), nil, 200, ""},
 		{"time far from ours", callbackBody("ord-77", evTime.Add(-90*time.Minute), "24000"), nil, 422, ReasonTime},
-		{"stale callback", callbackBody("ord-77", testNow.Add(-7*time.Hour), "24000"), nil, 422, ReasonStale},
+		{"stale callback", callbackBody("ord-77", testNow.Add(-25*time.Hour), "24000"), nil, 422, ReasonStale},
 		{"from the future", callbackBody("ord-77", testNow.Add(time.Hour), "24000"), nil, 422, ReasonStale},
 		{"unsigned", callbackBody("ord-77", evTime, "24000"), map[string]string{dfinery.HeaderHash: ""}, 401, ReasonUnsigned},
 		{"forged", callbackBody("ord-77", evTime, "24000"), map[string]string{dfinery.HeaderHash: dfinery.Hash([]byte("wrong-key"), []byte("x"))}, 401, ReasonBadSignature},
@@ -163,16 +164,46 @@ func TestDeviceMismatch(t *testing.T) {
 	}
 }
 
-func TestReplayRefused(t *testing.T) {
+// A DFINERY retry of the identical body gets the first answer, even after
+// the entry was claimed by it; a different body for the same purchase
+// does not.
+func TestRetryGetsFirstVerdict(t *testing.T) {
 	f := newFixture(t, nil, staticKeys{})
 	evTime := testNow.Add(-time.Minute)
 	f.record(t, "ord-77", evTime, 24000)
 	body := callbackBody("ord-77", evTime, "24000")
-	if status, _ := f.call(t, body, nil); status != 200 {
-		t.Fatal("first call not confirmed")
+	for i := range 3 {
+		if status, resp := f.call(t, body, nil); status != 200 {
+			t.Fatalf("call %d: %d %s", i, status, resp)
+		}
 	}
-	if status, resp := f.call(t, body, nil); status != 422 || reasonOf(resp) != ReasonReplayed {
-		t.Fatalf("replay: %d %s", status, resp)
+	other := callbackBody("ord-77", evTime.Add(time.Millisecond), "24000")
+	if status, resp := f.call(t, other, nil); status != 422 || reasonOf(resp) != ReasonAlreadyConfirmed {
+		t.Fatalf("second body: %d %s", status, resp)
+	}
+}
+
+// An unmapped event name is logged at warning level with the name.
+func TestUnsupportedEventIsLogged(t *testing.T) {
+	var logs strings.Builder
+	f := newFixture(t, nil, staticKeys{})
+	f.svc.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	evTime := testNow.Add(-time.Minute)
+	body := strings.Replace(callbackBody("ord-77", evTime, "24000"), "purchase", "abx%3Alevel_achieved", 1)
+	if status, resp := f.call(t, body, nil); status != 422 || reasonOf(resp) != ReasonUnsupported {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN"`) || !strings.Contains(logs.String(), `"event_name":"abx:level_achieved"`) {
+		t.Fatalf("no warning naming the event: %s", logs.String())
+	}
+	logs.Reset()
+	f.svc.cfg.NotRecorded = map[string]string{"abx:add_to_cart": "ADD_TO_CART"}
+	body = strings.Replace(callbackBody("ord-77", evTime, "24000"), "purchase", "abx%3Aadd_to_cart", 1)
+	if status, resp := f.call(t, body, nil); status != 422 || reasonOf(resp) != ReasonUnsupported {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if !strings.Contains(logs.String(), "LEDGER_EVENT_TYPES") || !strings.Contains(logs.String(), `"event_type":"ADD_TO_CART"`) {
+		t.Fatalf("the warning does not say the type is not recorded: %s", logs.String())
 	}
 }
 
@@ -213,9 +244,17 @@ func TestIPAllowList(t *testing.T) {
 	if status, resp := f.call(t, callbackBody("ord-77", evTime, "24000"), nil); status != 403 || reasonOf(resp) != ReasonIPNotAllowed {
 		t.Fatalf("%d %s", status, resp)
 	}
-	f.svc.cfg.ClientIPHeader = "X-Forwarded-For"
-	if status, resp := f.call(t, callbackBody("ord-77", evTime, "24000"), map[string]string{"X-Forwarded-For": "203.0.113.9, 10.0.0.1"}); status != 200 {
+	f.svc.cfg.ClientIPHeader, f.svc.cfg.TrustedProxies = "X-Forwarded-For", 2
+	// Two proxies of ours: the load balancer appended the client, the
+	// next one the load balancer; the first entry is the caller's own.
+	if status, resp := f.call(t, callbackBody("ord-77", evTime, "24000"), map[string]string{"X-Forwarded-For": "203.0.113.250, 203.0.113.9, 10.0.0.1"}); status != 200 {
 		t.Fatalf("%d %s", status, resp)
+	}
+	if status, resp := f.call(t, callbackBody("ord-77", evTime.Add(time.Millisecond), "24000"), map[string]string{"X-Forwarded-For": "203.0.113.9, 198.51.100.1, 10.0.0.1"}); status != 403 {
+		t.Fatalf("spoofed leftmost entry: %d %s", status, resp)
+	}
+	if status, resp := f.call(t, callbackBody("ord-77", evTime.Add(2*time.Millisecond), "24000"), map[string]string{"X-Forwarded-For": "10.0.0.1"}); status != 403 {
+		t.Fatalf("fewer entries than trusted proxies: %d %s", status, resp)
 	}
 }
 

@@ -48,13 +48,13 @@ func postBackfill(t *testing.T, st *Stack, params map[string]any) (int, backfill
 // until the forwarder dead-lettered all of them.
 func deadLetterDuringOutage(t *testing.T, st *Stack, evs []map[string]any) {
 	t.Helper()
-	before := st.Counters.Snapshot()["forwarder.dead_lettered"]
+	before := st.Counters.Snapshot()["forwarder_outcomes.dead_lettered"]
 	st.Sink.SetFaults(mcmsink.Faults{Down: true})
 	if status, resp := postIngest(t, st, evs); status != http.StatusAccepted {
 		t.Fatalf("ingest: %d %v", status, resp)
 	}
 	waitFor(t, "every event dead-lettered", 30*time.Second, func() bool {
-		return st.Counters.Snapshot()["forwarder.dead_lettered"]-before >= int64(len(evs))
+		return st.Counters.Snapshot()["forwarder_outcomes.dead_lettered"]-before >= int64(len(evs))
 	})
 }
 

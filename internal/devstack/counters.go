@@ -12,11 +12,12 @@ import (
 )
 
 // Counters counts the pipeline's outcomes from the functions' own
-// structured log lines, the way log-based metrics do in the cloud: one
-// "ingest request" line per request, one "forward" line per delivery
-// attempt, one "verify" line per callback, one "backfill" line per run. So
-// the counters say exactly what the logs say, and the cores carry no
-// metrics code of their own.
+// structured log lines, the way the cloud's log-based metrics do, under the
+// same names (terraform/modules/*/monitoring.tf): "<metric>.<value>" for
+// the metric's main label or dimension, e.g. ingest_events.accepted,
+// forwarder_outcomes.dead_lettered, forwarder_dead_lettered.auth,
+// verify_reasons.not_found. So the counters say exactly what the logs say,
+// and the cores carry no metrics code of their own.
 type Counters struct {
 	mu sync.Mutex
 	n  map[string]int64
@@ -31,34 +32,56 @@ func (c *Counters) Snapshot() map[string]int64 {
 	return maps.Clone(c.n)
 }
 
-func (c *Counters) observe(r slog.Record) {
+func (c *Counters) observe(fn string, r slog.Record) {
 	attrs := map[string]slog.Value{}
 	r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.Resolve(); return true })
-	str := func(k string) string { return attrs[k].String() }
-	num := func(k string) int64 {
-		if v, ok := attrs[k]; ok && v.Kind() == slog.KindInt64 {
-			return v.Int64()
+	str := func(k string) string {
+		if v, ok := attrs[k]; ok {
+			return v.String()
 		}
-		return 0
+		return ""
 	}
+	outcome, class := str("outcome"), str("class")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch r.Message {
-	case "ingest request":
-		c.n["ingest.requests"]++
-		c.n["ingest.status."+strconv.FormatInt(num("status"), 10)]++
-		for _, k := range []string{"accepted", "duplicates", "rejected", "not_accepted"} {
-			c.n["ingest.events."+k] += num(k)
+	add := func(name string) { c.n[name]++ }
+	if r.Level >= slog.LevelError {
+		add("function_errors." + fn)
+	}
+	switch fn + "/" + outcome {
+	case "ingest/answered":
+		add("ingest_requests." + str("status"))
+	case "ingest/auth_failed":
+		add("ingest_auth_failures")
+		add("ingest_auth_failures." + str("reason"))
+	case "ingest/accepted", "ingest/duplicate", "ingest/rejected", "ingest/not_accepted":
+		add("ingest_events." + outcome)
+		if class != "" {
+			add("ingest_events." + outcome + "." + class)
 		}
-	case "forward":
-		c.n["forwarder."+str("outcome")]++
-	case "verify":
-		c.n["verify."+str("reason")]++
-	case "backfill":
-		c.n["backfill.runs"]++
-		for _, k := range []string{"scanned", "resent", "skipped"} {
-			c.n["backfill."+k] += num(k)
+	case "forwarder/delivered", "forwarder/duplicate", "forwarder/retry", "forwarder/circuit_open",
+		"forwarder/dead_lettered", "forwarder/dead_letter_failed":
+		add("forwarder_outcomes." + outcome)
+		if outcome == "dead_lettered" {
+			add("forwarder_dead_lettered." + class)
+			if class == "auth" {
+				add("platform_auth_failures")
+			}
 		}
+	case "verify/confirmed", "verify/failed":
+		add("verify_callbacks." + outcome)
+		add("verify_reasons." + str("reason"))
+	case "backfill/resent", "backfill/reparked":
+		add("backfill_events." + outcome)
+		if class == "auth" {
+			add("platform_auth_failures")
+		}
+	case "backfill/completed", "backfill/failed":
+		add("backfill_runs." + outcome)
+	case "ingest/attestation_checked": // one per request of a monitor or require source
+		add("ingest_attestation." + str("policy") + "." + str("verdict"))
+	case "ingest/exchanged", "ingest/exchange_refused":
+		add("attest_exchanges." + str("route") + "." + str("reason"))
 	}
 }
 
@@ -82,16 +105,18 @@ func writeCounters(w http.ResponseWriter, counters map[string]int64) {
 }
 
 // countingHandler counts every record, whatever the log level, and passes
-// on to the wrapped handler what it would print.
+// on to the wrapped handler what it would print. It keeps the "function"
+// attribute the wiring adds with Logger.With.
 type countingHandler struct {
 	c     *Counters
 	inner slog.Handler
+	fn    string
 }
 
 func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
-	h.c.observe(r)
+	h.c.observe(h.fn, r)
 	if h.inner.Enabled(ctx, r.Level) {
 		return h.inner.Handle(ctx, r)
 	}
@@ -99,9 +124,15 @@ func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return countingHandler{h.c, h.inner.WithAttrs(as)}
+	fn := h.fn
+	for _, a := range as {
+		if a.Key == "function" {
+			fn = a.Value.String()
+		}
+	}
+	return countingHandler{h.c, h.inner.WithAttrs(as), fn}
 }
 
 func (h countingHandler) WithGroup(name string) slog.Handler {
-	return countingHandler{h.c, h.inner.WithGroup(name)}
+	return countingHandler{h.c, h.inner.WithGroup(name), h.fn}
 }

@@ -177,7 +177,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		"MCM_PLATFORM_ID":            platformID,
 		"MCM_API_KEY_SECRET":         SecretMCMKey,
 		"DFINERY_KEYS_SECRET":        SecretDFINERY,
-		"VERIFY_EVENT_MAP":           "purchase=PURCHASE,add_to_cart=ADD_TO_CART",
+	}
+	if err = st.startAttestation(env); err != nil {
+		return nil, err
 	}
 	for k, v := range cfg.Env {
 		env[k] = v
@@ -188,7 +190,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	st.Counters = newCounters()
-	logger = slog.New(countingHandler{st.Counters, logger.Handler()})
+	logger = slog.New(countingHandler{c: st.Counters, inner: logger.Handler()})
 	if st.CountersURL, err = st.serve(cfg.AdminAddr, http.HandlerFunc(st.serveCounters)); err != nil {
 		return nil, fmt.Errorf("counters: %w", err)
 	}

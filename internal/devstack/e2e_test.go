@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +15,6 @@ import (
 	"eventrelay.dev/eventrelay/internal/e2e"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
-	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -93,8 +90,8 @@ func TestPipelineDeliversByteCorrect(t *testing.T) {
 	if err := json.NewDecoder(resp2.Body).Decode(&counters); err != nil {
 		t.Fatal(err)
 	}
-	for k, want := range map[string]int64{"ingest.requests": 1, "ingest.status.202": 1, "ingest.events.accepted": 40,
-		"forwarder.delivered": 40, "events_api_standin.accepted": 40} {
+	for k, want := range map[string]int64{"ingest_requests.202": 1, "ingest_events.accepted": 40,
+		"forwarder_outcomes.delivered": 40, "events_api_standin.accepted": 40} {
 		if counters[k] != want {
 			t.Errorf("counter %s = %d, want %d (all: %v)", k, counters[k], want, counters)
 		}
@@ -170,18 +167,7 @@ func TestPermanentRejectionDeadLetteredOnFirstTry(t *testing.T) {
 
 func callback(t *testing.T, st *Stack, order string, at time.Time, amount string) (int, string) {
 	t.Helper()
-	body := url.Values{"adid": {"dev-0"}, "event_name": {"purchase"}, "event_timestamp": {fmt.Sprint(at.UnixMilli())},
-		"param_json": {`{"abx:order_id":"` + order + `","abx:sales":` + amount + `,"abx:currency":"USD"}`}}.Encode()
-	req, _ := http.NewRequest(http.MethodPost, st.VerifyURL, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set(dfinery.HeaderHash, dfinery.Hash([]byte(DevDFINERYKey), []byte(body)))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return e2e.Callback(t, st.VerifyURL, DevDFINERYKey, order, at, amount)
 }
 
 func TestVerifyFromOurOwnRecords(t *testing.T) {

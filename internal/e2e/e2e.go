@@ -7,11 +7,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/pii"
 )
@@ -56,6 +59,25 @@ func PostIngest(t testing.TB, url, apiKey string, body any) (int, map[string]any
 	var out map[string]any
 	json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+// Callback sends a DFINERY purchase callback for order (device dev-0, the
+// amount in USD) to a verify endpoint, signed with ABX-HASH under key, and
+// returns the status and body of the answer.
+func Callback(t testing.TB, verifyURL, key, order string, at time.Time, amount string) (int, string) {
+	t.Helper()
+	body := url.Values{"adid": {"dev-0"}, "event_name": {"purchase"}, "event_timestamp": {fmt.Sprint(at.UnixMilli())},
+		"param_json": {`{"abx:order_id":"` + order + `","abx:sales":` + amount + `,"abx:currency":"USD"}`}}.Encode()
+	req, _ := http.NewRequest(http.MethodPost, verifyURL, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(dfinery.HeaderHash, dfinery.Hash([]byte(key), []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // WaitFor polls done until it holds, failing the test after timeout.

@@ -59,7 +59,10 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 		f.Close()
 		return nil, err
 	}
-	f.Handler = core.Handler()
+	if f.Handler, err = whenConfigured(ctx, env, src, log.With("function", "backfill"), core.Handler(), p.keySecret); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return &Backfill{Function: f, Core: core}, nil
 }
 

@@ -74,7 +74,10 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 		f.Close()
 		return nil, err
 	}
-	f.Handler = core.PushHandler()
+	if f.Handler, err = whenConfigured(ctx, env, src, log.With("function", "forwarder"), core.PushHandler(), mcmCfg.keySecret); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return &Forwarder{Function: f, Core: core, Visibility: vis, Concurrency: concurrency}, nil
 }
 

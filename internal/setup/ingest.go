@@ -78,8 +78,8 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	}
 	tolerance := env.Duration("INGEST_SIGNATURE_TOLERANCE", 300*time.Second, 10*time.Second, time.Hour)
 	piiCfg := readPII(env)
-	ledgerTypes := env.List("LEDGER_EVENT_TYPES", []string{"PURCHASE"})
-	ledgerTTL := env.Duration("LEDGER_TTL", 30*24*time.Hour, time.Hour, 400*24*time.Hour)
+	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
+	cacheTTL := secretsTTL(env)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	pub, closePub := publisher(ctx, env, opt)
 	store, closeLedger := ledgerStore(ctx, env, opt, "none")
@@ -90,31 +90,43 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	f := &Function{closers: []func() error{closeSecrets, closePub, closeLedger}}
 	var recorder ingest.Recorder
 	if store != nil {
-		types := map[string]bool{}
-		for _, t := range ledgerTypes {
-			types[strings.ToUpper(t)] = true
-		}
-		recorder = &ingest.LedgerRecorder{Store: store, Types: types, TTL: ledgerTTL}
+		recorder = &ingest.LedgerRecorder{Store: store, Types: recorded, TTL: ttl}
 	}
 
-	anon, err := piiCfg.anonymiser(ctx, src)
+	att, err := readAttestation(env, store)
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
-		SigningKeysSecret: signingKeys, Tolerance: tolerance})
-	if err != nil {
+
+	log = log.With("function", "ingest")
+	build := func(ctx context.Context) (http.Handler, error) {
+		anon, err := piiCfg.anonymiser(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		a, err := att.build(ctx, src, log)
+		if err != nil {
+			return nil, err
+		}
+		authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: apiKeys,
+			SigningKeysSecret: signingKeys, Tolerance: tolerance, Attestation: a.Auth()})
+		if err != nil {
+			return nil, err
+		}
+		svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
+			Ledger: recorder, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return a.Mount(svc), nil
+	}
+	gate := &awaitSecrets{src: src, required: append(named(piiCfg.saltSecret), att.secrets()...), anyOf: named(apiKeys, signingKeys),
+		build: build, refuse: notConfiguredJSON(cacheTTL), retry: cacheTTL, log: log}
+	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()
 		return nil, err
 	}
-	svc, err := ingest.New(cfg, ingest.Deps{Auth: authn, Publisher: pub, Anonymiser: anon,
-		Ledger: recorder, Logger: log.With("function", "ingest")})
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Handler = svc
 	return f, nil
 }
 

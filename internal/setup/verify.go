@@ -4,15 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // VERIFY_TIMEZONE must load on any base image
 
 	"github.com/google/uuid"
 
 	"eventrelay.dev/eventrelay/functions/verify"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/dfinery"
+	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/secrets"
 )
 
@@ -27,17 +33,29 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		tokenSecret: env.String("VERIFY_HEADER_TOKEN_SECRET", ""),
 		encoding:    env.OneOf("DFINERY_KEY_ENCODING", "text", "text", "uuid-bytes"),
 	}
+	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
+	fields := dfinery.DefaultFieldMap()
+	fields.OrderID = dfinery.OrderIDKeys(env.String("VERIFY_ORDER_ID_KEY", dfinery.DefaultOrderIDKey))
 	cfg := verify.Config{
 		MaxBodyBytes:    int64(env.Int("VERIFY_MAX_BODY_BYTES", 64<<10, 1<<10, 1<<20)),
-		Freshness:       env.Duration("VERIFY_FRESHNESS", 6*time.Hour, time.Minute, 30*24*time.Hour),
+		Freshness:       env.Duration("VERIFY_FRESHNESS", verify.DefaultFreshness, time.Minute, 30*24*time.Hour),
 		TimeTolerance:   env.Duration("VERIFY_TIME_TOLERANCE", 10*time.Minute, time.Second, 24*time.Hour),
 		LookupRetry:     env.Duration("VERIFY_LOOKUP_RETRY", 300*time.Millisecond, 0, 2*time.Second),
 		AmountTolerance: 0.01,
-		EventTypes:      eventMap(env),
+		EventTypes:      eventMap(env, recorded),
+		NotRecorded:     notRecorded(recorded),
+		Sources:         env.List("VERIFY_SOURCES", nil),
+		MatchDeviceTime: env.OneOf("VERIFY_MATCH_DEVICE_TIME", "false", "true", "false") == "true",
+		Zone:            zone(env),
+		VerdictTTL:      ttl,
 		Success:         verify.Answer{Status: env.Int("VERIFY_SUCCESS_STATUS", 200, 200, 299), Body: env.String("VERIFY_SUCCESS_BODY", `{"result":"success"}`)},
 		Failure:         verify.Answer{Status: env.Int("VERIFY_FAILURE_STATUS", 422, 200, 599), Body: env.String("VERIFY_FAILURE_BODY", `{"result":"failure","reason":"{reason}"}`)},
 		ClientIPHeader:  env.String("VERIFY_CLIENT_IP_HEADER", ""),
-		Fields:          dfinery.DefaultFieldMap(),
+		TrustedProxies:  env.Int("VERIFY_TRUSTED_PROXIES", 1, 1, 10),
+		Fields:          fields,
+	}
+	if cfg.Freshness > ttl {
+		env.Fail("VERIFY_FRESHNESS", "%s is longer than LEDGER_TTL (%s): a callback could ask about an entry already expired", cfg.Freshness, ttl)
 	}
 	if keys.tokenSecret != "" {
 		cfg.TokenHeader = env.String("VERIFY_TOKEN_HEADER", "X-Verify-Token")
@@ -55,6 +73,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		cfg.AllowedNets = append(cfg.AllowedNets, p)
 	}
 	piiCfg := readPII(env)
+	cacheTTL := secretsTTL(env)
 	src, closeSecrets := secretSource(ctx, env, opt)
 	store, closeLedger := ledgerStore(ctx, env, opt, "")
 	if err := env.Err(); err != nil {
@@ -62,42 +81,86 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		return nil, err
 	}
 	f := &Function{closers: []func() error{closeSecrets, closeLedger}}
-	if store == nil {
+	vstore, ok := store.(ledger.VerifyStore)
+	if !ok {
 		f.Close()
 		return nil, fmt.Errorf("config: LEDGER_BACKEND: verify needs a ledger (firestore or dynamodb)")
 	}
 	keys.src = src
-	if _, err := keys.HMACKeys(ctx); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("config: DFINERY_KEYS_SECRET: %w", err)
+	log = log.With("function", "verify")
+	build := func(ctx context.Context) (http.Handler, error) {
+		if _, err := keys.HMACKeys(ctx); err != nil {
+			return nil, fmt.Errorf("config: DFINERY_KEYS_SECRET: %w", err)
+		}
+		anon, err := piiCfg.anonymiser(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		return verify.New(cfg, verify.Deps{Keys: keys, Ledger: vstore, Hasher: verify.PIIHasher{A: anon}, Logger: log})
 	}
-	anon, err := piiCfg.anonymiser(ctx, src)
-	if err != nil {
+	gate := &awaitSecrets{src: src, required: named(keys.keysSecret, keys.tokenSecret, piiCfg.saltSecret), build: build,
+		refuse: verifyNotConfigured(cfg.Failure, cacheTTL), retry: cacheTTL, log: log}
+	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()
 		return nil, err
 	}
-	svc, err := verify.New(cfg, verify.Deps{Keys: keys, Ledger: store, Hasher: verify.PIIHasher{A: anon},
-		Logger: log.With("function", "verify")})
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Handler = svc
 	return f, nil
 }
 
-// eventMap reads VERIFY_EVENT_MAP, "dfinery_name=MCM_TYPE,...".
-func eventMap(env *config.Env) map[string]string {
+// eventMap is DFINERY's standard names (dfinery.DefaultEventTypes) for the
+// types the ledger records, plus VERIFY_EVENT_MAP, "dfinery_name=TYPE,...",
+// which adds names or overrides the defaults. A pair whose type ingest does
+// not record (LEDGER_EVENT_TYPES) could only ever answer not_found, so it
+// stops the start.
+func eventMap(env *config.Env, recorded map[string]bool) map[string]string {
 	m := map[string]string{}
-	for _, pair := range env.List("VERIFY_EVENT_MAP", []string{"purchase=PURCHASE"}) {
-		name, typ, ok := strings.Cut(pair, "=")
-		if !ok || name == "" || typ == "" {
-			env.Fail("VERIFY_EVENT_MAP", "%q is not dfinery_event=EVENT_TYPE", pair)
-			continue
+	for name, typ := range dfinery.DefaultEventTypes {
+		if recorded[typ] {
+			m[name] = typ
 		}
-		m[strings.ToLower(strings.TrimSpace(name))] = strings.ToUpper(strings.TrimSpace(typ))
+	}
+	for _, pair := range env.List("VERIFY_EVENT_MAP", nil) {
+		name, typ, ok := strings.Cut(pair, "=")
+		name, typ = strings.ToLower(strings.TrimSpace(name)), strings.ToUpper(strings.TrimSpace(typ))
+		switch {
+		case !ok || name == "" || typ == "":
+			env.Fail("VERIFY_EVENT_MAP", "%q is not dfinery_event=EVENT_TYPE", pair)
+		case !isEventType(typ):
+			env.Fail("VERIFY_EVENT_MAP", "%q: %s is not an event type", pair, typ)
+		case !recorded[typ]:
+			env.Fail("VERIFY_EVENT_MAP", "%q asks verify to confirm %s, but LEDGER_EVENT_TYPES (%s) does not record it: add %s to LEDGER_EVENT_TYPES or drop the pair",
+				pair, typ, strings.Join(slices.Sorted(maps.Keys(recorded)), ","), typ)
+		default:
+			m[name] = typ
+		}
 	}
 	return m
+}
+
+// notRecorded is DFINERY's standard names whose type the ledger does not
+// record, so the warning for such a callback can say what to change.
+func notRecorded(recorded map[string]bool) map[string]string {
+	m := map[string]string{}
+	for name, typ := range dfinery.DefaultEventTypes {
+		if !recorded[typ] {
+			m[name] = typ
+		}
+	}
+	return m
+}
+
+func isEventType(t string) bool { _, ok := event.EventTypes[t]; return ok }
+
+// zone reads VERIFY_TIMEZONE, the zone of an event_datetime without an
+// offset (an IANA name; the binary embeds the zone database).
+func zone(env *config.Env) *time.Location {
+	name := env.String("VERIFY_TIMEZONE", "UTC")
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		env.Fail("VERIFY_TIMEZONE", "%q is not an IANA time zone (e.g. Asia/Seoul)", name)
+		return time.UTC
+	}
+	return loc
 }
 
 // secretKeys reads the DFINERY keys, a JSON list of the issued UUIDs (the

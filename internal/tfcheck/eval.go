@@ -28,10 +28,18 @@ type evaluator struct {
 	busy   map[string]bool
 }
 
-func newEvaluator(m *Module) *evaluator {
+func newEvaluator(m *Module) *evaluator { return newEvaluatorWith(m, nil) }
+
+// newEvaluatorWith is newEvaluator with some variables set as a caller
+// would set them (tests of a module's own checks).
+func newEvaluatorWith(m *Module, set map[string]cty.Value) *evaluator {
 	e := &evaluator{m: m, locals: map[string]cty.Value{}, busy: map[string]bool{}}
 	vars := map[string]cty.Value{}
 	for name, b := range m.Variables {
+		if v, ok := set[name]; ok {
+			vars[name] = v
+			continue
+		}
 		vars[name] = e.variableValue(name, b)
 	}
 	root := map[string]cty.Value{
@@ -258,7 +266,7 @@ func (e *evaluator) functions() map[string]function.Function {
 		"length": stdlib.LengthFunc, "lookup": stdlib.LookupFunc, "lower": stdlib.LowerFunc,
 		"max": stdlib.MaxFunc, "merge": stdlib.MergeFunc, "min": stdlib.MinFunc, "regex": stdlib.RegexFunc,
 		"replace": stdlib.ReplaceFunc, "split": stdlib.SplitFunc, "substr": stdlib.SubstrFunc,
-		"trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc, "upper": stdlib.UpperFunc,
+		"trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc, "trimspace": stdlib.TrimSpaceFunc, "upper": stdlib.UpperFunc,
 		"values": stdlib.ValuesFunc, "zipmap": stdlib.ZipmapFunc,
 		"tostring": stdlib.MakeToFunc(cty.String), "tonumber": stdlib.MakeToFunc(cty.Number),
 		"tobool": stdlib.MakeToFunc(cty.Bool), "tolist": stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),

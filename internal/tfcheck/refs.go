@@ -92,6 +92,9 @@ func CheckReferences(m *Module) []string {
 		if kind == "variable" && a.Name == "type" {
 			return // a type constraint (string, optional(number, 0)), not references
 		}
+		if top != nil && top.Body.Attributes["provider"] == a {
+			return // the provider meta-argument (google-beta), not a reference
+		}
 		for _, t := range a.Expr.Variables() {
 			root := t.RootName()
 			second := ""
@@ -147,6 +150,9 @@ func CheckReferences(m *Module) []string {
 				}
 			case "path", "terraform", "self":
 			default:
+				if dynamicIterator(top, root) {
+					continue // a dynamic block's iterator (labels.key, labels.value)
+				}
 				if _, ok := m.Resources[root+"."+second]; !ok {
 					out = append(out, fmt.Sprintf("%s: %s.%s is not declared", where, root, second))
 				}
@@ -168,6 +174,29 @@ func CheckReferences(m *Module) []string {
 		check("local", name, nil, m.Locals[name])
 	}
 	return out
+}
+
+// dynamicIterator reports whether name is the iterator of a dynamic block
+// inside b: its label, or its iterator attribute.
+func dynamicIterator(b *hclsyntax.Block, name string) bool {
+	if b == nil {
+		return false
+	}
+	for _, c := range b.Body.Blocks {
+		if c.Type == "dynamic" && len(c.Labels) == 1 {
+			it := c.Labels[0]
+			if a := attr(c, "iterator"); a != nil {
+				it = hcl.ExprAsKeyword(a.Expr)
+			}
+			if it == name {
+				return true
+			}
+		}
+		if dynamicIterator(c, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // child loads the module a call names, when its source is a local path.

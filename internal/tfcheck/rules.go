@@ -28,6 +28,7 @@ func Check(m *Module, cfg Config) []string {
 		checkBroadRoles, checkAWSPolicies, checkEmptySecrets,
 		checkPubSub, checkGCPScheduler, checkFirestore,
 		checkLambda, checkEventSourceMapping, checkAWSScheduler, checkDynamoDB, checkLogGroups,
+		checkMonitoring, checkFirstApply,
 	} {
 		out = append(out, rule(m)...)
 	}
@@ -57,6 +58,10 @@ var broadRoles = map[string]bool{"roles/owner": true, "roles/editor": true, "rol
 // project, and only with an IAM condition naming one Firestore database:
 // Firestore has no IAM binding on a database resource.
 var projectRolesWithCondition = map[string]bool{"roles/datastore.user": true, "roles/datastore.viewer": true}
+
+// projectOnlyRoles may be granted on the project as they are: what they
+// reach has no IAM binding below it (Cloud Logging's log writes).
+var projectOnlyRoles = map[string]bool{"roles/logging.logWriter": true}
 
 func checkBroadRoles(m *Module) []string {
 	var out []string
@@ -101,6 +106,7 @@ func checkBroadRoles(m *Module) []string {
 					expr = m.source(attr(cond, "expression").Expr)
 				}
 				switch {
+				case projectOnlyRoles[r]:
 				case !projectRolesWithCondition[r]:
 					out = append(out, fmt.Sprintf("%s[%s]: project-wide grant of %s; bind it on the resource", where, in.Key, r))
 				case !strings.Contains(expr, "/databases/"):
@@ -413,7 +419,7 @@ func (m *Module) agentGrant(typ, field string, target ref, role string) bool {
 		}
 		roleV, _ := knownString(m.valueOf(attr(b, "role")))
 		member := attr(b, "member")
-		if roleV == role && member != nil && strings.Contains(m.source(member.Expr), "@gcp-sa-pubsub.iam.gserviceaccount.com") {
+		if roleV == role && member != nil && m.namesAgent(member.Expr, "pubsub") {
 			return true
 		}
 	}

@@ -182,11 +182,16 @@ func TestRulesCatchViolations(t *testing.T) {
 			"parse: ",
 		},
 	}
+	expectReported(t, cfg, cases)
+}
+
+// expectReported checks each fixture under testdata/bad: every problem
+// wanted is reported.
+func expectReported(t *testing.T, cfg Config, cases map[string][]string) {
+	t.Helper()
 	for dir, wants := range cases {
 		t.Run(dir, func(t *testing.T) {
-			m := load(t, filepath.Join("testdata", "bad", dir))
-			problems := Check(m, cfg)
-			all := strings.Join(problems, "\n")
+			all := strings.Join(Check(load(t, filepath.Join("testdata", "bad", dir)), cfg), "\n")
 			for _, w := range wants {
 				if !strings.Contains(all, w) {
 					t.Errorf("not reported: %q", w)

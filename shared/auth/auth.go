@@ -35,6 +35,8 @@ const (
 	ReasonStale        = "stale_signature"
 	ReasonReplayed     = "replayed"
 	ReasonUnavailable  = "keys_unavailable"
+	// No key secret has a value yet: the deploy is not finished.
+	ReasonNotConfigured = "not_configured"
 )
 
 // Error is an authentication failure.
@@ -55,7 +57,7 @@ func (e *Error) Unwrap() error { return e.err }
 // Status is the HTTP status for the failure: 503 when our own key store could
 // not be read (the caller did nothing wrong), 401 otherwise.
 func (e *Error) Status() int {
-	if e.Reason == ReasonUnavailable {
+	if e.Reason == ReasonUnavailable || e.Reason == ReasonNotConfigured {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusUnauthorized
@@ -65,8 +67,12 @@ func (e *Error) Status() int {
 type Principal struct {
 	Source string
 	KeyID  string // API key id, or "" for a signed request
-	Method string // "api_key" or "signature"
-	replay string
+	Method string // "api_key", "signature" or "attestation"
+	// Attestation is the verdict on the attestation credential (valid,
+	// missing, expired, invalid), or "" when the source's policy is off.
+	Attestation string
+	Subject     string // the credential's hashed app/device identity, when valid
+	replay      string
 }
 
 // Config configures an Authenticator.
@@ -76,6 +82,9 @@ type Config struct {
 	SigningKeysSecret string // may be empty: signed requests disabled
 	Tolerance         time.Duration
 	Now               func() time.Time
+	// Attestation, when set, checks attestation credentials against each
+	// source's policy; nil: credentials are not accepted.
+	Attestation *Attestation
 }
 
 // Authenticator checks a request's credentials against keys read from
@@ -92,8 +101,8 @@ type Authenticator struct {
 
 // New returns an Authenticator.
 func New(cfg Config) (*Authenticator, error) {
-	if cfg.APIKeysSecret == "" && cfg.SigningKeysSecret == "" {
-		return nil, errors.New("auth: neither an API keys secret nor a signing keys secret is configured")
+	if cfg.APIKeysSecret == "" && cfg.SigningKeysSecret == "" && cfg.Attestation == nil {
+		return nil, errors.New("auth: neither an API keys secret nor a signing keys secret nor attestation is configured")
 	}
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = 300 * time.Second
@@ -106,8 +115,29 @@ func New(cfg Config) (*Authenticator, error) {
 	return &Authenticator{cfg: cfg, replay: ttlset.New(2*cfg.Tolerance, 1<<20, cfg.Now)}, nil
 }
 
-// Authenticate checks the credentials of a request whose raw body is body.
+// Authenticate checks the credentials of a request whose raw body is body,
+// then the source's attestation policy.
 func (a *Authenticator) Authenticate(ctx context.Context, h http.Header, body []byte) (Principal, error) {
+	if a.cfg.Attestation == nil {
+		return a.keyOrSignature(ctx, h, body)
+	}
+	cred := h.Get(HeaderAttestation)
+	if cred != "" && !hasOtherCredentials(h) {
+		return a.credentialOnly(ctx, cred)
+	}
+	p, err := a.keyOrSignature(ctx, h, body)
+	if err != nil {
+		return p, err
+	}
+	q, err := a.attestation(ctx, p, cred)
+	if err != nil {
+		a.Release(p) // the same signed request may come back with a credential
+		return Principal{}, err
+	}
+	return q, nil
+}
+
+func (a *Authenticator) keyOrSignature(ctx context.Context, h http.Header, body []byte) (Principal, error) {
 	if sig := h.Get(HeaderSignature); sig != "" {
 		return a.signed(ctx, h.Get(HeaderSource), sig, body)
 	}
@@ -254,15 +284,22 @@ func Sign(t time.Time, body []byte, secrets ...string) string {
 func (a *Authenticator) keyring(ctx context.Context) (keyring, error) {
 	var rawAPI, rawSigning []byte
 	var err error
+	// A key secret without a value holds no keys: a deployment that uses
+	// API keys only never fills the signing keys secret. With no value in
+	// either, the deploy is not finished.
 	if a.cfg.APIKeysSecret != "" {
-		if rawAPI, err = a.cfg.Secrets.Get(ctx, a.cfg.APIKeysSecret); err != nil {
+		if rawAPI, err = a.cfg.Secrets.Get(ctx, a.cfg.APIKeysSecret); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			return keyring{}, &Error{Reason: ReasonUnavailable, err: fmt.Errorf("read api keys: %w", err)}
 		}
 	}
 	if a.cfg.SigningKeysSecret != "" {
-		if rawSigning, err = a.cfg.Secrets.Get(ctx, a.cfg.SigningKeysSecret); err != nil {
+		if rawSigning, err = a.cfg.Secrets.Get(ctx, a.cfg.SigningKeysSecret); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			return keyring{}, &Error{Reason: ReasonUnavailable, err: fmt.Errorf("read signing keys: %w", err)}
 		}
+	}
+	if rawAPI == nil && rawSigning == nil {
+		return keyring{}, &Error{Reason: ReasonNotConfigured,
+			err: fmt.Errorf("no key secret has a value (%s)", strings.Trim(a.cfg.APIKeysSecret+", "+a.cfg.SigningKeysSecret, ", "))}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -189,17 +190,35 @@ func TestSignatureRotation(t *testing.T) {
 	}
 }
 
+type failingSource struct{}
+
+func (failingSource) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("secret manager down")
+}
+
 func TestKeysUnavailable(t *testing.T) {
 	clock := now
 	src := secrets.NewMemory(nil)
-	a, _ := New(Config{Secrets: src, APIKeysSecret: "missing", Now: func() time.Time { return clock }})
+	a, _ := New(Config{Secrets: src, APIKeysSecret: "api", SigningKeysSecret: "signing", Now: func() time.Time { return clock }})
 	_, err := a.Authenticate(context.Background(), http.Header{"X-Api-Key": {"a.b"}}, nil)
 	var ae *Error
-	if !errors.As(err, &ae) || ae.Reason != ReasonUnavailable || ae.Status() != http.StatusServiceUnavailable {
-		t.Fatalf("want keys_unavailable 503, got %v", err)
+	if !errors.As(err, &ae) || ae.Reason != ReasonNotConfigured || ae.Status() != http.StatusServiceUnavailable ||
+		!strings.Contains(err.Error(), "api, signing") {
+		t.Fatalf("no key secret has a value: want not_configured 503 naming both, got %v", err)
 	}
-	src.Set("missing", `{"api_keys":[{"id":"x","source":"s","salt":"00","sha256":"00"}]}`)
+	// API keys only: the signing keys secret stays without a value.
+	presented, stored, _ := NewAPIKey("shop-1", "shop")
+	file, _ := json.Marshal(APIKeyFile{Keys: []APIKey{stored}})
+	src.Set("api", string(file))
+	if p, err := a.Authenticate(context.Background(), http.Header{"X-Api-Key": {presented}}, nil); err != nil || p.Source != "shop" {
+		t.Fatalf("API key with an unset signing keys secret: %+v %v", p, err)
+	}
+	src.Set("api", `{"api_keys":[{"id":"x","source":"s","salt":"00","sha256":"00"}]}`)
 	if _, err := a.Authenticate(context.Background(), http.Header{"X-Api-Key": {"x.b"}}, nil); reason(err) != ReasonUnavailable {
 		t.Fatalf("malformed key file: %v", err)
+	}
+	down, _ := New(Config{Secrets: failingSource{}, APIKeysSecret: "api"})
+	if _, err := down.Authenticate(context.Background(), http.Header{"X-Api-Key": {"x.b"}}, nil); reason(err) != ReasonUnavailable {
+		t.Fatalf("unreadable key secret: %v", err)
 	}
 }

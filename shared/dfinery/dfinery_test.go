@@ -68,7 +68,7 @@ func TestParse(t *testing.T) {
 		{"json, wrong content type", "text/plain", jsonB},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cb, err := Parse(c.ct, []byte(c.body), fm)
+			cb, err := Parse(c.ct, []byte(c.body), fm, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,10 +88,58 @@ func TestParseTimes(t *testing.T) {
 		"event_datetime=2026-11-22+11%3A58%3A20":           time.Date(2026, 11, 22, 11, 58, 20, 0, time.UTC),
 		"event_datetime=2026-11-22T20%3A58%3A20%2B09%3A00": time.Date(2026, 11, 22, 11, 58, 20, 0, time.UTC),
 	} {
-		cb, err := Parse("application/x-www-form-urlencoded", []byte(body), fm)
+		cb, err := Parse("application/x-www-form-urlencoded", []byte(body), fm, nil)
 		if err != nil || !cb.EventTime.Equal(want) {
 			t.Errorf("%s: %v %v", body, cb, err)
 		}
+	}
+}
+
+// The shapes DFINERY may send beyond the plain form: param_json as a
+// nested object, a zone-less datetime in the configured zone, both time
+// fields at once, the amount under DFINERY's purchase key.
+func TestParseFormats(t *testing.T) {
+	fm := DefaultFieldMap()
+	seoul := time.FixedZone("KST", 9*3600)
+	at := time.Date(2026, 11, 22, 11, 58, 20, 0, time.UTC)
+	for _, c := range []struct {
+		name, ct, body string
+		zone           *time.Location
+		order          string
+		revenue        float64
+		when           time.Time
+	}{
+		{"param_json nested object", "application/json",
+			`{"event_name":"abx:purchase","event_timestamp":1795348700000,"param_json":{"abx:order_id":"ord-77","abx:order_sales":24000}}`,
+			nil, "ord-77", 24000, time.UnixMilli(1795348700000)},
+		{"macro names, param_json nested", "application/json",
+			`{"req":{"evt":{"event_name":"abx:purchase","event_timestamp":"1795348700000","param_json":{"order_id":"ord-78","abx:order_sales":"10.5"}}}}`,
+			nil, "ord-78", 10.5, time.UnixMilli(1795348700000)},
+		{"zone-less datetime in Seoul", "application/x-www-form-urlencoded",
+			"event_datetime=2026-11-22+20%3A58%3A20&param_json=%7B%22abx%3Aorder_id%22%3A%22ord-79%22%2C%22abx%3Aorder_sales%22%3A1%7D",
+			seoul, "ord-79", 1, at},
+		{"offset wins over the zone", "application/x-www-form-urlencoded",
+			"event_datetime=2026-11-22T11%3A58%3A20Z&param_json=%7B%22abx%3Aorder_id%22%3A%22ord-80%22%2C%22abx%3Aorder_sales%22%3A1%7D",
+			seoul, "ord-80", 1, at},
+		{"timestamp wins over datetime", "application/json",
+			`{"event_timestamp":"1795348700","event_datetime":"2020-01-01 00:00:00","param_json":"{\"df_order_id\":\"ord-81\",\"abx:order_sales\":2}"}`,
+			seoul, "ord-81", 2, time.Unix(1795348700, 0)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cb, err := Parse(c.ct, []byte(c.body), fm, c.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cb.OrderID != c.order || cb.Revenue == nil || *cb.Revenue != c.revenue || !cb.EventTime.Equal(c.when) {
+				t.Fatalf("parsed order %q revenue %v time %v; want %q %v %v", cb.OrderID, cb.Revenue, cb.EventTime, c.order, c.revenue, c.when)
+			}
+		})
+	}
+	custom := fm
+	custom.OrderID = OrderIDKeys("merchant_uid")
+	cb, err := Parse("application/json", []byte(`{"param_json":{"merchant_uid":"m-1","abx:order_id":"ignored"}}`), custom, nil)
+	if err != nil || cb.OrderID != "m-1" {
+		t.Fatalf("configured order id key: %+v %v", cb, err)
 	}
 }
 
@@ -105,7 +153,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad datetime", "application/x-www-form-urlencoded", "event_datetime=tomorrow"},
 		{"json trailing data", "application/json", `{"a":1}{"b":2}`},
 	} {
-		if _, err := Parse(c.ct, []byte(c.body), fm); err == nil {
+		if _, err := Parse(c.ct, []byte(c.body), fm, nil); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
 	}
@@ -118,13 +166,29 @@ func FuzzCallback(f *testing.F) {
 	f.Add(jsonURL, []byte(jsonB), "application/json")
 	f.Add("", []byte(`{"a":{"b":{"c":{"d":1}}}}`), "")
 	f.Add("====", []byte("param_json=%7B%7D&event_timestamp=1e400"), "text/plain")
+	f.Add("", []byte(`{"event_name":"abx:purchase","event_datetime":"2026-11-22 20:58:20","param_json":{"abx:order_id":"o-1","abx:order_sales":1.5}}`), "application/json")
+	f.Add("", []byte(`{"req":{"evt":{"event_timestamp":"1795348700","event_datetime":"2026-11-22T20:58:20+09:00","param_json":{"x":{"y":[1,2]}}}}}`), "")
+	f.Add("", []byte("event_datetime=20261122205820&param_json=%7B%22abx%3Aorder_id%22%3A7%7D"), "application/x-www-form-urlencoded")
+	f.Add("", []byte(`{"param_json.abx:order_id":"a","param_json":{"abx:order_id":"b"},"req":{"evt":{"param_json":{"abx:order_id":"c"}}}}`), "application/json")
 	keys := [][]byte{[]byte(key)}
 	fm := DefaultFieldMap()
+	seoul := time.FixedZone("KST", 9*3600)
 	f.Fuzz(func(t *testing.T, header string, body []byte, ct string) {
 		VerifyHash(header, body, keys)
 		if _, err := VerifyHash(Hash([]byte(key), body), body, keys); err != nil {
 			t.Fatalf("own signature refused: %v", err)
 		}
-		Parse(ct, body, fm)
+		Parse(ct, body, fm, nil)
+		// The same bytes always read the same: verify stores its verdict by
+		// the body's hash, so the reading must not depend on map order.
+		a, errA := Parse(ct, body, fm, seoul)
+		b, errB := Parse(ct, body, fm, seoul)
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("parse errors differ: %v, %v", errA, errB)
+		}
+		if errA == nil && (a.EventName != b.EventName || a.OrderID != b.OrderID || a.ADID != b.ADID || a.UserID != b.UserID ||
+			!a.EventTime.Equal(b.EventTime) || (a.Revenue == nil) != (b.Revenue == nil) || a.Revenue != nil && *a.Revenue != *b.Revenue) {
+			t.Fatalf("two readings of one body differ: %+v, %+v", a, b)
+		}
 	})
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,15 +54,32 @@ func DefaultFieldMap() FieldMap {
 		AppKey:             []string{"appkey", "app_key", "req.common.appkey", "common.appkey"},
 		ParamJSON:          []string{"param_json", "req.evt.param_json", "evt.param_json"},
 		UserPropertiesJSON: []string{"user_properties_json", "req.evt.user_properties_json"},
-		OrderID:            []string{"param.abx:order_id", "param.order_id", "param.orderId", "param.transaction_id", "order_id"},
-		Revenue:            []string{"param.abx:sales", "param.sales", "param.revenue", "param.amount", "revenue", "sales"},
-		Currency:           []string{"param.abx:currency", "param.currency", "currency"},
+		OrderID:            OrderIDKeys(DefaultOrderIDKey),
+		// abx:order_sales is the purchase's amount in DFINERY's SDK
+		// (ABEventProperty.ORDER_SALES; "order_sales" in "Type information").
+		Revenue: []string{"param.abx:order_sales", "param.order_sales", "param.abx:sales", "param.sales",
+			"param.revenue", "param.amount", "revenue", "sales"},
+		Currency: []string{"param.abx:currency", "param.currency", "currency"},
 	}
 }
 
+// OrderIDKeys are the keys tried for the order id when key is the
+// configured param_json key: key itself, then DFINERY's other spellings,
+// then the body's own field.
+func OrderIDKeys(key string) []string {
+	out := []string{"param." + key}
+	for _, k := range []string{DefaultOrderIDKey, "order_id", "df_order_id"} {
+		if k != key {
+			out = append(out, "param."+k)
+		}
+	}
+	return append(out, key)
+}
+
 // Parse reads body according to contentType: form-encoded or JSON, and
-// when the type is missing or something else, whichever parses.
-func Parse(contentType string, body []byte, fm FieldMap) (*Callback, error) {
+// when the type is missing or something else, whichever parses. An
+// event_datetime without an offset is read in zone (nil: UTC).
+func Parse(contentType string, body []byte, fm FieldMap, zone *time.Location) (*Callback, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	var fields map[string]string
 	var err error
@@ -82,12 +101,23 @@ func Parse(contentType string, body []byte, fm FieldMap) (*Callback, error) {
 		as   string
 	}{{fm.ParamJSON, "param."}, {fm.UserPropertiesJSON, "user_properties."}} {
 		if raw, ok := first(fields, prefix.keys); ok && raw != "" {
+			// The macro's usual form: a JSON string inside the body.
 			nested, err := parseJSON([]byte(raw))
 			if err != nil {
 				return nil, fmt.Errorf("%s is not a JSON object: %w", prefix.keys[0], err)
 			}
 			for k, v := range nested {
 				fields[prefix.as+k] = v
+			}
+			continue
+		}
+		// A JSON body may carry it as a nested object instead, which
+		// flattening turned into "param_json.<key>".
+		for _, key := range prefix.keys {
+			for k, v := range fields {
+				if rest, ok := strings.CutPrefix(k, key+"."); ok {
+					fields[prefix.as+rest] = v
+				}
 			}
 		}
 	}
@@ -112,7 +142,7 @@ func Parse(contentType string, body []byte, fm FieldMap) (*Callback, error) {
 			return nil, err
 		}
 	} else if v, ok := first(fields, fm.EventDatetime); ok && v != "" {
-		if cb.EventTime, err = parseDatetime(v); err != nil {
+		if cb.EventTime, err = parseDatetime(v, zone); err != nil {
 			return nil, err
 		}
 	}
@@ -159,14 +189,17 @@ func parseJSON(body []byte) (map[string]string, error) {
 }
 
 // flatten turns nested objects into dotted keys; depth is bounded so a
-// hostile body cannot make it recurse without end.
+// hostile body cannot make it recurse without end. Keys are visited in
+// order, so when two spellings flatten to one key ({"a.b":1,"a":{"b":2}})
+// the same one wins every time.
 func flatten(prefix string, v any, out map[string]string, depth int) {
 	switch t := v.(type) {
 	case map[string]any:
 		if depth > 8 {
 			return
 		}
-		for k, child := range t {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			child := t[k]
 			key := k
 			if prefix != "" {
 				key = prefix + "." + k
@@ -200,13 +233,17 @@ func parseEpoch(v string) (time.Time, error) {
 	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
 }
 
-// datetimeLayouts: RFC 3339 first, then the zone-less forms templates use,
-// read as UTC.
-var datetimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.000", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "20060102150405"}
+// datetimeLayouts: with an offset first, then the zone-less forms
+// templates use, read in the configured zone.
+var datetimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.000", "2006-01-02 15:04:05",
+	"2006-01-02T15:04:05.999999999", "20060102150405"}
 
-func parseDatetime(v string) (time.Time, error) {
+func parseDatetime(v string, zone *time.Location) (time.Time, error) {
+	if zone == nil {
+		zone = time.UTC
+	}
 	for _, l := range datetimeLayouts {
-		if t, err := time.Parse(l, v); err == nil {
+		if t, err := time.ParseInLocation(l, v, zone); err == nil {
 			return t.UTC(), nil
 		}
 	}

@@ -48,9 +48,9 @@ func Cleanse(e *Event) {
 		d.Model = strings.TrimSpace(d.Model)
 		d.UA = strings.TrimSpace(d.UA)
 		d.Language = strings.ToLower(strings.TrimSpace(d.Language))
-		d.PersistentID = identifier(d.PersistentID)
-		d.AdvertisingID = identifier(d.AdvertisingID)
-		d.UniqueDeviceID = identifier(d.UniqueDeviceID)
+		d.PersistentID = DeviceID(identifier(d.PersistentID))
+		d.AdvertisingID = DeviceID(identifier(d.AdvertisingID))
+		d.UniqueDeviceID = DeviceID(identifier(d.UniqueDeviceID))
 		d.IP = strings.TrimSpace(d.IP)
 		if *d == (Device{}) {
 			e.Device = nil

@@ -40,3 +40,8 @@ func TestMemorySweepKeepsLiveEntries(t *testing.T) {
 		t.Errorf("expired entry still found: %+v", got)
 	}
 }
+
+func TestMemoryVerdicts(t *testing.T) {
+	now := time.Now()
+	ledgertest.RunVerdicts(t, now, func(*testing.T) ledger.VerifyStore { return ledger.NewMemory(func() time.Time { return now }) })
+}

@@ -11,7 +11,11 @@ import (
 	"sync"
 )
 
-// ErrNotFound is returned when the named secret or version does not exist.
+// ErrNotFound is returned when the named secret or version does not exist,
+// which is also what both clouds answer for a secret created without a
+// value (no version; AWSCURRENT unset) to a reader that may only read
+// values. The functions start anyway and answer not_configured until it
+// has one (internal/setup).
 var ErrNotFound = errors.New("secret not found")
 
 // Source fetches the current value of a named secret. Names are backend

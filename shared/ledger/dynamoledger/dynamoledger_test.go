@@ -13,9 +13,11 @@ import (
 func TestDynamoDB(t *testing.T) {
 	client := dynalite.Client(dynalite.Start(t))
 	now := time.Now()
-	ledgertest.Run(t, now, func(t *testing.T) ledger.Store {
+	fresh := func(t *testing.T) *Store {
 		s := New(client, dynalite.NewTable(t, client, CreateTable))
 		s.now = func() time.Time { return now }
 		return s
-	})
+	}
+	ledgertest.Run(t, now, func(t *testing.T) ledger.Store { return fresh(t) })
+	ledgertest.RunVerdicts(t, now, func(t *testing.T) ledger.VerifyStore { return fresh(t) })
 }

@@ -26,12 +26,14 @@ func TestFirestore(t *testing.T) {
 			t.Cleanup(func() { client.Close() })
 			now := time.Now()
 			n := 0
-			ledgertest.Run(t, now, func(t *testing.T) ledger.Store {
+			fresh := func() *Store {
 				n++
 				s := New(client, fmt.Sprintf("eventrelay-ledger-%d", n))
 				s.now = func() time.Time { return now }
 				return s
-			})
+			}
+			ledgertest.Run(t, now, func(t *testing.T) ledger.Store { return fresh() })
+			ledgertest.RunVerdicts(t, now, func(t *testing.T) ledger.VerifyStore { return fresh() })
 		})
 	}
 }

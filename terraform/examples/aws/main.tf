@@ -2,7 +2,8 @@
 #   make dist
 #   cd terraform/examples/aws && cp terraform.tfvars.example terraform.tfvars
 #   terraform init && terraform apply
-# See README.md, "Deploying", for the secrets and the first event.
+# One apply: the functions start with empty secrets and answer
+# not_configured until their values are added (README.md, "Deploying").
 
 terraform {
   required_version = ">= 1.5.0"
@@ -10,7 +11,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "~> 6.28"
     }
   }
 }
@@ -30,4 +31,7 @@ module "eventrelay" {
   lambda_zip      = coalesce(var.lambda_zip, "${path.root}/../../../dist/lambda-arm64.zip")
   mcm_base_url    = var.mcm_base_url
   mcm_platform_id = var.mcm_platform_id
+
+  ledger_deletion_protection  = var.ledger_deletion_protection
+  secret_recovery_window_days = var.secret_recovery_window_days
 }

@@ -32,3 +32,8 @@ output "secret_names" {
   description = "Secret names to fill out of band."
   value       = module.eventrelay.secret_names
 }
+
+output "backfill_invoke_command" {
+  description = "Runs backfill now (aws CLI)."
+  value       = module.eventrelay.backfill_invoke_command
+}

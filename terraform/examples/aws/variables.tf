@@ -25,3 +25,15 @@ variable "mcm_platform_id" {
   type        = string
   description = "Your MCM platform id."
 }
+
+variable "ledger_deletion_protection" {
+  type        = bool
+  description = "Refuse to delete the ledger table; set false, apply, then destroy (README, Teardown)."
+  default     = true
+}
+
+variable "secret_recovery_window_days" {
+  type        = number
+  description = "Days a deleted secret can be restored; 0 before a destroy that will be followed by a new apply under the same name_prefix."
+  default     = 7
+}

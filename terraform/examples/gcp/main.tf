@@ -2,7 +2,8 @@
 #   make dist
 #   cd terraform/examples/gcp && cp terraform.tfvars.example terraform.tfvars
 #   terraform init && terraform apply
-# See README.md, "Deploying", for the secrets and the first event.
+# One apply: the functions start with empty secrets and answer
+# not_configured until their values are added (README.md, "Deploying").
 
 terraform {
   required_version = ">= 1.5.0"
@@ -12,10 +13,21 @@ terraform {
       source  = "hashicorp/google"
       version = "~> 7.0"
     }
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 7.0"
+    }
   }
 }
 
 provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+# The module creates the Pub/Sub and Cloud Scheduler service agents with
+# google-beta (google_project_service_identity).
+provider "google-beta" {
   project = var.project_id
   region  = var.region
 }
@@ -30,4 +42,6 @@ module "eventrelay" {
   mcm_base_url    = var.mcm_base_url
   mcm_platform_id = var.mcm_platform_id
   labels          = { app = "eventrelay" }
+
+  firestore_delete_protection = var.firestore_delete_protection
 }

@@ -32,3 +32,8 @@ output "secrets" {
   description = "Secret names to fill out of band."
   value       = module.eventrelay.secrets
 }
+
+output "backfill_run_command" {
+  description = "Runs backfill now (gcloud)."
+  value       = module.eventrelay.backfill_run_command
+}

@@ -30,3 +30,9 @@ variable "mcm_platform_id" {
   type        = string
   description = "Your MCM platform id."
 }
+
+variable "firestore_delete_protection" {
+  type        = bool
+  description = "Refuse to delete the ledger database; set false, apply, then destroy (README, Teardown)."
+  default     = true
+}

@@ -100,9 +100,10 @@ data "aws_iam_policy_document" "verify" {
     ]
   }
 
+  # PutItem: its verdicts and claims, conditional writes.
   statement {
-    sid       = "ReadLedger"
-    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+    sid       = "ReadLedgerWriteVerdicts"
+    actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]
     resources = [aws_dynamodb_table.ledger.arn]
   }
 }

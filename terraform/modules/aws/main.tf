@@ -73,7 +73,7 @@ locals {
 
   # Secrets are named by ARN.
   environment = {
-    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
+    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, local.attestation_environment, {
       EVENTRELAY_FUNCTION        = "ingest"
       SQS_QUEUE_URL              = aws_sqs_queue.events.url
       INGEST_API_KEYS_SECRET     = aws_secretsmanager_secret.secret["ingest_api_keys"].arn
@@ -147,31 +147,14 @@ resource "aws_lambda_function" "fn" {
   depends_on = [aws_iam_role_policy.fn]
 }
 
+# authorization_type NONE: from provider 6.28.0 the URL adds both
+# statements a public URL needs itself, FunctionURLAllowPublicAccess
+# (lambda:InvokeFunctionUrl) and FunctionURLAllowInvokeAction
+# (lambda:InvokeFunction, only through the URL). An aws_lambda_permission
+# for either would race it (ResourceConflictException): there is none.
 resource "aws_lambda_function_url" "public" {
   for_each = local.public_functions
 
   function_name      = aws_lambda_function.fn[each.key].function_name
   authorization_type = "NONE"
-}
-
-# A public Function URL needs both permissions: InvokeFunctionUrl, and
-# InvokeFunction restricted to calls that come through the URL.
-resource "aws_lambda_permission" "url_public" {
-  for_each = local.public_functions
-
-  statement_id           = "FunctionURLAllowPublicAccess"
-  action                 = "lambda:InvokeFunctionUrl"
-  function_name          = aws_lambda_function.fn[each.key].function_name
-  principal              = "*"
-  function_url_auth_type = "NONE"
-}
-
-resource "aws_lambda_permission" "url_invoke" {
-  for_each = local.public_functions
-
-  statement_id             = "FunctionURLInvokeAllowPublicAccess"
-  action                   = "lambda:InvokeFunction"
-  function_name            = aws_lambda_function.fn[each.key].function_name
-  principal                = "*"
-  invoked_via_function_url = true
 }

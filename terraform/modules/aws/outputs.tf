@@ -47,3 +47,8 @@ output "role_arns" {
   description = "IAM role ARNs by function, and the scheduler's."
   value       = merge({ for k, r in aws_iam_role.fn : k => r.arn }, { scheduler = aws_iam_role.scheduler.arn })
 }
+
+output "backfill_invoke_command" {
+  description = "Runs backfill now and prints its summary; the payload is the run's parameters ({} resends retryable failures)."
+  value       = "aws lambda invoke --region ${split(":", aws_lambda_function.fn["backfill"].arn)[3]} --function-name ${aws_lambda_function.fn["backfill"].function_name} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout"
+}

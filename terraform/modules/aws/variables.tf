@@ -100,9 +100,9 @@ variable "backfill" {
   type = object({
     memory_mb            = optional(number, 256)
     timeout_seconds      = optional(number, 300)
-    reserved_concurrency = optional(number, 1)
+    reserved_concurrency = optional(number, -1)
   })
-  description = "backfill Lambda: memory (MB), timeout, reserved concurrency (1 by default: one run at a time)."
+  description = "backfill Lambda: memory (MB), timeout, reserved concurrency (-1: unreserved; an account at the default concurrency quota of 10 cannot reserve any, as Lambda keeps 10 unreserved; 1 keeps runs from overlapping once the quota is raised)."
   default     = {}
 
   validation {
@@ -252,8 +252,13 @@ variable "ledger_point_in_time_recovery" {
 
 variable "verify_event_map" {
   type        = string
-  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated."
-  default     = "purchase=PURCHASE"
+  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see the README); every type must be in ledger_event_types."
+  default     = ""
+
+  validation {
+    condition     = alltrue([for pair in split(",", var.verify_event_map) : trimspace(pair) == "" || length(split("=", pair)) == 2])
+    error_message = "verify_event_map: comma-separated dfinery_event=EVENT_TYPE pairs, e.g. \"abx:sign_up=LAND\"."
+  }
 }
 
 variable "dfinery_key_encoding" {

@@ -48,7 +48,7 @@ locals {
   # Secret names are full resource names, projects/P/secrets/S; the code
   # reads their latest version.
   environment = {
-    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
+    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, local.attestation_environment, {
       PUBSUB_TOPIC               = google_pubsub_topic.events.id
       INGEST_API_KEYS_SECRET     = google_secret_manager_secret.secret["ingest_api_keys"].id
       INGEST_SIGNING_KEYS_SECRET = google_secret_manager_secret.secret["ingest_signing_keys"].id
@@ -91,9 +91,10 @@ resource "google_cloudfunctions2_function" "fn" {
   labels      = var.labels
 
   build_config {
-    runtime         = var.go_runtime
-    entry_point     = each.value.entry_point
-    service_account = var.build_service_account
+    runtime           = var.go_runtime
+    entry_point       = each.value.entry_point
+    service_account   = local.build_service_account
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -116,9 +117,13 @@ resource "google_cloudfunctions2_function" "fn" {
     environment_variables            = local.environment[each.key]
   }
 
-  # The functions read their secrets and the ledger at start: grant first.
+  # The build needs its grants; the functions read their secrets (once
+  # they have values) and the ledger: grant first.
   depends_on = [
     google_project_service.api,
+    google_artifact_registry_repository_iam_member.build_pushes_images,
+    google_storage_bucket_iam_member.build_reads_source,
+    google_project_iam_member.build_writes_logs,
     google_secret_manager_secret_iam_member.access,
     google_project_iam_member.ledger,
   ]

@@ -43,13 +43,25 @@ resource "google_pubsub_topic_iam_member" "backfill_publishes_deadletter" {
 }
 
 # Replay (BACKFILL_REPLAY_SUBSCRIPTION) seeks the live events subscription
-# back in time. Google's replay guide grants roles/pubsub.editor for Seek;
-# it is granted on this one subscription only, never on the project, so it
-# reaches no other subscription, topic or snapshot.
+# back in time. Seek needs pubsub.subscriptions.consume on the subscription
+# (Pub/Sub access control), and nothing else the backfill calls touches it.
+# roles/pubsub.editor, which Google's replay guide grants, would also let
+# backfill repoint the push endpoint (pubsub.subscriptions.update) or
+# delete the subscription; a custom role with the one permission does not.
+resource "google_project_iam_custom_role" "seek" {
+  project     = var.project_id
+  role_id     = "${replace(var.name_prefix, "-", "_")}_seek"
+  title       = "eventrelay backfill replay (Seek)"
+  description = "Seek one subscription back in time; nothing else"
+  permissions = ["pubsub.subscriptions.consume"]
+
+  depends_on = [google_project_service.api]
+}
+
 resource "google_pubsub_subscription_iam_member" "backfill_seeks_events" {
   project      = var.project_id
   subscription = google_pubsub_subscription.events.name
-  role         = "roles/pubsub.editor"
+  role         = google_project_iam_custom_role.seek.id
   member       = "serviceAccount:${google_service_account.sa["backfill"].email}"
 }
 
@@ -124,12 +136,12 @@ resource "google_cloud_run_v2_service_iam_member" "public_verify" {
 
 # The ledger. Firestore has no IAM binding on a database resource, so this
 # is the one project-level grant, and it is unavoidable: an IAM condition
-# restricts it to the ledger database. ingest writes (datastore.user),
-# verify only reads (datastore.viewer).
+# restricts it to the ledger database. ingest writes entries, verify writes
+# its verdicts and claims (both datastore.user).
 locals {
   ledger_roles = {
     ingest = "roles/datastore.user"
-    verify = "roles/datastore.viewer"
+    verify = "roles/datastore.user"
   }
 }
 
@@ -139,6 +151,8 @@ resource "google_project_iam_member" "ledger" {
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.sa[each.key].email}"
+
+  depends_on = [google_project_service.api]
 
   condition {
     title       = "${var.name_prefix}-ledger-only"

@@ -4,10 +4,6 @@
 # Cloud Scheduler job running backfill. Every identity is its own service
 # account, granted roles on the one resource it needs.
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 locals {
   # The four functions, with the entry point each one registers in
   # functions.go (Forward: the Pub/Sub push handler) and who may reach it.
@@ -73,8 +69,18 @@ locals {
     for fn, names in local.secret_readers : { for s in names : "${fn}/${s}" => { fn = fn, secret = s } }
   ]...)
 
-  pubsub_agent    = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-  scheduler_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
+  # The service agents, created (not just named) by
+  # google_project_service_identity: a grant to an agent that does not exist
+  # yet fails with "service account does not exist". No project-number
+  # lookup: data "google_project" needs the Cloud Resource Manager API at
+  # plan time, before this module could enable it on a fresh project.
+  pubsub_agent    = "serviceAccount:${google_project_service_identity.agent["pubsub"].email}"
+  scheduler_agent = "serviceAccount:${google_project_service_identity.agent["scheduler"].email}"
+
+  # Builds run as var.build_service_account, or as the module's own build
+  # account: new organisations no longer grant the default compute account
+  # what a build needs.
+  build_service_account = coalesce(var.build_service_account, one(google_service_account.build[*].id))
 
   events_subscription_name = "${var.name_prefix}-events-forwarder"
 
@@ -99,6 +105,10 @@ locals {
     "cloudscheduler.googleapis.com",
     "firestore.googleapis.com",
     "artifactregistry.googleapis.com",
+    # Project IAM grants and the custom role (setIamPolicy on the project).
+    "cloudresourcemanager.googleapis.com",
+    # Service accounts.
+    "iam.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
@@ -120,4 +130,35 @@ resource "google_service_account" "sa" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-${each.key}"
   display_name = each.value
+
+  depends_on = [google_project_service.api]
+}
+
+resource "google_service_account" "build" {
+  count = var.build_service_account == null ? 1 : 0
+
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-build"
+  display_name = "eventrelay Cloud Functions builds"
+
+  depends_on = [google_project_service.api]
+}
+
+# The service agents the module grants roles to (Pub/Sub, Cloud Scheduler,
+# and Cloud Monitoring's notification agent, which publishes alerts:
+# monitoring.tf): created once their APIs are on, before any grant names
+# them. google-beta only; destroying one is a no-op (the agent stays with
+# the project).
+resource "google_project_service_identity" "agent" {
+  provider = google-beta
+  for_each = {
+    pubsub     = "pubsub.googleapis.com"
+    scheduler  = "cloudscheduler.googleapis.com"
+    monitoring = "monitoring.googleapis.com"
+  }
+
+  project = var.project_id
+  service = each.value
+
+  depends_on = [google_project_service.api, google_project_service.monitoring]
 }

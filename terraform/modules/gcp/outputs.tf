@@ -52,3 +52,8 @@ output "scheduler_job" {
   description = "The Cloud Scheduler job running backfill."
   value       = google_cloud_scheduler_job.backfill.id
 }
+
+output "backfill_run_command" {
+  description = "Runs backfill now with its default parameters (backfill's ingress is internal: Cloud Scheduler reaches it, a laptop does not)."
+  value       = "gcloud scheduler jobs run ${google_cloud_scheduler_job.backfill.name} --project ${var.project_id} --location ${var.region}"
+}

@@ -44,8 +44,13 @@ variable "go_runtime" {
 
 variable "build_service_account" {
   type        = string
-  description = "Service account (full resource name projects/P/serviceAccounts/EMAIL) that builds the functions; null uses the project's default build account."
+  description = "Service account (full resource name projects/P/serviceAccounts/EMAIL) that builds the functions; null: the module creates one (<name_prefix>-build) with only what a build needs."
   default     = null
+
+  validation {
+    condition     = var.build_service_account == null || can(regex("^projects/[^/]+/serviceAccounts/[^/]+@[^/]+$", var.build_service_account))
+    error_message = "build_service_account must be projects/<project>/serviceAccounts/<email>, or null."
+  }
 }
 
 variable "mcm_base_url" {
@@ -311,8 +316,13 @@ variable "ledger_ttl" {
 
 variable "verify_event_map" {
   type        = string
-  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated."
-  default     = "purchase=PURCHASE"
+  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see the README); every type must be in ledger_event_types."
+  default     = ""
+
+  validation {
+    condition     = alltrue([for pair in split(",", var.verify_event_map) : trimspace(pair) == "" || length(split("=", pair)) == 2])
+    error_message = "verify_event_map: comma-separated dfinery_event=EVENT_TYPE pairs, e.g. \"abx:sign_up=LAND\"."
+  }
 }
 
 variable "dfinery_key_encoding" {

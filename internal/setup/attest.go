@@ -1,0 +1,241 @@
+package setup
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"google.golang.org/api/option"
+
+	"eventrelay.dev/eventrelay/functions/attest"
+	"eventrelay.dev/eventrelay/shared/attest/appattest"
+	"eventrelay.dev/eventrelay/shared/attest/appcheck"
+	"eventrelay.dev/eventrelay/shared/attest/credential"
+	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
+	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/secrets"
+)
+
+// AttestSource is one source's entry in ATTEST_SOURCES (JSON, keyed by
+// source), as Terraform's attestation_sources variable writes it.
+type AttestSource struct {
+	Policy   string          `json:"policy"` // off, monitor, require
+	Apple    *AttestApple    `json:"apple,omitempty"`
+	Android  *AttestAndroid  `json:"android,omitempty"`
+	Firebase *AttestFirebase `json:"firebase,omitempty"`
+}
+
+// AttestFirebase is a source's Firebase App Check project and apps.
+type AttestFirebase struct {
+	ProjectNumber string   `json:"project_number"`
+	AppIDs        []string `json:"app_ids"` // Firebase app ids, 1:<number>:<platform>:<hex>
+}
+
+// AttestApple is a source's iOS app.
+type AttestApple struct {
+	AppIDs      []string `json:"app_ids"`               // "<team id>.<bundle id>"
+	Environment string   `json:"environment,omitempty"` // production (default) or development
+}
+
+// AttestAndroid is a source's Android app.
+type AttestAndroid struct {
+	PackageNames       []string `json:"package_names"`
+	CertificateDigests []string `json:"certificate_digests"`      // base64url SHA-256, as Play reports them
+	DeviceVerdict      string   `json:"device_verdict,omitempty"` // MEETS_DEVICE_INTEGRITY unless set
+}
+
+// attestSettings are the ATTEST_* settings, read and checked at start;
+// build turns them into the wiring once the secrets have values. The zero
+// value (no ATTEST_SOURCES) leaves ingest as it was.
+type attestSettings struct {
+	on              bool
+	cfg             attest.Config
+	policies        map[string]auth.Policy
+	keysSecret      string
+	android         bool
+	state           ledger.AttestStore
+	rootPEM         string
+	playEndpoint    string
+	playCredsSecret string
+	jwksURL         string
+}
+
+// readAttestation reads the ATTEST_* settings. The state (challenges, App
+// Attest keys) must be shared by every instance, so it lives in the ledger
+// backend; the memory ledger (local stack) gets memory state.
+func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, error) {
+	raw := env.String("ATTEST_SOURCES", "")
+	if raw == "" {
+		return &attestSettings{}, nil
+	}
+	var sources map[string]AttestSource
+	if err := json.Unmarshal([]byte(raw), &sources); err != nil {
+		return nil, fmt.Errorf("config: ATTEST_SOURCES: not a JSON object of sources: %v", err)
+	}
+	a := &attestSettings{on: true, policies: map[string]auth.Policy{},
+		keysSecret: env.Required("ATTEST_CREDENTIAL_KEYS_SECRET", "name of the secret holding the attestation credential signing keys"),
+		cfg: attest.Config{
+			Sources:       map[string]attest.Source{},
+			ChallengeTTL:  env.Duration("ATTEST_CHALLENGE_TTL", 5*time.Minute, 30*time.Second, 30*time.Minute),
+			CredentialTTL: env.Duration("ATTEST_CREDENTIAL_TTL", 30*time.Minute, time.Minute, time.Hour),
+			KeyTTL:        env.Duration("ATTEST_KEY_TTL", 180*24*time.Hour, 24*time.Hour, 400*24*time.Hour),
+			RetryAfter:    env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
+			ChallengeRate: float64(env.Int("ATTEST_CHALLENGE_RATE", 50, 1, 100000)),
+		},
+		rootPEM:         env.String("ATTEST_APPLE_ROOT_PEM", ""),
+		playEndpoint:    env.String("PLAYINTEGRITY_ENDPOINT", ""),
+		playCredsSecret: env.String("PLAYINTEGRITY_CREDENTIALS_SECRET", ""),
+		jwksURL:         env.String("ATTEST_FIREBASE_JWKS_URL", ""),
+	}
+	playMaxAge := env.Duration("ATTEST_PLAY_MAX_AGE", 5*time.Minute, 30*time.Second, time.Hour)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	for name, s := range sources {
+		p, err := auth.ParsePolicy(s.Policy)
+		if err != nil {
+			return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: %v", name, err)
+		}
+		a.policies[name] = p
+		var out attest.Source
+		if ap := s.Apple; ap != nil {
+			env := appattest.Environment(ap.Environment)
+			switch {
+			case len(ap.AppIDs) == 0:
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: apple.app_ids is empty", name)
+			case env == "":
+				env = appattest.Production
+			case env != appattest.Production && env != appattest.Development:
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: apple.environment %q is not production or development", name, env)
+			}
+			out.Apple = &attest.Apple{AppIDs: ap.AppIDs, Env: env}
+		}
+		if an := s.Android; an != nil {
+			pol := playintegrity.Policy{PackageNames: an.PackageNames, CertDigests: an.CertificateDigests,
+				DeviceVerdict: an.DeviceVerdict, MaxAge: playMaxAge}
+			if err := pol.Check(); err != nil {
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: android: %v", name, err)
+			}
+			out.Android, a.android = &pol, true
+		}
+		if f := s.Firebase; f != nil {
+			if f.ProjectNumber == "" || len(f.AppIDs) == 0 {
+				return nil, fmt.Errorf("config: ATTEST_SOURCES: source %s: firebase needs project_number and app_ids", name)
+			}
+			out.Firebase = &appcheck.Policy{ProjectNumber: f.ProjectNumber, AppIDs: f.AppIDs}
+		}
+		if out.Apple != nil || out.Android != nil || out.Firebase != nil {
+			a.cfg.Sources[name] = out
+		}
+	}
+	if len(a.cfg.Sources) == 0 {
+		return a, nil // policies only: credentials come from another deployment's exchange
+	}
+	switch s := store.(type) {
+	case *ledger.Memory:
+		a.state = ledger.NewAttestMemory(nil)
+	case ledger.AttestStore:
+		a.state = s
+	default:
+		return nil, fmt.Errorf("config: ATTEST_SOURCES: the exchange keeps challenges and App Attest keys in the ledger: set LEDGER_BACKEND to firestore or dynamodb")
+	}
+	if a.rootPEM != "" {
+		if _, err := appattest.PoolFromPEM([]byte(a.rootPEM)); err != nil {
+			return nil, fmt.Errorf("config: ATTEST_APPLE_ROOT_PEM: %v", err)
+		}
+	}
+	return a, nil
+}
+
+// secrets are the secrets the wiring reads, which must have values before
+// ingest serves (Terraform creates them empty).
+func (a *attestSettings) secrets() []string {
+	if !a.on {
+		return nil
+	}
+	out := []string{a.keysSecret}
+	if a.android && a.playEndpoint == "" {
+		out = append(out, named(a.playCredsSecret)...)
+	}
+	return out
+}
+
+// attestation is ingest's attestation wiring: the credential check for the
+// authenticator and the exchange mounted under /attest/.
+type attestation struct {
+	auth     *auth.Attestation
+	exchange http.Handler
+}
+
+// Auth is the authenticator's attestation settings (nil: off).
+func (a *attestation) Auth() *auth.Attestation { return a.auth }
+
+// Mount serves the exchange beside ingest.
+func (a *attestation) Mount(ingest http.Handler) http.Handler {
+	if a.exchange == nil {
+		return ingest
+	}
+	return attest.Mount(a.exchange, ingest)
+}
+
+// build makes the wiring, reading the credential keys (and, for Android on
+// AWS, the Play Integrity credentials).
+func (a *attestSettings) build(ctx context.Context, src secrets.Source, log *slog.Logger) (*attestation, error) {
+	if !a.on {
+		return &attestation{}, nil
+	}
+	keys := credential.NewKeys(src, a.keysSecret, nil)
+	if err := keys.Check(ctx); err != nil {
+		return nil, fmt.Errorf("config: ATTEST_CREDENTIAL_KEYS_SECRET: %v", err)
+	}
+	out := &attestation{auth: &auth.Attestation{Keys: keys, Policies: a.policies, Logger: log}}
+	if len(a.cfg.Sources) == 0 {
+		return out, nil
+	}
+	apple := &appattest.Verifier{}
+	if a.rootPEM != "" {
+		apple.Roots, _ = appattest.PoolFromPEM([]byte(a.rootPEM)) // checked at start
+	}
+	var play attest.PlayVerifier
+	if a.android {
+		v, err := playVerifier(ctx, src, a.playEndpoint, a.playCredsSecret)
+		if err != nil {
+			return nil, err
+		}
+		play = v
+	}
+	ex, err := attest.New(a.cfg, attest.Deps{State: a.state, Keys: keys, Apple: apple, Play: play,
+		AppCheck: &appcheck.Verifier{URL: a.jwksURL}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	out.exchange = ex
+	return out, nil
+}
+
+// playVerifier is the Play Integrity client: with the function's own
+// service account on Google Cloud, a service account key from a secret on
+// AWS, or a local decode server (PLAYINTEGRITY_ENDPOINT, no credentials).
+func playVerifier(ctx context.Context, src secrets.Source, endpoint, credsSecret string) (*playintegrity.Verifier, error) {
+	var opts []option.ClientOption
+	switch {
+	case endpoint != "":
+		opts = append(opts, option.WithEndpoint(endpoint), option.WithoutAuthentication())
+	case credsSecret != "":
+		creds, err := src.Get(ctx, credsSecret)
+		if err != nil {
+			return nil, fmt.Errorf("config: PLAYINTEGRITY_CREDENTIALS_SECRET: cannot read %s: %w", credsSecret, err)
+		}
+		opts = append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, creds))
+	}
+	v, err := playintegrity.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("config: Play Integrity: %w", err)
+	}
+	return v, nil
+}
