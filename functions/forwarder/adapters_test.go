@@ -7,8 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,4 +102,41 @@ func TestSQSBatchItemFailures(t *testing.T) {
 	if len(dlq.Messages()) != 1 || dlq.Messages()[0].ID != "bad-1" {
 		t.Fatalf("dead letters %v", dlq.Messages())
 	}
+}
+
+// Issue 11 point 5: an Eventarc event that is not a Pub/Sub message was
+// acknowledged and dropped.
+func TestUndecodableCloudEventDeadLettered(t *testing.T) {
+	s := &countingSender{}
+	dlq := &queue.Memory{}
+	f := newForwarder(t, s, dlq)
+	e := cloudevents.New()
+	e.SetID("ce-9")
+	e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+	e.SetSource("//pubsub.googleapis.com/projects/p/topics/t")
+	raw := `{"message":"not an object"}`
+	if err := e.SetData("application/json", json.RawMessage(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if err := eventarc.Handle(context.Background(), f, e); err != nil {
+		t.Fatalf("dead-lettered events are acknowledged: %v", err)
+	}
+	msgs := dlq.Messages()
+	if s.calls.Load() != 0 || len(msgs) != 1 || msgs[0].Attributes[forwarder.AttrDLClass] != forwarder.ClassUndecodable ||
+		string(msgs[0].Body) != raw || msgs[0].Attributes["ce_id"] != "ce-9" || msgs[0].Attributes[forwarder.AttrDLReason] == "" {
+		t.Fatalf("dead letters %+v", msgs)
+	}
+	// If the dead-letter topic fails, the event is nacked, not dropped.
+	dlq.FailWith(fmt.Errorf("%w: down", queue.ErrUnavailable))
+	if err := eventarc.Handle(context.Background(), f, e); err == nil || !strings.Contains(err.Error(), "ce-9") {
+		t.Fatalf("want a nack naming the event, got %v", err)
+	}
+}
+
+// countingSender counts sends and delivers every one.
+type countingSender struct{ calls atomic.Int64 }
+
+func (c *countingSender) Send(context.Context, []byte) mcm.Result {
+	c.calls.Add(1)
+	return mcm.Result{Status: 200, Class: mcm.Delivered}
 }

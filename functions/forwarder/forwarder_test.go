@@ -141,29 +141,6 @@ func TestDeadLetterFailureKeepsTheMessage(t *testing.T) {
 	}
 }
 
-func TestCircuitBreaker(t *testing.T) {
-	clock := testNow
-	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
-	f, _ := New(Config{MaxAttempts: 100, BreakerThreshold: 3, BreakerCooldown: time.Minute},
-		Deps{Sender: s, DeadLetter: &queue.Memory{}, Now: func() time.Time { return clock }})
-	for range 3 {
-		f.Handle(context.Background(), delivery(1))
-	}
-	d := f.Handle(context.Background(), delivery(1))
-	if d.Outcome != "circuit_open" || s.calls != 3 || d.RetryAfter <= 0 {
-		t.Fatalf("breaker did not open: %+v after %d calls", d, s.calls)
-	}
-	// After the cooldown one probe goes through; its success closes it.
-	clock = clock.Add(2 * time.Minute)
-	s.answers = []mcm.Result{{Status: 200, Class: mcm.Delivered}}
-	if d := f.Handle(context.Background(), delivery(1)); d.Outcome != "delivered" {
-		t.Fatalf("probe: %+v", d)
-	}
-	if d := f.Handle(context.Background(), Delivery{Body: []byte(strings.Replace(body, "evt-1", "evt-2", 1))}); d.Outcome != "delivered" {
-		t.Fatalf("after probe: %+v", d)
-	}
-}
-
 func pushBody(t *testing.T, attempt int) []byte {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{

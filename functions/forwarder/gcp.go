@@ -54,7 +54,13 @@ func (f *Forwarder) PushHandler() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))
 		http.Error(w, d.Outcome, http.StatusServiceUnavailable)
 	})
+}
+
+// retryAfterSeconds is a wait as Retry-After's whole seconds, rounded up:
+// a wait under a second must not read as "0", retry at once.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }

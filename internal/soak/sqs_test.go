@@ -125,7 +125,7 @@ func (p *sqsPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
 		return backfill.Summary{}, err
 	}
 	defer fn.Close()
-	return fn.Core.Run(ctx, backfill.Params{})
+	return fn.Core.Run(ctx, backfillParams)
 }
 
 func (p *sqsPipeline) startTap() {
@@ -162,7 +162,7 @@ func (p *sqsPipeline) tapDeadLetters(ctx context.Context) {
 			}
 			class := attr(forwarder.AttrDLClass)
 			if class == "" {
-				class = "sqs_max_receive_count" // moved by the queue's redrive policy
+				class = classSQSRedrive // moved by the queue's redrive policy
 			}
 			p.tap.record(attr(queue.AttrEventID), class)
 		}

@@ -37,6 +37,7 @@ import (
 	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/goaws"
+	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	_ "eventrelay.dev/eventrelay/internal/wiring/aws"
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -262,8 +263,7 @@ func serve(t testing.TB, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
+	srv := httpserver.Serve(ln, h, httpserver.Defaults())
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
@@ -24,6 +25,24 @@ type Closer = func() error
 
 // NoClose closes nothing.
 func NoClose() error { return nil }
+
+// queueCheckTimeout bounds the existence check at start.
+const queueCheckTimeout = 10 * time.Second
+
+// CheckQueue asks the queue once whether the topic or queue that variable
+// names exists and may be published to, and records a permanent failure on
+// env, so that the start stops with one line naming the variable. A
+// transient failure (the service did not answer in time) does not stop the
+// start: publishes will answer 503 until it does.
+func CheckQueue(ctx context.Context, env *config.Env, variable string, c interface{ Check(context.Context) error }) bool {
+	ctx, cancel := context.WithTimeout(ctx, queueCheckTimeout)
+	defer cancel()
+	if err := c.Check(ctx); err != nil && !queue.Transient(err) {
+		env.Fail(variable, "the queue refuses it: %v", err)
+		return false
+	}
+	return true
+}
 
 // Queue is a QUEUE_BACKEND. Each opener records bad settings on env (the
 // caller checks env.Err()) and returns nil then.

@@ -36,6 +36,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -118,7 +119,8 @@ func run() error {
 		return err
 	}
 	defer fn.Close()
-	srv := &http.Server{Addr: *addr, Handler: fn.Handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := httpserver.New(fn.Handler, httpserver.Defaults())
+	srv.Addr = *addr
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {

@@ -51,7 +51,11 @@ func openPublisher(ctx context.Context, env *config.Env, _, urlVar, what string)
 		env.Fail(urlVar, "cannot create the SQS client: %v", err)
 		return nil, wiring.NoClose
 	}
-	return sqsqueue.New(client, url), wiring.NoClose
+	p := sqsqueue.New(client, url)
+	if !wiring.CheckQueue(ctx, env, urlVar, p) {
+		return nil, wiring.NoClose
+	}
+	return queue.WithSetting(p, urlVar), wiring.NoClose
 }
 
 func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Closer) {
@@ -65,15 +69,18 @@ func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Clo
 }
 
 // visibility is the events queue's ChangeMessageVisibility, which the
-// forwarder's backoff rides on (nil if the client cannot be made: the
-// queue's own visibility timeout still brings messages back).
+// forwarder's backoff rides on.
 func visibility(ctx context.Context, env *config.Env) forwarder.VisibilityChanger {
 	url := env.Required("SQS_QUEUE_URL", "the events queue the forwarder reads")
 	if url == "" {
 		return nil
 	}
+	// Without this client the forwarder's backoff is lost: every retry
+	// would come back after the queue's whole visibility timeout. Refuse
+	// to start instead.
 	client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), "")
 	if err != nil {
+		env.Fail("SQS_QUEUE_URL", "cannot create the SQS client the backoff uses: %v", err)
 		return nil
 	}
 	return sqsqueue.Visibility{Client: client, QueueURL: url}

@@ -71,7 +71,12 @@ func openPublisher(ctx context.Context, env *config.Env, topicVar, _, what strin
 		return nil, wiring.NoClose
 	}
 	p := pubsubqueue.New(client, topic)
-	return p, func() error { p.Close(); return client.Close() }
+	closeAll := func() error { p.Close(); return client.Close() }
+	if !wiring.CheckQueue(ctx, env, topicVar, p) {
+		closeAll()
+		return nil, wiring.NoClose
+	}
+	return queue.WithSetting(p, topicVar), closeAll
 }
 
 func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Closer) {

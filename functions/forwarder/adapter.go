@@ -15,3 +15,10 @@ type VisibilityChanger interface {
 // Logger is the forwarder's logger, for its trigger adapters
 // (functions/forwarder/lambdasqs, functions/forwarder/eventarc).
 func (f *Forwarder) Logger() *slog.Logger { return f.log }
+
+// DeadLetterUndecodable parks a delivery its trigger adapter could not
+// decode, as it came, with the reason: it will not improve with retries,
+// and is never dropped.
+func (f *Forwarder) DeadLetterUndecodable(ctx context.Context, raw Delivery, reason string) Decision {
+	return f.deadLetter(ctx, raw, "", ClassUndecodable, 0, reason)
+}
