@@ -9,6 +9,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/internal/lambdaharness"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
@@ -18,7 +19,7 @@ import (
 // Lambda Runtime API as EventBridge Scheduler invokes it: the input is the
 // parameters object (or nothing), the answer the summary.
 func TestBackfillBootstrap(t *testing.T) {
-	bin := buildBootstrap(t)
+	bin := lambdaharness.Bootstrap(t)
 	st := sqsstack.Start(t, sqsstack.Config{NoPoller: true})
 	// Three dead letters as the forwarder parks them.
 	var msgs []queue.Message

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"eventrelay.dev/eventrelay/internal/lambdaharness"
-	"eventrelay.dev/eventrelay/internal/modroot"
 	"eventrelay.dev/eventrelay/internal/packaging"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -34,31 +32,10 @@ import (
 // (linux, CGO off, lambda.norpc; the host's architecture so it can run here)
 // and runs it through the Lambda Runtime API against the local AWS stack.
 func TestBootstrapOnTheRuntimeAPI(t *testing.T) {
-	bin := fromLambdaZip(t, buildBootstrap(t))
+	bin := fromLambdaZip(t, lambdaharness.Bootstrap(t))
 	t.Run("forwarder SQS batch", func(t *testing.T) { testForwarder(t, bin) })
 	t.Run("ingest Function URL", func(t *testing.T) { testIngest(t, bin) })
 	t.Run("start failure", func(t *testing.T) { testStartFailure(t, bin) })
-}
-
-// buildBootstrap builds the bootstrap as `make dist` does (linux, CGO off,
-// lambda.norpc), for the host's architecture so it can run here. It skips
-// the test under -short and off linux.
-func buildBootstrap(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the bootstrap (slow); not under -short")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("the linux bootstrap runs only on linux")
-	}
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, "./cmd/bootstrap")
-	cmd.Dir = modroot.Find()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build bootstrap: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // fromLambdaZip zips binary as `make dist` does (WriteLambdaZip) and

@@ -17,7 +17,9 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/setup"
+	_ "eventrelay.dev/eventrelay/internal/wiring/aws" // this entry runs on AWS
 	"eventrelay.dev/eventrelay/shared/config"
 )
 
@@ -51,7 +53,7 @@ func run() error {
 			return err
 		}
 		lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-			return fn.Core.HandleSQS(ctx, ev, fn.Visibility, fn.Concurrency)
+			return lambdasqs.Handle(ctx, fn.Core, ev, fn.Visibility, fn.Concurrency)
 		})
 	case "backfill":
 		fn, err := setup.NewBackfill(ctx, env, setup.Options{})

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -23,41 +25,40 @@ commands:
   serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
 `
 
+// commands are the subcommands by name; each parses its own flags, so
+// `eventrelay <command> -h` prints that command's flags.
+var commands = map[string]func([]string) error{
+	"dev":      runDev,
+	"keygen":   runKeygen,
+	"serve":    runServe,
+	"soak":     runSoak,
+	"send":     runSend,
+	"attest":   runAttest,
+	"callback": runCallback,
+	"counters": runCounters,
+	"backfill": runBackfill,
+	"erase":    runErase,
+	"package":  runPackage,
+}
+
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	var err error
 	switch os.Args[1] {
-	case "dev":
-		err = runDev(os.Args[2:])
-	case "keygen":
-		err = runKeygen(os.Args[2:])
-	case "serve":
-		err = runServe(os.Args[2:])
-	case "soak":
-		err = runSoak(os.Args[2:])
-	case "send":
-		err = runSend(os.Args[2:])
-	case "attest":
-		err = runAttest(os.Args[2:])
-	case "callback":
-		err = runCallback(os.Args[2:])
-	case "counters":
-		err = runCounters(os.Args[2:])
-	case "backfill":
-		err = runBackfill(os.Args[2:])
-	case "erase":
-		err = runErase(os.Args[2:])
-	case "package":
-		err = runPackage(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
-	default:
+	}
+	run, ok := commands[os.Args[1]]
+	if !ok {
 		fmt.Fprintf(os.Stderr, "eventrelay: unknown command %q\n%s", os.Args[1], usage)
 		os.Exit(2)
+	}
+	err := run(os.Args[2:])
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: the flag package printed the command's flags
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "eventrelay %s: %v\n", os.Args[1], err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	"google.golang.org/api/option"
 	pi "google.golang.org/api/playintegrity/v1"
 
 	"eventrelay.dev/eventrelay/internal/fakeattest"
@@ -53,7 +52,7 @@ func newHarness(t testing.TB) *harness {
 	play := fakeattest.NewPlay(project)
 	srv := httptest.NewServer(play)
 	t.Cleanup(srv.Close)
-	pv, err := playintegrity.New(context.Background(), option.WithEndpoint(srv.URL+"/"), option.WithoutAuthentication())
+	pv, err := playintegrity.New(context.Background(), playintegrity.Config{Endpoint: srv.URL + "/"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ import (
 
 // Item is one dead-lettered message as a Source received it. The Delivery
 // comes from the forwarder's own decoding (MessagePublishedData.Delivery,
-// SQSDelivery), so both functions read a queued event the same way.
+// lambdasqs.Delivery), so both functions read a queued event the same way.
 type Item struct {
 	forwarder.Delivery
 	Handle string // Pub/Sub ack id, SQS receipt handle
@@ -247,6 +247,9 @@ func (b *Backfill) log(ctx context.Context, s Summary, took time.Duration, err e
 		level = slog.LevelError
 		attrs[len(attrs)-1] = slog.String("outcome", "failed")
 		attrs = append(attrs, slog.String("error", err.Error()))
+		if variable, ok := queue.Setting(err); ok { // the dead-letter queue refuses us: a setting to fix
+			attrs = append(attrs, slog.String("variable", variable))
+		}
 	}
 	b.d.Logger.LogAttrs(ctx, level, "backfill", attrs...)
 }
@@ -285,7 +288,10 @@ type run struct {
 
 func (r *run) loop(ctx context.Context) error {
 	cfg := r.b.cfg
-	hold := cfg.Budget + cfg.Reserve + time.Minute
+	// Held past the run's end by a margin (a minute, or the budget when
+	// shorter), so nothing comes back while this run still has it; what a
+	// failed receive took is hidden this long.
+	hold := cfg.Budget + cfg.Reserve + min(time.Minute, cfg.Budget)
 	for {
 		switch {
 		case !r.b.d.Clock.Now().Before(r.deadline) || ctx.Err() != nil:
@@ -492,31 +498,18 @@ func (r *run) send(ctx context.Context, body []byte) mcm.Result {
 // reparked is the message that parks a still-failing event again: the
 // original body and attributes, the new reason, one more attempt.
 func (r *run) reparked(p pending, class string) queue.Message {
-	attrs := make(map[string]string, len(p.item.Attributes)+5)
-	for k, v := range p.item.Attributes {
-		attrs[k] = v
-	}
-	if p.id != "" {
-		attrs[queue.AttrEventID] = p.id
-	}
-	attempts, _ := strconv.Atoi(attrs[forwarder.AttrDLAttempts])
+	attempts, _ := strconv.Atoi(p.item.Attributes[forwarder.AttrDLAttempts])
 	reason := p.res.Message
 	if reason == "" && p.res.Err != nil {
 		reason = p.res.Err.Error()
 	}
-	if len(reason) > 512 {
-		reason = reason[:512]
-	}
-	attrs[forwarder.AttrDLClass] = class
-	attrs[forwarder.AttrDLStatus] = strconv.Itoa(p.res.Status)
-	attrs[forwarder.AttrDLReason] = reason
-	attrs[forwarder.AttrDLAttempts] = strconv.Itoa(attempts + 1)
-	attrs[forwarder.AttrDLAt] = r.b.d.Clock.Now().UTC().Format(time.RFC3339)
+	dl := forwarder.DeadLetterAttributes{Class: class, Status: p.res.Status, Reason: reason,
+		Attempts: attempts + 1, At: r.b.d.Clock.Now()}
 	id := p.id
 	if id == "" {
 		id = p.item.MessageID
 	}
-	return queue.Message{ID: id, Body: p.item.Body, Attributes: attrs}
+	return queue.Message{ID: id, Body: p.item.Body, Attributes: dl.Apply(p.item.Attributes, p.id)}
 }
 
 func classOf(res mcm.Result) string {

@@ -15,12 +15,15 @@ import (
 // records a failed run).
 func (b *Backfill) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		if r.Method != http.MethodPost {
+			// A run changes state (acknowledges, re-parks): never on a GET
+			// a crawler, a prefetch or a link preview could make.
+			w.Header().Set("Allow", http.MethodPost)
 			http.Error(w, "use POST", http.StatusMethodNotAllowed)
 			return
 		}
 		p, err := ParseQuery(r.URL.Query())
-		if err == nil && r.Method == http.MethodPost {
+		if err == nil {
 			var body []byte
 			if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10)); err == nil && len(body) > 0 {
 				var fromBody Params

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -140,12 +141,16 @@ func (p Params) selection() (selection, error) {
 	if len(reasons) == 0 {
 		reasons = []string{forwarder.ClassRetryable}
 	}
+	var unknown []string
 	for _, c := range reasons {
 		c = strings.ToLower(c)
 		if !slices.Contains(resendable, c) {
-			return bad("reasons: %q is not one of %s", c, strings.Join(resendable, ", "))
+			unknown = append(unknown, strconv.Quote(c))
 		}
 		s.classes[c] = true
+	}
+	if len(unknown) > 0 {
+		return bad("reasons: %s not one of %s", strings.Join(unknown, ", "), strings.Join(resendable, ", "))
 	}
 	if p.IncludePermanent {
 		s.classes[forwarder.ClassPermanent] = true
@@ -167,7 +172,16 @@ func (p Params) selection() (selection, error) {
 	if len(p.EventTypes) > 0 {
 		s.types = map[string]bool{}
 		for _, t := range p.EventTypes {
-			s.types[strings.ToUpper(t)] = true
+			t = strings.ToUpper(t)
+			if _, ok := event.EventTypes[t]; !ok {
+				// A misspelt type would silently match nothing.
+				unknown = append(unknown, strconv.Quote(t))
+			}
+			s.types[t] = true
+		}
+		if len(unknown) > 0 {
+			return bad("event_types: %s not one of %s", strings.Join(unknown, ", "),
+				strings.Join(slices.Sorted(maps.Keys(event.EventTypes)), ", "))
 		}
 	}
 	if p.MaxEvents < 0 {

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"eventrelay.dev/eventrelay/shared/clip"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -140,7 +141,7 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 	}
 	return &Forwarder{cfg: cfg, send: d.Sender, invalidate: d.InvalidateKey, dlq: d.DeadLetter,
 		delivered: ttlset.New(cfg.DeliveredWindow, 1<<20, d.Now),
-		breaker:   &breaker{threshold: cfg.BreakerThreshold, cooldown: cfg.BreakerCooldown, now: d.Now},
+		breaker:   newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, d.Logger),
 		erased:    d.Erased, log: d.Logger, now: d.Now}, nil
 }
 
@@ -157,40 +158,38 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 		f.outcome(ctx, slog.LevelInfo, "duplicate", id, d, 0, "")
 		return Decision{Ack: true, Outcome: "duplicate"}
 	}
-	if wait, open := f.breaker.blocked(); open {
-		f.outcome(ctx, slog.LevelInfo, "circuit_open", id, d, 0, "")
-		return Decision{RetryAfter: wait, Outcome: "circuit_open"}
-	}
 	start := f.now()
-	res := f.send.Send(ctx, d.Body)
-	if res.Class == mcm.AuthFailed {
-		// The key may have rotated: read it again once and retry at once.
-		f.invalidate()
-		res = f.send.Send(ctx, d.Body)
-		if res.Class == mcm.AuthFailed {
-			f.log.LogAttrs(ctx, slog.LevelError, "platform rejected the API key; check the key secret",
-				slog.Int("status", res.Status), slog.String("event_id", id), slog.String("source", d.Attributes[queue.AttrSource]))
-			return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message, platformTime(f.now().Sub(start)))
+	res, sent := f.breaker.call(ctx, func() mcm.Result { return f.sendOnce(ctx, d.Body) })
+	if !sent {
+		if d.Attempt >= f.cfg.MaxAttempts {
+			// Our reason must come before the queue's own redrive, which
+			// would move the message without one.
+			return f.deadLetter(ctx, d, id, ClassRetryable, 0,
+				fmt.Sprintf("gave up after %d attempts: the platform kept failing and the circuit breaker is open", d.Attempt))
 		}
+		f.outcome(ctx, slog.LevelInfo, "circuit_open", id, d, 0, "")
+		return Decision{RetryAfter: f.breaker.cooldown, Outcome: "circuit_open"}
 	}
 	took := platformTime(f.now().Sub(start))
+	if res.Class == mcm.AuthFailed {
+		f.log.LogAttrs(ctx, slog.LevelError, "platform rejected the API key; check the key secret",
+			slog.Int("status", res.Status), slog.String("event_id", id), slog.String("source", d.Attributes[queue.AttrSource]))
+		return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message, took)
+	}
 	switch res.Class {
 	case mcm.Delivered:
-		f.breaker.success()
 		if id != "" {
 			f.delivered.Add(id)
 		}
 		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "", took)
 		return Decision{Ack: true, Outcome: "delivered"}
 	case mcm.Permanent:
-		f.breaker.success() // the platform answered; it is the event that is wrong
 		return f.deadLetter(ctx, d, id, ClassPermanent, res.Status, res.Message, took)
 	}
 	// Retryable, or anything unforeseen: never dropped.
 	if ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		return Decision{RetryAfter: f.cfg.FirstBackoff, Outcome: "retry"}
 	}
-	f.breaker.failure()
 	reason := res.Message
 	if reason == "" && res.Err != nil {
 		reason = res.Err.Error()
@@ -202,6 +201,17 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	wait := max(f.backoff(d.Attempt), res.RetryAfter)
 	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait), took)
 	return Decision{RetryAfter: wait, Outcome: "retry"}
+}
+
+// sendOnce sends body; when the platform refuses the key, which may have
+// rotated, it reads the key again and retries at once, one time.
+func (f *Forwarder) sendOnce(ctx context.Context, body []byte) mcm.Result {
+	res := f.send.Send(ctx, body)
+	if res.Class == mcm.AuthFailed {
+		f.invalidate()
+		res = f.send.Send(ctx, body)
+	}
+	return res
 }
 
 // Decode reads the event a delivery carries and its id: the event_id
@@ -232,32 +242,66 @@ func (f *Forwarder) backoff(attempt int) time.Duration {
 }
 
 // deadLetter publishes the message with its reason to the dead-letter queue
-// and acknowledges it; if the dead-letter queue itself fails, the message
-// goes back to the queue instead, so it is never lost.
+// and acknowledges it; if the dead-letter queue fails for a while, the
+// message goes back to the queue instead, so it is never lost. If the
+// dead-letter queue refuses the message itself, it is published once more
+// with only our attributes, cleaned; should that fail too, the message goes
+// back to the queue, whose own redrive limit then bounds its retries.
 func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string, status int, reason string, extra ...slog.Attr) Decision {
-	attrs := make(map[string]string, len(d.Attributes)+5)
-	for k, v := range d.Attributes {
-		attrs[k] = v
-	}
-	if id != "" {
-		attrs[queue.AttrEventID] = id
-	}
-	attrs[AttrDLClass] = class
-	attrs[AttrDLStatus] = strconv.Itoa(status)
-	attrs[AttrDLReason] = truncate(reason, 512)
-	attrs[AttrDLAttempts] = strconv.Itoa(d.Attempt)
-	attrs[AttrDLAt] = f.now().UTC().Format(time.RFC3339)
 	msgID := id
 	if msgID == "" {
 		msgID = d.MessageID
 	}
-	errs := f.dlq.Publish(ctx, []queue.Message{{ID: msgID, Body: d.Body, Attributes: attrs}})
-	if errs[0] != nil {
-		f.outcome(ctx, slog.LevelError, "dead_letter_failed", id, d, status, errs[0].Error(), extra...)
+	dl := DeadLetterAttributes{Class: class, Status: status, Reason: reason, Attempts: d.Attempt, At: f.now()}
+	msg := queue.Message{ID: msgID, Body: d.Body, Attributes: dl.Apply(d.Attributes, id)}
+	err := f.dlq.Publish(ctx, []queue.Message{msg})[0]
+	if err != nil && !queue.Transient(err) {
+		variable, _ := queue.Setting(err)
+		f.log.LogAttrs(ctx, slog.LevelError, "the dead-letter queue refused the message; publishing it with our attributes only",
+			slog.String("variable", variable), slog.String("event_id", id), slog.String("error", err.Error()))
+		msg.Attributes = dl.Apply(nil, id)
+		err = f.dlq.Publish(ctx, []queue.Message{msg})[0]
+	}
+	if err != nil {
+		f.outcome(ctx, slog.LevelError, "dead_letter_failed", id, d, status, err.Error(), extra...)
 		return Decision{RetryAfter: f.cfg.FirstBackoff, Outcome: "retry"}
 	}
 	f.outcome(ctx, slog.LevelWarn, "dead_lettered", id, d, status, reason, append(extra, slog.String("class", class))...)
 	return Decision{Ack: true, Outcome: "dead_lettered"}
+}
+
+// DeadLetterAttributes are what a dead letter carries next to the original
+// attributes. The forwarder and backfill both write them with Apply.
+type DeadLetterAttributes struct {
+	Class    string
+	Status   int
+	Reason   string
+	Attempts int
+	At       time.Time
+}
+
+// maxReason bounds dl_reason: Pub/Sub takes attribute values up to 1,024
+// bytes.
+const maxReason = 512
+
+// Apply returns a copy of orig with the event id (when known) and the
+// dead-letter attributes set. The reason, which often is the platform's
+// own text, is cut on a character boundary and cleaned, so the queue always
+// takes it.
+func (a DeadLetterAttributes) Apply(orig map[string]string, id string) map[string]string {
+	attrs := make(map[string]string, len(orig)+6)
+	for k, v := range orig {
+		attrs[k] = v
+	}
+	if id != "" {
+		attrs[queue.AttrEventID] = clip.String(id, maxReason)
+	}
+	attrs[AttrDLClass] = a.Class
+	attrs[AttrDLStatus] = strconv.Itoa(a.Status)
+	attrs[AttrDLReason] = clip.String(a.Reason, maxReason)
+	attrs[AttrDLAttempts] = strconv.Itoa(a.Attempts)
+	attrs[AttrDLAt] = a.At.UTC().Format(time.RFC3339)
+	return attrs
 }
 
 func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id string, d Delivery, status int, reason string, extra ...slog.Attr) {
@@ -268,7 +312,7 @@ func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id s
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	if reason != "" {
-		attrs = append(attrs, slog.String("reason", truncate(reason, 512)))
+		attrs = append(attrs, slog.String("reason", clip.String(reason, maxReason)))
 	}
 	f.log.LogAttrs(ctx, level, "forward", attrs...)
 }
@@ -277,11 +321,4 @@ func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id s
 // time, auth re-read included, which the latency metrics read.
 func platformTime(d time.Duration) slog.Attr {
 	return slog.Int64("platform_duration_us", d.Microseconds())
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

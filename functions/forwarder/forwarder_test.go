@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,9 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
-	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -145,29 +141,6 @@ func TestDeadLetterFailureKeepsTheMessage(t *testing.T) {
 	}
 }
 
-func TestCircuitBreaker(t *testing.T) {
-	clock := testNow
-	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
-	f, _ := New(Config{MaxAttempts: 100, BreakerThreshold: 3, BreakerCooldown: time.Minute},
-		Deps{Sender: s, DeadLetter: &queue.Memory{}, Now: func() time.Time { return clock }})
-	for range 3 {
-		f.Handle(context.Background(), delivery(1))
-	}
-	d := f.Handle(context.Background(), delivery(1))
-	if d.Outcome != "circuit_open" || s.calls != 3 || d.RetryAfter <= 0 {
-		t.Fatalf("breaker did not open: %+v after %d calls", d, s.calls)
-	}
-	// After the cooldown one probe goes through; its success closes it.
-	clock = clock.Add(2 * time.Minute)
-	s.answers = []mcm.Result{{Status: 200, Class: mcm.Delivered}}
-	if d := f.Handle(context.Background(), delivery(1)); d.Outcome != "delivered" {
-		t.Fatalf("probe: %+v", d)
-	}
-	if d := f.Handle(context.Background(), Delivery{Body: []byte(strings.Replace(body, "evt-1", "evt-2", 1))}); d.Outcome != "delivered" {
-		t.Fatalf("after probe: %+v", d)
-	}
-}
-
 func pushBody(t *testing.T, attempt int) []byte {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{
@@ -201,75 +174,5 @@ func TestPushHandler(t *testing.T) {
 	f.PushHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{")))
 	if rec.Code != http.StatusBadRequest {
 		t.Fatalf("garbage push: %d", rec.Code)
-	}
-}
-
-func TestCloudEvent(t *testing.T) {
-	f, _, _, _ := newForwarder(t, mcm.Result{Status: 503, Class: mcm.Retryable}, mcm.Result{Status: 200, Class: mcm.Delivered})
-	e := cloudevents.New()
-	e.SetID("ce-1")
-	e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
-	e.SetSource("//pubsub.googleapis.com/projects/p/topics/t")
-	if err := e.SetData("application/json", json.RawMessage(pushBody(t, 1))); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.HandleCloudEvent(context.Background(), e); err == nil {
-		t.Fatal("a retryable failure must nack")
-	}
-	if err := f.HandleCloudEvent(context.Background(), e); err != nil {
-		t.Fatalf("delivered: %v", err)
-	}
-}
-
-type visibility struct {
-	mu  sync.Mutex
-	set map[string]time.Duration
-	err error
-}
-
-func (v *visibility) ChangeVisibility(_ context.Context, handle string, after time.Duration) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.set[handle] = after
-	return v.err
-}
-
-// bySend answers per event id.
-type bySend map[string]mcm.Result
-
-func (b bySend) Send(_ context.Context, body []byte) mcm.Result {
-	var e struct{ ID string }
-	json.Unmarshal(body, &e)
-	return b[e.ID]
-}
-
-func TestSQSBatchItemFailures(t *testing.T) {
-	answers := bySend{
-		"ok-1":  {Status: 200, Class: mcm.Delivered},
-		"bad-1": {Status: 400, Class: mcm.Permanent},
-		"busy":  {Status: 429, Class: mcm.Retryable, RetryAfter: 30 * time.Second},
-		"ok-2":  {Status: 200, Class: mcm.Delivered},
-	}
-	dlq := &queue.Memory{}
-	f, _ := New(Config{MaxAttempts: 5}, Deps{Sender: answers, DeadLetter: dlq})
-	var ev events.SQSEvent
-	for _, id := range []string{"ok-1", "bad-1", "busy", "ok-2"} {
-		ev.Records = append(ev.Records, events.SQSMessage{MessageId: "m-" + id, ReceiptHandle: "rh-" + id,
-			Body:       strings.Replace(body, "evt-1", id, 1),
-			Attributes: map[string]string{"ApproximateReceiveCount": "1"}})
-	}
-	vis := &visibility{set: map[string]time.Duration{}, err: errors.New("ignored: still reported")}
-	resp, err := f.HandleSQS(context.Background(), ev, vis, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m-busy" {
-		t.Fatalf("failures %+v", resp.BatchItemFailures)
-	}
-	if vis.set["rh-busy"] != 30*time.Second || len(vis.set) != 1 {
-		t.Fatalf("visibility %v", vis.set)
-	}
-	if len(dlq.Messages()) != 1 || dlq.Messages()[0].ID != "bad-1" {
-		t.Fatalf("dead letters %v", dlq.Messages())
 	}
 }

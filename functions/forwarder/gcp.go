@@ -1,14 +1,10 @@
 package forwarder
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 )
 
 // PubsubMessage is a Pub/Sub message as push deliveries and CloudEvents carry
@@ -58,24 +54,13 @@ func (f *Forwarder) PushHandler() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.RetryAfter.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))
 		http.Error(w, d.Outcome, http.StatusServiceUnavailable)
 	})
 }
 
-// HandleCloudEvent serves an Eventarc Pub/Sub trigger: nil acknowledges, an
-// error nacks (redelivered when the trigger's retry policy is RETRY).
-func (f *Forwarder) HandleCloudEvent(ctx context.Context, e cloudevents.Event) error {
-	var m MessagePublishedData
-	if err := e.DataAs(&m); err != nil {
-		// A malformed event will not improve with retries; acknowledge it
-		// after logging, the only safe thing left.
-		f.log.ErrorContext(ctx, "cloudevent is not a Pub/Sub message", "ce_id", e.ID(), "error", err.Error())
-		return nil
-	}
-	d := f.Handle(ctx, m.Delivery())
-	if d.Ack {
-		return nil
-	}
-	return fmt.Errorf("message %s: %s, retry after %s", m.Message.MessageID, d.Outcome, d.RetryAfter)
+// retryAfterSeconds is a wait as Retry-After's whole seconds, rounded up:
+// a wait under a second must not read as "0", retry at once.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int((d+time.Second-1)/time.Second))
 }

@@ -1,4 +1,4 @@
-package forwarder
+package forwarder_test
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -28,10 +30,10 @@ const sinkLatency = 50 * time.Millisecond
 // throughputRig is one forwarder instance as setup builds it (the real MCM
 // client and its HTTP client from mcm.NewHTTPClient) sending over loopback
 // HTTP to the strict stand-in.
-func throughputRig(b *testing.B) (*Forwarder, *mcmsink.Sink) {
+func throughputRig(b *testing.B) (*forwarder.Forwarder, *mcmsink.Sink) {
 	b.Helper()
 	sink := mcmsink.New(mcmsink.Config{PlatformID: "bench-platform", APIKey: "bench-key",
-		Now: func() time.Time { return testNow }})
+		Now: func() time.Time { return forwarder.TestNow }})
 	sink.SetFaults(mcmsink.Faults{Latency: sinkLatency})
 	srv := httptest.NewServer(sink)
 	b.Cleanup(srv.Close)
@@ -41,7 +43,7 @@ func throughputRig(b *testing.B) (*Forwarder, *mcmsink.Sink) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := New(Config{}, Deps{Sender: client, DeadLetter: &queue.Memory{}})
+	f, err := forwarder.New(forwarder.Config{}, forwarder.Deps{Sender: client, DeadLetter: &queue.Memory{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +55,7 @@ var benchSeq atomic.Int64
 // uniqueBody is an event the forwarder has not delivered yet.
 func uniqueBody() (string, string) {
 	id := fmt.Sprintf("evt-bench-%d", benchSeq.Add(1))
-	return id, strings.Replace(body, "evt-1", id, 1)
+	return id, strings.Replace(forwarder.Body, "evt-1", id, 1)
 }
 
 func report(b *testing.B, sink *mcmsink.Sink, before int, concurrency int) {
@@ -74,13 +76,13 @@ func report(b *testing.B, sink *mcmsink.Sink, before int, concurrency int) {
 //     time (on Cloud Run functions, c is the instance's request
 //     concurrency; in the local stack, the push emulator's outstanding
 //     messages);
-//   - sqs: Lambda batches of 100 records through HandleSQS with
+//   - sqs: Lambda batches of 100 or 200 records through lambdasqs.Handle with
 //     FORWARDER_CONCURRENCY = c, one batch after another as one Lambda
 //     instance takes them.
 //
 // Run it bounded, e.g. -benchtime 4000x; events/s is the figure.
 func BenchmarkForwarderThroughput(b *testing.B) {
-	for _, c := range []int{16, 64, 256} {
+	for _, c := range []int{16, 64, 200, 256} { // 200: the Terraform default request concurrency
 		b.Run(fmt.Sprintf("push/c=%d", c), func(b *testing.B) {
 			f, sink := throughputRig(b)
 			srv := httptest.NewServer(f.PushHandler())
@@ -110,7 +112,7 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 			}
 			for i := 0; i < b.N; i++ {
 				id, ev := uniqueBody()
-				var m MessagePublishedData
+				var m forwarder.MessagePublishedData
 				m.Message.Data, m.Message.MessageID = []byte(ev), id
 				m.Message.Attributes = map[string]string{queue.AttrEventID: id}
 				m.Subscription, m.DeliveryAttempt = "projects/p/subscriptions/s", 1
@@ -125,20 +127,24 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 			report(b, sink, before, c)
 		})
 	}
-	for _, c := range []int{16, 128} { // the old and the new FORWARDER_CONCURRENCY default
-		b.Run(fmt.Sprintf("sqs/batch=100/concurrency=%d", c), func(b *testing.B) {
+	// The old setting (batch 100, 16 in flight), batch 100 with the
+	// FORWARDER_CONCURRENCY default, and the Terraform defaults (batch_size
+	// 200, FORWARDER_CONCURRENCY set to match).
+	for _, s := range []struct{ batch, c int }{{100, 16}, {100, 128}, {200, 200}} {
+		batch, c := s.batch, s.c
+		b.Run(fmt.Sprintf("sqs/batch=%d/concurrency=%d", batch, c), func(b *testing.B) {
 			f, sink := throughputRig(b)
 			before := sink.Stats().Accepted
 			b.ResetTimer()
 			for done := 0; done < b.N; {
-				n := min(100, b.N-done)
+				n := min(batch, b.N-done)
 				ev := events.SQSEvent{Records: make([]events.SQSMessage, n)}
 				for i := range ev.Records {
 					id, text := uniqueBody()
 					ev.Records[i] = events.SQSMessage{MessageId: id, Body: text,
 						Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
 				}
-				resp, _ := f.HandleSQS(context.Background(), ev, nil, c)
+				resp, _ := lambdasqs.Handle(context.Background(), f, ev, nil, c)
 				if len(resp.BatchItemFailures) > 0 {
 					b.Fatalf("%d records failed", len(resp.BatchItemFailures))
 				}

@@ -269,9 +269,11 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 			fmt.Sprintf("%d events in one request; at most %d", len(raws), s.cfg.Limits.MaxEvents))
 	}
 	resp, status := s.process(r.Context(), p.Source, raws)
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable || status == http.StatusInternalServerError {
 		// Let the caller retry the same signed request.
 		s.auth.Release(p)
+	}
+	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", s.retryAfter())
 	}
 	writeJSON(w, status, resp)
@@ -363,17 +365,30 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 		}}
 	}
 	errs := s.pub.Publish(pctx, msgs)
+	misconfigured := false
 	for k, e := range events {
-		if errs[k] != nil {
+		if err := errs[k]; err != nil {
+			if !queue.Transient(err) {
+				// No retry helps: a wrong topic or queue, or no permission.
+				misconfigured = true
+				resp.NotAccepted = append(resp.NotAccepted, Failure{Index: indexes[k], ID: e.ID, Reason: "queue_misconfigured"})
+				variable, _ := queue.Setting(err)
+				s.log.LogAttrs(ctx, slog.LevelError, "publish refused by the queue; check the setting", slog.String("variable", variable),
+					slog.String("event_id", e.ID), slog.String("source", source), slog.String("error", err.Error()))
+				continue
+			}
 			resp.NotAccepted = append(resp.NotAccepted, Failure{Index: indexes[k], ID: e.ID, Reason: "queue_unavailable"})
 			s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed", slog.String("event_id", e.ID), slog.String("source", source),
-				slog.String("error", errs[k].Error()))
+				slog.String("error", err.Error()))
 			continue
 		}
 		resp.Accepted = append(resp.Accepted, Ref{Index: indexes[k], ID: e.ID})
 		if s.seen != nil {
 			s.seen.Add(s.seenKey(source, e.ID))
 		}
+	}
+	if misconfigured {
+		return resp, http.StatusInternalServerError
 	}
 	if len(resp.NotAccepted) > 0 {
 		return resp, http.StatusServiceUnavailable

@@ -1,23 +1,39 @@
 #!/usr/bin/env bash
 # bench-load: loopback load runs against a local stack this script starts and
 # stops by itself (`make bench-load`). Bounded: each hey run lasts DURATION,
-# everything targets 127.0.0.1, and the stack is killed on exit.
+# everything targets 127.0.0.1, and every process it starts is stopped on
+# exit.
 #
-#   MODE=stack    `eventrelay dev`: ingest publishing to the pstest
-#                 Pub/Sub emulator, the push emulator delivering to the
-#                 forwarder and the Events API stand-in, all in one process.
-#   MODE=pstest   ingest publishing to pstest, nothing consuming: the store-
-#                 only shape of a gateway (internal/benchload/ingest-alone).
+#   MODE=emulator ingest (internal/benchload/ingest-alone) publishing with
+#                 the real Pub/Sub client to a Pub/Sub emulator in a process
+#                 of its own: Google's (gcloud beta emulators pubsub) where
+#                 it is installed, else internal/benchload/pstest-server
+#                 (EMULATOR=google|pstest forces one). The topic has no
+#                 subscription, so nothing is delivered and nothing is kept
+#                 (Google's emulator keeps messages per subscription only;
+#                 pstest-server drops what it stored every second): the
+#                 accept-and-store shape of a gateway.
 #   MODE=discard  the ingest handler alone: a publisher that acknowledges and
-#                 drops (internal/benchload/ingest-alone).
-#   MODE=all      (default) the three above, one after the other.
+#                 drops (ingest-alone -queue discard).
+#   MODE=stack    `eventrelay dev`: ingest publishing to the in-process pstest
+#                 emulator, the push emulator delivering to the forwarder and
+#                 the Events API stand-in, all in one process.
+#   MODE=all      (default) the three above.
 #
-# DURATION (20s) is each hey run, RUNS (1) how many of each; with RUNS > 1
-# the medians are printed at the end. STARTS (5) cold starts of each mode
-# are timed first: process start to the first HTTP answer from ingest.
+# RUNS (1) rounds, interleaved: each round runs every mode's singles
+# (`hey -c 50`, one event per request) and batches (`hey -c 10`, 100 events
+# per request), each DURATION (20s) long against a freshly started process
+# (and a freshly started emulator). With RUNS > 1 the medians are printed at
+# the end. STARTS (5) cold starts of each mode are timed first: process start
+# to the first HTTP answer from ingest.
 #
-# Each hey run starts its own process; VmHWM (peak RSS) is read from
-# /proc/<pid>/status at the end of the run.
+# Each run reports, besides hey's throughput and latency, the load average
+# at its start, and from /proc: the ingest process's own CPU time (utime +
+# stime in /proc/<pid>/stat, during the hey run) per event and its peak RSS
+# (VmHWM in /proc/<pid>/status), the whole process's for MODE=stack; for
+# MODE=emulator, the emulator's process tree's CPU per event and peak RSS
+# on a line of its own. PROFILE=1 writes a
+# CPU profile of ingest-alone per run ($OUT/<mode>-<shape>-<run>.pprof).
 #
 # hey sends the same body on every request, so the stack runs with
 # INGEST_DEDUPE_WINDOW=0: every request is authenticated, parsed, validated,
@@ -30,6 +46,8 @@ DURATION=${DURATION:-20s}
 RUNS=${RUNS:-1}
 STARTS=${STARTS:-5}
 MODE=${MODE:-all}
+EMULATOR=${EMULATOR:-}
+PROFILE=${PROFILE:-0}
 PORT=${PORT:-18080}
 PUBSUB_PORT=${PUBSUB_PORT:-18085}
 LOG_LEVEL=${LOG_LEVEL:-info}
@@ -37,13 +55,21 @@ OUT=${OUT:-$(mktemp -d /tmp/bench-load.XXXXXX)}
 GO=${GO:-go}
 HEY=${HEY:-hey}
 KEY="dev.local-development-key-not-a-secret" # the local stack's well-known key
+GOOGLE_EMULATOR=/usr/lib/google-cloud-sdk/platform/pubsub-emulator
 
 command -v "$HEY" >/dev/null || { echo "bench-load: hey is missing (apt-get install -y hey)" >&2; exit 1; }
+if [ -z "$EMULATOR" ]; then
+	EMULATOR=pstest
+	if command -v gcloud >/dev/null && command -v java >/dev/null && [ -d "$GOOGLE_EMULATOR" ]; then EMULATOR=google; fi
+fi
+case $EMULATOR in google | pstest) ;; *) echo "bench-load: EMULATOR=$EMULATOR: want google or pstest" >&2; exit 1 ;; esac
 mkdir -p "$OUT"
 bin="$OUT/bin"
 mkdir -p "$bin"
 $GO build -o "$bin/eventrelay" ./cmd/eventrelay
 $GO build -o "$bin/ingest-alone" ./internal/benchload/ingest-alone
+$GO build -o "$bin/pstest-server" ./internal/benchload/pstest-server
+CLK_TCK=$(getconf CLK_TCK)
 
 # Bodies: one event (about 600 bytes, like the peer's 638 B), and 100
 # distinct events (ids evt-0..evt-99; in-request duplicates would be dropped).
@@ -55,29 +81,90 @@ event() { # $1: id
 event evt-single >"$OUT/single.json"
 { printf '['; for i in $(seq 0 99); do [ "$i" -gt 0 ] && printf ','; event "evt-$i"; done; printf ']'; } >"$OUT/batch.json"
 
-pid=
-stop() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -INT "$pid"; wait "$pid" 2>/dev/null || true; fi; pid=; }
-trap stop EXIT
+# tree PID: the pid and its descendants (gcloud runs the emulator's JVM as
+# a child).
+tree() {
+	local c
+	echo "$1"
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$c"; done
+}
+# ticks PID: utime + stime of the tree, in clock ticks (fields 14 and 15 of
+# /proc/<pid>/stat; the text after the command name starts at field 3).
+ticks() {
+	local t=0 p f
+	for p in $(tree "$1"); do
+		f=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+		t=$((t + $(echo "$f" | awk '{ print $12 + $13 }')))
+	done
+	echo "$t"
+}
+# hwm PID: the largest VmHWM in the tree, MB.
+hwm() {
+	local m=0 p v
+	for p in $(tree "$1"); do
+		v=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$p/status" 2>/dev/null || echo 0)
+		[ "${v:-0}" -gt "$m" ] && m=$v
+	done
+	echo "$m"
+}
+kill_tree() { # the children first, so none is left behind
+	local p
+	for p in $(tree "$1" | tac); do kill -INT "$p" 2>/dev/null || true; done
+	wait "$1" 2>/dev/null || true
+}
 
-start() {
-	local t0 t1
-	t0=$(date +%s%N)
-	if [ "$1" != stack ]; then
-		"$bin/ingest-alone" -queue "$1" -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" 2>"$OUT/$1.log" >/dev/null &
+pid=
+emu=
+stop() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -INT "$pid"; wait "$pid" 2>/dev/null || true; fi; pid=; }
+emu_stop() { if [ -n "$emu" ]; then kill_tree "$emu"; fi; emu=; }
+trap 'stop; emu_stop' EXIT
+
+emu_start() {
+	if [ "$EMULATOR" = google ]; then
+		gcloud beta emulators pubsub start --host-port="127.0.0.1:$PUBSUB_PORT" --project=eventrelay-local \
+			>"$OUT/emulator.log" 2>&1 &
 	else
-		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -log-level "$LOG_LEVEL" \
-			-set INGEST_DEDUPE_WINDOW=0 2>"$OUT/$1.log" >/dev/null &
+		"$bin/pstest-server" -addr "127.0.0.1:$PUBSUB_PORT" >"$OUT/emulator.log" 2>&1 &
 	fi
+	emu=$!
+	for _ in $(seq 1 600); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$PUBSUB_PORT") 2>/dev/null; then return; fi
+		kill -0 "$emu" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench-load: the $EMULATOR Pub/Sub emulator did not come up; see $OUT/emulator.log" >&2
+	exit 1
+}
+
+start() { # $1 mode, $2 profile file or empty
+	local t0 t1 prof=()
+	[ -n "${2:-}" ] && prof=(-cpuprofile "$2")
+	t0=$(date +%s%N)
+	case $1 in
+	emulator)
+		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "$bin/ingest-alone" -queue pubsub -addr "127.0.0.1:$PORT" \
+			-log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
+		;;
+	discard)
+		"$bin/ingest-alone" -queue discard -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
+			2>"$OUT/ingest-$1.log" >/dev/null &
+		;;
+	stack)
+		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -log-level "$LOG_LEVEL" \
+			-set INGEST_DEDUPE_WINDOW=0 2>"$OUT/ingest-$1.log" >/dev/null &
+		;;
+	esac
 	pid=$!
-	for _ in $(seq 1 500); do
+	for _ in $(seq 1 3000); do # 30 s: a busy machine, the emulator JIT-warming
 		if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
 			t1=$(date +%s%N)
 			ready_ms=$(((t1 - t0) / 1000000))
 			return
 		fi
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
-	echo "bench-load: $1 did not come up; see $OUT/$1.log" >&2
+	echo "bench-load: $1 did not come up; see $OUT/ingest-$1.log" >&2
 	exit 1
 }
 
@@ -88,55 +175,81 @@ check() { # one request first: the body must be accepted, not refused
 	[ "$code" = 202 ] || { echo "bench-load: $1 answered $code: $(cat "$OUT/check.out")" >&2; exit 1; }
 }
 
-run() { # $1 name, $2 body, $3 concurrency, $4 events per request, $5 run number
-	local f="$OUT/$mode-$1-$5.txt" hwm
+# run NAME BODY CONCURRENCY EVENTS-PER-REQUEST RUN: one hey run; appends a
+# tab-separated line to results.tsv and prints it readably.
+run() {
+	local f="$OUT/$mode-$1-$5.txt" load c0 c1 e0=0 e1=0 rhwm ehwm=0
+	load=$(awk '{ print $1 }' /proc/loadavg)
+	c0=$(ticks "$pid")
+	[ -n "$emu" ] && e0=$(ticks "$emu")
 	"$HEY" -z "$DURATION" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
 		"http://127.0.0.1:$PORT/" >"$f"
-	hwm=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$pid/status")
-	awk -v n="$4" -v name="$1" -v mode="$mode" -v c="$3" -v hwm="$hwm" '
+	c1=$(ticks "$pid")
+	[ -n "$emu" ] && { e1=$(ticks "$emu"); ehwm=$(hwm "$emu"); }
+	rhwm=$(hwm "$pid")
+	awk -v n="$4" -v name="$1" -v mode="$mode" -v c="$3" -v hwm="$rhwm" -v load="$load" -v tck="$CLK_TCK" \
+		-v cpu=$((c1 - c0)) -v ecpu=$((e1 - e0)) -v ehwm="$ehwm" -v emu="${emu:+$EMULATOR}" '
 		/Requests\/sec/ { rps = $2 }
 		/ 50%+ in / { p50 = $3 * 1000 }
 		/ 99%+ in / { p99 = $3 * 1000 }
-		/^ *\[[0-9]+\]/ { codes = codes " " $1 $2 }
-		END { printf "%-7s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  VmHWM %5d MB  status%s\n", mode, name, c, rps, rps * n, p50, p99, hwm, codes }' "$f" | tee -a "$OUT/results.txt"
+		/^ *\[[0-9]+\]/ { codes = codes " " $1 $2; if ($1 == "[202]") ok = $2 }
+		END {
+			ev = ok * n; us = ev ? cpu / tck * 1e6 / ev : 0; eus = ev ? ecpu / tck * 1e6 / ev : 0
+			printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%s\n", mode, name, c, rps, rps * n, p50, p99, hwm, us, eus, ehwm, load, emu ? emu : "-", codes
+		}' "$f" >>"$OUT/results.tsv"
+	tail -n 1 "$OUT/results.tsv" | show
+}
+
+# show: results.tsv lines, readably.
+show() {
+	awk -F '\t' '{
+		printf "%-8s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  CPU %6.1f us/event  VmHWM %5d MB  load %s  status%s\n", $1, $2, $3, $4, $5, $6, $7, $9, $8, $12, $14
+		if ($13 != "-") printf "%-8s %-6s   emulator (%s): CPU %6.1f us/event  VmHWM %5d MB\n", $1, $2, $13, $10, $11
+	}'
 }
 
 modes=$MODE
-[ "$MODE" = all ] && modes="stack pstest discard"
-echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/')"
+[ "$MODE" = all ] && modes="emulator discard stack"
+echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/'); emulator for MODE=emulator: $EMULATOR"
 for mode in $modes; do
+	[ "$STARTS" -gt 0 ] || break
 	starts=()
+	[ "$mode" = emulator ] && emu_start
 	for _ in $(seq 1 "$STARTS"); do
 		start "$mode"
 		starts+=("$ready_ms")
 		stop
 	done
-	if [ "$STARTS" -gt 0 ]; then
-		echo "$mode: start to ready, ms: ${starts[*]}; median $(printf '%s\n' "${starts[@]}" | sort -n | awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
-	fi
-	# Every hey run gets a freshly started process: the emulator and the
-	# in-memory ledger keep everything they are given, so a second run on
-	# the same process would measure the first one's leftovers.
-	for r in $(seq 1 "$RUNS"); do
-		start "$mode"
-		check "$OUT/single.json"
-		run single "$OUT/single.json" 50 1 "$r"
-		stop
-		start "$mode"
-		check "$OUT/batch.json"
-		run batch "$OUT/batch.json" 10 100 "$r"
-		stop
-	done
-	echo "machine: $(uptime | sed 's/.*load/load/')"
+	emu_stop
+	echo "$mode: start to ready, ms: ${starts[*]}; median $(printf '%s\n' "${starts[@]}" | sort -n | awk '{a[NR] = $1} END {print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')"
 done
+# Every hey run gets a freshly started process (and emulator), so no run
+# measures another's leftovers; rounds interleave the modes.
+for r in $(seq 1 "$RUNS"); do
+	for mode in $modes; do
+		for shape in single:50:1 batch:10:100; do
+			IFS=: read -r name c n <<<"$shape"
+			[ "$mode" = emulator ] && emu_start
+			prof=
+			[ "$PROFILE" = 1 ] && [ "$mode" != stack ] && prof="$OUT/$mode-$name-$r.pprof"
+			start "$mode" "$prof"
+			check "$OUT/$name.json"
+			run "$name" "$OUT/$name.json" "$c" "$n" "$r"
+			stop
+			emu_stop
+		done
+	done
+done
+echo "machine: $(uptime | sed 's/.*load/load/')"
 if [ "$RUNS" -gt 1 ]; then
-	echo "medians of $RUNS runs (each column on its own):"
+	echo "medians of $RUNS interleaved runs (each column on its own; load: the median at the runs' starts):"
 	for mode in $modes; do for name in single batch; do
-		grep "^$mode *$name " "$OUT/results.txt" | awk -v mode="$mode" -v name="$name" '
-			{ c = $3; r[NR] = $4; e[NR] = $6; p50[NR] = $9; p99[NR] = $12; m[NR] = $15 }
-			function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		awk -F '\t' -v mode="$mode" -v name="$name" '
+			$1 == mode && $2 == name { n++; c = $3; emu = $13; for (k = 4; k <= 12; k++) v[k, n] = $k }
+			function med(k,   i, j, t, a) { for (i = 1; i <= n; i++) a[i] = v[k, i]
+				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-			END { printf "%-7s %-6s %s %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  VmHWM %5d MB\n", mode, name, c, med(r, NR), med(e, NR), med(p50, NR), med(p99, NR), med(m, NR) }'
-	done; done
+			END { if (n) printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%.2f\t%s\t (n=%d)\n", mode, name, c, med(4), med(5), med(6), med(7), med(8), med(9), med(10), med(11), med(12), emu, n }' "$OUT/results.tsv"
+	done; done | show
 fi
-echo "hey outputs: $OUT"
+echo "hey outputs and results.tsv: $OUT"

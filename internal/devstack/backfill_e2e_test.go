@@ -169,8 +169,7 @@ func TestBackfillRateCapAndSelection(t *testing.T) {
 // Events the subscription itself dead-letters (its max delivery attempts
 // reached before the forwarder gave up) carry no reason. The backfill
 // treats them as retryable, delivers each once, and stops as drained
-// rather than pulling on until its budget: pstest hands such messages back
-// even after they were acknowledged.
+// rather than pulling on until its budget.
 func TestBackfillOfSubscriptionDeadLetters(t *testing.T) {
 	st, err := Start(context.Background(), Config{PushMaxBackoff: 20 * time.Millisecond,
 		Env: map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",

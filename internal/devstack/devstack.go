@@ -19,7 +19,9 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
+	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
+	_ "eventrelay.dev/eventrelay/internal/wiring/gcp" // the local stack is Google Cloud's shape
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
@@ -56,6 +58,10 @@ const (
 	DevSource        = "local-dev"
 	DevSigningSecret = "local-development-signing-secret"
 )
+
+// MaxDeliveryAttempts is the events subscription's dead-letter policy, as
+// the GCP module's max_delivery_attempts default sets it.
+const MaxDeliveryAttempts = 10
 
 // DefaultAdminAddr is where `make dev` serves the counters.
 const DefaultAdminAddr = "127.0.0.1:8089"
@@ -247,11 +253,13 @@ func (st *Stack) startPush(maxBackoff time.Duration) {
 	// (about 100/s a stream), a limit the real service does not have; 64
 	// streams let the local push keep up with a forwarder instance.
 	sub.ReceiveSettings.NumGoroutines = 64
+	dl := st.client.Publisher(DeadLetterTopic)
 	p := &pusher{sub: sub, url: st.ForwarderURL, maxBackoff: maxBackoff,
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+		client:       &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
+		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts, attempts: map[string]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.stopPush, st.pushDone = cancel, make(chan error, 1)
-	go func() { st.pushDone <- p.run(ctx, EventsSub) }()
+	go func() { st.pushDone <- p.run(ctx); dl.Stop() }()
 }
 
 func (st *Stack) createTopology(ctx context.Context) error {
@@ -261,8 +269,9 @@ func (st *Stack) createTopology(ctx context.Context) error {
 		}
 	}
 	subs := []*pubsubpb.Subscription{
-		{Name: EventsSub, Topic: Topic, AckDeadlineSeconds: 60,
-			DeadLetterPolicy: &pubsubpb.DeadLetterPolicy{DeadLetterTopic: DeadLetterTopic, MaxDeliveryAttempts: 10}},
+		// No DeadLetterPolicy here: the push stand-in applies it (see
+		// pusher), as pstest's own never lets go of a dead letter.
+		{Name: EventsSub, Topic: Topic, AckDeadlineSeconds: 60},
 		{Name: DeadLetterSub, Topic: DeadLetterTopic, AckDeadlineSeconds: 60},
 	}
 	for _, s := range subs {
@@ -301,9 +310,8 @@ func (st *Stack) serve(addr string, h http.Handler) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := httpserver.Serve(ln, h, httpserver.Defaults())
 	st.servers = append(st.servers, srv)
-	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), nil
 }
 

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"eventrelay.dev/eventrelay/internal/httpserver"
 )
 
 const prefix = "/2018-06-01/runtime/"
@@ -57,8 +59,11 @@ func Start(binary string, env []string) (*Runtime, error) {
 	}
 	rt := &Runtime{pending: make(chan *invocation), inflight: map[string]*invocation{},
 		initError: make(chan []byte, 1), exited: make(chan struct{})}
-	rt.srv = &http.Server{Handler: http.HandlerFunc(rt.serve), ReadHeaderTimeout: 5 * time.Second}
-	go rt.srv.Serve(ln)
+	// The Runtime API's next-invocation call is a long poll: no write
+	// timeout shorter than the test.
+	limits := httpserver.Defaults()
+	limits.Write = time.Hour
+	rt.srv = httpserver.Serve(ln, http.HandlerFunc(rt.serve), limits)
 	rt.cmd = exec.Command(binary)
 	rt.cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(),
 		"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=eventrelay-test",

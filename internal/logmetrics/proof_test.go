@@ -167,12 +167,13 @@ func runScenario(t *testing.T) ([]map[string]any, string) {
 		t.Fatal(err)
 	}
 	backfill(http.StatusInternalServerError)
-	// The events topic is gone: ingest answers 503, not accepted.
+	// The events topic is gone: no retry helps, ingest answers 500,
+	// queue_misconfigured, and logs an error naming PUBSUB_TOPIC.
 	if err := st.Client().TopicAdminClient.DeleteTopic(context.Background(),
 		&pubsubpb.DeleteTopicRequest{Topic: devstack.Topic}); err != nil {
 		t.Fatal(err)
 	}
-	ingest(e2e.Events("down", "android", 1, at), http.StatusServiceUnavailable)
+	ingest(e2e.Events("down", "android", 1, at), http.StatusInternalServerError)
 	return out.parse(t), refused.Error
 }
 
@@ -187,15 +188,15 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 	src := "source=" + devstack.DevSource
 	gcpWant := funnel{
 		"ingest_events": {
-			"class=,outcome=accepted," + src:                      4,
-			"class=in_request,outcome=duplicate," + src:           1,
-			"class=earlier_request,outcome=duplicate," + src:      1,
-			"class=invalid,outcome=rejected," + src:               1,
-			"class=malformed,outcome=rejected," + src:             1,
-			"class=queue_unavailable,outcome=not_accepted," + src: 1,
+			"class=,outcome=accepted," + src:                        4,
+			"class=in_request,outcome=duplicate," + src:             1,
+			"class=earlier_request,outcome=duplicate," + src:        1,
+			"class=invalid,outcome=rejected," + src:                 1,
+			"class=malformed,outcome=rejected," + src:               1,
+			"class=queue_misconfigured,outcome=not_accepted," + src: 1,
 		},
-		"ingest_requests":      {"status=202": 4, "status=401": 1, "status=503": 1},
-		"ingest_latency":       {"status=202": 4, "status=401": 1, "status=503": 1},
+		"ingest_requests":      {"status=202": 4, "status=401": 1, "status=500": 1},
+		"ingest_latency":       {"status=202": 4, "status=401": 1, "status=500": 1},
 		"ingest_auth_failures": {"reason=" + authReason: 1},
 		"forwarder_outcomes": {
 			"class=,outcome=delivered," + src + ",status=200":              2,
@@ -212,7 +213,7 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 		},
 		"backfill_runs": {"outcome=completed,stop_reason=drained": 2, "outcome=failed,stop_reason=queue_error": 1},
 		// The forwarder's line about the key, and the failed run's.
-		"function_errors": {"function=eventrelay-forwarder": 1, "function=eventrelay-backfill": 1},
+		"function_errors": {"function=eventrelay-forwarder": 1, "function=eventrelay-backfill": 1, "function=eventrelay-ingest": 1},
 		// Counted in attest_proof_test.go: no attestation traffic here.
 		"ingest_attestation": {}, "attest_exchanges": {},
 	}
@@ -222,7 +223,7 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 		"ingest_events": {"Outcome=accepted,Source=local-dev": 4, "Outcome=duplicate,Source=local-dev": 2,
 			"Outcome=rejected,Source=local-dev": 2, "Outcome=not_accepted,Source=local-dev": 1},
 		"ingest_rejected": {"Class=invalid,Outcome=rejected": 1, "Class=malformed,Outcome=rejected": 1,
-			"Class=queue_unavailable,Outcome=not_accepted": 1},
+			"Class=queue_misconfigured,Outcome=not_accepted": 1},
 		"ingest_requests":         {"": 6},
 		"ingest_5xx":              {"": 1},
 		"ingest_latency":          {"": 6},

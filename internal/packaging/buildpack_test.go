@@ -100,6 +100,7 @@ func TestSourceArchiveBuildsLikeTheBuildpack(t *testing.T) {
 	b := startBackends(t)
 	t.Run("Ingest", func(t *testing.T) { testIngest(t, b, bin) })
 	t.Run("ForwardEvent", func(t *testing.T) { testForwardEvent(t, b, bin) })
+	t.Run("cold start", func(t *testing.T) { logColdStart(t, b, bin) })
 	t.Run("start failure", func(t *testing.T) {
 		env := b.env("Ingest")
 		env = append(env, "PII_SALT_SECRET=") // neither the salt nor PII_HASH_FIELDS=none
@@ -252,8 +253,9 @@ func (b *backends) env(target string) []string {
 		"MCM_BASE_URL=" + b.sinkURL, "MCM_PLATFORM_ID=" + platformID, "MCM_API_KEY_SECRET=" + secretMCM}
 }
 
-// startFunction runs bin serving target and returns its URL once it answers.
-func startFunction(t *testing.T, bin string, env []string) string {
+// launch starts bin with env on a free loopback port (PORT), its output
+// in the returned buffer.
+func launch(t *testing.T, bin string, env []string) (*exec.Cmd, *syncBuffer, int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -261,13 +263,20 @@ func startFunction(t *testing.T, bin string, env []string) string {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	var out syncBuffer
+	out := &syncBuffer{}
 	cmd := exec.Command(bin)
 	cmd.Env = append(env, fmt.Sprintf("PORT=%d", port))
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, out, port
+}
+
+// startFunction runs bin serving target and returns its URL once it answers.
+func startFunction(t *testing.T, bin string, env []string) string {
+	t.Helper()
+	cmd, out, port := launch(t, bin, env)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -418,4 +427,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// logColdStart measures, without asserting on it (timings are the
+// machine's), process start to the first answered request of Ingest, and the
+// module root package's init (where FUNCTION_TARGET's setup runs: secrets
+// read, clients built) from GODEBUG=inittrace=1. Shown with -v.
+func logColdStart(t *testing.T, b *backends, bin string) {
+	var starts []time.Duration
+	var inits []string
+	for range 3 {
+		t0 := time.Now()
+		cmd, out, port := launch(t, bin, append(b.env("Ingest"), "GODEBUG=inittrace=1"))
+		url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+		for {
+			if resp, err := http.Get(url); err == nil {
+				resp.Body.Close()
+				break
+			}
+			if time.Since(t0) > 20*time.Second {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("no answer within 20 s: %s", out.String())
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		starts = append(starts, time.Since(t0))
+		cmd.Process.Kill()
+		cmd.Wait()
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, "init eventrelay.dev/eventrelay @") {
+				inits = append(inits, line)
+			}
+		}
+	}
+	t.Logf("Ingest: process start to first answer %v", starts)
+	for _, l := range inits {
+		t.Logf("module root init (FUNCTION_TARGET's setup): %s", l)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,34 +21,51 @@ import (
 // fixedTime is stamped on every entry; zip cannot store times before 1980.
 var fixedTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// excludedDirs hold nothing the functions need at build time.
-var excludedDirs = map[string]bool{".git": true, ".ci": true, "bin": true, "dist": true, "docs": true,
-	"emulators": true, "node_modules": true, "terraform": true, "testdata": true, "tools": true, "cmd": true}
+// The buildpack builds the entry package (the module root) for linux/amd64.
+var buildEnv = []string{"GOOS=linux", "GOARCH=amd64"}
 
 // SourceFiles lists, relative to root, what goes into the Cloud Functions
-// source archive: go.mod, go.sum and every non-test Go file outside the
-// excluded folders, in a stable order.
+// source archive: go.mod, go.sum and the Go files of the module's own
+// packages the entry package (the module root) builds from, as `go list
+// -deps` finds them for the buildpack's linux/amd64 build, in a stable
+// order. Test files, test helpers, the commands and the packages only the
+// Lambda bootstrap links stay out.
 func SourceFiles(root string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	cmd := exec.Command("go", "list", "-deps", "-f",
+		`{{if .Module}}{{if .Module.Main}}{{.Dir}}{{range .GoFiles}}|{{.}}{{end}}{{range .CgoFiles}}|{{.}}{{end}}{{range .EmbedFiles}}|{{.}}{{end}}{{end}}{{end}}`, ".")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), buildEnv...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -deps in %s: %v: %s", root, err, stderr.String())
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	files := []string{"go.mod", "go.sum"}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
 		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() {
-			if rel != "." && (excludedDirs[d.Name()] || strings.HasPrefix(d.Name(), ".")) {
-				return filepath.SkipDir
-			}
-			return nil
+		parts := strings.Split(line, "|")
+		dir, err := filepath.Rel(abs, parts[0])
+		if err != nil || strings.HasPrefix(dir, "..") {
+			return nil, fmt.Errorf("package folder %s is outside %s", parts[0], abs)
 		}
-		name := d.Name()
-		if rel == "go.mod" || rel == "go.sum" || strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") {
-			files = append(files, filepath.ToSlash(rel))
+		for _, f := range parts[1:] {
+			files = append(files, filepath.ToSlash(filepath.Join(dir, f)))
 		}
-		return nil
-	})
+	}
+	for _, f := range files[:2] {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			return nil, err
+		}
+	}
 	slices.Sort(files)
-	return files, err
+	return files, nil
 }
 
 // WriteSourceZip writes the Cloud Functions source archive of the module

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"google.golang.org/api/option"
-
 	"eventrelay.dev/eventrelay/functions/attest"
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
 	"eventrelay.dev/eventrelay/shared/attest/appcheck"
@@ -222,18 +220,18 @@ func (a *attestSettings) build(ctx context.Context, src secrets.Source, log *slo
 // service account on Google Cloud, a service account key from a secret on
 // AWS, or a local decode server (PLAYINTEGRITY_ENDPOINT, no credentials).
 func playVerifier(ctx context.Context, src secrets.Source, endpoint, credsSecret string) (*playintegrity.Verifier, error) {
-	var opts []option.ClientOption
+	var cfg playintegrity.Config
 	switch {
 	case endpoint != "":
-		opts = append(opts, option.WithEndpoint(endpoint), option.WithoutAuthentication())
+		cfg.Endpoint = endpoint
 	case credsSecret != "":
 		creds, err := src.Get(ctx, credsSecret)
 		if err != nil {
 			return nil, fmt.Errorf("config: PLAYINTEGRITY_CREDENTIALS_SECRET: cannot read %s: %w", credsSecret, err)
 		}
-		opts = append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, creds))
+		cfg.CredentialsJSON = []byte(creds)
 	}
-	v, err := playintegrity.New(ctx, opts...)
+	v, err := playintegrity.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("config: Play Integrity: %w", err)
 	}

@@ -2,27 +2,24 @@ package setup
 
 import (
 	"context"
+	"strings"
 	"time"
 
-	"cloud.google.com/go/firestore"
-	"cloud.google.com/go/pubsub/v2"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
+	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
-	"eventrelay.dev/eventrelay/shared/ledger/dynamoledger"
-	"eventrelay.dev/eventrelay/shared/ledger/firestoreledger"
 	"eventrelay.dev/eventrelay/shared/queue"
-	"eventrelay.dev/eventrelay/shared/queue/pubsubqueue"
-	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
 	"eventrelay.dev/eventrelay/shared/secrets"
-	"eventrelay.dev/eventrelay/shared/secrets/awssecrets"
-	"eventrelay.dev/eventrelay/shared/secrets/gcpsecrets"
 )
+
+// The cloud clients come from internal/wiring, where the cloud packages a
+// binary imports (internal/wiring/gcp, internal/wiring/aws) registered
+// them; a backend this binary does not carry is a configuration error.
+
+func notLinked(env *config.Env, name, value string) {
+	env.Fail(name, "%q is not linked into this binary (it carries: %s); import its internal/wiring package",
+		value, strings.Join(wiring.Linked(), ", "))
+}
 
 // secretSource returns the cached secret store named by SECRETS_BACKEND.
 // Problems are recorded on env; the caller checks env.Err().
@@ -31,41 +28,37 @@ func secretSource(ctx context.Context, env *config.Env, opt Options) (secrets.So
 	if opt.Secrets != nil {
 		return opt.Secrets, noClose
 	}
-	switch env.OneOf("SECRETS_BACKEND", "", "gcp", "aws") {
-	case "gcp":
-		src, err := gcpsecrets.New(ctx, secretManagerEmulator(env)...)
-		if err != nil {
-			env.Fail("SECRETS_BACKEND", "cannot create the Secret Manager client: %v", err)
-			return nil, noClose
-		}
-		return secrets.NewCached(src, ttl), src.Close
-	case "aws":
-		client, err := awssecrets.NewClient(ctx, env.String("AWS_REGION", ""), "")
-		if err != nil {
-			env.Fail("SECRETS_BACKEND", "cannot create the Secrets Manager client: %v", err)
-			return nil, noClose
-		}
-		return secrets.NewCached(awssecrets.New(client), ttl), noClose
+	name := env.OneOf("SECRETS_BACKEND", "", "gcp", "aws")
+	if name == "" {
+		return nil, noClose
 	}
-	return nil, noClose
+	b, ok := wiring.LookupSecrets(name)
+	if !ok {
+		notLinked(env, "SECRETS_BACKEND", name)
+		return nil, noClose
+	}
+	src, closeSrc := b.Open(ctx, env)
+	if src == nil {
+		return nil, closeSrc
+	}
+	return secrets.NewCached(src, ttl), closeSrc
 }
 
-// secretManagerEmulator points the Secret Manager client at a local server
-// when SECRETMANAGER_EMULATOR_HOST names one, as PUBSUB_EMULATOR_HOST does
-// for Pub/Sub; Secret Manager has no official emulator, so this is how a
-// function in its own process reads secrets on the local stack.
-func secretManagerEmulator(env *config.Env) []option.ClientOption {
-	host := env.String("SECRETMANAGER_EMULATOR_HOST", "")
-	if host == "" {
-		return nil
+// queueBackend is the QUEUE_BACKEND this binary carries (false: none, or
+// one it does not carry, recorded on env).
+func queueBackend(env *config.Env) (wiring.Queue, bool) {
+	name := env.OneOf("QUEUE_BACKEND", "", "pubsub", "sqs")
+	if name == "" {
+		return wiring.Queue{}, false
 	}
-	return []option.ClientOption{option.WithEndpoint(host), option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials()))}
+	q, ok := wiring.LookupQueue(name)
+	if !ok {
+		notLinked(env, "QUEUE_BACKEND", name)
+	}
+	return q, ok
 }
 
-// publisher returns the events queue named by QUEUE_BACKEND. The Pub/Sub
-// client honours PUBSUB_EMULATOR_HOST and the SQS client
-// AWS_ENDPOINT_URL_SQS, so the same code runs against local emulators.
+// publisher returns the events queue named by QUEUE_BACKEND.
 func publisher(ctx context.Context, env *config.Env, opt Options) (queue.Publisher, func() error) {
 	if opt.Publisher != nil {
 		return opt.Publisher, noClose
@@ -82,36 +75,11 @@ func deadLetterPublisher(ctx context.Context, env *config.Env, opt Options) (que
 }
 
 func openPublisher(ctx context.Context, env *config.Env, topicVar, urlVar, what string) (queue.Publisher, func() error) {
-	switch env.OneOf("QUEUE_BACKEND", "", "pubsub", "sqs") {
-	case "pubsub":
-		topic := env.Required(topicVar, what+" topic: projects/<project>/topics/<topic>")
-		project, ok := pubsubProject(topic)
-		if !ok {
-			if topic != "" {
-				env.Fail(topicVar, "%q is not of the form projects/<project>/topics/<topic>", topic)
-			}
-			return nil, noClose
-		}
-		client, err := pubsub.NewClient(ctx, project)
-		if err != nil {
-			env.Fail(topicVar, "cannot create the Pub/Sub client: %v", err)
-			return nil, noClose
-		}
-		p := pubsubqueue.New(client, topic)
-		return p, func() error { p.Close(); return client.Close() }
-	case "sqs":
-		url := env.Required(urlVar, what+" queue URL")
-		if url == "" {
-			return nil, noClose
-		}
-		client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), "")
-		if err != nil {
-			env.Fail(urlVar, "cannot create the SQS client: %v", err)
-			return nil, noClose
-		}
-		return sqsqueue.New(client, url), noClose
+	q, ok := queueBackend(env)
+	if !ok {
+		return nil, noClose
 	}
-	return nil, noClose
+	return q.Publisher(ctx, env, topicVar, urlVar, what)
 }
 
 // ledgerStore returns the ledger named by LEDGER_BACKEND (none: nil).
@@ -119,28 +87,14 @@ func ledgerStore(ctx context.Context, env *config.Env, opt Options, def string) 
 	if opt.Ledger != nil {
 		return opt.Ledger, noClose
 	}
-	switch env.OneOf("LEDGER_BACKEND", def, "none", "firestore", "dynamodb") {
-	case "firestore":
-		project := env.Required("GOOGLE_CLOUD_PROJECT", "the project holding the Firestore database")
-		database := env.String("LEDGER_FIRESTORE_DATABASE", "(default)")
-		collection := env.String("LEDGER_FIRESTORE_COLLECTION", "eventrelay-ledger")
-		if project == "" {
-			return nil, noClose
-		}
-		client, err := firestore.NewClientWithDatabase(ctx, project, database)
-		if err != nil {
-			env.Fail("LEDGER_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
-			return nil, noClose
-		}
-		return firestoreledger.New(client, collection), client.Close
-	case "dynamodb":
-		table := env.Required("LEDGER_DYNAMODB_TABLE", "the ledger table name")
-		cfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			env.Fail("LEDGER_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
-			return nil, noClose
-		}
-		return dynamoledger.New(dynamodb.NewFromConfig(cfg), table), noClose
+	name := env.OneOf("LEDGER_BACKEND", def, "none", "firestore", "dynamodb")
+	if name == "" || name == "none" {
+		return nil, noClose
 	}
-	return nil, noClose
+	l, ok := wiring.LookupLedger(name)
+	if !ok {
+		notLinked(env, "LEDGER_BACKEND", name)
+		return nil, noClose
+	}
+	return l.Open(ctx, env)
 }

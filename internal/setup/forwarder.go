@@ -8,7 +8,6 @@ import (
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/mcm"
-	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
 	"eventrelay.dev/eventrelay/shared/secrets"
 )
 
@@ -46,11 +45,9 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)
 	erased, closeLedger := suppressionsOf(ctx, env, opt)
 	var vis forwarder.VisibilityChanger
-	if opt.Publisher == nil && env.String("QUEUE_BACKEND", "") == "sqs" {
-		if url := env.Required("SQS_QUEUE_URL", "the events queue the forwarder reads"); url != "" {
-			if client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), ""); err == nil {
-				vis = sqsqueue.Visibility{Client: client, QueueURL: url}
-			}
+	if opt.Publisher == nil && env.String("QUEUE_BACKEND", "") != "" {
+		if q, ok := queueBackend(env); ok && q.Visibility != nil {
+			vis = q.Visibility(ctx, env)
 		}
 	}
 	if err := env.Err(); err != nil {

@@ -1,7 +1,8 @@
 // Package setup builds each function from its environment: it parses and
-// checks the configuration once, picks the cloud backends, and hands the
-// platform-neutral cores their collaborators. The GCP entry points, the
-// Lambda bootstrap and the local runner all start functions through it.
+// checks the configuration once, picks the cloud backends among those the
+// binary links (internal/wiring), and hands the platform-neutral cores
+// their collaborators. The GCP entry points, the Lambda bootstrap and the
+// local runner all start functions through it; it imports no cloud SDK.
 package setup
 
 import (
@@ -11,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/ingest"
@@ -158,17 +158,6 @@ func closeAll(fns ...func() error) {
 }
 
 func noClose() error { return nil }
-
-// pubsubProject reads the project out of projects/P/topics/T (or
-// .../subscriptions/S).
-func pubsubProject(name string) (string, bool) {
-	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "projects" || parts[1] == "" || parts[3] == "" ||
-		(parts[2] != "topics" && parts[2] != "subscriptions") {
-		return "", false
-	}
-	return parts[1], true
-}
 
 // piiSettings are the anonymisation settings; ingest and verify must agree
 // on them, since verify hashes a callback's identifiers to find ours.

@@ -27,6 +27,16 @@ func items() []any {
 	return []any{map[string]any{"id": "sku-1", "price": map[string]any{"currency": "USD", "amount": 9.5}, "quantity": 2}}
 }
 
+// refusedMarker is the page_id of the events the stand-in refuses with a
+// 400 and a long multi-byte message: every refusedEvery-th event, all of
+// them PAGE_VIEWs (eventTypes[3]), none malformed.
+const (
+	refusedMarker = "soak-refused-by-the-platform"
+	refusedEvery  = 200
+)
+
+func refused(i int) bool { return i%refusedEvery == 3 }
+
 // makeEvent returns event i of a run, valid unless malformed says which
 // defect to give it (-1: none).
 func makeEvent(run string, i int, at time.Time, malformed int) map[string]any {
@@ -42,6 +52,9 @@ func makeEvent(run string, i int, at time.Time, malformed int) map[string]any {
 		e["items"] = items()
 	case "PAGE_VIEW":
 		e["page_id"] = "home"
+		if refused(i) {
+			e["page_id"] = refusedMarker
+		}
 	case "LAND":
 		e["referrer_page_id"] = "campaign-1"
 	}

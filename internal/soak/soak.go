@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -67,6 +66,10 @@ type Report struct {
 	Resent            int              `json:"resent"`              // ids sent again byte for byte (a kill mid-call): the platform's id dedup absorbs them
 	DeadLettered      int              `json:"dead_lettered"`       // accepted events in the dead-letter topic, not delivered
 	DeadLetterReasons map[string]int   `json:"dead_letter_reasons"` // by class
+	Reasonless        int              `json:"reasonless"`          // dead-lettered by the queue's own policy, without our reason
+	Refused           int              `json:"refused"`             // accepted events the platform refuses (400, long multi-byte message)
+	RefusedParked     int              `json:"refused_parked"`      // of those, dead-lettered as permanent and left there by the backfill
+	Stuck             int              `json:"stuck"`               // accepted events still on their way when the drain gave up
 	Backfilled        int              `json:"backfilled"`          // dead-lettered, then delivered by one backfill run
 	StillDeadLettered int              `json:"still_dead_lettered"` // dead-lettered and still there after the backfill
 	Backfill          backfill.Summary `json:"backfill"`
@@ -78,13 +81,16 @@ type Report struct {
 	BackfillSeconds   float64          `json:"backfill_seconds"`
 }
 
-// OK is the pass criterion: nothing lost, nothing delivered twice (a
-// byte-identical resend is one delivery by id), every event dead-lettered
-// (all for transient faults) delivered by the backfill, every malformed
-// event rejected with its field and no valid one rejected.
+// OK is the pass criterion: nothing lost or stuck, nothing delivered twice
+// (a byte-identical resend is one delivery by id), every dead letter
+// carrying our reason, every event dead-lettered for a transient fault or
+// a refused key delivered by the backfill, every event the platform
+// refuses dead-lettered as permanent and left there (no loop), every
+// malformed event rejected with its field and no valid one rejected.
 func (r Report) OK() bool {
-	return r.Lost == 0 && r.DeliveredTwice == 0 && r.MalformedMissed == 0 && r.WronglyRejected == 0 &&
-		r.RejectedWithField == r.Malformed && r.Accepted+r.Malformed == r.Events && r.StillDeadLettered == 0
+	return r.Lost == 0 && r.Stuck == 0 && r.DeliveredTwice == 0 && r.MalformedMissed == 0 && r.WronglyRejected == 0 &&
+		r.RejectedWithField == r.Malformed && r.Accepted+r.Malformed == r.Events && r.StillDeadLettered == 0 &&
+		r.Reasonless == 0 && r.RefusedParked == r.Refused
 }
 
 // Forwarder settings for the run: short backoffs so that a bounded run sees
@@ -98,6 +104,7 @@ var forwarderEnv = map[string]string{
 	"FORWARDER_CONCURRENCY":       "64",
 	"MCM_TIMEOUT":                 "1s",
 	"BACKFILL_RATE":               "2000",
+	"BACKFILL_TIME_BUDGET":        "2s", // what one run holds stays hidden 10 s (see backfillRedelivery)
 	"LOG_LEVEL":                   "error",
 }
 
@@ -175,7 +182,8 @@ func (p *pubsubPipeline) deadLettered(id string) (string, bool)    { return p.ta
 // Scheduler does.
 func (p *pubsubPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
 	var sum backfill.Summary
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.st.BackfillURL, strings.NewReader("{}"))
+	body, _ := json.Marshal(backfillParams)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, p.st.BackfillURL, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -188,6 +196,11 @@ func (p *pubsubPipeline) backfill(ctx context.Context) (backfill.Summary, error)
 	}
 	return sum, json.Unmarshal(b, &sum)
 }
+
+// backfillParams are the operator's run after the faults: transient
+// failures and the events dead-lettered while the key was refused (the key
+// is right again); the events the platform refuses stay parked.
+var backfillParams = backfill.Params{Reasons: backfill.List{forwarder.ClassRetryable, forwarder.ClassAuth}}
 
 // run sends, crashes the forwarder along the way, drains and accounts.
 func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
@@ -258,7 +271,7 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 	// Drain: wait until every accepted event is delivered or dead-lettered.
 	drain := time.Now()
 	accepted := sent.acceptedIDs()
-	for {
+	for tick := 0; ; tick++ {
 		counts := p.sink().CountByID()
 		left := 0
 		for _, id := range accepted {
@@ -272,9 +285,13 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 		select {
 		case <-ctx.Done():
 			fmt.Fprintf(progress, "soak: timed out with %d events unaccounted for\n", left)
+			rep.Stuck = left
+			rep.DrainSeconds = time.Since(drain).Seconds()
 			return account(rep, sent, p, p.sink().CountByID(), cfg), nil
 		case <-time.After(time.Second):
-			fmt.Fprintf(progress, "soak: %d events still on their way\n", left)
+			if tick%15 == 0 {
+				fmt.Fprintf(progress, "soak: %d events still on their way (%.0f s into the drain)\n", left, time.Since(drain).Seconds())
+			}
 		}
 	}
 	// Give redeliveries in flight a moment to show up as resends.
@@ -283,12 +300,66 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 	before := p.sink().CountByID()
 	var err error
 	backfillStart := time.Now()
-	if rep.Backfill, err = p.backfill(ctx); err != nil {
+	if rep.Backfill, err = backfillUntilDrained(ctx, p, progress); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
 	rep.BackfillSeconds = time.Since(backfillStart).Seconds()
 	fmt.Fprintf(progress, "soak: backfill resent %d, still failing %v\n", rep.Backfill.Resent, rep.Backfill.StillFailing)
 	return account(rep, sent, p, before, cfg), nil
+}
+
+// backfillRedelivery is how long messages a failed queue call left
+// invisible take to come back: a run holds what it receives for twice its
+// budget (2 s here) + its reserve (MCM_TIMEOUT + 5 s), 10 s; goaws makes
+// them visible again some seconds late, so twice that and a second.
+const backfillRedelivery = 21 * time.Second
+
+// backfillUntilDrained runs the backfill as its schedule would: again
+// while a run stops before the dead letters are drained or saw a queue
+// call fail (goaws, behind its test proxy, now and then cuts an answer
+// short; the messages that receive took stay hidden for the run's hold, so
+// the next run waits that long), and after a failed call until a run finds
+// nothing left to resend; at most 30 times. It returns the runs' summaries
+// added up.
+func backfillUntilDrained(ctx context.Context, p pipeline, progress io.Writer) (backfill.Summary, error) {
+	var total backfill.Summary
+	total.StillFailing = map[string]int{}
+	var lastErr error
+	for run := 0; run < 30; run++ {
+		if run > 0 && (lastErr != nil || total.QueueErrors > 0) {
+			select {
+			case <-time.After(backfillRedelivery):
+			case <-ctx.Done():
+				return total, ctx.Err()
+			}
+		}
+		s, err := p.backfill(ctx)
+		total.Scanned += s.Scanned
+		total.Selected += s.Selected
+		total.Resent += s.Resent
+		total.Skipped += s.Skipped
+		total.QueueErrors += s.QueueErrors
+		for k, v := range s.StillFailing {
+			total.StillFailing[k] += v
+		}
+		total.StopReason, total.MoreRemaining, total.Rate = s.StopReason, s.MoreRemaining, s.Rate
+		clean := err == nil && !s.MoreRemaining && s.QueueErrors == 0
+		switch {
+		case clean && (total.QueueErrors == 0 || s.Scanned == s.Skipped):
+			// Drained, and (after any failed call) a run found nothing left
+			// to resend.
+			return total, nil
+		case clean:
+			fmt.Fprintf(progress, "soak: backfill drained after a failed queue call; one more run for what that call hid\n")
+		default:
+			fmt.Fprintf(progress, "soak: backfill run stopped (%s, %v); running it again\n", s.StopReason, err)
+		}
+		lastErr = err
+	}
+	if lastErr == nil {
+		lastErr = errors.New("30 runs did not drain the dead letters")
+	}
+	return total, lastErr
 }
 
 // account classifies every event; before is the platform's count per id
@@ -331,12 +402,32 @@ func account(rep *Report, sent *sentLedger, p pipeline, before map[string]int, c
 			rep.WronglyRejected++
 		case s.id != "":
 			rep.Accepted++
+			if refused(i) {
+				rep.Refused++
+				// Parked with a reason: permanent, or auth when it came
+				// during the 401s (the backfill then re-parks it as
+				// permanent after the run's tap).
+				class, dead := p.deadLettered(s.id)
+				switch {
+				case dead && !reasonless(class) && after[s.id] == 0:
+					rep.RefusedParked++
+				case !dead && after[s.id] == 0:
+					rep.Lost++
+				}
+				if reasonless(class) {
+					rep.Reasonless++
+				}
+				continue
+			}
 			if differs[s.id] {
 				rep.DeliveredTwice++
 			} else if after[s.id] > 1 {
 				rep.Resent++
 			}
 			class, dead := p.deadLettered(s.id)
+			if dead && before[s.id] == 0 && reasonless(class) {
+				rep.Reasonless++
+			}
 			switch {
 			case before[s.id] > 0:
 				rep.Delivered++
@@ -357,6 +448,14 @@ func account(rep *Report, sent *sentLedger, p pipeline, before map[string]int, c
 	}
 	return rep
 }
+
+// Classes the taps give a dead letter that carries no reason of ours.
+const (
+	classPubSubPolicy = "pubsub_max_delivery_attempts"
+	classSQSRedrive   = "sqs_max_receive_count"
+)
+
+func reasonless(class string) bool { return class == classPubSubPolicy || class == classSQSRedrive }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {
@@ -500,37 +599,58 @@ func send(ctx context.Context, client *http.Client, p pipeline, run string, r re
 }
 
 // startFaults makes the stand-in misbehave: a steady mix of 5xx, 429 with
-// Retry-After and timeouts, and every few seconds a burst in which every
-// call fails. The returned func stops it and clears the faults.
+// Retry-After and timeouts; every few seconds a burst in which every call
+// fails; once, first, an outage that opens the forwarder's circuit
+// breaker, followed by a spell of 401s while it probes (a key rotation
+// half done), then recovery; and throughout, a 400 with a long multi-byte
+// message for the marked events. The returned func ends the faults once
+// the breaker phase is over (a short run waits for it), except the 400s:
+// the platform goes on refusing those events.
 func startFaults(ctx context.Context, sink *mcmsink.Sink) func() {
-	base := mcmsink.Faults{Rate5xx: 0.05, Rate429: 0.03, RetryAfter: time.Second, RateTimeout: 0.005, Seed: 7}
+	refusing := mcmsink.Faults{Refuse400: refusedMarker}
+	base := mcmsink.Faults{Rate5xx: 0.05, Rate429: 0.03, RetryAfter: time.Second, RateTimeout: 0.005,
+		Refuse400: refusedMarker, Seed: 7}
 	burst := base
 	burst.Down = true
+	unauthorized := base
+	unauthorized.Unauthorized = true
 	sink.SetFaults(base)
 	stop := make(chan struct{})
+	phaseDone := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		// The first burst comes early, so that even a short run has one.
-		for gap := 500 * time.Millisecond; ; gap = 4 * time.Second {
+		// spell sets f for d; false when the run is over.
+		spell := func(f mcmsink.Faults, d time.Duration, stop <-chan struct{}) bool {
+			sink.SetFaults(f)
 			select {
 			case <-stop:
-				return
+				return false
 			case <-ctx.Done():
-				return
-			case <-time.After(gap):
+				return false
+			case <-time.After(d):
+				return true
 			}
-			sink.SetFaults(burst)
-			select {
-			case <-stop:
-				return
-			case <-time.After(800 * time.Millisecond):
-			}
-			sink.SetFaults(base)
+		}
+		// The outage opens the breaker (the forwarder's cooldown is 1 s);
+		// the 401s last through at least two probes.
+		spell(base, 300*time.Millisecond, nil)
+		spell(burst, 1500*time.Millisecond, nil)
+		spell(unauthorized, 2500*time.Millisecond, nil)
+		close(phaseDone)
+		for spell(base, 4*time.Second, stop) && spell(burst, 800*time.Millisecond, stop) {
 		}
 	}()
-	return func() { close(stop); wg.Wait(); sink.SetFaults(mcmsink.Faults{}) }
+	return func() {
+		select {
+		case <-phaseDone:
+		case <-ctx.Done():
+		}
+		close(stop)
+		wg.Wait()
+		sink.SetFaults(refusing)
+	}
 }
 
 // tap records the event ids that reach the dead-letter topic, and why.
@@ -550,7 +670,7 @@ func (t *tap) start(ctx context.Context, c *pubsub.Client) error {
 	go sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
 		class := m.Attributes[forwarder.AttrDLClass]
 		if class == "" {
-			class = "pubsub_max_delivery_attempts" // dead-lettered by the subscription itself
+			class = classPubSubPolicy // dead-lettered by the subscription itself
 		}
 		t.record(m.Attributes[queue.AttrEventID], class)
 		m.Ack()
@@ -652,12 +772,15 @@ func (r *Report) Print(w io.Writer) {
 	for _, c := range classes {
 		row("  "+c, r.DeadLetterReasons[c])
 	}
+	row("  without our reason", r.Reasonless)
+	row("refused by the platform (400)", fmt.Sprintf("%d (dead-lettered as permanent and left parked: %d)", r.Refused, r.RefusedParked))
 	row("backfilled", fmt.Sprintf("%d (run: resent %d, still failing %v)", r.Backfilled, r.Backfill.Resent, r.Backfill.StillFailing))
 	row("still dead-lettered", r.StillDeadLettered)
-	row("lost", r.Lost)
+	row("lost / stuck", fmt.Sprintf("%d / %d", r.Lost, r.Stuck))
 	row("forwarder kills", r.Kills)
 	row("stand-in calls", r.Sink.Requests)
 	row("  injected 5xx / 429 / timeouts", fmt.Sprintf("%d / %d / %d", r.Sink.Injected5xx, r.Sink.Injected429, r.Sink.Timeouts))
+	row("  injected 401 / 400", fmt.Sprintf("%d / %d", r.Sink.Injected401, r.Sink.Injected400))
 	row("send / drain / backfill s", fmt.Sprintf("%.1f / %.1f / %.1f", r.SendSeconds, r.DrainSeconds, r.BackfillSeconds))
 	verdict := "PASS"
 	if !r.OK() {

@@ -53,14 +53,14 @@ func checkReport(t *testing.T, rep *Report) {
 	var b bytes.Buffer
 	rep.Print(&b)
 	t.Logf("report:\n%s", b.String())
-	if !rep.OK() || rep.Kills != 2 || rep.Delivered+rep.DeadLettered != rep.Accepted || rep.Malformed != *soakEvents/100 {
+	if !rep.OK() || rep.Kills != 2 || rep.Delivered+rep.DeadLettered+rep.Refused != rep.Accepted || rep.Malformed != *soakEvents/100 {
 		t.Fatalf("the run did not account for every event")
 	}
 	if *soakEvents < 10000 && (rep.DeadLettered == 0 || rep.Backfilled != rep.DeadLettered) {
 		t.Errorf("dead-lettered %d, backfilled %d: the backfill was not exercised in full", rep.DeadLettered, rep.Backfilled)
 	}
-	if rep.Sink.Injected5xx == 0 || rep.Sink.Injected429 == 0 {
-		t.Errorf("the stand-in injected no faults (%+v): the run proved nothing", rep.Sink)
+	if rep.Sink.Injected5xx == 0 || rep.Sink.Injected429 == 0 || rep.Sink.Injected401 == 0 || rep.Sink.Injected400 == 0 || rep.Refused == 0 {
+		t.Errorf("the stand-in did not inject every fault (%+v, %d refused): the run proved nothing", rep.Sink, rep.Refused)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -65,7 +66,7 @@ func (p *sqsPipeline) deadLettered(id string) (string, bool) {
 	return p.tap.class(id)
 }
 
-// handle is the Lambda handler: the current instance's HandleSQS, failing
+// handle is the Lambda handler: the current instance's lambdasqs.Handle, failing
 // the whole invocation when the instance crashes under it.
 func (p *sqsPipeline) handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	p.mu.Lock()
@@ -78,7 +79,7 @@ func (p *sqsPipeline) handle(ctx context.Context, ev events.SQSEvent) (events.SQ
 	defer cancel()
 	stop := context.AfterFunc(alive, cancel)
 	defer stop()
-	resp, err := fwd.Core.HandleSQS(ctx, ev, fwd.Visibility, fwd.Concurrency)
+	resp, err := lambdasqs.Handle(ctx, fwd.Core, ev, fwd.Visibility, fwd.Concurrency)
 	if alive.Err() != nil {
 		return events.SQSEventResponse{}, errors.New("the instance crashed during the invocation")
 	}
@@ -124,7 +125,7 @@ func (p *sqsPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
 		return backfill.Summary{}, err
 	}
 	defer fn.Close()
-	return fn.Core.Run(ctx, backfill.Params{})
+	return fn.Core.Run(ctx, backfillParams)
 }
 
 func (p *sqsPipeline) startTap() {
@@ -161,7 +162,7 @@ func (p *sqsPipeline) tapDeadLetters(ctx context.Context) {
 			}
 			class := attr(forwarder.AttrDLClass)
 			if class == "" {
-				class = "sqs_max_receive_count" // moved by the queue's redrive policy
+				class = classSQSRedrive // moved by the queue's redrive policy
 			}
 			p.tap.record(attr(queue.AttrEventID), class)
 		}

@@ -34,9 +34,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/goaws"
+	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
+	_ "eventrelay.dev/eventrelay/internal/wiring/aws"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
@@ -175,7 +178,7 @@ func Start(t testing.TB, cfg Config) *Stack {
 		st.Forwarder = fwd
 		// What cmd/bootstrap hands lambda.Start.
 		handler = func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-			return fwd.Core.HandleSQS(ctx, ev, fwd.Visibility, fwd.Concurrency)
+			return lambdasqs.Handle(ctx, fwd.Core, ev, fwd.Visibility, fwd.Concurrency)
 		}
 	}
 	st.Poller = &Poller{Client: st.Client, QueueURL: st.EventsURL, QueueARN: st.EventsARN, Handler: handler}
@@ -265,8 +268,7 @@ func serve(t testing.TB, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
+	srv := httpserver.Serve(ln, h, httpserver.Defaults())
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
 }

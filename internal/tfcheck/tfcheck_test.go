@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func repoConfig(t *testing.T) Config {
 		}
 	}
 	env, err := EnvNames(filepath.Join(repoRoot, "functions.go"), filepath.Join(repoRoot, "cmd", "bootstrap"),
-		filepath.Join(repoRoot, "internal", "setup"), filepath.Join(repoRoot, "functions"))
+		filepath.Join(repoRoot, "internal", "setup"), filepath.Join(repoRoot, "internal", "wiring"), filepath.Join(repoRoot, "functions"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +123,33 @@ func TestAWSModuleWiring(t *testing.T) {
 	// 6 x the forwarder's default 60 s timeout + the 1 s batching window.
 	if v := m.eval.local("queue_visibility_timeout"); !v.RawEquals(cty.NumberIntVal(361)) {
 		t.Errorf("queue_visibility_timeout = %#v, want 361", v)
+	}
+}
+
+// TestForwarderDefaultsUseAnInstance: at their defaults both modules keep
+// enough sends in flight per forwarder instance for 2,000 events/s at 50 ms
+// platform latency (in flight / latency), with a margin for the rest of an
+// invocation (BenchmarkForwarderThroughput measures what it really gives).
+func TestForwarderDefaultsUseAnInstance(t *testing.T) {
+	const need = 2000 * 0.050 * 1.5 // events/s x latency, 50% margin
+	aws := load(t, filepath.Join(tfRoot, "modules", "aws"))
+	fn := aws.Resources["aws_lambda_function.fn"]
+	for _, in := range aws.eval.instances(fn) {
+		if in.Key != "forwarder" {
+			continue
+		}
+		env := aws.eval.value(attr(block(fn, "environment"), "variables").Expr, in)
+		s, _ := knownString(env.GetAttr("FORWARDER_CONCURRENCY"))
+		if n, err := strconv.Atoi(s); err != nil || float64(n) < need {
+			t.Errorf("AWS forwarder FORWARDER_CONCURRENCY = %q, want >= %g", s, need)
+		}
+	}
+	if n, _ := knownNumber(aws.eval.local("forwarder_concurrency")); n < need {
+		t.Errorf("AWS forwarder_concurrency = %g (batch_size caps it), want >= %g", n, need)
+	}
+	gcp := load(t, filepath.Join(tfRoot, "modules", "gcp"))
+	if n, _ := knownNumber(gcp.eval.local("scaling").GetAttr("forwarder").GetAttr("concurrency")); n < need {
+		t.Errorf("GCP forwarder concurrency = %g, want >= %g", n, need)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"eventrelay.dev/eventrelay/shared/clip"
 )
 
 const (
@@ -194,11 +196,12 @@ func (v *validator) device(e *Event) {
 	}
 }
 
+// truncate shortens a value quoted in an error, on a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return clip.String(s, n) + "…"
 }
 
 func listOf(set map[string]struct{}) string {

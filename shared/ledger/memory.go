@@ -10,18 +10,30 @@ import (
 // state holds for one process only. Lookups go through an index by event,
 // device and user id, so a local run with many thousands of recorded events
 // stays fast. Expired entries, verdicts and claims are never returned, and
-// are dropped in a sweep at most once a minute.
+// are dropped in a sweep at most once a minute. Entries are also bounded by
+// count next to their TTL (MemoryMaxEntries by default): at twice the cap,
+// the oldest are dropped down to it, so a long local run or a load
+// benchmark does not grow the heap without end.
 type Memory struct {
 	mu         sync.RWMutex
 	entries    []Entry
-	latest     map[Key]int      // the live position of each key; older ones are replaced
-	index      map[string][]int // "e:"+event id, "d:"+device id, "u:"+user id → entries
+	latest     map[Key]int        // the live position of each key; older ones are replaced
+	index      map[indexKey][]int // by event, device and user id → entries
 	verdicts   map[string]expiring[Verdict]
 	claims     map[Key]expiring[string] // the claiming body hash
 	suppressed map[string]time.Time     // erasure suppressions: key → expiry
 	lastSweep  time.Time
+	max        int // live entries kept at a compaction; 0: no count cap
 	now        func() time.Time
 	fail       error
+}
+
+// indexKey is an index entry: kind 'e' (event id), 'd' (device id) or 'u'
+// (user id), and the id; a struct, not a concatenated string, so recording
+// an entry allocates no key.
+type indexKey struct {
+	kind byte
+	id   string
 }
 
 type expiring[T any] struct {
@@ -33,13 +45,27 @@ func (e expiring[T]) live(now time.Time) bool { return e.expires.IsZero() || now
 
 const memorySweepEvery = time.Minute
 
-// NewMemory returns an empty Memory; now may be nil.
+// MemoryMaxEntries is NewMemory's count cap: the most recent 20,000 entries
+// (up to twice that between compactions, some 20 MB), enough for a local
+// run's verify look-ups.
+const MemoryMaxEntries = 20_000
+
+// NewMemory returns an empty Memory capped at MemoryMaxEntries; now may be
+// nil.
 func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, latest: map[Key]int{}, index: map[string][]int{},
+	return &Memory{now: now, latest: map[Key]int{}, index: map[indexKey][]int{}, max: MemoryMaxEntries,
 		verdicts: map[string]expiring[Verdict]{}, claims: map[Key]expiring[string]{}, lastSweep: now()}
+}
+
+// WithMaxEntries sets the count cap (0: none) and returns m.
+func (m *Memory) WithMaxEntries(n int) *Memory {
+	m.mu.Lock()
+	m.max = n
+	m.mu.Unlock()
+	return m
 }
 
 // Put implements Store.
@@ -55,6 +81,9 @@ func (m *Memory) Put(_ context.Context, entries []Entry) error {
 	for _, e := range entries {
 		m.add(e)
 	}
+	if m.max > 0 && len(m.entries) >= 2*m.max {
+		m.sweep(m.now()) // amortised: at most once per max new entries
+	}
 	return nil
 }
 
@@ -63,27 +92,37 @@ func (m *Memory) add(e Entry) {
 	m.entries = append(m.entries, e)
 	m.latest[e.Key()] = i
 	if e.EventID != "" {
-		m.index["e:"+e.EventID] = append(m.index["e:"+e.EventID], i)
+		k := indexKey{'e', e.EventID}
+		m.index[k] = append(m.index[k], i)
 	}
 	if e.UserID != "" {
-		m.index["u:"+e.UserID] = append(m.index["u:"+e.UserID], i)
+		k := indexKey{'u', e.UserID}
+		m.index[k] = append(m.index[k], i)
 	}
 	for _, d := range e.DeviceIDs {
 		if d != "" {
-			m.index["d:"+d] = append(m.index["d:"+d], i)
+			k := indexKey{'d', d}
+			m.index[k] = append(m.index[k], i)
 		}
 	}
 }
 
-// sweep drops expired and replaced entries, expired verdicts and claims,
-// and rebuilds the index.
+// sweep drops expired and replaced entries, then the oldest beyond the
+// count cap, expired verdicts and claims, and rebuilds the index.
 func (m *Memory) sweep(now time.Time) {
 	old, latest := m.entries, m.latest
-	m.entries, m.latest, m.index, m.lastSweep = nil, map[Key]int{}, map[string][]int{}, now
+	live := old[:0:0]
 	for i, e := range old {
 		if latest[e.Key()] == i && (e.ExpiresAt.IsZero() || now.Before(e.ExpiresAt)) {
-			m.add(e)
+			live = append(live, e)
 		}
+	}
+	if m.max > 0 && len(live) > m.max {
+		live = live[len(live)-m.max:]
+	}
+	m.entries, m.latest, m.index, m.lastSweep = make([]Entry, 0, len(live)), map[Key]int{}, map[indexKey][]int{}, now
+	for _, e := range live {
+		m.add(e)
 	}
 	for h, v := range m.verdicts {
 		if !v.live(now) {
@@ -99,14 +138,14 @@ func (m *Memory) sweep(now time.Time) {
 
 // Find implements Store.
 func (m *Memory) Find(_ context.Context, q Query) ([]Entry, error) {
-	var key string
+	var key indexKey
 	switch {
 	case q.EventID != "":
-		key = "e:" + q.EventID
+		key = indexKey{'e', q.EventID}
 	case q.DeviceID != "":
-		key = "d:" + q.DeviceID
+		key = indexKey{'d', q.DeviceID}
 	case q.UserID != "":
-		key = "u:" + q.UserID
+		key = indexKey{'u', q.UserID}
 	default:
 		return nil, ErrBadQuery
 	}
@@ -170,6 +209,14 @@ func (m *Memory) Claim(_ context.Context, k Key, bodyHash string, expires time.T
 	}
 	m.claims[k] = expiring[string]{bodyHash, expires}
 	return true, nil
+}
+
+// Len is the number of entries stored, replaced ones not yet swept
+// included.
+func (m *Memory) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.entries)
 }
 
 // FailWith makes later calls fail with err (nil restores).

@@ -42,8 +42,8 @@ func (m *Memory) Erase(_ context.Context, ids, keys []string, until time.Time) (
 	var out Erased
 	now := m.now()
 	for _, id := range ids {
-		for _, prefix := range []string{"u:", "d:"} {
-			for _, i := range m.index[prefix+id] {
+		for _, kind := range []byte{'u', 'd'} {
+			for _, i := range m.index[indexKey{kind, id}] {
 				e := m.entries[i]
 				if m.latest[e.Key()] != i || !e.ExpiresAt.IsZero() && !now.Before(e.ExpiresAt) {
 					continue // replaced, expired or erased already

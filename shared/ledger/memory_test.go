@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -39,6 +40,33 @@ func TestMemorySweepKeepsLiveEntries(t *testing.T) {
 	}
 	if got, _ := m.Find(ctx, ledger.Query{EventID: "short"}); len(got) != 0 {
 		t.Errorf("expired entry still found: %+v", got)
+	}
+}
+
+// The count cap: however many entries go in, storage stays under twice the
+// cap, the newest stay findable and the oldest go.
+func TestMemoryCountCap(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	m := ledger.NewMemory(func() time.Time { return now }).WithMaxEntries(10)
+	ctx := context.Background()
+	for i := range 95 {
+		// The same key again (as a resent event) and a new one.
+		m.Put(ctx, []ledger.Entry{{EventID: "again", UserID: "u", ExpiresAt: now.Add(time.Hour)},
+			{EventID: fmt.Sprintf("e%d", i), UserID: "u", ExpiresAt: now.Add(time.Hour)}})
+		if n := m.Len(); n >= 20 {
+			t.Fatalf("after %d puts: %d entries stored, cap 10", i+1, n)
+		}
+	}
+	for _, id := range []string{"e94", "e90", "again"} {
+		if got, _ := m.Find(ctx, ledger.Query{EventID: id}); len(got) != 1 {
+			t.Errorf("%s: %d entries, want 1 (recent entries stay)", id, len(got))
+		}
+	}
+	if got, _ := m.Find(ctx, ledger.Query{EventID: "e0"}); len(got) != 0 {
+		t.Errorf("e0 still found: the oldest should have gone")
+	}
+	if got, _ := m.Find(ctx, ledger.Query{UserID: "u"}); len(got) > 19 || len(got) < 10 {
+		t.Errorf("by user: %d entries, want 10 to 19", len(got))
 	}
 }
 

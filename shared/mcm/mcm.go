@@ -12,10 +12,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"eventrelay.dev/eventrelay/shared/clip"
 )
 
 // Class is what the caller should do with the event.
@@ -72,6 +75,19 @@ type Client struct {
 // for days.
 const maxRetryAfter = time.Hour
 
+// maxMessage bounds the platform's message kept in a Result.
+const maxMessage = 1024
+
+// loopback reports whether host is this machine: localhost or a loopback
+// address (a local stand-in of the API).
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
 // maxBody bounds how much of an answer is read.
 const maxBody = 64 << 10
 
@@ -80,6 +96,10 @@ func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("mcm: base URL %q is not an absolute http(s) URL", cfg.BaseURL)
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		// The API key travels in a header: never in clear over a network.
+		return nil, fmt.Errorf("mcm: base URL %q must use https (http only for a loopback host)", cfg.BaseURL)
 	}
 	if strings.TrimSpace(cfg.PlatformID) == "" {
 		return nil, errors.New("mcm: platform id is empty")
@@ -90,6 +110,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = NewHTTPClient(10 * time.Second)
 	}
+	// Never follow a redirect: Go would resend X-API-Key to wherever it
+	// points. A 3xx is answered as it is, a permanent failure naming it.
+	hc := *cfg.HTTPClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.HTTPClient = &hc
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "eventrelay/1"
 	}
@@ -140,6 +165,11 @@ func (c *Client) Send(ctx context.Context, body []byte) Result {
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
 	res := Result{Status: resp.StatusCode, Class: Classify(resp.StatusCode)}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		res.Message = clip.String(fmt.Sprintf("%s: the Events API redirected to %q, which is not followed (the API key is never sent elsewhere); check MCM_BASE_URL",
+			resp.Status, resp.Header.Get("Location")), maxMessage)
+		return res
+	}
 	if res.Class != Delivered {
 		res.Message = errorMessage(raw, resp.Status)
 		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -168,12 +198,9 @@ func errorMessage(raw []byte, status string) string {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(raw, &e) == nil && e.Message != "" {
-		return e.Message
+		return clip.String(e.Message, maxMessage)
 	}
-	text := strings.TrimSpace(string(raw))
-	if len(text) > 200 {
-		text = text[:200]
-	}
+	text := clip.String(strings.TrimSpace(string(raw)), 200)
 	if text == "" {
 		return status
 	}

@@ -35,8 +35,20 @@ type Faults struct {
 	Latency     time.Duration `json:"latency"`     // added to every call
 	RateTimeout float64       `json:"rate_timeout"`
 	Down        bool          `json:"down"` // every call 503
-	Seed        uint64        `json:"seed"`
+	// Unauthorized answers every call 401, as the API does while the key
+	// it holds and ours differ (a rotation half done).
+	Unauthorized bool `json:"unauthorized"`
+	// Refuse400, when set, answers 400 to every event whose body contains
+	// it, with a long message in a multi-byte script (as a localised
+	// platform error may come): what the dead-letter reason has to survive.
+	Refuse400 string `json:"refuse_400,omitempty"`
+	Seed      uint64 `json:"seed"`
 }
+
+// RefusalMessage is the message of a Refuse400 answer: over 1 kB, and
+// every byte offset past its first few falls inside or right after a
+// two-byte character.
+var RefusalMessage = "event refused: " + strings.Repeat("é", 600)
 
 // Record is one accepted event.
 type Record struct {
@@ -52,6 +64,8 @@ type Stats struct {
 	Rejected4xx int `json:"rejected_4xx"`
 	Injected5xx int `json:"injected_5xx"`
 	Injected429 int `json:"injected_429"`
+	Injected401 int `json:"injected_401"`
+	Injected400 int `json:"injected_400"`
 	Timeouts    int `json:"timeouts"`
 	Duplicates  int `json:"duplicates"`
 }
@@ -152,6 +166,14 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case f.Unauthorized:
+		s.count(func(st *Stats) { st.Injected401++ })
+		apiError(w, http.StatusUnauthorized, 16, "invalid API key")
+		return
+	case f.Refuse400 != "" && strings.Contains(string(body), f.Refuse400):
+		s.count(func(st *Stats) { st.Injected400++ })
+		apiError(w, http.StatusBadRequest, 3, RefusalMessage)
+		return
 	case f.Down:
 		s.count(func(st *Stats) { st.Injected5xx++ })
 		apiError(w, http.StatusServiceUnavailable, 14, "service unavailable")

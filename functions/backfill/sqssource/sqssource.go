@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
-	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 )
 
 // SQS limits.
@@ -54,7 +54,7 @@ func (s *Source) Receive(ctx context.Context, max int, hold time.Duration) ([]ba
 	}
 	items := make([]backfill.Item, len(out.Messages))
 	for i, m := range out.Messages {
-		items[i] = backfill.Item{Delivery: forwarder.SQSDelivery(record(m)), Handle: aws.ToString(m.ReceiptHandle)}
+		items[i] = backfill.Item{Delivery: lambdasqs.Delivery(record(m)), Handle: aws.ToString(m.ReceiptHandle)}
 	}
 	return items, nil
 }

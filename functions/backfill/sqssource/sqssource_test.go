@@ -19,6 +19,7 @@ import (
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
+	_ "eventrelay.dev/eventrelay/internal/wiring/aws"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 )

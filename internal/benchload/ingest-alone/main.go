@@ -1,13 +1,15 @@
 // Command ingest-alone serves the ingest function without the rest of the
-// pipeline, for load measurements (make bench-load MODE=pstest|discard). It
+// pipeline, for load measurements (make bench-load MODE=emulator|discard). It
 // is built by setup.Ingest as `eventrelay dev` builds it, with the local
 // stack's API key, the same anonymisation and an in-memory ledger; only the
 // queue differs:
 //
-//	-queue pstest   the real Pub/Sub client publishing to the pstest emulator
-//	                on loopback gRPC; the topic has no subscription, so the
-//	                emulator stores and nothing consumes (what a gateway-only
-//	                peer does: store, not deliver)
+//	-queue pubsub   the real Pub/Sub client publishing over loopback gRPC to
+//	                the emulator at $PUBSUB_EMULATOR_HOST, a process of its
+//	                own (Google's emulator, or internal/benchload/pstest-
+//	                server), so its CPU is not ingest's; the topic has no
+//	                subscription, so nothing is delivered (what a
+//	                gateway-only peer does: accept, not deliver)
 //	-queue discard  a publisher that acknowledges and drops: the handler and
 //	                the HTTP server alone
 //
@@ -30,9 +32,11 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"cloud.google.com/go/pubsub/v2/pstest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
@@ -45,7 +49,7 @@ import (
 
 func main() {
 	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "ingest-discard:", err)
+		fmt.Fprintln(os.Stderr, "ingest-alone:", err)
 		os.Exit(1)
 	}
 }
@@ -53,7 +57,7 @@ func main() {
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address (loopback)")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
-	queueKind := flag.String("queue", "discard", "pstest or discard")
+	queueKind := flag.String("queue", "discard", "pubsub (the emulator at $PUBSUB_EMULATOR_HOST) or discard")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	log, err := logging.New(os.Stderr, *level)
@@ -89,23 +93,25 @@ func run() error {
 	switch *queueKind {
 	case "discard":
 		pub = queue.Discard{}
-	case "pstest":
-		srv := pstest.NewServer()
-		defer srv.Close()
-		os.Setenv("PUBSUB_EMULATOR_HOST", srv.Addr)
+	case "pubsub":
+		if os.Getenv("PUBSUB_EMULATOR_HOST") == "" {
+			return errors.New("-queue pubsub needs PUBSUB_EMULATOR_HOST (loopback only)")
+		}
 		client, err := pubsub.NewClient(ctx, "eventrelay-local")
 		if err != nil {
 			return err
 		}
 		defer client.Close()
-		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil {
+		// The emulator may have it from an earlier start (bench-load's timed
+		// starts share one emulator).
+		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil && status.Code(err) != codes.AlreadyExists {
 			return err
 		}
 		p := pubsubqueue.New(client, topic)
 		defer p.Close()
 		pub = p
 	default:
-		return fmt.Errorf("-queue %q: want pstest or discard", *queueKind)
+		return fmt.Errorf("-queue %q: want pubsub or discard", *queueKind)
 	}
 	fn, err := setup.Ingest(ctx, env, setup.Options{Secrets: src, Publisher: pub,
 		Ledger: ledger.NewMemory(nil), Logger: log})
@@ -113,7 +119,8 @@ func run() error {
 		return err
 	}
 	defer fn.Close()
-	srv := &http.Server{Addr: *addr, Handler: fn.Handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := httpserver.New(fn.Handler, httpserver.Defaults())
+	srv.Addr = *addr
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {

@@ -18,10 +18,6 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
-	pi "google.golang.org/api/playintegrity/v1"
-
 	"eventrelay.dev/eventrelay/shared/attest/refusal"
 )
 
@@ -100,20 +96,20 @@ type Verdict struct {
 
 // Verifier decodes tokens with the Play Integrity API.
 type Verifier struct {
-	svc *pi.Service
+	api *decoder
 	Now func() time.Time
 }
 
-// New returns a Verifier. Without options the client uses the function's
-// service account (Application Default Credentials); the local stack and
-// tests pass option.WithEndpoint to a stand-in.
-func New(ctx context.Context, opts ...option.ClientOption) (*Verifier, error) {
-	opts = append([]option.ClientOption{option.WithScopes(pi.PlayintegrityScope)}, opts...)
-	svc, err := pi.NewService(ctx, opts...)
+// New returns a Verifier. With the zero Config the client uses the
+// function's service account (on Google Cloud); on AWS, Config carries a
+// service account key; the local stack and tests point Config.Endpoint at a
+// stand-in.
+func New(_ context.Context, cfg Config) (*Verifier, error) {
+	api, err := newDecoder(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("play integrity client: %w", err)
 	}
-	return &Verifier{svc: svc, Now: time.Now}, nil
+	return &Verifier{api: api, Now: time.Now}, nil
 }
 
 // RequestHash is the requestHash an app sets for challenge.
@@ -132,11 +128,10 @@ func (v *Verifier) Verify(ctx context.Context, packageName, token, challenge str
 	case !slices.Contains(pol.PackageNames, packageName):
 		return nil, fail(ReasonWrongPackage, "package %q is not configured for this source", packageName)
 	}
-	resp, err := v.svc.V1.DecodeIntegrityToken(packageName, &pi.DecodeIntegrityTokenRequest{IntegrityToken: token}).Context(ctx).Do()
+	p, err := v.api.decode(ctx, packageName, token)
 	if err != nil {
 		return nil, classify(err)
 	}
-	p := resp.TokenPayloadExternal
 	if p == nil || p.RequestDetails == nil || p.AppIntegrity == nil || p.DeviceIntegrity == nil {
 		return nil, fail(ReasonMalformed, "decoded payload lacks request, app or device details")
 	}
@@ -185,7 +180,7 @@ func (v *Verifier) Verify(ctx context.Context, packageName, token, challenge str
 // for another Cloud project (or an app not linked to ours), 429 and 5xx
 // are retryable.
 func classify(err error) error {
-	var ge *googleapi.Error
+	var ge *apiError
 	if errors.As(err, &ge) {
 		switch {
 		case ge.Code == http.StatusBadRequest:

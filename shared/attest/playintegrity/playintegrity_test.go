@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/api/option"
 	pi "google.golang.org/api/playintegrity/v1"
 
 	"eventrelay.dev/eventrelay/internal/fakeattest"
@@ -33,7 +32,7 @@ func newVerifier(t testing.TB) (*Verifier, *fakeattest.Play) {
 	play := fakeattest.NewPlay(project)
 	srv := httptest.NewServer(play)
 	t.Cleanup(srv.Close)
-	v, err := New(context.Background(), option.WithEndpoint(srv.URL+"/"), option.WithoutAuthentication())
+	v, err := New(context.Background(), Config{Endpoint: srv.URL + "/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +149,7 @@ func TestGoogleDown(t *testing.T) {
 		fmt.Fprint(w, `{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}`)
 	}))
 	defer srv.Close()
-	v, err := New(context.Background(), option.WithEndpoint(srv.URL+"/"), option.WithoutAuthentication())
+	v, err := New(context.Background(), Config{Endpoint: srv.URL + "/"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -40,7 +43,9 @@ func Settings() pubsub.PublishSettings {
 
 // Publisher is a queue.Publisher over one topic.
 type Publisher struct {
-	p *pubsub.Publisher
+	p      *pubsub.Publisher
+	client *pubsub.Client
+	topic  string
 }
 
 // New returns a Publisher for topic (projects/P/topics/T or a topic id) on
@@ -49,7 +54,34 @@ type Publisher struct {
 func New(client *pubsub.Client, topic string) *Publisher {
 	p := client.Publisher(topic)
 	p.PublishSettings = Settings()
-	return &Publisher{p: p}
+	return &Publisher{p: p, client: client, topic: topic}
+}
+
+// Check asks Pub/Sub, once at start, whether the topic exists and this
+// identity may publish to it, so a wrong setting stops the start instead of
+// failing every request. TestIamPermissions needs no permission of its own
+// (GetTopic would need pubsub.topics.get, which the publisher role lacks)
+// and answers NOT_FOUND for a missing topic. The emulators do not serve the
+// IAM API; there GetTopic stands in. A permanent problem is returned
+// wrapping queue.ErrPermanent; a transient one wrapping
+// queue.ErrUnavailable (the caller may start anyway).
+func (p *Publisher) Check(ctx context.Context) error {
+	const perm = "pubsub.topics.publish"
+	resp, err := p.client.TopicAdminClient.TestIamPermissions(ctx,
+		&iampb.TestIamPermissionsRequest{Resource: p.topic, Permissions: []string{perm}})
+	if status.Code(err) == codes.Unimplemented {
+		_, err = p.client.TopicAdminClient.GetTopic(ctx, &pubsubpb.GetTopicRequest{Topic: p.topic})
+		if err == nil {
+			return nil
+		}
+	}
+	if err != nil {
+		return classify("check of "+p.topic, err)
+	}
+	if !slices.Contains(resp.GetPermissions(), perm) {
+		return fmt.Errorf("%s: %w: this identity lacks %s", p.topic, queue.ErrPermanent, perm)
+	}
+	return nil
 }
 
 // Publish implements queue.Publisher: it hands every message to the client
@@ -62,24 +94,25 @@ func (p *Publisher) Publish(ctx context.Context, msgs []queue.Message) []error {
 	errs := make([]error, len(msgs))
 	for i, r := range results {
 		if _, err := r.Get(ctx); err != nil {
-			errs[i] = classify(msgs[i].ID, err)
+			errs[i] = classify("publish "+msgs[i].ID, err)
 		}
 	}
 	return errs
 }
 
-// classify marks transient failures as queue.ErrUnavailable; anything else
-// (an invalid message, a missing topic) is a permanent error.
-func classify(id string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("publish %s: %w: %w", id, queue.ErrUnavailable, err)
-	}
+// classify sorts a failure into the two kinds of shared/queue: a missing
+// topic, a name or message the service refuses, or no permission is
+// permanent; anything else (unavailable, deadline, throttled, an error with
+// no gRPC status) is transient.
+func classify(what string, err error) error {
 	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted,
-		codes.Aborted, codes.Internal, codes.Unknown, codes.Canceled:
-		return fmt.Errorf("publish %s: %w: %w", id, queue.ErrUnavailable, err)
+	case codes.NotFound, codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated,
+		codes.FailedPrecondition, codes.OutOfRange, codes.Unimplemented:
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%s: %w: %w", what, queue.ErrPermanent, err)
+		}
 	}
-	return fmt.Errorf("publish %s: %w", id, err)
+	return fmt.Errorf("%s: %w: %w", what, queue.ErrUnavailable, err)
 }
 
 // Close flushes and stops the publisher; the client is the caller's.

@@ -105,9 +105,23 @@ func TestMissingTopicIsAnErrorPerSlot(t *testing.T) {
 		if err == nil {
 			t.Fatalf("slot %d: published to a missing topic", i)
 		}
-		if errors.Is(err, queue.ErrUnavailable) {
-			t.Fatalf("slot %d: a missing topic is not transient: %v", i, err)
+		if queue.Transient(err) || !errors.Is(err, queue.ErrPermanent) {
+			t.Fatalf("slot %d: a missing topic is permanent: %v", i, err)
 		}
+	}
+}
+
+// Issue 11 point 4: a wrong topic must stop the start, not answer "retry"
+// to every request.
+func TestCheck(t *testing.T) {
+	_, client := emulator(t)
+	createTopic(t, client)
+	if err := New(client, topic).Check(context.Background()); err != nil {
+		t.Fatalf("existing topic: %v", err)
+	}
+	err := New(client, "projects/"+project+"/topics/does-not-exist").Check(context.Background())
+	if err == nil || queue.Transient(err) {
+		t.Fatalf("missing topic: %v", err)
 	}
 }
 
@@ -122,7 +136,7 @@ func TestServerDownIsUnavailable(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	for i, err := range p.Publish(ctx, []queue.Message{{ID: "a", Body: []byte("{}")}}) {
-		if !errors.Is(err, queue.ErrUnavailable) {
+		if !errors.Is(err, queue.ErrUnavailable) || !queue.Transient(err) {
 			t.Fatalf("slot %d: want ErrUnavailable, got %v", i, err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -142,7 +145,7 @@ func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, e
 	out, err := p.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(p.url), Entries: entries})
 	if err != nil {
 		for _, i := range idx {
-			errs[i] = fmt.Errorf("publish %s: %w: %w", msgs[i].ID, queue.ErrUnavailable, err)
+			errs[i] = classify("publish "+msgs[i].ID, err)
 		}
 		return
 	}
@@ -158,17 +161,44 @@ func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, e
 			continue
 		}
 		done[k] = true
-		e := fmt.Errorf("publish %s: SQS %s: %s", msgs[idx[k]].ID, aws.ToString(f.Code), aws.ToString(f.Message))
-		if !f.SenderFault {
-			e = fmt.Errorf("%w: %w", queue.ErrUnavailable, e)
+		kind := queue.ErrUnavailable
+		if f.SenderFault { // this message is refused: trying it again changes nothing
+			kind = queue.ErrPermanent
 		}
-		errs[idx[k]] = e
+		errs[idx[k]] = fmt.Errorf("publish %s: %w: SQS %s: %s", msgs[idx[k]].ID, kind, aws.ToString(f.Code), aws.ToString(f.Message))
 	}
 	for k, ok := range done {
 		if !ok { // neither listed: never assume success
 			errs[idx[k]] = fmt.Errorf("publish %s: %w: SQS reported no outcome", msgs[idx[k]].ID, queue.ErrUnavailable)
 		}
 	}
+}
+
+// classify sorts a failed call into the two kinds of shared/queue: an error
+// the service blames on the caller (a queue that does not exist, a URL it
+// refuses, access denied, bad credentials) is permanent unless it is
+// throttling; everything else (no answer, 5xx, throttled) is transient.
+func classify(what string, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorFault() != smithy.FaultServer {
+		if _, throttled := retry.DefaultThrottleErrorCodes[api.ErrorCode()]; !throttled && api.ErrorCode() != "OverLimit" &&
+			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%s: %w: %w", what, queue.ErrPermanent, err)
+		}
+	}
+	return fmt.Errorf("%s: %w: %w", what, queue.ErrUnavailable, err)
+}
+
+// Check asks SQS, once at start, whether the queue exists and this identity
+// may read its attributes (GetQueueAttributes, one cheap call), so a wrong
+// URL stops the start instead of failing every request.
+func (p *Publisher) Check(ctx context.Context) error {
+	_, err := p.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.url),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return classify("check of "+p.url, err)
+	}
+	return nil
 }
 
 // fifoID fits an id into SQS's 128-character alphanumeric-and-punctuation
@@ -189,9 +219,10 @@ type Visibility struct {
 }
 
 // ChangeVisibility sets the message's visibility timeout to after (SQS
-// takes whole seconds, at most 12 h).
+// takes whole seconds, at most 12 h; a wait under a second is rounded up,
+// never down to "visible at once", which would spend a receive for nothing).
 func (v Visibility) ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error {
-	secs := int32(min(max(after.Round(time.Second), 0), 12*time.Hour) / time.Second)
+	secs := int32(min(max((after+time.Second-1)/time.Second*time.Second, 0), 12*time.Hour) / time.Second)
 	_, err := v.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(v.QueueURL),
 		ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs})
 	if err != nil {

@@ -138,3 +138,22 @@ func BenchmarkPublish(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(msgs))/b.Elapsed().Seconds(), "events/s")
 }
+
+// Issue 11 point 4: a queue that does not exist is permanent (the start
+// stops naming the variable), not "retry in 5 s" for ever.
+func TestMissingQueueIsPermanent(t *testing.T) {
+	c := goaws.Client(goaws.Start(t))
+	url := goaws.CreateQueue(t, c, "eventrelay-events-check", "", 0)
+	if err := New(c, url).Check(context.Background()); err != nil {
+		t.Fatalf("existing queue: %v", err)
+	}
+	missing := strings.Replace(url, "eventrelay-events-check", "eventrelay-no-such-queue", 1)
+	if err := New(c, missing).Check(context.Background()); err == nil || queue.Transient(err) {
+		t.Fatalf("check of a missing queue: %v", err)
+	}
+	for i, err := range New(c, missing).Publish(context.Background(), []queue.Message{msg("a", 10)}) {
+		if err == nil || queue.Transient(err) || !errors.Is(err, queue.ErrPermanent) {
+			t.Fatalf("slot %d: publish to a missing queue: %v", i, err)
+		}
+	}
+}

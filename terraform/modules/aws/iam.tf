@@ -27,9 +27,10 @@ data "aws_iam_policy_document" "ingest" {
     resources = ["${aws_cloudwatch_log_group.fn["ingest"].arn}:*"]
   }
 
+  # GetQueueAttributes: the check at start that the queue exists.
   statement {
     sid       = "PublishEvents"
-    actions   = ["sqs:SendMessage"]
+    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.events.arn]
   }
 
@@ -72,7 +73,7 @@ data "aws_iam_policy_document" "forwarder" {
 
   statement {
     sid       = "DeadLetter"
-    actions   = ["sqs:SendMessage"]
+    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.deadletter.arn]
   }
 

@@ -45,6 +45,10 @@ locals {
   # receive before SQS would move it without one.
   forwarder_max_attempts = var.max_receive_count - 1
 
+  # Sends in flight per invocation: the whole batch at once, within the MCM
+  # client's 256 connections per host.
+  forwarder_concurrency = min(var.batch_size, 256)
+
   # A run stops sending at its budget, then waits for the sends in flight
   # (MCM_TIMEOUT, 10 s) and deletes: keep 20 s.
   backfill_budget_seconds = endswith(var.backfill_time_budget, "m") ? tonumber(trimsuffix(var.backfill_time_budget, "m")) * 60 : tonumber(trimsuffix(var.backfill_time_budget, "s"))
@@ -88,6 +92,7 @@ locals {
       SQS_QUEUE_URL          = aws_sqs_queue.events.url
       DEADLETTER_QUEUE_URL   = aws_sqs_queue.deadletter.url
       FORWARDER_MAX_ATTEMPTS = tostring(local.forwarder_max_attempts)
+      FORWARDER_CONCURRENCY  = tostring(local.forwarder_concurrency)
     }, local.governance_environment.forwarder, lookup(var.extra_environment, "forwarder", {}))
 
     verify = merge(local.common_environment, local.pii_environment, local.ledger_environment, {

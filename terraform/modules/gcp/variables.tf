@@ -88,7 +88,7 @@ variable "ingest" {
   type = object({
     min_instances   = optional(number, 0)
     max_instances   = optional(number, 20)
-    concurrency     = optional(number, 80)
+    concurrency     = optional(number, 200)
     memory          = optional(string, "256Mi")
     cpu             = optional(string, "1")
     timeout_seconds = optional(number, 60)
@@ -114,12 +114,12 @@ variable "forwarder" {
   type = object({
     min_instances   = optional(number, 0)
     max_instances   = optional(number, 20)
-    concurrency     = optional(number, 80)
+    concurrency     = optional(number, 200)
     memory          = optional(string, "256Mi")
     cpu             = optional(string, "1")
     timeout_seconds = optional(number, 60)
   })
-  description = "Scaling of the forwarder (one push request per message). Its timeout must not exceed ack_deadline_seconds."
+  description = "Scaling of the forwarder (one push request per message, so concurrency is sends in flight per instance: about concurrency / platform latency events per second). Its timeout must not exceed ack_deadline_seconds."
   default     = {}
 
   validation {
@@ -127,8 +127,8 @@ variable "forwarder" {
     error_message = "forwarder: need 0 <= min_instances <= max_instances <= 1000 and max_instances >= 1."
   }
   validation {
-    condition     = var.forwarder.concurrency >= 1 && var.forwarder.concurrency <= 1000 && (var.forwarder.concurrency == 1 || tonumber(var.forwarder.cpu) >= 1)
-    error_message = "forwarder: concurrency must be 1 to 1000, and above 1 it needs cpu >= 1."
+    condition     = var.forwarder.concurrency >= 1 && var.forwarder.concurrency <= 256 && (var.forwarder.concurrency == 1 || tonumber(var.forwarder.cpu) >= 1)
+    error_message = "forwarder: concurrency must be 1 to 256 (the MCM client's connections per host), and above 1 it needs cpu >= 1."
   }
   validation {
     condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.forwarder.memory)) && var.forwarder.timeout_seconds >= 1 && var.forwarder.timeout_seconds <= 600
@@ -140,7 +140,7 @@ variable "verify" {
   type = object({
     min_instances   = optional(number, 0)
     max_instances   = optional(number, 10)
-    concurrency     = optional(number, 80)
+    concurrency     = optional(number, 200)
     memory          = optional(string, "256Mi")
     cpu             = optional(string, "1")
     timeout_seconds = optional(number, 30)

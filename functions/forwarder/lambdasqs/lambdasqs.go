@@ -1,4 +1,8 @@
-package forwarder
+// Package lambdasqs is the forwarder's adapter for an SQS-triggered Lambda:
+// it turns the event source mapping's batch into the core's deliveries and
+// the core's answers into batch item failures. The core
+// (functions/forwarder) knows no Lambda type.
+package lambdasqs
 
 import (
 	"context"
@@ -8,23 +12,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-)
 
-// VisibilityChanger delays a message's next delivery (SQS
-// ChangeMessageVisibility), which is how the backoff rides on the queue.
-type VisibilityChanger interface {
-	ChangeVisibility(ctx context.Context, receiptHandle string, after time.Duration) error
-}
+	"eventrelay.dev/eventrelay/functions/forwarder"
+)
 
 // maxVisibility is SQS's ceiling for a visibility timeout (12 h).
 const maxVisibility = 12 * time.Hour
 
-// HandleSQS serves an SQS-triggered Lambda. Records are sent concurrently
+// Handle serves an SQS-triggered Lambda with the forwarder f. Records are sent concurrently
 // (up to concurrency at once); each one that must be retried gets its
 // visibility set to its backoff and is listed in BatchItemFailures, so its
 // neighbours are deleted and it alone comes back. The event source mapping
 // must enable ReportBatchItemFailures.
-func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis VisibilityChanger, concurrency int) (events.SQSEventResponse, error) {
+func Handle(ctx context.Context, f *forwarder.Forwarder, ev events.SQSEvent, vis forwarder.VisibilityChanger, concurrency int) (events.SQSEventResponse, error) {
 	if concurrency <= 0 {
 		concurrency = 128 // as setup's FORWARDER_CONCURRENCY default
 	}
@@ -37,7 +37,7 @@ func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis Visib
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			d := f.Handle(ctx, SQSDelivery(rec))
+			d := f.Handle(ctx, Delivery(rec))
 			if d.Ack {
 				return
 			}
@@ -45,7 +45,7 @@ func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis Visib
 				if err := vis.ChangeVisibility(ctx, rec.ReceiptHandle, min(d.RetryAfter, maxVisibility)); err != nil {
 					// The message still comes back, after the queue's own
 					// visibility timeout; nothing is lost.
-					f.log.WarnContext(ctx, "change visibility failed", slog.String("message_id", rec.MessageId), slog.String("error", err.Error()))
+					f.Logger().WarnContext(ctx, "change visibility failed", slog.String("message_id", rec.MessageId), slog.String("error", err.Error()))
 				}
 			}
 			mu.Lock()
@@ -57,9 +57,9 @@ func (f *Forwarder) HandleSQS(ctx context.Context, ev events.SQSEvent, vis Visib
 	return resp, nil
 }
 
-// SQSDelivery is an SQS record as the core takes it: string message
+// Delivery is an SQS record as the core takes it: string message
 // attributes, and the receive count as the attempt.
-func SQSDelivery(rec events.SQSMessage) Delivery {
+func Delivery(rec events.SQSMessage) forwarder.Delivery {
 	attrs := make(map[string]string, len(rec.MessageAttributes))
 	for k, v := range rec.MessageAttributes {
 		if v.StringValue != nil {
@@ -67,5 +67,5 @@ func SQSDelivery(rec events.SQSMessage) Delivery {
 		}
 	}
 	attempt, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
-	return Delivery{MessageID: rec.MessageId, Body: []byte(rec.Body), Attributes: attrs, Attempt: attempt}
+	return forwarder.Delivery{MessageID: rec.MessageId, Body: []byte(rec.Body), Attributes: attrs, Attempt: attempt}
 }

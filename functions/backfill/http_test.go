@@ -1,0 +1,38 @@
+package backfill
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"eventrelay.dev/eventrelay/functions/forwarder"
+)
+
+// Issue 11 point 8: a GET ran the backfill (a prefetch or a crawler could
+// resend and acknowledge dead letters), and an unknown event type or class
+// silently matched nothing.
+func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
+	r := newRig(t, Config{}, many(4, forwarder.ClassRetryable)...)
+	h := r.b.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost {
+		t.Fatalf("GET: %d %s", rec.Code, rec.Body)
+	}
+	for _, c := range []struct{ query, body, names string }{
+		{"?event_types=NOPE", "", `"NOPE"`},
+		{"", `{"event_types":["PURCHASE","nope","BOGUS"]}`, `"NOPE", "BOGUS"`},
+		{"?reasons=retryable,typo", "", `"typo"`},
+		{"", `{"reasons":["undecodable"]}`, `"undecodable"`},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/"+c.query, strings.NewReader(c.body)))
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), strings.ReplaceAll(c.names, `"`, `\"`)) {
+			t.Errorf("%s %s: %d %s, want 400 naming %s", c.query, c.body, rec.Code, rec.Body, c.names)
+		}
+	}
+	if len(r.sender.sent) != 0 || len(r.q.contents(t)) != 4 {
+		t.Fatal("a refused request changed something")
+	}
+}

@@ -1,0 +1,146 @@
+// Package gcp registers the Google Cloud backends with internal/wiring:
+// Pub/Sub (QUEUE_BACKEND=pubsub), Secret Manager (SECRETS_BACKEND=gcp) and
+// Firestore (LEDGER_BACKEND=firestore). Import it for its side effect in a
+// binary that runs on Google Cloud (or against its emulators).
+package gcp
+
+import (
+	"context"
+	"strings"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/pubsub/v2"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"eventrelay.dev/eventrelay/functions/backfill"
+	"eventrelay.dev/eventrelay/functions/backfill/pubsubsource"
+	"eventrelay.dev/eventrelay/internal/wiring"
+	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/ledger/firestoreledger"
+	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/queue/pubsubqueue"
+	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/secrets/gcpsecrets"
+)
+
+func init() {
+	wiring.RegisterQueue(wiring.Queue{Name: "pubsub", Publisher: openPublisher, BackfillSource: backfillSource})
+	wiring.RegisterSecrets(wiring.Secrets{Name: "gcp", Open: secretSource})
+	wiring.RegisterLedger(wiring.Ledger{Name: "firestore", Open: ledgerStore})
+}
+
+func secretSource(ctx context.Context, env *config.Env) (secrets.Source, wiring.Closer) {
+	src, err := gcpsecrets.New(ctx, secretManagerEmulator(env)...)
+	if err != nil {
+		env.Fail("SECRETS_BACKEND", "cannot create the Secret Manager client: %v", err)
+		return nil, wiring.NoClose
+	}
+	return src, src.Close
+}
+
+// secretManagerEmulator points the Secret Manager client at a local server
+// when SECRETMANAGER_EMULATOR_HOST names one, as PUBSUB_EMULATOR_HOST does
+// for Pub/Sub; Secret Manager has no official emulator, so this is how a
+// function in its own process reads secrets on the local stack.
+func secretManagerEmulator(env *config.Env) []option.ClientOption {
+	host := env.String("SECRETMANAGER_EMULATOR_HOST", "")
+	if host == "" {
+		return nil
+	}
+	return []option.ClientOption{option.WithEndpoint(host), option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials()))}
+}
+
+// openPublisher opens a Pub/Sub topic. The client honours
+// PUBSUB_EMULATOR_HOST, so the same code runs against the emulator.
+func openPublisher(ctx context.Context, env *config.Env, topicVar, _, what string) (queue.Publisher, wiring.Closer) {
+	topic := env.Required(topicVar, what+" topic: projects/<project>/topics/<topic>")
+	project, ok := pubsubProject(topic)
+	if !ok {
+		if topic != "" {
+			env.Fail(topicVar, "%q is not of the form projects/<project>/topics/<topic>", topic)
+		}
+		return nil, wiring.NoClose
+	}
+	client, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		env.Fail(topicVar, "cannot create the Pub/Sub client: %v", err)
+		return nil, wiring.NoClose
+	}
+	p := pubsubqueue.New(client, topic)
+	closeAll := func() error { p.Close(); return client.Close() }
+	if !wiring.CheckQueue(ctx, env, topicVar, p) {
+		closeAll()
+		return nil, wiring.NoClose
+	}
+	return queue.WithSetting(p, topicVar), closeAll
+}
+
+func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Closer) {
+	project := env.Required("GOOGLE_CLOUD_PROJECT", "the project holding the Firestore database")
+	database := env.String("LEDGER_FIRESTORE_DATABASE", "(default)")
+	collection := env.String("LEDGER_FIRESTORE_COLLECTION", "eventrelay-ledger")
+	if project == "" {
+		return nil, wiring.NoClose
+	}
+	client, err := firestore.NewClientWithDatabase(ctx, project, database)
+	if err != nil {
+		env.Fail("LEDGER_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
+		return nil, wiring.NoClose
+	}
+	return firestoreledger.New(client, collection), client.Close
+}
+
+// backfillSource opens the dead-letter subscription the backfill drains
+// and, when BACKFILL_REPLAY_SUBSCRIPTION names it, the live subscription
+// replay_from seeks.
+func backfillSource(ctx context.Context, env *config.Env) (backfill.Source, backfill.Seeker, wiring.Closer) {
+	sub := subscriptionName(env, "BACKFILL_SUBSCRIPTION", true)
+	replay := subscriptionName(env, "BACKFILL_REPLAY_SUBSCRIPTION", false)
+	project, ok := pubsubProject(sub)
+	if !ok {
+		return nil, nil, wiring.NoClose
+	}
+	client, err := pubsub.NewClient(ctx, project)
+	if err != nil {
+		env.Fail("BACKFILL_SUBSCRIPTION", "cannot create the Pub/Sub client: %v", err)
+		return nil, nil, wiring.NoClose
+	}
+	var seeker backfill.Seeker // a nil *Seeker in the interface would not read as nil
+	if replay != "" {
+		seeker = pubsubsource.NewSeeker(client.SubscriptionAdminClient, replay)
+	}
+	return pubsubsource.New(client.SubscriptionAdminClient, sub), seeker, client.Close
+}
+
+// subscriptionName reads and checks projects/<project>/subscriptions/<id>.
+func subscriptionName(env *config.Env, name string, required bool) string {
+	var v string
+	if required {
+		v = env.Required(name, "a pull subscription: projects/<project>/subscriptions/<subscription>")
+	} else {
+		v = env.String(name, "")
+	}
+	if v == "" {
+		return ""
+	}
+	if _, ok := pubsubProject(v); !ok || !strings.Contains(v, "/subscriptions/") {
+		env.Fail(name, "%q is not of the form projects/<project>/subscriptions/<subscription>", v)
+		return ""
+	}
+	return v
+}
+
+// pubsubProject reads the project out of projects/P/topics/T (or
+// .../subscriptions/S).
+func pubsubProject(name string) (string, bool) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "projects" || parts[1] == "" || parts[3] == "" ||
+		(parts[2] != "topics" && parts[2] != "subscriptions") {
+		return "", false
+	}
+	return parts[1], true
+}
