@@ -2,6 +2,10 @@
 #   make dev    run the whole pipeline locally on emulators
 #   make test   every test: unit, emulator, packaging, Terraform checks
 GO        ?= go
+# bash with pipefail, so a pipe in a recipe (bench's tee) never hides a
+# failed command's exit status.
+SHELL       := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 BIN       := $(CURDIR)/bin
 export TF_CLI_CONFIG_FILE := /dev/null
 # Tests that need an emulator fail instead of skipping when it is missing.
