@@ -80,20 +80,36 @@ func TestPipelineDeliversByteCorrect(t *testing.T) {
 	}
 	waitFor(t, "40 deliveries", 20*time.Second, func() bool { return st.Sink.Stats().Accepted >= 40 })
 	e2e.CheckDeliveredByteCorrect(t, st.Sink, evs, at, "local-development-pii-salt")
-	// The counters endpoint tells the same story as the platform.
-	resp2, err := http.Get(st.CountersURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp2.Body.Close()
+	// The counters endpoint tells the same story as the platform. The
+	// forwarder logs its outcome just after the platform answered, so the
+	// counters are waited for rather than read once.
+	want := map[string]int64{"ingest_requests.202": 1, "ingest_events.accepted": 40,
+		"forwarder_outcomes.delivered": 40, "events_api_standin.accepted": 40}
 	var counters map[string]int64
-	if err := json.NewDecoder(resp2.Body).Decode(&counters); err != nil {
-		t.Fatal(err)
+	matches := func() bool {
+		resp, err := http.Get(st.CountersURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		counters = nil
+		if err := json.NewDecoder(resp.Body).Decode(&counters); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range want {
+			if counters[k] != v {
+				return false
+			}
+		}
+		return true
 	}
-	for k, want := range map[string]int64{"ingest_requests.202": 1, "ingest_events.accepted": 40,
-		"forwarder_outcomes.delivered": 40, "events_api_standin.accepted": 40} {
-		if counters[k] != want {
-			t.Errorf("counter %s = %d, want %d (all: %v)", k, counters[k], want, counters)
+	deadline := time.Now().Add(10 * time.Second)
+	for !matches() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	for k, v := range want {
+		if counters[k] != v {
+			t.Errorf("counter %s = %d, want %d (all: %v)", k, counters[k], v, counters)
 		}
 	}
 }
