@@ -82,7 +82,7 @@ func TestPollerSettlesLikeAnEventSourceMapping(t *testing.T) {
 		Handler: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 			var resp events.SQSEventResponse
 			for _, r := range ev.Records {
-				if r.EventSource != "aws:sqs" || r.EventSourceARN != ARN(EventsQueue) || r.ReceiptHandle == "" || r.Md5OfBody == "" {
+				if r.EventSource != "aws:sqs" || r.EventSourceARN != st.EventsARN || r.ReceiptHandle == "" || r.Md5OfBody == "" {
 					return resp, errors.New("record not as Lambda builds it")
 				}
 				n, _ := strconv.Atoi(r.Attributes["ApproximateReceiveCount"])

@@ -22,7 +22,6 @@ package sqsstack
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,7 +34,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
-	"eventrelay.dev/eventrelay/internal/goaws"
 	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -81,11 +79,15 @@ type Config struct {
 	// through internal/lambdaharness. NoPoller starts no poller at all.
 	Handler  Handler
 	NoPoller bool
+	// Server is the SQS server: ServerGoaws (the default) or ServerMoto,
+	// for tests that need real SQS delivery semantics (see the package
+	// doc).
+	Server string
 }
 
 // Stack is a running local AWS pipeline.
 type Stack struct {
-	Endpoint      string      // SQS (goaws) base URL
+	Endpoint      string      // SQS (goaws or moto) base URL
 	Client        *sqs.Client // real SQS client on Endpoint
 	EventsURL     string
 	EventsARN     string
@@ -112,13 +114,8 @@ func Start(t testing.TB, cfg Config) *Stack {
 	if cfg.VisibilityTimeout <= 0 {
 		cfg.VisibilityTimeout = 2
 	}
-	st := &Stack{Endpoint: goaws.Start(t)}
-	st.Client = goaws.Client(st.Endpoint)
-	st.DeadLetterURL = createQueue(t, st.Client, DeadLetterQueue, map[string]string{"VisibilityTimeout": "30"})
-	policy, _ := json.Marshal(map[string]any{"deadLetterTargetArn": ARN(DeadLetterQueue), "maxReceiveCount": cfg.MaxReceiveCount})
-	st.EventsURL = createQueue(t, st.Client, EventsQueue, map[string]string{
-		"VisibilityTimeout": fmt.Sprint(cfg.VisibilityTimeout), "RedrivePolicy": string(policy)})
-	st.EventsARN = ARN(EventsQueue)
+	st := &Stack{}
+	st.startQueues(t, cfg)
 
 	st.Secrets = fakesecrets.StartAWS()
 	t.Cleanup(st.Secrets.Close)
@@ -182,7 +179,8 @@ func Start(t testing.TB, cfg Config) *Stack {
 	return st
 }
 
-// ARN is the ARN goaws gives the named queue.
+// ARN is the ARN goaws gives the named queue (on moto, read
+// Stack.EventsARN: moto's account id is its own).
 func ARN(queue string) string { return "arn:aws:sqs:" + Region + ":" + AccountID + ":" + queue }
 
 // awsEnv points the SDK at the local servers with throwaway credentials.
