@@ -60,7 +60,9 @@ func Start(t testing.TB) string {
 	cmd.Stdout, cmd.Stderr = nil, nil
 	// The pyenv shim and werkzeug may fork: give it its own process group
 	// and end the whole group, so no python child outlives the test.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig ends it too when the test binary dies without cleanups (a
+	// -timeout panic), which would otherwise orphan it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start moto_server: %v", err)
 	}
