@@ -15,7 +15,29 @@
 // ApproximateNumberOfMessages counts in-flight messages too; visibility
 // expiry is checked once a second.
 //
-// Start sets those variables in the test's environment (t.Setenv), so a
+// Config.Server picks the SQS server. goaws is the default: it starts in
+// milliseconds and is fast under load. moto (internal/moto) keeps SQS's
+// delivery semantics where goaws does not: in TestBackfillOnSQS on goaws (issue 11,
+// about 2 runs in 10), after dead letters were released with ChangeMessageVisibility(0) a
+// receive loop saw only part of the queue, one message was handed out
+// twice within one run (re-parked with two more attempts), and a deleted
+// message came back (the last run resent 18 of 16). moto counts
+// ApproximateReceiveCount itself (the Poller then reports moto's count,
+// which is never below its own), but it moves a message to the dead-letter
+// queue only when the events queue is received from again, not when its
+// visibility expires. Which test uses which:
+//   - moto: functions/backfill/sqssource TestBackfillOnSQS (counts,
+//     re-parks and deletes dead letters); TestPollerSettlesLikeAnEventSourceMapping
+//     runs on both (the receive count is the poller's on goaws, moto's on
+//     moto).
+//   - goaws: this package's other tests (TestSQS* pass on both, and start
+//     faster on goaws; TestGoaws* and TestPollerFailsWholeBatch check
+//     goaws's own behaviour and the redrive on expiry), internal/soak TestSoakSQSLosesNothing (3,000 events: 18 s on
+//     goaws; on moto sending alone took 251 s and the drain ran at about 3
+//     events/s, past a 400 s timeout), cmd/bootstrap and internal/setup
+//     (NoPoller stacks: no redelivery involved).
+//
+// Start sets the AWS_* variables in the test's environment (t.Setenv), so a
 // test using it must not be parallel.
 package sqsstack
 
