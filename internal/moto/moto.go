@@ -74,7 +74,7 @@ func Start(t testing.TB) string {
 	})
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	// Any HTTP answer means it serves; moto answers its own API's path.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // python starts slowly on a loaded machine
 	for {
 		resp, err := http.Get(endpoint + "/moto-api/data.json")
 		if err == nil {
@@ -88,7 +88,7 @@ func Start(t testing.TB) string {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer within 30 s: %v", err)
+			t.Fatalf("moto_server did not answer within 60 s: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

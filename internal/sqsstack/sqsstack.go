@@ -31,8 +31,8 @@
 //     runs on both (the receive count is the poller's on goaws, moto's on
 //     moto).
 //   - goaws: this package's other tests (TestSQS* pass on both, and start
-//     faster on goaws; TestGoaws* and TestPollerFailsWholeBatch check
-//     goaws's own behaviour and the redrive on expiry), internal/soak TestSoakSQSLosesNothing (3,000 events: 18 s on
+//     faster on goaws; TestGoaws* checks goaws's own redrive on expiry),
+//     internal/soak TestSoakSQSLosesNothing (3,000 events: 18 s on
 //     goaws; on moto sending alone took 251 s and the drain ran at about 3
 //     events/s, past a 400 s timeout), cmd/bootstrap and internal/setup
 //     (NoPoller stacks: no redelivery involved).
