@@ -8,12 +8,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +20,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
+	"eventrelay.dev/eventrelay/internal/moto"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
@@ -77,7 +74,7 @@ func localSecrets(t *testing.T, cloud string) (map[string]string, secretStore) {
 	// moto_server, as Terraform leaves the secrets: created, no version
 	// (GetSecretValue: "can't find the specified secret value for staging
 	// label: AWSCURRENT").
-	url := startMoto(t)
+	url := moto.Start(t)
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", url)
 	client := secretsmanager.New(secretsmanager.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
@@ -92,41 +89,6 @@ func localSecrets(t *testing.T, cloud string) (map[string]string, secretStore) {
 			t.Fatal(err)
 		}
 	}}
-}
-
-// startMoto runs moto_server on a free loopback port until the test ends.
-// Without it the test is skipped, or fails when
-// EVENTRELAY_REQUIRE_EMULATORS=1.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		msg := "moto_server not found on PATH (pip install 'moto[server]')"
-		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto_server: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	url := "http://127.0.0.1:" + port
-	e2e.WaitFor(t, "moto_server to listen", 60*time.Second, func() bool {
-		resp, err := http.Get(url + "/moto-api/")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
-	return url
 }
 
 func post(t *testing.T, h http.Handler, header http.Header, body string) *httptest.ResponseRecorder {

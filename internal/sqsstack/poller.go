@@ -163,7 +163,8 @@ func failedIDs(ev events.SQSEvent, resp events.SQSEventResponse) (map[string]boo
 // goaws v0.5.4 reports ApproximateReceiveCount as 1 on every receive (it
 // never counts receives), and the forwarder's attempt limit reads it. This
 // poller sees every receive of its queue, so it counts them itself and
-// reports the larger of the two counts.
+// reports the larger of the two counts. moto counts every receive,
+// including ones made by other clients, so its count wins there.
 func (p *Poller) event(msgs []types.Message) events.SQSEvent {
 	p.mu.Lock()
 	if p.receives == nil {

@@ -24,14 +24,17 @@ import (
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 )
 
-// The SQS dead-letter path end to end: ingest → goaws → the forwarder
+// The SQS dead-letter path end to end: ingest → SQS → the forwarder
 // (polled like an event source mapping) fails during an outage and
 // dead-letters; the backfill, built by setup from its settings with the
 // real SQS client, counts without changing anything, re-parks what fails
 // again, respects its rate cap, and after recovery delivers every event
 // exactly once with its id and original timestamp.
+//
+// It runs on moto, not goaws: it counts, re-parks and deletes dead letters
+// and needs SQS's delivery semantics for that (see internal/sqsstack).
 func TestBackfillOnSQS(t *testing.T) {
-	st := sqsstack.Start(t, sqsstack.Config{Env: map[string]string{"FORWARDER_MAX_ATTEMPTS": "2",
+	st := sqsstack.Start(t, sqsstack.Config{Server: sqsstack.ServerMoto, Env: map[string]string{"FORWARDER_MAX_ATTEMPTS": "2",
 		"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms", "FORWARDER_BREAKER_THRESHOLD": "10000"}})
 	env := map[string]string{"BACKFILL_QUEUE_URL": st.DeadLetterURL, "BACKFILL_TIME_BUDGET": "2s", "BACKFILL_RATE": "200"}
 	for k, v := range st.Env {
