@@ -8,16 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"cloud.google.com/go/firestore"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"eventrelay.dev/eventrelay/functions/erase"
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/functions/ingest"
+	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/catalog"
-	"eventrelay.dev/eventrelay/shared/catalog/dynamocatalog"
-	"eventrelay.dev/eventrelay/shared/catalog/firestorecatalog"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/pii"
@@ -145,7 +140,8 @@ func catalogEnricher(ctx context.Context, env *config.Env, log *slog.Logger) (in
 	log = log.With("function", "ingest")
 	var src catalog.Source
 	closeFn := noClose
-	switch env.OneOf("CATALOG_BACKEND", "none", "none", "file", "firestore", "dynamodb") {
+	backend := env.OneOf("CATALOG_BACKEND", "none", "none", "file", "firestore", "dynamodb")
+	switch backend {
 	case "file":
 		path := env.Required("CATALOG_FILE", "the catalog's JSON file (item id → price, currency, item_group_id, seller_id)")
 		if path == "" {
@@ -157,30 +153,17 @@ func catalogEnricher(ctx context.Context, env *config.Env, log *slog.Logger) (in
 			return nil, noClose
 		}
 		src = f
-	case "firestore":
-		project := env.Required("GOOGLE_CLOUD_PROJECT", "the project holding the Firestore database")
-		database := env.String("CATALOG_FIRESTORE_DATABASE", "(default)")
-		collection := env.String("CATALOG_FIRESTORE_COLLECTION", "eventrelay-catalog")
-		if project == "" {
+	case "firestore", "dynamodb":
+		// Cloud stores come from the binary's wiring package, so each
+		// binary links only its own cloud's client.
+		c, ok := wiring.LookupCatalog(backend)
+		if !ok {
+			notLinked(env, "CATALOG_BACKEND", backend)
 			return nil, noClose
 		}
-		client, err := firestore.NewClientWithDatabase(ctx, project, database)
-		if err != nil {
-			env.Fail("CATALOG_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
+		if src, closeFn = c.Open(ctx, env, log); src == nil {
 			return nil, noClose
 		}
-		src, closeFn = firestorecatalog.New(client, collection, log), client.Close
-	case "dynamodb":
-		table := env.Required("CATALOG_DYNAMODB_TABLE", "the catalog table name (partition key item_id)")
-		if table == "" {
-			return nil, noClose
-		}
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-		if err != nil {
-			env.Fail("CATALOG_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
-			return nil, noClose
-		}
-		src = dynamocatalog.New(dynamodb.NewFromConfig(awsCfg), table, log)
 	default:
 		return nil, noClose
 	}

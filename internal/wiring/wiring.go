@@ -8,12 +8,14 @@ package wiring
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/catalog"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -74,11 +76,19 @@ type Ledger struct {
 	Open func(ctx context.Context, env *config.Env) (ledger.Store, Closer)
 }
 
+// Catalog is a CATALOG_BACKEND kept in a cloud store: Open returns the
+// read-only item source, or nil with the problem recorded on env.
+type Catalog struct {
+	Name string // firestore, dynamodb
+	Open func(ctx context.Context, env *config.Env, log *slog.Logger) (catalog.Source, Closer)
+}
+
 var reg struct {
 	sync.Mutex
-	queues  map[string]Queue
-	secrets map[string]Secrets
-	ledgers map[string]Ledger
+	queues   map[string]Queue
+	secrets  map[string]Secrets
+	ledgers  map[string]Ledger
+	catalogs map[string]Catalog
 }
 
 // RegisterQueue, RegisterSecrets and RegisterLedger are called from the
@@ -90,6 +100,9 @@ func RegisterSecrets(s Secrets) { register(&reg.secrets, s.Name, s) }
 
 // RegisterLedger registers a LEDGER_BACKEND.
 func RegisterLedger(l Ledger) { register(&reg.ledgers, l.Name, l) }
+
+// RegisterCatalog registers a CATALOG_BACKEND.
+func RegisterCatalog(c Catalog) { register(&reg.catalogs, c.Name, c) }
 
 func register[T any](m *map[string]T, name string, v T) {
 	reg.Lock()
@@ -108,6 +121,9 @@ func LookupSecrets(name string) (Secrets, bool) { return lookup(reg.secrets, nam
 
 // LookupLedger returns a registered LEDGER_BACKEND.
 func LookupLedger(name string) (Ledger, bool) { return lookup(reg.ledgers, name) }
+
+// LookupCatalog returns a registered CATALOG_BACKEND.
+func LookupCatalog(name string) (Catalog, bool) { return lookup(reg.catalogs, name) }
 
 func lookup[T any](m map[string]T, name string) (T, bool) {
 	reg.Lock()
@@ -130,6 +146,9 @@ func Linked() []string {
 	}
 	for n := range reg.ledgers {
 		names = append(names, n)
+	}
+	for n := range reg.catalogs {
+		names = append(names, "catalog "+n)
 	}
 	slices.Sort(names)
 	return names

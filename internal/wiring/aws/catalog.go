@@ -1,0 +1,33 @@
+package aws
+
+import (
+	"context"
+	"log/slog"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"eventrelay.dev/eventrelay/internal/wiring"
+	"eventrelay.dev/eventrelay/shared/catalog"
+	"eventrelay.dev/eventrelay/shared/catalog/dynamocatalog"
+	"eventrelay.dev/eventrelay/shared/config"
+)
+
+func init() {
+	wiring.RegisterCatalog(wiring.Catalog{Name: "dynamodb", Open: catalogSource})
+}
+
+// catalogSource opens the item catalog kept in a DynamoDB table
+// (CATALOG_BACKEND=dynamodb), read only.
+func catalogSource(ctx context.Context, env *config.Env, log *slog.Logger) (catalog.Source, wiring.Closer) {
+	table := env.Required("CATALOG_DYNAMODB_TABLE", "the catalog table name (partition key item_id)")
+	if table == "" {
+		return nil, wiring.NoClose
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		env.Fail("CATALOG_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
+		return nil, wiring.NoClose
+	}
+	return dynamocatalog.New(dynamodb.NewFromConfig(awsCfg), table, log), wiring.NoClose
+}
