@@ -314,21 +314,29 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 // them visible again some seconds late, so twice that and a second.
 const backfillRedelivery = 21 * time.Second
 
+// tapRedelivery is how long the messages the dead-letter tap held last
+// (a 1 s visibility) may take to come back on goaws, which makes them
+// visible again some seconds late.
+const tapRedelivery = 5 * time.Second
+
 // backfillUntilDrained runs the backfill as its schedule would: again
-// while a run stops before the dead letters are drained or saw a queue
-// call fail (goaws, behind its test proxy, now and then cuts an answer
-// short; the messages that receive took stay hidden for the run's hold, so
-// the next run waits that long), and after a failed call until a run finds
-// nothing left to resend; at most 30 times. It returns the runs' summaries
-// added up.
+// until a run finds nothing left to resend, at most 30 times. A run that
+// ends drained can still have missed messages a receive held (the soak's
+// dead-letter tap, or a queue call that failed: goaws, behind its test
+// proxy, has cut answers short), so the next run waits for them to come
+// back. It returns the runs' summaries added up.
 func backfillUntilDrained(ctx context.Context, p pipeline, progress io.Writer) (backfill.Summary, error) {
 	var total backfill.Summary
 	total.StillFailing = map[string]int{}
 	var lastErr error
 	for run := 0; run < 30; run++ {
-		if run > 0 && (lastErr != nil || total.QueueErrors > 0) {
+		if run > 0 {
+			wait := tapRedelivery
+			if lastErr != nil || total.QueueErrors > 0 {
+				wait = backfillRedelivery
+			}
 			select {
-			case <-time.After(backfillRedelivery):
+			case <-time.After(wait):
 			case <-ctx.Done():
 				return total, ctx.Err()
 			}
@@ -345,12 +353,11 @@ func backfillUntilDrained(ctx context.Context, p pipeline, progress io.Writer) (
 		total.StopReason, total.MoreRemaining, total.Rate = s.StopReason, s.MoreRemaining, s.Rate
 		clean := err == nil && !s.MoreRemaining && s.QueueErrors == 0
 		switch {
-		case clean && (total.QueueErrors == 0 || s.Scanned == s.Skipped):
-			// Drained, and (after any failed call) a run found nothing left
-			// to resend.
+		case clean && s.Scanned == s.Skipped:
+			// A run found nothing left to resend.
 			return total, nil
 		case clean:
-			fmt.Fprintf(progress, "soak: backfill drained after a failed queue call; one more run for what that call hid\n")
+			fmt.Fprintf(progress, "soak: backfill drained; one more run for what a receive may have held\n")
 		default:
 			fmt.Fprintf(progress, "soak: backfill run stopped (%s, %v); running it again\n", s.StopReason, err)
 		}
