@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/modroot"
 )
 
@@ -33,17 +33,9 @@ func Start(t testing.TB) string {
 	}
 	if _, err := os.Stat(bin); err != nil {
 		msg := fmt.Sprintf("dynalite not found at %s: run `make emulators/node_modules`", bin)
-		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		emulator.Missing(t, msg)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := emulator.FreePort(t)
 	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--createTableMs", "0", "--deleteTableMs", "0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/modroot"
 )
 
@@ -45,10 +45,7 @@ func Require(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(modroot.Find(), "emulators", "node_modules", "@firestore-emulator")); err != nil {
 		msg := "the npm Firestore emulator is not installed: run `make emulators`"
-		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		emulator.Missing(t, msg)
 	}
 }
 
@@ -56,7 +53,7 @@ func Require(t testing.TB) {
 // for FIRESTORE_EMULATOR_HOST.
 func Start(t testing.TB, name string) string {
 	t.Helper()
-	port := freePort(t)
+	port := emulator.FreePort(t)
 	var cmd *exec.Cmd
 	switch name {
 	case NPM:
@@ -118,13 +115,4 @@ func googleBinary() string {
 		}
 	}
 	return ""
-}
-
-func freePort(t testing.TB) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/modroot"
 )
 
@@ -44,17 +44,9 @@ func Start(t testing.TB) string {
 	}
 	if _, err := os.Stat(bin); err != nil {
 		msg := fmt.Sprintf("goaws not found at %s: run `make bin/goaws`", bin)
-		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		emulator.Missing(t, msg)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := emulator.FreePort(t)
 	cfg := filepath.Join(t.TempDir(), "goaws.yaml")
 	yaml := fmt.Sprintf("Local:\n  Host: 127.0.0.1\n  Port: %d\n  Region: us-east-1\n  AccountId: \"100010001000\"\n  LogToFile: false\n", port)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {

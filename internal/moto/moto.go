@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -28,6 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"eventrelay.dev/eventrelay/internal/emulator"
 )
 
 // Region is the region the client signs for; moto keeps queues per region.
@@ -45,17 +46,9 @@ func Start(t testing.TB) string {
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		msg := fmt.Sprintf("moto_server not found (%v): install moto[server] 5.2.1 (pip) or set MOTO_SERVER", err)
-		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		emulator.Missing(t, msg)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := emulator.FreePort(t)
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = nil, nil
 	// The pyenv shim and werkzeug may fork: give it its own process group
