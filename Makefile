@@ -48,9 +48,7 @@ unit:
 # A short, bounded run of every fuzz target (CI); `make fuzz` runs them longer.
 FUZZ_TARGETS := ./shared/event:FuzzParse ./shared/dfinery:FuzzCallback ./shared/auth:FuzzAuthenticate ./functions/forwarder:FuzzPushHandler ./functions/backfill:FuzzParams ./shared/attest/credential:FuzzVerify ./shared/attest/appattest:FuzzAttest ./shared/attest/appattest:FuzzAssert ./shared/attest/playintegrity:FuzzVerify ./shared/attest/appcheck:FuzzVerify ./shared/clip:FuzzString
 fuzz-short:
-	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
-	  echo "fuzz $$fn ($(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+	GO=$(GO) ./tools/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=60s
