@@ -13,7 +13,8 @@ import (
 	"eventrelay.dev/eventrelay/shared/ledger/ledgertest"
 )
 
-// The real Firestore client against every emulator this machine has.
+// The real Firestore client against every emulator this machine has:
+// entries, verdicts and claims, erasure, and the attestation state.
 func TestFirestore(t *testing.T) {
 	firestoreemu.Require(t)
 	for _, name := range firestoreemu.Available() {
@@ -35,6 +36,13 @@ func TestFirestore(t *testing.T) {
 			ledgertest.Run(t, now, func(t *testing.T) ledger.Store { return fresh() })
 			ledgertest.RunVerdicts(t, now, func(t *testing.T) ledger.VerifyStore { return fresh() })
 			ledgertest.RunErase(t, now, func(t *testing.T) ledgertest.ErasingStore { return fresh() })
+			// The attestation state, on the same emulator (Google's takes
+			// about 10 s to start).
+			noIsolation := ""
+			if name == firestoreemu.NPM {
+				noIsolation = "the npm Firestore emulator does not isolate transactions (Google's emulator does, and is checked when installed)"
+			}
+			ledgertest.RunAttest(t, now, func(t *testing.T) ledger.AttestStore { return fresh() }, noIsolation)
 		})
 	}
 }
