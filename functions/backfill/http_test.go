@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 )
 
 // Issue 11 point 8: a GET ran the backfill (a prefetch or a crawler could
 // resend and acknowledge dead letters), and an unknown event type or class
 // silently matched nothing.
 func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
-	r := newRig(t, Config{}, many(4, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{}, many(4, delivery.ClassRetryable)...)
 	h := r.b.Handler()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))

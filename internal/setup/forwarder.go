@@ -2,11 +2,11 @@ package setup
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/secrets"
 )
@@ -90,15 +90,8 @@ func platformConfig(env *config.Env) platform {
 
 // platformClient builds the MCM client reading its key through src, and the
 // function that makes the next send re-read a rotated key.
-func platformClient(p platform, src secrets.Source) (*mcm.Client, func(), error) {
-	key := func(ctx context.Context) (string, error) {
-		b, err := src.Get(ctx, p.keySecret)
-		return strings.TrimSpace(string(b)), err
-	}
-	invalidate := func() {}
-	if c, ok := src.(interface{ Invalidate(string) }); ok {
-		invalidate = func() { c.Invalidate(p.keySecret) }
-	}
+func platformClient(p platform, src secrets.Source) (*mcm.Client, delivery.KeyInvalidator, error) {
+	key, invalidate := delivery.PlatformKey(src, p.keySecret)
 	client, err := mcm.New(mcm.Config{BaseURL: p.baseURL, PlatformID: p.platformID, APIKey: key,
 		HTTPClient: mcm.NewHTTPClient(p.timeout)})
 	return client, invalidate, err
