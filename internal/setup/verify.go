@@ -20,6 +20,7 @@ import (
 
 // Verify builds the verify function.
 func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error) {
+	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
 		return nil, err
@@ -70,8 +71,12 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	}
 	piiCfg := readPII(env)
 	cacheTTL := secretsTTL(env)
+	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt)
+	prefetch(ctx, src, keys.KeysSecret, keys.TokenSecret, piiCfg.saltSecret)
+	timer.phase("secrets_client")
 	store, closeLedger := ledgerStore(ctx, env, opt, "")
+	timer.phase("ledger")
 	if err := env.Err(); err != nil {
 		closeAll(closeSecrets, closeLedger)
 		return nil, err
@@ -100,6 +105,8 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		f.Close()
 		return nil, err
 	}
+	timer.phase("secrets_and_handler")
+	timer.done(ctx, log)
 	return f, nil
 }
 
