@@ -1,45 +1,28 @@
 package verify
 
 import (
-	"os"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
+
+	"eventrelay.dev/eventrelay/internal/readme"
 )
 
 // TestReasonStatusMatchesREADME: the README's Reasons table and
-// reasonStatus say the same; a reason outside the table is answered with
+// reasonStatus say the same; a reason outside reasonStatus is answered with
 // the configured failure status (422 by default).
 func TestReasonStatusMatchesREADME(t *testing.T) {
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(raw), "\n### Reasons\n")
-	if !ok {
-		t.Fatal("README: the verify section's ### Reasons table is missing")
-	}
-	section, _, _ = strings.Cut(section, "\n\n#")
-	row := regexp.MustCompile("(?m)^\\| `([a-z_:]+)` \\| ([0-9]{3}) \\|")
-	documented := map[string]bool{}
-	for _, m := range row.FindAllStringSubmatch(section, -1) {
-		reason, status := m[1], m[2]
-		documented[reason] = true
+	documented := readme.Statuses(t, readme.Section(t, "\n### Reasons\n", "\n### Verify settings"), 1, 0)
+	for reason, status := range documented {
 		want, ok := reasonStatus[reason]
 		if !ok {
 			want = 422
 		}
-		if got, _ := strconv.Atoi(status); got != want {
-			t.Errorf("README says %s is %d; the code answers %d", reason, got, want)
+		if status != want {
+			t.Errorf("README says %s is %d; the code answers %d", reason, status, want)
 		}
 	}
-	if len(documented) < len(reasonStatus) {
-		t.Fatalf("README: only %d reasons read from the table", len(documented))
-	}
-	for reason := range reasonStatus {
-		if !documented[reason] {
-			t.Errorf("README: reason %s (%d) is not in the Reasons table", reason, reasonStatus[reason])
+	for reason, status := range reasonStatus {
+		if _, ok := documented[reason]; !ok {
+			t.Errorf("README: reason %s (%d) is not in the Reasons table", reason, status)
 		}
 	}
 }
