@@ -39,10 +39,9 @@ func (b *Backfill) Handler() http.Handler {
 		if err == nil {
 			s, err = b.Run(r.Context(), p)
 		}
-		switch status := statusOf(err); status {
-		case http.StatusBadRequest:
+		if status := statusOf(err); status == http.StatusBadRequest {
 			writeJSON(w, status, map[string]string{"error": "bad_parameters", "message": err.Error()})
-		default:
+		} else {
 			writeJSON(w, status, s)
 		}
 	})

@@ -32,6 +32,12 @@ func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want 400 naming %s", c.query, c.body, rec.Code, rec.Body, c.names)
 		}
 	}
+	// A body over the 64 KB limit is the caller's to correct too.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"reasons":["`+strings.Repeat("x", 70<<10)+`"]}`)))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "bad_parameters") {
+		t.Errorf("a 70 KB body: %d %.200s", rec.Code, rec.Body)
+	}
 	if len(r.sender.sent) != 0 || len(r.q.contents(t)) != 4 {
 		t.Fatal("a refused request changed something")
 	}
