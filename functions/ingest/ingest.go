@@ -20,6 +20,7 @@ import (
 
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/ttlset"
@@ -168,9 +169,14 @@ type ErrorBody struct {
 	Message string `json:"message"`
 }
 
-// ServeHTTP handles one ingest request.
+// ServeHTTP handles one ingest request. Its log lines (one per event, then
+// the request's) are written together when it ends, even if it panics: one
+// write instead of one per line, and a request's lines stay together.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
+	ctx, lines := logging.WithBuffer(r.Context())
+	defer lines.Flush()
+	r = r.WithContext(ctx)
 	status, source, resp := s.serve(w, r)
 	if resp != nil {
 		s.logEvents(r.Context(), source, resp)
