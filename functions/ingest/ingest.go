@@ -371,6 +371,7 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 		}}
 	}
 	errs := s.pub.Publish(pctx, msgs)
+	resp.Accepted = make([]Ref, 0, len(events))
 	misconfigured := false
 	for k, e := range events {
 		if err := errs[k]; err != nil {
@@ -420,22 +421,25 @@ func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decod
 	if s.catalog != nil {
 		good, at = make([]*event.Event, 0, len(raws)), make([]int, 0, len(raws))
 	}
+	// One allocation and one decoder for the request's events, not one each.
+	events := make([]event.Event, len(raws))
+	var dec event.Decoder
 	for i, raw := range raws {
+		e := &events[i]
 		if len(raw) > s.cfg.Limits.MaxEventBytes {
-			out[i] = decoded{e: &event.Event{}, err: &event.FieldError{Field: "", Reason: fmt.Sprintf(
+			out[i] = decoded{e: e, err: &event.FieldError{Field: "", Reason: fmt.Sprintf(
 				"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}, class: RejectTooLarge}
 			continue
 		}
-		e, ferr := event.Decode(raw)
-		if ferr != nil {
+		if ferr := dec.Decode(raw, e); ferr != nil {
 			e.ID = "" // a half-decoded id is not worth echoing
-			out[i] = decoded{e: &e, err: ferr, class: RejectMalformed}
+			out[i] = decoded{e: e, err: ferr, class: RejectMalformed}
 			continue
 		}
-		event.Cleanse(&e)
-		out[i] = decoded{e: &e}
+		event.Cleanse(e)
+		out[i] = decoded{e: e}
 		if s.catalog != nil {
-			good, at = append(good, &e), append(at, i)
+			good, at = append(good, e), append(at, i)
 		}
 	}
 	if s.catalog != nil && len(good) > 0 {

@@ -67,14 +67,20 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 
 // Buffer holds the lines of one unit of work (an HTTP request) until Flush.
 // Lines keep the time they were logged at. Only loggers from New buffer;
-// any other handler writes as usual.
+// any other handler writes as usual, and so does every logger once the
+// buffer is flushed (a goroutine that outlives the request loses nothing).
 type Buffer struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	out  *lockedWriter // where Flush writes: the first buffered handler's
-	from *handler      // the handler jh was built for
-	jh   slog.Handler  // a JSON handler over buf, like from.json
+	mu      sync.Mutex
+	buf     *bytes.Buffer // from bufPool, taken at the first line
+	flushed bool
+	out     *lockedWriter // where Flush writes: the first buffered handler's
+	from    *handler      // the handler jh was built for
+	jh      slog.Handler  // a JSON handler over buf, like from.json
 }
+
+// bufPool keeps the bytes of flushed buffers: a batch's lines are some
+// 20 KB, which would otherwise be grown anew for every request.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 type bufferKey struct{}
 
@@ -91,8 +97,12 @@ func WithBuffer(ctx context.Context) (context.Context, *Buffer) {
 func (b *Buffer) handlerFor(h *handler) slog.Handler {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.flushed {
+		return nil
+	}
 	if b.out == nil {
 		b.out = h.out
+		b.buf = bufPool.Get().(*bytes.Buffer)
 	}
 	if b.out != h.out {
 		return nil
@@ -114,17 +124,32 @@ type bufferWriter struct{ b *Buffer }
 func (w bufferWriter) Write(p []byte) (int, error) {
 	w.b.mu.Lock()
 	defer w.b.mu.Unlock()
+	if w.b.flushed { // a line begun before Flush and ended after it
+		return w.b.out.Write(p)
+	}
 	return w.b.buf.Write(p)
 }
 
-// Flush writes the held lines with one Write and empties the buffer.
+// Flush writes the held lines with one Write; lines logged afterwards are
+// written directly.
 func (b *Buffer) Flush() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.buf.Len() == 0 {
+	if b.flushed {
 		return nil
 	}
-	_, err := b.out.Write(b.buf.Bytes())
-	b.buf.Reset()
+	b.flushed = true
+	if b.buf == nil {
+		return nil
+	}
+	var err error
+	if b.buf.Len() > 0 {
+		_, err = b.out.Write(b.buf.Bytes())
+	}
+	if b.buf.Cap() <= 1<<20 { // an odd huge buffer is left to the GC
+		b.buf.Reset()
+		bufPool.Put(b.buf)
+	}
+	b.buf = nil
 	return err
 }
