@@ -31,8 +31,8 @@ func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.jso
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	if b, _ := ctx.Value(bufferKey{}).(*Buffer); b != nil {
-		if jh := b.handlerFor(h); jh != nil {
-			return jh.Handle(ctx, r)
+		if held, err := b.handle(ctx, h, r); held {
+			return err
 		}
 	}
 	return h.json.Handle(ctx, r)
@@ -70,17 +70,23 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // any other handler writes as usual, and so does every logger once the
 // buffer is flushed (a goroutine that outlives the request loses nothing).
 type Buffer struct {
-	mu      sync.Mutex
-	buf     *bytes.Buffer // from bufPool, taken at the first line
+	mu      sync.Mutex // held while a line is encoded, so Flush never cuts one
+	lines   *lines     // from linesPool, taken at the first line
 	flushed bool
-	out     *lockedWriter // where Flush writes: the first buffered handler's
-	from    *handler      // the handler jh was built for
-	jh      slog.Handler  // a JSON handler over buf, like from.json
 }
 
-// bufPool keeps the bytes of flushed buffers: a batch's lines are some
-// 20 KB, which would otherwise be grown anew for every request.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// lines is a Buffer's bytes and the JSON handler that encodes into them,
+// kept across requests: a batch's lines are some 20 KB, and the handler
+// (with the logger's attributes already encoded) is built once per logger,
+// not once per request.
+type lines struct {
+	bytes.Buffer
+	out  *lockedWriter // where they are flushed: from's
+	from *handler      // the handler jh encodes like
+	jh   slog.Handler  // slog.NewJSONHandler(these lines, from.opts) with from.ops
+}
+
+var linesPool = sync.Pool{New: func() any { return new(lines) }}
 
 type bufferKey struct{}
 
@@ -92,42 +98,31 @@ func WithBuffer(ctx context.Context) (context.Context, *Buffer) {
 	return context.WithValue(ctx, bufferKey{}, b), b
 }
 
-// handlerFor returns a JSON handler encoding like h into b, or nil when h
-// writes elsewhere than the lines already held (those go out directly).
-func (b *Buffer) handlerFor(h *handler) slog.Handler {
+// handle encodes r into the buffer as h would write it. It holds nothing
+// (held false) once flushed, or for a handler that writes elsewhere than
+// the lines already held.
+func (b *Buffer) handle(ctx context.Context, h *handler, r slog.Record) (held bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.flushed {
-		return nil
+		return false, nil
 	}
-	if b.out == nil {
-		b.out = h.out
-		b.buf = bufPool.Get().(*bytes.Buffer)
+	if b.lines == nil {
+		b.lines = linesPool.Get().(*lines)
+		b.lines.out = h.out
 	}
-	if b.out != h.out {
-		return nil
+	l := b.lines
+	if l.out != h.out {
+		return false, nil
 	}
-	if b.from != h {
-		var jh slog.Handler = slog.NewJSONHandler(bufferWriter{b}, h.opts)
+	if l.from != h {
+		var jh slog.Handler = slog.NewJSONHandler(l, h.opts)
 		for _, op := range h.ops {
 			jh = op(jh)
 		}
-		b.from, b.jh = h, jh
+		l.from, l.jh = h, jh
 	}
-	return b.jh
-}
-
-// bufferWriter appends one encoded line to the buffer; the JSON handler
-// writes each line with one call.
-type bufferWriter struct{ b *Buffer }
-
-func (w bufferWriter) Write(p []byte) (int, error) {
-	w.b.mu.Lock()
-	defer w.b.mu.Unlock()
-	if w.b.flushed { // a line begun before Flush and ended after it
-		return w.b.out.Write(p)
-	}
-	return w.b.buf.Write(p)
+	return true, l.jh.Handle(ctx, r)
 }
 
 // Flush writes the held lines with one Write; lines logged afterwards are
@@ -139,17 +134,18 @@ func (b *Buffer) Flush() error {
 		return nil
 	}
 	b.flushed = true
-	if b.buf == nil {
+	l := b.lines
+	if l == nil {
 		return nil
 	}
+	b.lines = nil
 	var err error
-	if b.buf.Len() > 0 {
-		_, err = b.out.Write(b.buf.Bytes())
+	if l.Len() > 0 {
+		_, err = l.out.Write(l.Bytes())
 	}
-	if b.buf.Cap() <= 1<<20 { // an odd huge buffer is left to the GC
-		b.buf.Reset()
-		bufPool.Put(b.buf)
+	if l.Cap() <= 1<<20 { // an odd huge buffer is left to the GC
+		l.Reset()
+		linesPool.Put(l)
 	}
-	b.buf = nil
 	return err
 }
