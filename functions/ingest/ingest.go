@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -412,6 +413,8 @@ type decoded struct {
 	unenriched bool // the catalog could not be read for its items
 }
 
+var decoders = sync.Pool{New: func() any { return new(event.Decoder) }}
+
 // decodeAll decodes and cleanses every raw event, then enriches the good
 // ones from the catalog in one look-up, before anything is validated.
 func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decoded {
@@ -421,9 +424,12 @@ func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decod
 	if s.catalog != nil {
 		good, at = make([]*event.Event, 0, len(raws)), make([]int, 0, len(raws))
 	}
-	// One allocation and one decoder for the request's events, not one each.
+	// One allocation and one decoder for the request's events, not one each;
+	// the decoder (its buffer grown to an event's size) serves request after
+	// request.
 	events := make([]event.Event, len(raws))
-	var dec event.Decoder
+	dec := decoders.Get().(*event.Decoder)
+	defer decoders.Put(dec)
 	for i, raw := range raws {
 		e := &events[i]
 		if len(raw) > s.cfg.Limits.MaxEventBytes {

@@ -164,10 +164,10 @@ func decodeInto(raw []byte, e *Event) *FieldError {
 	return nil
 }
 
-// Decoder decodes the events of one request one after another, as Decode
-// does, with one json.Decoder: its buffer and scanner are made once per
-// request instead of once per event, which is most of what decoding an
-// event allocates. Only a clean decode of the whole raw event is taken
+// Decoder decodes events one after another, as Decode does, with one
+// json.Decoder: its buffer and scanner are made once, not once per event,
+// which is most of what decoding an event allocates; ingest keeps Decoders
+// from request to request. Only a clean decode of the whole raw event is taken
 // from it; anything else (an error, bytes left over) is decoded again by
 // Decode, so the answers, errors included, are Decode's. The zero value is
 // ready to use; it is not safe for concurrent use.
@@ -190,7 +190,9 @@ func (d *Decoder) Decode(raw []byte, e *Event) *FieldError {
 	}
 	d.feed.b = trimmed
 	d.fed += int64(len(trimmed))
-	if err := d.dec.Decode(e); err == nil && d.dec.InputOffset() == d.fed {
+	err := d.dec.Decode(e)
+	d.feed.b = nil // a Decoder kept for later must not keep the body
+	if err == nil && d.dec.InputOffset() == d.fed {
 		return nil
 	}
 	// A failed read may leave the stream unusable: the next event gets a
