@@ -24,7 +24,7 @@ type LedgerRecorder struct {
 
 // Record implements Recorder.
 func (l *LedgerRecorder) Record(ctx context.Context, source string, events []*event.Event) error {
-	var entries []ledger.Entry
+	entries := make([]ledger.Entry, 0, len(events))
 	now := l.Now
 	if now == nil {
 		now = time.Now

@@ -3,13 +3,15 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
 
 // FuzzParse feeds arbitrary bodies through the whole parse path. It must
-// never panic, and every event it accepts must encode to JSON that decodes
-// back to the same event (what the queue carries is what was checked).
+// never panic, one Decoder must decode the events as Decode does, and every
+// event it accepts must encode to JSON that decodes back to the same event
+// (what the queue carries is what was checked).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Add([]byte(`[` + valid + `,{"event_type":"HOME"}]`))
@@ -19,12 +21,15 @@ func FuzzParse(f *testing.F) {
 	r := Rules{Now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), FutureSkew: time.Minute}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sameAsUnmarshal(t, body)
+		sameAsSplitObject(t, body)
 		raws, err := Split(body)
 		if err != nil {
 			return
 		}
+		var d Decoder
 		for _, raw := range raws {
 			e, ferr := Decode(raw)
+			sameAsDecode(t, &d, raw, e, ferr)
 			if ferr != nil {
 				continue
 			}
@@ -94,5 +99,27 @@ func TestSplitArrayMatchesUnmarshal(t *testing.T) {
 		`[` + valid + `,` + valid + `]`, `[{"a":1},]`, `[{"a":1}`, `[{"a":1}] x`, `[1,,2]`,
 		"[\"\\u00e9\", {\"k\":[[],{}]}]", "[\n{\"a\":\"\\\\\"}\n,\t2 ]"} {
 		sameAsUnmarshal(t, []byte(body))
+	}
+}
+
+// sameAsSplitObject checks Split's shortcut for single-object bodies
+// against splitObject, the full path: the same events or the same error.
+func sameAsSplitObject(t *testing.T, body []byte) {
+	t.Helper()
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+		return
+	}
+	want, wantErr := splitObject(body)
+	got, err := Split(body)
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Fatalf("Split(%q) = %q, %v; splitObject gives %q, %v", body, got, err, want, wantErr)
+	}
+}
+
+func TestSplitObjectShortcut(t *testing.T) {
+	for _, body := range []string{valid, ` {"event_type":"HOME"} `, `{"EVENTS":[{}]}`, `{"Events":[{}]}`,
+		`{"\u0065vents":[{"a":1}]}`, `{"events":[{"a":1}]}`, `{"page_id":"events"}`, `{"a":1} x`, `{"a":`,
+		`{"a":"\u00e9"}`, `{"a":1,"a":2}`, `{}`, `{"events":null}`} {
+		sameAsSplitObject(t, []byte(body))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,11 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) > 0 && b[0] == '"' {
+		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 {
+			// No escapes: the text between the quotes is the string (the
+			// decoder has checked the literal); skips a nested Unmarshal.
+			return m.parseString(string(b[1 : len(b)-1]))
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return errTimestampType
@@ -38,7 +44,9 @@ func (m *Millis) parseString(s string) error {
 		*m = 0
 		return nil
 	}
-	if s[0] >= '0' && s[0] <= '9' && len(s) <= 20 {
+	// A ':' rules out a number (and every RFC 3339 time has one), which
+	// spares the two failed number parses and their errors.
+	if s[0] >= '0' && s[0] <= '9' && len(s) <= 20 && !strings.Contains(s, ":") {
 		if err := m.parseNumber(s); err == nil {
 			return nil
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"reflect"
 	"slices"
@@ -26,37 +27,49 @@ func Split(body []byte) ([]json.RawMessage, error) {
 	case '[':
 		return splitArray(body)
 	case '{':
-		// Most bodies are one event: find out whether an "events" key is
-		// there without building a map of every field (encoding/json matches
-		// struct fields case-insensitively, so this finds every key the map
-		// lookup below could, and a few more, which then take the slow path).
-		var probe struct {
-			Events json.RawMessage `json:"events"`
-		}
-		if err := json.Unmarshal(body, &probe); err != nil {
-			return nil, describeSyntax(err)
-		}
-		if probe.Events == nil {
+		// Most bodies are one event. Only a key that reads "events" makes an
+		// envelope, and without those bytes or a \u escape (the one escape
+		// that can spell a letter) no key can: then the body is one event if
+		// it is valid JSON, which is cheaper to check than decoding it.
+		if !bytes.Contains(body, []byte("events")) && !bytes.Contains(body, []byte(`\u`)) && json.Valid(body) {
 			return []json.RawMessage{body}, nil
 		}
-		var envelope map[string]json.RawMessage
-		if err := json.Unmarshal(body, &envelope); err != nil {
-			return nil, describeSyntax(err)
-		}
-		events, ok := envelope["events"]
-		if !ok {
-			return []json.RawMessage{body}, nil
-		}
-		if len(envelope) != 1 {
-			return nil, errors.New(`an {"events":[...]} envelope must hold no other keys`)
-		}
-		if bytes.Equal(bytes.TrimSpace(events), []byte("null")) || events[0] != '[' {
-			return nil, errors.New(`"events" must be an array of event objects`)
-		}
-		return splitArray(events)
+		return splitObject(body)
 	default:
 		return nil, errors.New("the body must be a JSON object, an array of objects, or {\"events\":[...]}")
 	}
+}
+
+// splitObject is Split for a body that starts with '{'.
+func splitObject(body []byte) ([]json.RawMessage, error) {
+	// Find out whether an "events" key is there without building a map of
+	// every field (encoding/json matches struct fields case-insensitively,
+	// so this finds every key the map lookup below could, and a few more,
+	// which then take the slow path).
+	var probe struct {
+		Events json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return nil, describeSyntax(err)
+	}
+	if probe.Events == nil {
+		return []json.RawMessage{body}, nil
+	}
+	var envelope map[string]json.RawMessage
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return nil, describeSyntax(err)
+	}
+	events, ok := envelope["events"]
+	if !ok {
+		return []json.RawMessage{body}, nil
+	}
+	if len(envelope) != 1 {
+		return nil, errors.New(`an {"events":[...]} envelope must hold no other keys`)
+	}
+	if bytes.Equal(bytes.TrimSpace(events), []byte("null")) || events[0] != '[' {
+		return nil, errors.New(`"events" must be an array of event objects`)
+	}
+	return splitArray(events)
 }
 
 // splitArray returns the elements of the JSON array b as sub-slices of b
@@ -128,22 +141,77 @@ func describeSyntax(err error) error {
 // reported against the field that carries them.
 func Decode(raw []byte) (Event, *FieldError) {
 	var e Event
+	return e, decodeInto(raw, &e)
+}
+
+// decodeInto is Decode into a zero *e.
+func decodeInto(raw []byte, e *Event) *FieldError {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return e, &FieldError{Field: "", Reason: "each event must be a JSON object"}
+		return &FieldError{Field: "", Reason: "each event must be a JSON object"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
+	if err := dec.Decode(e); err != nil {
 		ferr := decodeError(err)
 		if ferr.Reason == "unknown field" {
 			if path := unknownFieldPath(trimmed, reflect.TypeFor[Event]()); path != "" {
 				ferr.Field = path
 			}
 		}
-		return e, ferr
+		return ferr
 	}
-	return e, nil
+	return nil
+}
+
+// Decoder decodes events one after another, as Decode does, with one
+// json.Decoder: its buffer and scanner are made once, not once per event,
+// which is most of what decoding an event allocates; ingest keeps Decoders
+// from request to request. Only a clean decode of the whole raw event is taken
+// from it; anything else (an error, bytes left over) is decoded again by
+// Decode, so the answers, errors included, are Decode's. The zero value is
+// ready to use; it is not safe for concurrent use.
+type Decoder struct {
+	feed feed
+	dec  *json.Decoder
+	fed  int64 // bytes handed to dec so far
+}
+
+// Decode decodes raw into *e, which must be the zero Event.
+func (d *Decoder) Decode(raw []byte, e *Event) *FieldError {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return decodeInto(raw, e)
+	}
+	if d.dec == nil {
+		d.feed, d.fed = feed{}, 0
+		d.dec = json.NewDecoder(&d.feed)
+		d.dec.DisallowUnknownFields()
+	}
+	d.feed.b = trimmed
+	d.fed += int64(len(trimmed))
+	err := d.dec.Decode(e)
+	d.feed.b = nil // a Decoder kept for later must not keep the body
+	if err == nil && d.dec.InputOffset() == d.fed {
+		return nil
+	}
+	// A failed read may leave the stream unusable: the next event gets a
+	// new one.
+	d.dec = nil
+	*e = Event{}
+	return decodeInto(raw, e)
+}
+
+// feed is the Decoder's source: the raw event being decoded, then EOF.
+type feed struct{ b []byte }
+
+func (f *feed) Read(p []byte) (int, error) {
+	if len(f.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, f.b)
+	f.b = f.b[n:]
+	return n, nil
 }
 
 func decodeError(err error) *FieldError {

@@ -72,16 +72,12 @@ func Validate(e *Event, r Rules) []FieldError {
 		v.add("items", "must hold at least one item for "+e.EventType)
 	}
 	for i, it := range e.Items {
-		p := fmt.Sprintf("items[%d]", i)
-		v.required(p+".id", it.ID, "is required")
-		v.maxLen(p+".id", it.ID)
-		v.text(p+".id", it.ID)
-		v.text(p+".item_group_id", it.ItemGroupID)
-		v.text(p+".seller_id", it.SellerID)
-		v.money(p+".price", it.Price)
-		v.money(p+".price_seller", it.PriceSeller)
-		if it.Quantity != nil && *it.Quantity <= 0 {
-			v.add(p+".quantity", "must be a positive whole number")
+		// Checked under names relative to the item, which get their
+		// items[i]. prefix only when wrong: a valid item builds no names.
+		var iv validator
+		iv.item(it)
+		for _, fe := range iv.errs {
+			v.add(fmt.Sprintf("items[%d].%s", i, fe.Field), fe.Reason)
 		}
 	}
 	v.money("revenue", e.Revenue)
@@ -90,6 +86,20 @@ func Validate(e *Event, r Rules) []FieldError {
 }
 
 type validator struct{ errs []FieldError }
+
+// item checks one item; field names are relative to it.
+func (v *validator) item(it Item) {
+	v.required("id", it.ID, "is required")
+	v.maxLen("id", it.ID)
+	v.text("id", it.ID)
+	v.text("item_group_id", it.ItemGroupID)
+	v.text("seller_id", it.SellerID)
+	v.money("price", it.Price)
+	v.money("price_seller", it.PriceSeller)
+	if it.Quantity != nil && *it.Quantity <= 0 {
+		v.add("quantity", "must be a positive whole number")
+	}
+}
 
 func (v *validator) add(field, reason string) {
 	v.errs = append(v.errs, FieldError{Field: field, Reason: reason})

@@ -11,14 +11,14 @@ import (
 )
 
 // New returns a JSON logger writing to w at the given level name
-// (debug, info, warn, error).
+// (debug, info, warn, error). Lines logged with a context from WithBuffer
+// are held and written together (see Buffer).
 func New(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
 		return nil, fmt.Errorf("log level %q is not one of debug, info, warn, error", level)
 	}
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: cloudFields})
-	return slog.New(h), nil
+	return slog.New(newHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: cloudFields})), nil
 }
 
 func cloudFields(groups []string, a slog.Attr) slog.Attr {

@@ -72,8 +72,17 @@ func New(salt []byte, fields []string, ip IPPolicy) (*Anonymiser, error) {
 		return nil, fmt.Errorf("the hashing salt must be at least 16 bytes")
 	}
 	key := append([]byte(nil), salt...)
-	a.pool.New = func() any { return hmac.New(sha256.New, key) }
+	a.pool.New = func() any { return &hasher{mac: hmac.New(sha256.New, key)} }
 	return a, nil
+}
+
+// hasher is one pooled HMAC with scratch space for its input and sum, which
+// would otherwise be allocated on every call (they escape through the
+// hash.Hash interface).
+type hasher struct {
+	mac hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
 }
 
 // Hashes reports whether field is hashed.
@@ -82,11 +91,11 @@ func (a *Anonymiser) Hashes(field string) bool { return a.fields[field] }
 // Hash returns the keyed hash of one normalised identifier value, the same
 // value Apply writes; the verifier uses it to look callbacks up.
 func (a *Anonymiser) Hash(value string) string {
-	h := a.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(value))
-	var sum [sha256.Size]byte
-	out := hex.EncodeToString(h.Sum(sum[:0]))
+	h := a.pool.Get().(*hasher)
+	h.mac.Reset()
+	h.in = append(h.in[:0], value...)
+	h.mac.Write(h.in)
+	out := hex.EncodeToString(h.mac.Sum(h.sum[:0]))
 	a.pool.Put(h)
 	return out
 }
