@@ -11,6 +11,11 @@ export TF_CLI_CONFIG_FILE := /dev/null
 # Tests that need an emulator fail instead of skipping when it is missing.
 export EVENTRELAY_REQUIRE_EMULATORS ?= 1
 export GOAWS_BIN := $(BIN)/goaws
+# One build configuration for vet, the tests and the test bootstrap: CGO off,
+# as the shipped artifacts are. A second configuration (CGO on for the tests,
+# off for the bootstrap) compiled the standard library and every SDK twice on
+# a cold cache.
+export CGO_ENABLED := 0
 FUZZTIME  ?= 10s
 
 .PHONY: soak FORCE dist emulators dev test vet fmt-check unit fuzz-short fuzz bench bench-load tf-check dist clean
@@ -38,11 +43,13 @@ vet:
 # The tests that run the Lambda bootstrap (cmd/bootstrap, the SQS stack
 # through internal/lambdaharness) share this one build instead of each
 # cross-compiling it (lambdaharness.Bootstrap builds it itself without the
-# variable). Same flags as lambdaharness.BootstrapBuildArgs.
+# variable). Same flags as lambdaharness.BootstrapBuildArgs: `make dist`'s,
+# less -trimpath and the stripping, which change only file paths and symbols
+# and would make every package compile again instead of reusing the tests'.
 TEST_BOOTSTRAP := $(CURDIR)/dist/test/bootstrap
 unit:
 	@mkdir -p $(dir $(TEST_BOOTSTRAP))
-	CGO_ENABLED=0 GOOS=linux $(GO) build -tags lambda.norpc -trimpath -o $(TEST_BOOTSTRAP) ./cmd/bootstrap
+	GOOS=linux $(GO) build -tags lambda.norpc -o $(TEST_BOOTSTRAP) ./cmd/bootstrap
 	EVENTRELAY_TEST_BOOTSTRAP=$(TEST_BOOTSTRAP) $(GO) test -count=1 ./...
 
 # A short, bounded run of every fuzz target (CI); `make fuzz` runs them longer.
