@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
-	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/internal/lambdaharness"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
 )
@@ -28,7 +28,7 @@ func TestBackfillBootstrap(t *testing.T) {
 		body := fmt.Sprintf(`{"id":%q,"event_type":"PAGE_VIEW","page_id":"home","timestamp":%d,"channel_type":"SITE","user_id":"u-%d"}`,
 			id, time.Now().Add(-time.Minute).UnixMilli(), i)
 		msgs = append(msgs, queue.Message{ID: id, Body: []byte(body), Attributes: map[string]string{queue.AttrEventID: id,
-			forwarder.AttrDLClass: forwarder.ClassRetryable, forwarder.AttrDLAttempts: "8", forwarder.AttrDLStatus: "503"}})
+			delivery.AttrDLClass: delivery.ClassRetryable, delivery.AttrDLAttempts: "8", delivery.AttrDLStatus: "503"}})
 	}
 	for _, err := range sqsqueue.New(st.Client, st.DeadLetterURL).Publish(context.Background(), msgs) {
 		if err != nil {

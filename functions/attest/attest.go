@@ -196,7 +196,36 @@ type failure struct {
 
 func (f *failure) Error() string { return f.reason + ": " + f.msg }
 
-func refuse(status int, reason, format string, args ...any) *failure {
+// reasonStatus is the HTTP status of each reason the exchange gives (the
+// README's table). The verifiers' own reasons are not listed: they answer
+// 401, or 503 when the platform could not be asked (verifierFailure); and a
+// body over the limit is a bad_request answered 413.
+var reasonStatus = map[string]int{
+	reasonNotFound:         http.StatusNotFound,
+	reasonMethod:           http.StatusMethodNotAllowed,
+	ReasonBadRequest:       http.StatusBadRequest,
+	ReasonUnknownSource:    http.StatusBadRequest,
+	ReasonPlatformOff:      http.StatusBadRequest,
+	ReasonChallengeInvalid: http.StatusUnauthorized,
+	ReasonChallengeSource:  http.StatusUnauthorized,
+	ReasonKeyUnknown:       http.StatusUnauthorized,
+	ReasonKeyExists:        http.StatusUnauthorized,
+	ReasonCounter:          http.StatusUnauthorized,
+	ReasonBusy:             http.StatusTooManyRequests,
+	ReasonUnavailable:      http.StatusServiceUnavailable,
+}
+
+const (
+	reasonNotFound = "not_found" // no such route
+	reasonMethod   = "method_not_allowed"
+)
+
+// refuse is a refusal with reason's status.
+func refuse(reason, format string, args ...any) *failure {
+	return refuseWith(reasonStatus[reason], reason, format, args...)
+}
+
+func refuseWith(status int, reason, format string, args ...any) *failure {
 	return &failure{status: status, reason: reason, msg: fmt.Sprintf(format, args...)}
 }
 
@@ -214,11 +243,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req Request
 	switch {
 	case !routes[route]:
-		fail = refuse(http.StatusNotFound, "not_found", "no exchange route %s", r.URL.Path)
+		fail = refuse(reasonNotFound, "no exchange route %s", r.URL.Path)
 		route = "unknown" // the log line's route is a metric label: keep it to the known ones
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
-		fail = refuse(http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
+		fail = refuse(reasonMethod, "use POST")
 	default:
 		req, fail = decode(w, r)
 		if fail == nil {
@@ -252,13 +281,13 @@ func decode(w http.ResponseWriter, r *http.Request) (Request, *failure) {
 	var req Request
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		return req, refuse(http.StatusRequestEntityTooLarge, ReasonBadRequest, "body larger than %d bytes", maxBody)
+		return req, refuseWith(http.StatusRequestEntityTooLarge, ReasonBadRequest, "body larger than %d bytes", maxBody)
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
-		return req, refuse(http.StatusBadRequest, ReasonBadRequest, "body is not the JSON object expected: %v", err)
+		return req, refuse(ReasonBadRequest, "body is not the JSON object expected: %v", err)
 	}
 	if req.Source == "" || len(req.Source) > 128 {
-		return Request{}, refuse(http.StatusBadRequest, ReasonBadRequest, "source is missing or longer than 128 bytes")
+		return Request{}, refuse(ReasonBadRequest, "source is missing or longer than 128 bytes")
 	}
 	return req, nil
 }
@@ -266,14 +295,14 @@ func decode(w http.ResponseWriter, r *http.Request) (Request, *failure) {
 func (s *Service) route(ctx context.Context, route string, req Request) (any, *failure) {
 	src, ok := s.cfg.Sources[req.Source]
 	if !ok {
-		return nil, refuse(http.StatusBadRequest, ReasonUnknownSource, "source %q does not take attestations", req.Source)
+		return nil, refuse(ReasonUnknownSource, "source %q does not take attestations", req.Source)
 	}
 	switch route {
 	case "challenge":
 		return s.challenge(ctx, req.Source)
 	case "apple/attest", "apple/assert":
 		if src.Apple == nil {
-			return nil, refuse(http.StatusBadRequest, ReasonPlatformOff, "source %q has no iOS app configured", req.Source)
+			return nil, refuse(ReasonPlatformOff, "source %q has no iOS app configured", req.Source)
 		}
 		if route == "apple/attest" {
 			return s.appleAttest(ctx, req, src.Apple)
@@ -281,12 +310,12 @@ func (s *Service) route(ctx context.Context, route string, req Request) (any, *f
 		return s.appleAssert(ctx, req)
 	case "firebase":
 		if src.Firebase == nil {
-			return nil, refuse(http.StatusBadRequest, ReasonPlatformOff, "source %q has no Firebase app configured", req.Source)
+			return nil, refuse(ReasonPlatformOff, "source %q has no Firebase app configured", req.Source)
 		}
 		return s.firebase(ctx, req, *src.Firebase)
 	default:
 		if src.Android == nil {
-			return nil, refuse(http.StatusBadRequest, ReasonPlatformOff, "source %q has no Android app configured", req.Source)
+			return nil, refuse(ReasonPlatformOff, "source %q has no Android app configured", req.Source)
 		}
 		return s.android(ctx, req, *src.Android)
 	}
@@ -294,13 +323,13 @@ func (s *Service) route(ctx context.Context, route string, req Request) (any, *f
 
 func (s *Service) challenge(ctx context.Context, source string) (any, *failure) {
 	if !s.issuing.Allow() {
-		return nil, refuse(http.StatusTooManyRequests, ReasonBusy, "too many challenges from this instance; retry later")
+		return nil, refuse(ReasonBusy, "too many challenges from this instance; retry later")
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
 	c := ledger.Challenge{Value: base64.RawURLEncoding.EncodeToString(b), Source: source, ExpiresAt: s.d.Now().Add(s.cfg.ChallengeTTL)}
 	if err := s.d.State.PutChallenge(ctx, c); err != nil {
-		return nil, refuse(http.StatusServiceUnavailable, ReasonUnavailable, "challenge store: %v", err)
+		return nil, refuse(ReasonUnavailable, "challenge store: %v", err)
 	}
 	return ChallengeResponse{Challenge: c.Value, ExpiresAt: c.ExpiresAt.UTC()}, nil
 }
@@ -308,16 +337,16 @@ func (s *Service) challenge(ctx context.Context, source string) (any, *failure) 
 // take spends the request's challenge, which must be this source's.
 func (s *Service) take(ctx context.Context, req Request) *failure {
 	if req.Challenge == "" || len(req.Challenge) > 128 {
-		return refuse(http.StatusBadRequest, ReasonBadRequest, "challenge is missing or too long")
+		return refuse(ReasonBadRequest, "challenge is missing or too long")
 	}
 	c, err := s.d.State.TakeChallenge(ctx, req.Challenge)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		return refuse(http.StatusUnauthorized, ReasonChallengeInvalid, "the challenge was never issued, has expired or was already used")
+		return refuse(ReasonChallengeInvalid, "the challenge was never issued, has expired or was already used")
 	case err != nil:
-		return refuse(http.StatusServiceUnavailable, ReasonUnavailable, "challenge store: %v", err)
+		return refuse(ReasonUnavailable, "challenge store: %v", err)
 	case c.Source != req.Source:
-		return refuse(http.StatusUnauthorized, ReasonChallengeSource, "the challenge was issued for another source")
+		return refuse(ReasonChallengeSource, "the challenge was issued for another source")
 	}
 	return nil
 }
@@ -325,18 +354,18 @@ func (s *Service) take(ctx context.Context, req Request) *failure {
 func decodeKeyID(v string) ([]byte, *failure) {
 	b, err := base64.StdEncoding.DecodeString(v)
 	if err != nil || len(b) != 32 {
-		return nil, refuse(http.StatusBadRequest, ReasonBadRequest, "key_id must be the base64 of 32 bytes, as generateKey returns it")
+		return nil, refuse(ReasonBadRequest, "key_id must be the base64 of 32 bytes, as generateKey returns it")
 	}
 	return b, nil
 }
 
 func decodeBlob(name, v string, limit int) ([]byte, *failure) {
 	if v == "" || base64.StdEncoding.DecodedLen(len(v)) > limit+3 {
-		return nil, refuse(http.StatusBadRequest, ReasonBadRequest, "%s is missing or larger than %d bytes", name, limit)
+		return nil, refuse(ReasonBadRequest, "%s is missing or larger than %d bytes", name, limit)
 	}
 	b, err := base64.StdEncoding.DecodeString(v)
 	if err != nil {
-		return nil, refuse(http.StatusBadRequest, ReasonBadRequest, "%s is not base64", name)
+		return nil, refuse(ReasonBadRequest, "%s is not base64", name)
 	}
 	return b, nil
 }
@@ -371,9 +400,9 @@ func (s *Service) appleAttest(ctx context.Context, req Request, app *Apple) (any
 		PublicKey: att.PublicKey, Created: now, ExpiresAt: now.Add(s.cfg.KeyTTL)})
 	switch {
 	case errors.Is(err, ledger.ErrExists):
-		return nil, refuse(http.StatusUnauthorized, ReasonKeyExists, "this key was attested before; send assertions")
+		return nil, refuse(ReasonKeyExists, "this key was attested before; send assertions")
 	case err != nil:
-		return nil, refuse(http.StatusServiceUnavailable, ReasonUnavailable, "key store: %v", err)
+		return nil, refuse(ReasonUnavailable, "key store: %v", err)
 	}
 	return s.mint(ctx, req.Source, "apple_attest", credential.Subject("apple", att.AppID, id))
 }
@@ -389,11 +418,11 @@ func (s *Service) appleAssert(ctx context.Context, req Request) (any, *failure) 
 	key, err := s.d.State.GetKey(ctx, id)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		return nil, refuse(http.StatusUnauthorized, ReasonKeyUnknown, "no attested key with this id (attest it first)")
+		return nil, refuse(ReasonKeyUnknown, "no attested key with this id (attest it first)")
 	case err != nil:
-		return nil, refuse(http.StatusServiceUnavailable, ReasonUnavailable, "key store: %v", err)
+		return nil, refuse(ReasonUnavailable, "key store: %v", err)
 	case key.Source != req.Source:
-		return nil, refuse(http.StatusUnauthorized, ReasonKeyUnknown, "the key was attested for another source")
+		return nil, refuse(ReasonKeyUnknown, "the key was attested for another source")
 	}
 	n, err := appattest.Assert(a, []byte(req.Challenge), key.PublicKey, key.AppID, key.Counter)
 	if err != nil {
@@ -402,18 +431,18 @@ func (s *Service) appleAssert(ctx context.Context, req Request) (any, *failure) 
 	err = s.d.State.AdvanceCounter(ctx, id, n, s.d.Now().Add(s.cfg.KeyTTL))
 	switch {
 	case errors.Is(err, ledger.ErrCounter):
-		return nil, refuse(http.StatusUnauthorized, ReasonCounter, "another exchange stored a counter as high first")
+		return nil, refuse(ReasonCounter, "another exchange stored a counter as high first")
 	case errors.Is(err, ledger.ErrNotFound):
-		return nil, refuse(http.StatusUnauthorized, ReasonKeyUnknown, "the key expired meanwhile")
+		return nil, refuse(ReasonKeyUnknown, "the key expired meanwhile")
 	case err != nil:
-		return nil, refuse(http.StatusServiceUnavailable, ReasonUnavailable, "key store: %v", err)
+		return nil, refuse(ReasonUnavailable, "key store: %v", err)
 	}
 	return s.mint(ctx, req.Source, "apple_assert", credential.Subject("apple", key.AppID, id))
 }
 
 func (s *Service) android(ctx context.Context, req Request, pol playintegrity.Policy) (any, *failure) {
 	if req.PackageName == "" || req.Token == "" {
-		return nil, refuse(http.StatusBadRequest, ReasonBadRequest, "package_name and token are required")
+		return nil, refuse(ReasonBadRequest, "package_name and token are required")
 	}
 	if f := s.take(ctx, req); f != nil {
 		return nil, f
@@ -432,7 +461,7 @@ func (s *Service) android(ctx context.Context, req Request, pol playintegrity.Po
 // no later than the token.
 func (s *Service) firebase(ctx context.Context, req Request, pol appcheck.Policy) (any, *failure) {
 	if req.Token == "" {
-		return nil, refuse(http.StatusBadRequest, ReasonBadRequest, "token is required")
+		return nil, refuse(ReasonBadRequest, "token is required")
 	}
 	tok, err := s.d.AppCheck.Verify(ctx, req.Token, pol)
 	if err != nil {
@@ -455,7 +484,7 @@ func (s *Service) mintUntil(ctx context.Context, source, via, subject string, no
 	}
 	cred, err := s.d.Keys.Mint(ctx, credential.Claims{Source: source, Subject: subject, Via: via, Issued: now.Unix(), Expires: exp.Unix()})
 	if err != nil {
-		return nil, refuse(http.StatusServiceUnavailable, ReasonUnavailable, "credential keys: %v", err)
+		return nil, refuse(ReasonUnavailable, "credential keys: %v", err)
 	}
 	return CredentialResponse{Credential: cred, ExpiresAt: time.Unix(exp.Unix(), 0).UTC(), Header: auth.HeaderAttestation}, nil
 }
@@ -466,11 +495,11 @@ func verifierFailure(err error) *failure {
 	var r *refusal.Error
 	switch {
 	case errors.As(err, &r) && r.Retryable:
-		return refuse(http.StatusServiceUnavailable, r.Reason, "%s", r.Detail)
+		return refuseWith(http.StatusServiceUnavailable, r.Reason, "%s", r.Detail)
 	case errors.As(err, &r):
-		return refuse(http.StatusUnauthorized, r.Reason, "%s", r.Detail)
+		return refuseWith(http.StatusUnauthorized, r.Reason, "%s", r.Detail)
 	}
-	return refuse(http.StatusServiceUnavailable, ReasonUnavailable, "%v", err)
+	return refuse(ReasonUnavailable, "%v", err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

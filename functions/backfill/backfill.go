@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -86,8 +87,8 @@ type Config struct {
 // Deps are the collaborators.
 type Deps struct {
 	Source        Source
-	Sender        forwarder.Sender
-	InvalidateKey forwarder.KeyInvalidator
+	Sender        delivery.Sender
+	InvalidateKey delivery.KeyInvalidator
 	DeadLetter    queue.Publisher // where still-failing events are re-parked
 	Erased        Suppressions    // nil: no erasure list
 	Replay        Seeker          // nil: replay_from is refused
@@ -127,9 +128,6 @@ func New(cfg Config, d Deps) (*Backfill, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.InvalidateKey == nil {
-		d.InvalidateKey = func() {}
 	}
 	return &Backfill{cfg: cfg, d: d}, nil
 }
@@ -410,7 +408,7 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 		wg.Add(1)
 		go func(p *pending) {
 			defer func() { <-sem; wg.Done() }()
-			p.res, p.sent = r.send(ctx, p.item.Body), true
+			p.res, p.sent = delivery.Send(ctx, r.b.d.Sender, r.b.d.InvalidateKey, p.item.Body), true
 			switch p.res.Class {
 			case mcm.Delivered, mcm.Permanent, mcm.AuthFailed:
 				r.failures.Store(0) // the platform answered
@@ -433,7 +431,7 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 			r.b.logEvent(ctx, "resent", p, "")
 			continue
 		}
-		class := classOf(p.res)
+		class := delivery.ClassOf(p.res)
 		r.s.StillFailing[class]++
 		failed = append(failed, p)
 		repark = append(repark, p.item)
@@ -444,7 +442,7 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 		for i, err := range r.b.d.DeadLetter.Publish(r.cleanup, msgs) {
 			if err == nil {
 				ack = append(ack, repark[i])
-				r.b.logEvent(ctx, "reparked", failed[i], msgs[i].Attributes[forwarder.AttrDLClass])
+				r.b.logEvent(ctx, "reparked", failed[i], msgs[i].Attributes[delivery.AttrDLClass])
 				continue
 			}
 			// Not re-parked: the old message goes back as it was.
@@ -485,41 +483,17 @@ func (r *run) wait(ctx context.Context) bool {
 	return true
 }
 
-// send is one call, re-reading a rotated key once as the forwarder does.
-func (r *run) send(ctx context.Context, body []byte) mcm.Result {
-	res := r.b.d.Sender.Send(ctx, body)
-	if res.Class == mcm.AuthFailed {
-		r.b.d.InvalidateKey()
-		res = r.b.d.Sender.Send(ctx, body)
-	}
-	return res
-}
-
 // reparked is the message that parks a still-failing event again: the
 // original body and attributes, the new reason, one more attempt.
 func (r *run) reparked(p pending, class string) queue.Message {
-	attempts, _ := strconv.Atoi(p.item.Attributes[forwarder.AttrDLAttempts])
-	reason := p.res.Message
-	if reason == "" && p.res.Err != nil {
-		reason = p.res.Err.Error()
-	}
-	dl := forwarder.DeadLetterAttributes{Class: class, Status: p.res.Status, Reason: reason,
+	attempts, _ := strconv.Atoi(p.item.Attributes[delivery.AttrDLAttempts])
+	dl := delivery.DeadLetter{Class: class, Status: p.res.Status, Reason: delivery.Reason(p.res),
 		Attempts: attempts + 1, At: r.b.d.Clock.Now()}
 	id := p.id
 	if id == "" {
 		id = p.item.MessageID
 	}
-	return queue.Message{ID: id, Body: p.item.Body, Attributes: dl.Apply(p.item.Attributes, p.id)}
-}
-
-func classOf(res mcm.Result) string {
-	switch res.Class {
-	case mcm.Permanent:
-		return forwarder.ClassPermanent
-	case mcm.AuthFailed:
-		return forwarder.ClassAuth
-	}
-	return forwarder.ClassRetryable
+	return queue.Message{ID: id, Body: p.item.Body, Attributes: dl.Attributes(p.item.Attributes, p.id)}
 }
 
 // RealClock is the wall clock.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -187,10 +188,10 @@ func body(d dead) string {
 }
 
 func attrs(d dead) map[string]string {
-	a := map[string]string{queue.AttrEventID: d.id, queue.AttrEventType: d.typ, forwarder.AttrDLAttempts: "8",
-		forwarder.AttrDLReason: "gave up", forwarder.AttrDLStatus: "503"}
+	a := map[string]string{queue.AttrEventID: d.id, queue.AttrEventType: d.typ, delivery.AttrDLAttempts: "8",
+		delivery.AttrDLReason: "gave up", delivery.AttrDLStatus: "503"}
 	if d.class != "" {
-		a[forwarder.AttrDLClass] = d.class
+		a[delivery.AttrDLClass] = d.class
 	}
 	return a
 }
@@ -228,13 +229,13 @@ func many(n int, class string) []dead {
 
 func TestSelection(t *testing.T) {
 	letters := []dead{
-		{"retry-1", "PAGE_VIEW", t0.Add(-3 * time.Hour), forwarder.ClassRetryable},
+		{"retry-1", "PAGE_VIEW", t0.Add(-3 * time.Hour), delivery.ClassRetryable},
 		{"redrive-1", "PAGE_VIEW", t0.Add(-3 * time.Hour), ""}, // moved by the queue's own redrive policy
-		{"perm-1", "PAGE_VIEW", t0.Add(-3 * time.Hour), forwarder.ClassPermanent},
-		{"auth-1", "PAGE_VIEW", t0.Add(-3 * time.Hour), forwarder.ClassAuth},
-		{"undecodable-1", "PAGE_VIEW", t0, forwarder.ClassUndecodable},
-		{"retry-old", "PAGE_VIEW", t0.Add(-48 * time.Hour), forwarder.ClassRetryable},
-		{"retry-search", "SEARCH", t0.Add(-2 * time.Hour), forwarder.ClassRetryable},
+		{"perm-1", "PAGE_VIEW", t0.Add(-3 * time.Hour), delivery.ClassPermanent},
+		{"auth-1", "PAGE_VIEW", t0.Add(-3 * time.Hour), delivery.ClassAuth},
+		{"undecodable-1", "PAGE_VIEW", t0, delivery.ClassUndecodable},
+		{"retry-old", "PAGE_VIEW", t0.Add(-48 * time.Hour), delivery.ClassRetryable},
+		{"retry-search", "SEARCH", t0.Add(-2 * time.Hour), delivery.ClassRetryable},
 	}
 	cases := []struct {
 		name string
@@ -279,7 +280,7 @@ func TestSelection(t *testing.T) {
 }
 
 func TestBadParams(t *testing.T) {
-	r := newRig(t, Config{}, many(3, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{}, many(3, delivery.ClassRetryable)...)
 	for _, p := range []Params{{Reasons: List{"undecodable"}}, {From: "yesterday"}, {From: t0.Format(time.RFC3339), To: t0.Format(time.RFC3339)},
 		{ReplayFrom: t0.Format(time.RFC3339)}, {MaxEvents: -1}} {
 		if _, err := r.b.Run(context.Background(), p); !errors.Is(err, ErrBadParams) {
@@ -292,7 +293,7 @@ func TestBadParams(t *testing.T) {
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
-	letters := append(many(12, forwarder.ClassRetryable), dead{"perm-1", "PAGE_VIEW", t0, forwarder.ClassPermanent})
+	letters := append(many(12, delivery.ClassRetryable), dead{"perm-1", "PAGE_VIEW", t0, delivery.ClassPermanent})
 	r := newRig(t, Config{Batch: 5}, letters...)
 	before := r.q.contents(t)
 	s, err := r.b.Run(context.Background(), Params{DryRun: true})
@@ -318,7 +319,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 func TestRateCapRespected(t *testing.T) {
 	const n, perSecond = 60, 10
-	r := newRig(t, Config{Rate: 1000, Budget: time.Hour, Batch: 25}, many(n, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{Rate: 1000, Budget: time.Hour, Batch: 25}, many(n, delivery.ClassRetryable)...)
 	s, err := r.b.Run(context.Background(), Params{Rate: perSecond}) // the request lowers the cap
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +334,7 @@ func TestRateCapRespected(t *testing.T) {
 		t.Fatalf("%d sends took %s of limiter time, want %s", n, took, min)
 	}
 	// A request cannot raise the configured cap.
-	r = newRig(t, Config{Rate: 5}, many(2, forwarder.ClassRetryable)...)
+	r = newRig(t, Config{Rate: 5}, many(2, delivery.ClassRetryable)...)
 	if s, _ := r.b.Run(context.Background(), Params{Rate: 500}); s.Rate != 5 {
 		t.Fatalf("rate %v, want the configured 5", s.Rate)
 	}
@@ -341,7 +342,7 @@ func TestRateCapRespected(t *testing.T) {
 
 func TestTimeBudgetStopsCleanly(t *testing.T) {
 	const n = 100
-	r := newRig(t, Config{Rate: 10, Budget: 3 * time.Second, Batch: 40}, many(n, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{Rate: 10, Budget: 3 * time.Second, Batch: 40}, many(n, delivery.ClassRetryable)...)
 	s, err := r.b.Run(context.Background(), Params{})
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +359,7 @@ func TestTimeBudgetStopsCleanly(t *testing.T) {
 		t.Fatalf("sent at %s, after the budget", last.Sub(t0))
 	}
 	// max_events bounds a run the same way.
-	r = newRig(t, Config{}, many(30, forwarder.ClassRetryable)...)
+	r = newRig(t, Config{}, many(30, delivery.ClassRetryable)...)
 	if s, _ := r.b.Run(context.Background(), Params{MaxEvents: 7}); s.Resent != 7 || s.StopReason != StopMaxEvents ||
 		!s.MoreRemaining || len(r.q.contents(t)) != 23 {
 		t.Fatalf("max_events: %+v", s)
@@ -366,7 +367,7 @@ func TestTimeBudgetStopsCleanly(t *testing.T) {
 }
 
 func TestStillFailingReparkedWithNewReason(t *testing.T) {
-	letters := append(many(6, forwarder.ClassRetryable), dead{"perm-1", "PAGE_VIEW", t0, forwarder.ClassPermanent})
+	letters := append(many(6, delivery.ClassRetryable), dead{"perm-1", "PAGE_VIEW", t0, delivery.ClassPermanent})
 	r := newRig(t, Config{}, letters...)
 	r.sender.answer = func(id string) mcm.Result {
 		switch id {
@@ -381,7 +382,7 @@ func TestStillFailingReparkedWithNewReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Resent != 4 || s.StillFailing[forwarder.ClassRetryable] != 2 || s.StillFailing[forwarder.ClassPermanent] != 1 {
+	if s.Resent != 4 || s.StillFailing[delivery.ClassRetryable] != 2 || s.StillFailing[delivery.ClassPermanent] != 1 {
 		t.Fatalf("summary %+v", s)
 	}
 	// Each event was sent once: the re-parked copies, back in the same
@@ -396,18 +397,18 @@ func TestStillFailingReparkedWithNewReason(t *testing.T) {
 	want := map[string][2]string{"ev-001": {"retryable", "503"}, "ev-004": {"retryable", "503"}, "perm-1": {"permanent", "400"}}
 	for id, w := range want {
 		a := left[id].Attributes
-		if a[forwarder.AttrDLClass] != w[0] || a[forwarder.AttrDLStatus] != w[1] || a[forwarder.AttrDLAttempts] != "9" ||
-			a[forwarder.AttrDLAt] != t0.Format(time.RFC3339) || a[queue.AttrEventType] != "PAGE_VIEW" {
+		if a[delivery.AttrDLClass] != w[0] || a[delivery.AttrDLStatus] != w[1] || a[delivery.AttrDLAttempts] != "9" ||
+			a[delivery.AttrDLAt] != t0.Format(time.RFC3339) || a[queue.AttrEventType] != "PAGE_VIEW" {
 			t.Fatalf("%s re-parked with %v", id, a)
 		}
-		if !strings.Contains(a[forwarder.AttrDLReason], map[string]string{"503": "unavailable", "400": "page_id"}[w[1]]) {
-			t.Fatalf("%s reason %q", id, a[forwarder.AttrDLReason])
+		if !strings.Contains(a[delivery.AttrDLReason], map[string]string{"503": "unavailable", "400": "page_id"}[w[1]]) {
+			t.Fatalf("%s reason %q", id, a[delivery.AttrDLReason])
 		}
 	}
 }
 
 func TestAckOnlyAfterPlatformAccepted(t *testing.T) {
-	r := newRig(t, Config{}, many(20, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{}, many(20, delivery.ClassRetryable)...)
 	r.sender.answer = func(id string) mcm.Result {
 		if id < "ev-010" {
 			return mcm.Result{Status: 200, Class: mcm.Delivered}
@@ -428,14 +429,14 @@ func TestAckOnlyAfterPlatformAccepted(t *testing.T) {
 		t.Fatalf("acked %v, left %d", r.q.acked, len(left))
 	}
 	for id, it := range left {
-		if it.Attributes[forwarder.AttrDLAttempts] != "8" || id < "ev-010" {
+		if it.Attributes[delivery.AttrDLAttempts] != "8" || id < "ev-010" {
 			t.Fatalf("%s changed or lost: %v", id, it.Attributes)
 		}
 	}
 }
 
 func TestStopsWhenThePlatformKeepsFailing(t *testing.T) {
-	r := newRig(t, Config{Concurrency: 1, FailureLimit: 6}, many(50, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{Concurrency: 1, FailureLimit: 6}, many(50, delivery.ClassRetryable)...)
 	r.sender.answer = func(string) mcm.Result { return mcm.Result{Status: 503, Class: mcm.Retryable, Message: "down"} }
 	s, err := r.b.Run(context.Background(), Params{})
 	if err != nil {
@@ -452,7 +453,7 @@ func (f *fakeSeeker) Seek(_ context.Context, to time.Time) error { f.to = append
 func (f *fakeSeeker) Name() string                               { return "projects/p/subscriptions/live-events" }
 
 func TestReplaySeeks(t *testing.T) {
-	r := newRig(t, Config{}, many(3, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{}, many(3, delivery.ClassRetryable)...)
 	seeker := &fakeSeeker{}
 	r.b.d.Replay = seeker
 	from := t0.Add(-time.Hour).Format(time.RFC3339)
@@ -483,7 +484,7 @@ func TestParams(t *testing.T) {
 		t.Fatalf("a misspelt parameter was accepted: %v", err)
 	}
 	// Over HTTP: query and body together; a bad parameter is a 400.
-	r := newRig(t, Config{}, many(4, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{}, many(4, delivery.ClassRetryable)...)
 	h := r.b.Handler()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?dry_run=true", strings.NewReader(`{"max_events":2}`)))

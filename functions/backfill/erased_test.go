@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/suppress"
 )
@@ -16,8 +16,8 @@ import (
 // erasedRig parks two dead letters of user u-1 (erased) and one of u-2.
 func erasedRig(t *testing.T) (*rig, *ledger.Memory) {
 	t.Helper()
-	r := newRig(t, Config{Batch: 10}, many(2, forwarder.ClassRetryable)...)
-	other := dead{id: "ev-other", typ: "PAGE_VIEW", at: t0.Add(-time.Hour), class: forwarder.ClassRetryable}
+	r := newRig(t, Config{Batch: 10}, many(2, delivery.ClassRetryable)...)
+	other := dead{id: "ev-other", typ: "PAGE_VIEW", at: t0.Add(-time.Hour), class: delivery.ClassRetryable}
 	r.q.add(strings.Replace(body(other), "u-1", "u-2", 1), attrs(other))
 	store := ledger.NewMemory(nil)
 	store.Erase(context.Background(), nil, []string{suppress.Key("u-1")}, time.Now().Add(time.Hour))

@@ -3,6 +3,7 @@ package backfill
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 )
@@ -25,27 +26,39 @@ func (b *Backfill) Handler() http.Handler {
 		p, err := ParseQuery(r.URL.Query())
 		if err == nil {
 			var body []byte
-			if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10)); err == nil && len(body) > 0 {
+			if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10)); err != nil {
+				err = fmt.Errorf("%w: reading the body: %v", ErrBadParams, err)
+			} else if len(body) > 0 {
 				var fromBody Params
 				if fromBody, err = ParseParams(body); err == nil {
 					p = merge(p, fromBody)
 				}
 			}
 		}
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_parameters", "message": err.Error()})
-			return
+		var s Summary
+		if err == nil {
+			s, err = b.Run(r.Context(), p)
 		}
-		s, err := b.Run(r.Context(), p)
-		switch {
-		case errors.Is(err, ErrBadParams):
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_parameters", "message": err.Error()})
-		case err != nil:
-			writeJSON(w, http.StatusInternalServerError, s)
-		default:
-			writeJSON(w, http.StatusOK, s)
+		if status := statusOf(err); status == http.StatusBadRequest {
+			writeJSON(w, status, map[string]string{"error": "bad_parameters", "message": err.Error()})
+		} else {
+			writeJSON(w, status, s)
 		}
 	})
+}
+
+// statusOf is the answer's status for a request's error: 400 for
+// parameters the caller must correct (the answer is their message), 500
+// when the dead-letter queue failed (the answer is the Summary, and the
+// scheduler records a failed run), 200 for a run that completed.
+func statusOf(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrBadParams):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
 }
 
 // merge lays the body's parameters over the query's.

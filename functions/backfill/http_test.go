@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 )
 
 // Issue 11 point 8: a GET ran the backfill (a prefetch or a crawler could
 // resend and acknowledge dead letters), and an unknown event type or class
 // silently matched nothing.
 func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
-	r := newRig(t, Config{}, many(4, forwarder.ClassRetryable)...)
+	r := newRig(t, Config{}, many(4, delivery.ClassRetryable)...)
 	h := r.b.Handler()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
@@ -31,6 +31,12 @@ func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), strings.ReplaceAll(c.names, `"`, `\"`)) {
 			t.Errorf("%s %s: %d %s, want 400 naming %s", c.query, c.body, rec.Code, rec.Body, c.names)
 		}
+	}
+	// A body over the 64 KB limit is the caller's to correct too.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"reasons":["`+strings.Repeat("x", 70<<10)+`"]}`)))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "bad_parameters") {
+		t.Errorf("a 70 KB body: %d %.200s", rec.Code, rec.Body)
 	}
 	if len(r.sender.sent) != 0 || len(r.q.contents(t)) != 4 {
 		t.Fatal("a refused request changed something")

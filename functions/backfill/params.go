@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/event"
 )
 
@@ -130,7 +130,7 @@ type selection struct {
 	types    map[string]bool
 }
 
-var resendable = []string{forwarder.ClassRetryable, forwarder.ClassAuth, forwarder.ClassPermanent}
+var resendable = []string{delivery.ClassRetryable, delivery.ClassAuth, delivery.ClassPermanent}
 
 func (p Params) selection() (selection, error) {
 	s := selection{classes: map[string]bool{}}
@@ -139,7 +139,7 @@ func (p Params) selection() (selection, error) {
 	}
 	reasons := p.Reasons
 	if len(reasons) == 0 {
-		reasons = []string{forwarder.ClassRetryable}
+		reasons = []string{delivery.ClassRetryable}
 	}
 	var unknown []string
 	for _, c := range reasons {
@@ -153,7 +153,7 @@ func (p Params) selection() (selection, error) {
 		return bad("reasons: %s not one of %s", strings.Join(unknown, ", "), strings.Join(resendable, ", "))
 	}
 	if p.IncludePermanent {
-		s.classes[forwarder.ClassPermanent] = true
+		s.classes[delivery.ClassPermanent] = true
 	}
 	var err error
 	if p.From != "" {
@@ -203,9 +203,9 @@ func (p Params) selection() (selection, error) {
 
 // matches reports whether a decoded dead letter is selected.
 func (s selection) matches(attrs map[string]string, e event.Event) bool {
-	class := attrs[forwarder.AttrDLClass]
+	class := attrs[delivery.AttrDLClass]
 	if class == "" {
-		class = forwarder.ClassRetryable // moved by the queue's redrive policy after its attempts
+		class = delivery.ClassRetryable // moved by the queue's redrive policy after its attempts
 	}
 	if !s.classes[class] {
 		return false

@@ -137,20 +137,20 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Attr) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return fail(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
+		return fail(w, codeMethod, "use POST")
 	}
-	if status, code := s.authorize(r); status != 0 {
-		return fail(w, status, code, "erasure needs a valid admin key: Authorization: Bearer <key>")
+	if code := s.authorize(r); code != "" {
+		return fail(w, code, "erasure needs a valid admin key: Authorization: Bearer <key>")
 	}
 	var req Request
 	dec := json.NewDecoder(io.LimitReader(r.Body, 4<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return fail(w, http.StatusBadRequest, "bad_request", `the body must be {"user_id": "..."} or {"device_id": "..."}: `+err.Error())
+		return fail(w, codeBadRequest, `the body must be {"user_id": "..."} or {"device_id": "..."}: `+err.Error())
 	}
 	ids, keys := s.Forms(req)
 	if len(ids) == 0 {
-		return fail(w, http.StatusBadRequest, "bad_request", "give a user_id or a device_id (a null-like value such as \"null\" names nobody)")
+		return fail(w, codeBadRequest, "give a user_id or a device_id (a null-like value such as \"null\" names nobody)")
 	}
 	until := s.now().Add(s.retention).UTC().Truncate(time.Second)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
@@ -162,7 +162,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Att
 	if err != nil {
 		// The suppressions are written first; an erasure that failed after
 		// them is completed by sending the same request again.
-		status, a := fail(w, http.StatusServiceUnavailable, "unavailable", "the erasure did not complete; send the same request again")
+		status, a := fail(w, codeUnavailable, "the erasure did not complete; send the same request again")
 		return status, append(append(attrs, slog.String("error", err.Error())), a...)
 	}
 	if s.local != nil {
@@ -173,16 +173,17 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Att
 }
 
 // authorize checks the bearer key against every valid key in constant
-// time (over hashes, so lengths leak nothing). It answers 0 when allowed.
-func (s *Service) authorize(r *http.Request) (int, string) {
+// time (over hashes, so lengths leak nothing). It answers the error code,
+// "" when allowed.
+func (s *Service) authorize(r *http.Request) string {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
-		return http.StatusUnauthorized, "unauthorized"
+		return codeUnauthorized
 	}
 	valid, err := s.keys(r.Context())
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "erase keys unreadable", slog.String("error", err.Error()))
-		return http.StatusServiceUnavailable, "unavailable"
+		return codeUnavailable
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	match := 0
@@ -191,9 +192,9 @@ func (s *Service) authorize(r *http.Request) (int, string) {
 		match |= subtle.ConstantTimeCompare(got[:], want[:])
 	}
 	if match != 1 {
-		return http.StatusForbidden, "forbidden"
+		return codeForbidden
 	}
-	return 0, ""
+	return ""
 }
 
 // ParseKeys reads the admin key secret: one key per line, blank lines and
@@ -223,7 +224,25 @@ type ErrorBody struct {
 	Message string `json:"message"`
 }
 
-func fail(w http.ResponseWriter, status int, code, msg string) (int, []slog.Attr) {
+// Error codes of a refused request, and their statuses.
+const (
+	codeMethod       = "method_not_allowed"
+	codeUnauthorized = "unauthorized" // no bearer key
+	codeForbidden    = "forbidden"    // a key, but not a valid one
+	codeBadRequest   = "bad_request"
+	codeUnavailable  = "unavailable" // the keys or the ledger could not be reached: send it again
+)
+
+var errorStatus = map[string]int{
+	codeMethod:       http.StatusMethodNotAllowed,
+	codeUnauthorized: http.StatusUnauthorized,
+	codeForbidden:    http.StatusForbidden,
+	codeBadRequest:   http.StatusBadRequest,
+	codeUnavailable:  http.StatusServiceUnavailable,
+}
+
+func fail(w http.ResponseWriter, code, msg string) (int, []slog.Attr) {
+	status := errorStatus[code]
 	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
 	return status, []slog.Attr{slog.String("error_code", code)}
 }

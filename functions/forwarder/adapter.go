@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"eventrelay.dev/eventrelay/shared/delivery"
 )
 
 // VisibilityChanger delays a message's next delivery (SQS
@@ -20,5 +22,5 @@ func (f *Forwarder) Logger() *slog.Logger { return f.log }
 // decode, as it came, with the reason: it will not improve with retries,
 // and is never dropped.
 func (f *Forwarder) DeadLetterUndecodable(ctx context.Context, raw Delivery, reason string) Decision {
-	return f.deadLetter(ctx, raw, "", ClassUndecodable, 0, reason)
+	return f.deadLetter(ctx, raw, "", delivery.ClassUndecodable, 0, reason)
 }

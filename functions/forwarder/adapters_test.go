@@ -20,11 +20,12 @@ import (
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/functions/forwarder/eventarc"
 	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
 
-func newForwarder(t testing.TB, s forwarder.Sender, dlq *queue.Memory) *forwarder.Forwarder {
+func newForwarder(t testing.TB, s delivery.Sender, dlq *queue.Memory) *forwarder.Forwarder {
 	t.Helper()
 	f, err := forwarder.New(forwarder.Config{MaxAttempts: 5}, forwarder.Deps{Sender: s, DeadLetter: dlq,
 		Now: func() time.Time { return forwarder.TestNow }})
@@ -122,8 +123,8 @@ func TestUndecodableCloudEventDeadLettered(t *testing.T) {
 		t.Fatalf("dead-lettered events are acknowledged: %v", err)
 	}
 	msgs := dlq.Messages()
-	if s.calls.Load() != 0 || len(msgs) != 1 || msgs[0].Attributes[forwarder.AttrDLClass] != forwarder.ClassUndecodable ||
-		string(msgs[0].Body) != raw || msgs[0].Attributes["ce_id"] != "ce-9" || msgs[0].Attributes[forwarder.AttrDLReason] == "" {
+	if s.calls.Load() != 0 || len(msgs) != 1 || msgs[0].Attributes[delivery.AttrDLClass] != delivery.ClassUndecodable ||
+		string(msgs[0].Body) != raw || msgs[0].Attributes["ce_id"] != "ce-9" || msgs[0].Attributes[delivery.AttrDLReason] == "" {
 		t.Fatalf("dead letters %+v", msgs)
 	}
 	// If the dead-letter topic fails, the event is nacked, not dropped.

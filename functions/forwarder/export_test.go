@@ -3,6 +3,7 @@ package forwarder
 import (
 	"testing"
 
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 )
 
@@ -16,7 +17,7 @@ const Body = body
 var TestNow = testNow
 
 // NewScript answers sends in order, then repeats the last answer.
-func NewScript(answers ...mcm.Result) Sender { return &script{answers: answers} }
+func NewScript(answers ...mcm.Result) delivery.Sender { return &script{answers: answers} }
 
 // PushBody is a Pub/Sub push request carrying Body.
 func PushBody(t *testing.T, attempt int) []byte { return pushBody(t, attempt) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -31,9 +32,9 @@ func openBreaker(t *testing.T, s *script, logs *bytes.Buffer) (*Forwarder, *queu
 		t.Fatal(err)
 	}
 	for range 3 {
-		f.Handle(context.Background(), delivery(1))
+		f.Handle(context.Background(), queued(1))
 	}
-	if d := f.Handle(context.Background(), delivery(1)); d.Outcome != "circuit_open" || d.RetryAfter <= 0 {
+	if d := f.Handle(context.Background(), queued(1)); d.Outcome != "circuit_open" || d.RetryAfter <= 0 {
 		t.Fatalf("breaker did not open: %+v after %d calls", d, s.calls)
 	}
 	return f, dlq
@@ -58,7 +59,7 @@ func TestCircuitBreakerProbeSuccessCloses(t *testing.T) {
 	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
 	f, _ := openBreaker(t, s, &logs)
 	s.afterCooldown(mcm.Result{Status: 200, Class: mcm.Delivered})
-	if d := f.Handle(context.Background(), delivery(1)); d.Outcome != "delivered" {
+	if d := f.Handle(context.Background(), queued(1)); d.Outcome != "delivered" {
 		t.Fatalf("probe: %+v", d)
 	}
 	if d := f.Handle(context.Background(), other(2)); d.Outcome != "delivered" || f.breaker.state() != gobreaker.StateClosed {
@@ -81,8 +82,8 @@ func TestCircuitBreakerProbeAuthFailureIsRecorded(t *testing.T) {
 	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
 	f, dlq := openBreaker(t, s, &logs)
 	s.afterCooldown(mcm.Result{Status: 401, Class: mcm.AuthFailed})
-	if d := f.Handle(context.Background(), delivery(1)); d.Outcome != "dead_lettered" ||
-		dlq.Messages()[0].Attributes[AttrDLClass] != ClassAuth {
+	if d := f.Handle(context.Background(), queued(1)); d.Outcome != "dead_lettered" ||
+		dlq.Messages()[0].Attributes[delivery.AttrDLClass] != delivery.ClassAuth {
 		t.Fatalf("probe with a refused key: %+v", d)
 	}
 	if f.breaker.state() != gobreaker.StateOpen {
@@ -103,7 +104,7 @@ func TestCircuitBreakerCancelledProbeFreesTheSlot(t *testing.T) {
 	s.afterCooldown(mcm.Result{Class: mcm.Retryable, Err: context.Canceled}, mcm.Result{Status: 200, Class: mcm.Delivered})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if d := f.Handle(ctx, delivery(1)); d.Ack {
+	if d := f.Handle(ctx, queued(1)); d.Ack {
 		t.Fatalf("cancelled probe acknowledged: %+v", d)
 	}
 	if d := f.Handle(context.Background(), other(2)); d.Outcome != "delivered" {
@@ -134,12 +135,12 @@ func TestCircuitBreakerPanickingProbeIsRecorded(t *testing.T) {
 	f, _ := New(Config{MaxAttempts: 100, BreakerThreshold: 3, BreakerCooldown: cooldown},
 		Deps{Sender: s, DeadLetter: dlq, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for range 3 {
-		f.Handle(context.Background(), delivery(1))
+		f.Handle(context.Background(), queued(1))
 	}
 	time.Sleep(2 * cooldown)
 	func() {
 		defer func() { recover() }()
-		f.Handle(context.Background(), delivery(1))
+		f.Handle(context.Background(), queued(1))
 	}()
 	s.afterCooldown(mcm.Result{Status: 200, Class: mcm.Delivered})
 	if d := f.Handle(context.Background(), other(2)); d.Outcome != "delivered" {
@@ -155,17 +156,17 @@ func TestCircuitOpenOnLastAttemptDeadLetters(t *testing.T) {
 	dlq := &queue.Memory{}
 	f, _ := New(Config{MaxAttempts: 5, BreakerThreshold: 3, BreakerCooldown: time.Hour}, Deps{Sender: s, DeadLetter: dlq})
 	for range 3 {
-		f.Handle(context.Background(), delivery(1))
+		f.Handle(context.Background(), queued(1))
 	}
-	if d := f.Handle(context.Background(), delivery(4)); d.Outcome != "circuit_open" {
+	if d := f.Handle(context.Background(), queued(4)); d.Outcome != "circuit_open" {
 		t.Fatalf("attempt 4: %+v", d)
 	}
-	d := f.Handle(context.Background(), delivery(5))
+	d := f.Handle(context.Background(), queued(5))
 	if !d.Ack || d.Outcome != "dead_lettered" || len(dlq.Messages()) != 1 {
 		t.Fatalf("last attempt with the breaker open: %+v", d)
 	}
 	a := dlq.Messages()[0].Attributes
-	if a[AttrDLClass] != ClassRetryable || !strings.Contains(a[AttrDLReason], "circuit breaker") {
+	if a[delivery.AttrDLClass] != delivery.ClassRetryable || !strings.Contains(a[delivery.AttrDLReason], "circuit breaker") {
 		t.Fatalf("dead letter %v", a)
 	}
 }
@@ -199,12 +200,12 @@ func TestLongMultiByteReasonStillDeadLetters(t *testing.T) {
 	s := &script{answers: []mcm.Result{{Status: 400, Class: mcm.Permanent, Message: msg}}}
 	dlq := &strictQueue{}
 	f, _ := New(Config{}, Deps{Sender: s, DeadLetter: dlq})
-	d := f.Handle(context.Background(), delivery(1))
+	d := f.Handle(context.Background(), queued(1))
 	if !d.Ack || d.Outcome != "dead_lettered" || dlq.refused != 0 {
 		t.Fatalf("decision %+v, refused %d", d, dlq.refused)
 	}
-	r := dlq.Messages()[0].Attributes[AttrDLReason]
-	if !utf8.ValidString(r) || len(r) > maxReason || !strings.HasPrefix(r, "xéé") {
+	r := dlq.Messages()[0].Attributes[delivery.AttrDLReason]
+	if !utf8.ValidString(r) || len(r) > delivery.MaxReason || !strings.HasPrefix(r, "xéé") {
 		t.Fatalf("reason %q (%d bytes)", r, len(r))
 	}
 }
@@ -215,13 +216,13 @@ func TestRefusedDeadLetterIsPublishedWithOurAttributes(t *testing.T) {
 	s := &script{answers: []mcm.Result{{Status: 400, Class: mcm.Permanent, Message: "bad"}}}
 	dlq := &strictQueue{}
 	f, _ := New(Config{}, Deps{Sender: s, DeadLetter: dlq})
-	dv := delivery(1)
+	dv := queued(1)
 	dv.Attributes["custom"] = "\xff\xfe"
 	if d := f.Handle(context.Background(), dv); !d.Ack || d.Outcome != "dead_lettered" || dlq.refused != 1 {
 		t.Fatalf("decision %+v, refused %d", d, dlq.refused)
 	}
 	a := dlq.Messages()[0].Attributes
-	if a[AttrDLClass] != ClassPermanent || a[queue.AttrEventID] != "evt-1" || a["custom"] != "" {
+	if a[delivery.AttrDLClass] != delivery.ClassPermanent || a[queue.AttrEventID] != "evt-1" || a["custom"] != "" {
 		t.Fatalf("dead letter %v", a)
 	}
 }

@@ -14,41 +14,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/clip"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/ttlset"
 )
-
-// Attributes added to a dead-lettered message, next to the original ones.
-const (
-	AttrDLClass    = "dl_class"  // permanent | retryable | auth | undecodable
-	AttrDLStatus   = "dl_status" // HTTP status of the last attempt, 0 for none
-	AttrDLReason   = "dl_reason" // the platform's message or our own reason
-	AttrDLAttempts = "dl_attempts"
-	AttrDLAt       = "dl_at" // RFC 3339 time of dead-lettering
-)
-
-// Dead-letter classes.
-const (
-	ClassPermanent   = "permanent"
-	ClassRetryable   = "retryable"
-	ClassAuth        = "auth"
-	ClassUndecodable = "undecodable"
-)
-
-// Sender sends one event body; *mcm.Client is one.
-type Sender interface {
-	Send(ctx context.Context, body []byte) mcm.Result
-}
-
-// KeyInvalidator forgets a cached platform key so the next send re-reads
-// it: how a rotated key is picked up without a redeploy.
-type KeyInvalidator func()
 
 // Delivery is one message as the queue handed it over.
 type Delivery struct {
@@ -87,8 +61,8 @@ type Config struct {
 // Forwarder is safe for concurrent use.
 type Forwarder struct {
 	cfg        Config
-	send       Sender
-	invalidate KeyInvalidator
+	send       delivery.Sender
+	invalidate delivery.KeyInvalidator
 	dlq        queue.Publisher
 	delivered  *ttlset.Set
 	breaker    *breaker
@@ -99,8 +73,8 @@ type Forwarder struct {
 
 // Deps are the Forwarder's collaborators.
 type Deps struct {
-	Sender        Sender
-	InvalidateKey KeyInvalidator
+	Sender        delivery.Sender
+	InvalidateKey delivery.KeyInvalidator
 	DeadLetter    queue.Publisher
 	Erased        Suppressions // nil: no erasure list
 	Logger        *slog.Logger
@@ -136,9 +110,6 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.InvalidateKey == nil {
-		d.InvalidateKey = func() {}
-	}
 	return &Forwarder{cfg: cfg, send: d.Sender, invalidate: d.InvalidateKey, dlq: d.DeadLetter,
 		delivered: ttlset.New(cfg.DeliveredWindow, 1<<20, d.Now),
 		breaker:   newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, d.Logger),
@@ -149,7 +120,7 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	e, id, err := Decode(d)
 	if err != nil {
-		return f.deadLetter(ctx, d, id, ClassUndecodable, 0, err.Error())
+		return f.deadLetter(ctx, d, id, delivery.ClassUndecodable, 0, err.Error())
 	}
 	if dec, done := f.dropErased(ctx, d, &e, id); done {
 		return dec
@@ -159,59 +130,44 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 		return Decision{Ack: true, Outcome: "duplicate"}
 	}
 	start := f.now()
-	res, sent := f.breaker.call(ctx, func() mcm.Result { return f.sendOnce(ctx, d.Body) })
+	res, sent := f.breaker.call(ctx, func() mcm.Result { return delivery.Send(ctx, f.send, f.invalidate, d.Body) })
 	if !sent {
 		if d.Attempt >= f.cfg.MaxAttempts {
 			// Our reason must come before the queue's own redrive, which
 			// would move the message without one.
-			return f.deadLetter(ctx, d, id, ClassRetryable, 0,
+			return f.deadLetter(ctx, d, id, delivery.ClassRetryable, 0,
 				fmt.Sprintf("gave up after %d attempts: the platform kept failing and the circuit breaker is open", d.Attempt))
 		}
 		f.outcome(ctx, slog.LevelInfo, "circuit_open", id, d, 0, "")
 		return Decision{RetryAfter: f.breaker.cooldown, Outcome: "circuit_open"}
 	}
 	took := platformTime(f.now().Sub(start))
-	if res.Class == mcm.AuthFailed {
-		f.log.LogAttrs(ctx, slog.LevelError, "platform rejected the API key; check the key secret",
-			slog.Int("status", res.Status), slog.String("event_id", id), slog.String("source", d.Attributes[queue.AttrSource]))
-		return f.deadLetter(ctx, d, id, ClassAuth, res.Status, res.Message, took)
-	}
-	switch res.Class {
-	case mcm.Delivered:
+	switch class := delivery.ClassOf(res); class {
+	case "":
 		if id != "" {
 			f.delivered.Add(id)
 		}
 		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "", took)
 		return Decision{Ack: true, Outcome: "delivered"}
-	case mcm.Permanent:
-		return f.deadLetter(ctx, d, id, ClassPermanent, res.Status, res.Message, took)
+	case delivery.ClassAuth:
+		f.log.LogAttrs(ctx, slog.LevelError, "platform rejected the API key; check the key secret",
+			slog.Int("status", res.Status), slog.String("event_id", id), slog.String("source", d.Attributes[queue.AttrSource]))
+		return f.deadLetter(ctx, d, id, class, res.Status, res.Message, took)
+	case delivery.ClassPermanent:
+		return f.deadLetter(ctx, d, id, class, res.Status, res.Message, took)
 	}
 	// Retryable, or anything unforeseen: never dropped.
 	if ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		return Decision{RetryAfter: f.cfg.FirstBackoff, Outcome: "retry"}
 	}
-	reason := res.Message
-	if reason == "" && res.Err != nil {
-		reason = res.Err.Error()
-	}
+	reason := delivery.Reason(res)
 	if d.Attempt >= f.cfg.MaxAttempts {
-		return f.deadLetter(ctx, d, id, ClassRetryable, res.Status,
+		return f.deadLetter(ctx, d, id, delivery.ClassRetryable, res.Status,
 			fmt.Sprintf("gave up after %d attempts: %s", d.Attempt, reason), took)
 	}
 	wait := max(f.backoff(d.Attempt), res.RetryAfter)
 	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait), took)
 	return Decision{RetryAfter: wait, Outcome: "retry"}
-}
-
-// sendOnce sends body; when the platform refuses the key, which may have
-// rotated, it reads the key again and retries at once, one time.
-func (f *Forwarder) sendOnce(ctx context.Context, body []byte) mcm.Result {
-	res := f.send.Send(ctx, body)
-	if res.Class == mcm.AuthFailed {
-		f.invalidate()
-		res = f.send.Send(ctx, body)
-	}
-	return res
 }
 
 // Decode reads the event a delivery carries and its id: the event_id
@@ -252,14 +208,14 @@ func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string
 	if msgID == "" {
 		msgID = d.MessageID
 	}
-	dl := DeadLetterAttributes{Class: class, Status: status, Reason: reason, Attempts: d.Attempt, At: f.now()}
-	msg := queue.Message{ID: msgID, Body: d.Body, Attributes: dl.Apply(d.Attributes, id)}
+	dl := delivery.DeadLetter{Class: class, Status: status, Reason: reason, Attempts: d.Attempt, At: f.now()}
+	msg := queue.Message{ID: msgID, Body: d.Body, Attributes: dl.Attributes(d.Attributes, id)}
 	err := f.dlq.Publish(ctx, []queue.Message{msg})[0]
 	if err != nil && !queue.Transient(err) {
 		variable, _ := queue.Setting(err)
 		f.log.LogAttrs(ctx, slog.LevelError, "the dead-letter queue refused the message; publishing it with our attributes only",
 			slog.String("variable", variable), slog.String("event_id", id), slog.String("error", err.Error()))
-		msg.Attributes = dl.Apply(nil, id)
+		msg.Attributes = dl.Attributes(nil, id)
 		err = f.dlq.Publish(ctx, []queue.Message{msg})[0]
 	}
 	if err != nil {
@@ -270,40 +226,6 @@ func (f *Forwarder) deadLetter(ctx context.Context, d Delivery, id, class string
 	return Decision{Ack: true, Outcome: "dead_lettered"}
 }
 
-// DeadLetterAttributes are what a dead letter carries next to the original
-// attributes. The forwarder and backfill both write them with Apply.
-type DeadLetterAttributes struct {
-	Class    string
-	Status   int
-	Reason   string
-	Attempts int
-	At       time.Time
-}
-
-// maxReason bounds dl_reason: Pub/Sub takes attribute values up to 1,024
-// bytes.
-const maxReason = 512
-
-// Apply returns a copy of orig with the event id (when known) and the
-// dead-letter attributes set. The reason, which often is the platform's
-// own text, is cut on a character boundary and cleaned, so the queue always
-// takes it.
-func (a DeadLetterAttributes) Apply(orig map[string]string, id string) map[string]string {
-	attrs := make(map[string]string, len(orig)+6)
-	for k, v := range orig {
-		attrs[k] = v
-	}
-	if id != "" {
-		attrs[queue.AttrEventID] = clip.String(id, maxReason)
-	}
-	attrs[AttrDLClass] = a.Class
-	attrs[AttrDLStatus] = strconv.Itoa(a.Status)
-	attrs[AttrDLReason] = clip.String(a.Reason, maxReason)
-	attrs[AttrDLAttempts] = strconv.Itoa(a.Attempts)
-	attrs[AttrDLAt] = a.At.UTC().Format(time.RFC3339)
-	return attrs
-}
-
 func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id string, d Delivery, status int, reason string, extra ...slog.Attr) {
 	attrs := append([]slog.Attr{slog.String("outcome", outcome), slog.String("event_id", id),
 		slog.String("source", d.Attributes[queue.AttrSource]),
@@ -312,7 +234,7 @@ func (f *Forwarder) outcome(ctx context.Context, level slog.Level, outcome, id s
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	if reason != "" {
-		attrs = append(attrs, slog.String("reason", clip.String(reason, maxReason)))
+		attrs = append(attrs, slog.String("reason", clip.String(reason, delivery.MaxReason)))
 	}
 	f.log.LogAttrs(ctx, level, "forward", attrs...)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -49,7 +50,7 @@ func newForwarder(t testing.TB, answers ...mcm.Result) (*Forwarder, *script, *qu
 	return f, s, dlq, &invalidations
 }
 
-func delivery(attempt int) Delivery {
+func queued(attempt int) Delivery {
 	return Delivery{MessageID: "m-1", Body: []byte(body), Attempt: attempt,
 		Attributes: map[string]string{queue.AttrEventID: "evt-1", queue.AttrEventType: "HOME"}}
 }
@@ -65,18 +66,18 @@ func TestClassification(t *testing.T) {
 		minRetry time.Duration
 	}{
 		{"delivered", mcm.Result{Status: 200, Class: mcm.Delivered}, 1, true, "delivered", "", 0},
-		{"400 dead-lettered at once", mcm.Result{Status: 400, Class: mcm.Permanent, Message: "missing search_query"}, 1, true, "dead_lettered", ClassPermanent, 0},
-		{"404 dead-lettered", mcm.Result{Status: 404, Class: mcm.Permanent}, 1, true, "dead_lettered", ClassPermanent, 0},
+		{"400 dead-lettered at once", mcm.Result{Status: 400, Class: mcm.Permanent, Message: "missing search_query"}, 1, true, "dead_lettered", delivery.ClassPermanent, 0},
+		{"404 dead-lettered", mcm.Result{Status: 404, Class: mcm.Permanent}, 1, true, "dead_lettered", delivery.ClassPermanent, 0},
 		{"503 first attempt waits 5 s", mcm.Result{Status: 503, Class: mcm.Retryable}, 1, false, "retry", "", 5 * time.Second},
 		{"503 third attempt waits 20 s", mcm.Result{Status: 503, Class: mcm.Retryable}, 3, false, "retry", "", 20 * time.Second},
 		{"429 honours Retry-After", mcm.Result{Status: 429, Class: mcm.Retryable, RetryAfter: 90 * time.Second}, 1, false, "retry", "", 90 * time.Second},
 		{"timeout retried", mcm.Result{Class: mcm.Retryable, Err: context.DeadlineExceeded}, 2, false, "retry", "", 10 * time.Second},
-		{"last attempt dead-lettered", mcm.Result{Status: 500, Class: mcm.Retryable, Message: "boom"}, 5, true, "dead_lettered", ClassRetryable, 0},
+		{"last attempt dead-lettered", mcm.Result{Status: 500, Class: mcm.Retryable, Message: "boom"}, 5, true, "dead_lettered", delivery.ClassRetryable, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f, _, dlq, _ := newForwarder(t, c.answer)
-			d := f.Handle(context.Background(), delivery(c.attempt))
+			d := f.Handle(context.Background(), queued(c.attempt))
 			if d.Ack != c.ack || d.Outcome != c.outcome || d.RetryAfter < c.minRetry {
 				t.Fatalf("decision %+v", d)
 			}
@@ -91,12 +92,12 @@ func TestClassification(t *testing.T) {
 				t.Fatalf("%d dead-lettered", len(msgs))
 			}
 			a := msgs[0].Attributes
-			if a[AttrDLClass] != c.dlClass || a[queue.AttrEventID] != "evt-1" || a[AttrDLAttempts] == "" ||
+			if a[delivery.AttrDLClass] != c.dlClass || a[queue.AttrEventID] != "evt-1" || a[delivery.AttrDLAttempts] == "" ||
 				!bytes.Equal(msgs[0].Body, []byte(body)) {
 				t.Fatalf("dead letter %v %s", a, msgs[0].Body)
 			}
-			if a[AttrDLStatus] != strconv.Itoa(c.answer.Status) {
-				t.Fatalf("status %s, want %d", a[AttrDLStatus], c.answer.Status)
+			if a[delivery.AttrDLStatus] != strconv.Itoa(c.answer.Status) {
+				t.Fatalf("status %s, want %d", a[delivery.AttrDLStatus], c.answer.Status)
 			}
 		})
 	}
@@ -104,23 +105,23 @@ func TestClassification(t *testing.T) {
 
 func TestRotatedKeyReReadOnce(t *testing.T) {
 	f, s, dlq, inval := newForwarder(t, mcm.Result{Status: 401, Class: mcm.AuthFailed}, mcm.Result{Status: 200, Class: mcm.Delivered})
-	if d := f.Handle(context.Background(), delivery(1)); !d.Ack || d.Outcome != "delivered" {
+	if d := f.Handle(context.Background(), queued(1)); !d.Ack || d.Outcome != "delivered" {
 		t.Fatalf("decision %+v", d)
 	}
 	if *inval != 1 || s.calls != 2 || len(dlq.Messages()) != 0 {
 		t.Fatalf("invalidations %d, calls %d", *inval, s.calls)
 	}
 	f, _, dlq, _ = newForwarder(t, mcm.Result{Status: 403, Class: mcm.AuthFailed})
-	if d := f.Handle(context.Background(), delivery(1)); !d.Ack || len(dlq.Messages()) != 1 ||
-		dlq.Messages()[0].Attributes[AttrDLClass] != ClassAuth {
+	if d := f.Handle(context.Background(), queued(1)); !d.Ack || len(dlq.Messages()) != 1 ||
+		dlq.Messages()[0].Attributes[delivery.AttrDLClass] != delivery.ClassAuth {
 		t.Fatalf("a key that stays wrong must be dead-lettered: %+v", d)
 	}
 }
 
 func TestRedeliveryAfterSuccessIsNotSentTwice(t *testing.T) {
 	f, s, _, _ := newForwarder(t, mcm.Result{Status: 200, Class: mcm.Delivered})
-	f.Handle(context.Background(), delivery(1))
-	if d := f.Handle(context.Background(), delivery(2)); !d.Ack || d.Outcome != "duplicate" || s.calls != 1 {
+	f.Handle(context.Background(), queued(1))
+	if d := f.Handle(context.Background(), queued(2)); !d.Ack || d.Outcome != "duplicate" || s.calls != 1 {
 		t.Fatalf("decision %+v after %d calls", d, s.calls)
 	}
 }
@@ -128,7 +129,7 @@ func TestRedeliveryAfterSuccessIsNotSentTwice(t *testing.T) {
 func TestUndecodableBodyDeadLettered(t *testing.T) {
 	f, s, dlq, _ := newForwarder(t, mcm.Result{Status: 200, Class: mcm.Delivered})
 	d := f.Handle(context.Background(), Delivery{MessageID: "m-9", Body: []byte("not json")})
-	if !d.Ack || s.calls != 0 || len(dlq.Messages()) != 1 || dlq.Messages()[0].Attributes[AttrDLClass] != ClassUndecodable {
+	if !d.Ack || s.calls != 0 || len(dlq.Messages()) != 1 || dlq.Messages()[0].Attributes[delivery.AttrDLClass] != delivery.ClassUndecodable {
 		t.Fatalf("decision %+v", d)
 	}
 }
@@ -136,7 +137,7 @@ func TestUndecodableBodyDeadLettered(t *testing.T) {
 func TestDeadLetterFailureKeepsTheMessage(t *testing.T) {
 	f, _, dlq, _ := newForwarder(t, mcm.Result{Status: 400, Class: mcm.Permanent})
 	dlq.FailWith(queue.ErrUnavailable)
-	if d := f.Handle(context.Background(), delivery(1)); d.Ack {
+	if d := f.Handle(context.Background(), queued(1)); d.Ack {
 		t.Fatalf("acknowledged a message it could not dead-letter: %+v", d)
 	}
 }

@@ -33,7 +33,9 @@ func (m MessagePublishedData) Delivery() Delivery {
 
 // PushHandler serves a Pub/Sub push subscription: 204 acknowledges, 503
 // hands the message back, and the subscription's retry policy spaces the
-// next delivery. Pub/Sub authenticates itself to the function with an OIDC
+// next delivery; 400 answers a body that is not a push request (a nack, so
+// the subscription's dead-letter policy ends its retries), 405 a method
+// other than POST. Pub/Sub authenticates itself to the function with an OIDC
 // token that the platform checks before this code runs.
 func (f *Forwarder) PushHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

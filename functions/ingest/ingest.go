@@ -229,21 +229,14 @@ func (s *Service) logEvents(ctx context.Context, source string, resp *Response) 
 func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *Response) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return s.fail(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST")
+		return s.fail(w, "", codeMethod, "use POST")
 	}
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
-		return s.fail(w, http.StatusUnsupportedMediaType, "unsupported_media_type", err.Error())
+		return s.fail(w, "", codeMediaType, err.Error())
 	}
-	body, status, err := s.readBody(w, r)
+	body, code, err := s.readBody(w, r)
 	if err != nil {
-		code := "bad_request"
-		switch status {
-		case http.StatusRequestEntityTooLarge:
-			code = "payload_too_large"
-		case http.StatusUnsupportedMediaType:
-			code = "unsupported_media_type"
-		}
-		return s.fail(w, status, code, err.Error())
+		return s.fail(w, "", code, err.Error())
 	}
 	p, err := s.auth.Authenticate(r.Context(), r.Header, body)
 	if err != nil {
@@ -254,18 +247,18 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 			if ae.Status() == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", s.retryAfter())
 			}
-			return s.fail(w, ae.Status(), ae.Reason, "authentication failed: "+ae.Reason)
+			return s.reply(w, "", ae.Status(), ae.Reason, "authentication failed: "+ae.Reason)
 		}
-		return s.fail(w, http.StatusInternalServerError, "internal", "authentication could not be checked")
+		return s.fail(w, "", codeInternal, "authentication could not be checked")
 	}
 	raws, err := event.Split(body)
 	if err != nil {
 		s.auth.Release(p)
-		return s.failSource(w, p.Source, http.StatusBadRequest, "bad_request", err.Error())
+		return s.fail(w, p.Source, codeBadRequest, err.Error())
 	}
 	if len(raws) > s.cfg.Limits.MaxEvents {
 		s.auth.Release(p)
-		return s.failSource(w, p.Source, http.StatusRequestEntityTooLarge, "too_many_events",
+		return s.fail(w, p.Source, codeTooManyEvents,
 			fmt.Sprintf("%d events in one request; at most %d", len(raws), s.cfg.Limits.MaxEvents))
 	}
 	resp, status := s.process(r.Context(), p.Source, raws)
@@ -455,10 +448,11 @@ func (s *Service) check(d decoded, rules event.Rules) (*event.Event, []event.Fie
 
 func (s *Service) seenKey(source, id string) string { return source + "\x00" + id }
 
-func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+// readBody returns the body, or the error code (errorStatus) and why not.
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, string, error) {
 	limit := int64(s.cfg.Limits.MaxBodyBytes)
 	if r.ContentLength > limit {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is %d bytes; at most %d allowed", r.ContentLength, limit)
+		return nil, codeTooLarge, fmt.Errorf("the body is %d bytes; at most %d allowed", r.ContentLength, limit)
 	}
 	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
 	gzipped := false
@@ -467,7 +461,7 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int,
 	case "gzip":
 		zr, err := gzip.NewReader(src)
 		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("gzip body: %v", err)
+			return nil, codeBadRequest, fmt.Errorf("gzip body: %v", err)
 		}
 		defer zr.Close()
 		// The limit applies to what the body expands to, so a small
@@ -475,7 +469,7 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int,
 		src = io.LimitReader(zr, limit+1)
 		gzipped = true
 	default:
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("content encoding %q is not supported; use gzip or none", enc)
+		return nil, codeMediaType, fmt.Errorf("content encoding %q is not supported; use gzip or none", enc)
 	}
 	var body []byte
 	var err error
@@ -500,11 +494,11 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int,
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig) || int64(len(body)) > limit:
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the body is larger than %d bytes", limit)
+		return nil, codeTooLarge, fmt.Errorf("the body is larger than %d bytes", limit)
 	case err != nil:
-		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %v", err)
+		return nil, codeBadRequest, fmt.Errorf("reading the body: %v", err)
 	}
-	return body, 0, nil
+	return body, "", nil
 }
 
 func checkContentType(ct string) error {
@@ -528,11 +522,33 @@ func (s *Service) retryAfter() string {
 	return strconv.Itoa(int(s.cfg.RetryAfter.Round(time.Second) / time.Second))
 }
 
-func (s *Service) fail(w http.ResponseWriter, status int, code, msg string) (int, string, *Response) {
-	return s.failSource(w, "", status, code, msg)
+// Error codes of a request refused as a whole, and their statuses: the
+// README's Answers table. An authentication failure answers auth's reason
+// with auth's status (401; 503 when our key store could not be read).
+const (
+	codeMethod        = "method_not_allowed"
+	codeMediaType     = "unsupported_media_type"
+	codeTooLarge      = "payload_too_large"
+	codeTooManyEvents = "too_many_events"
+	codeBadRequest    = "bad_request"
+	codeInternal      = "internal"
+)
+
+var errorStatus = map[string]int{
+	codeMethod:        http.StatusMethodNotAllowed,
+	codeMediaType:     http.StatusUnsupportedMediaType,
+	codeTooLarge:      http.StatusRequestEntityTooLarge,
+	codeTooManyEvents: http.StatusRequestEntityTooLarge,
+	codeBadRequest:    http.StatusBadRequest,
+	codeInternal:      http.StatusInternalServerError,
 }
 
-func (s *Service) failSource(w http.ResponseWriter, source string, status int, code, msg string) (int, string, *Response) {
+// fail refuses the request with code and its status.
+func (s *Service) fail(w http.ResponseWriter, source, code, msg string) (int, string, *Response) {
+	return s.reply(w, source, errorStatus[code], code, msg)
+}
+
+func (s *Service) reply(w http.ResponseWriter, source string, status int, code, msg string) (int, string, *Response) {
 	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
 	return status, source, nil
 }

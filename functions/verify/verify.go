@@ -179,7 +179,6 @@ func New(cfg Config, d Deps) (*Service, error) {
 // decision is the outcome of one callback.
 type decision struct {
 	reason  string // "" for confirmed
-	status  int    // overrides the configured failure status (401, 403, 413, 503)
 	eventID string
 	keyIdx  int
 	repeat  bool // the verdict stored for an identical body
@@ -208,10 +207,23 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "verify", append(attrs, slog.Bool("confirmed", false), slog.String("outcome", "failed"))...)
 	a := s.cfg.Failure
-	if d.status != 0 {
-		a.Status = d.status
+	if status, ok := reasonStatus[d.reason]; ok {
+		a.Status = status
 	}
 	writeAnswer(w, a, d.reason)
+}
+
+// reasonStatus is the HTTP status of the reasons answered before a callback
+// is known to be DFINERY's own, and of our own outage (503: DFINERY may try
+// again). Every other reason is DFINERY's verdict, answered with the
+// configured failure (VERIFY_FAILURE_STATUS, 422 by default).
+var reasonStatus = map[string]int{
+	ReasonIPNotAllowed: http.StatusForbidden,
+	ReasonTooLarge:     http.StatusRequestEntityTooLarge,
+	ReasonBadToken:     http.StatusUnauthorized,
+	ReasonUnsigned:     http.StatusUnauthorized,
+	ReasonBadSignature: http.StatusUnauthorized,
+	ReasonUnavailable:  http.StatusServiceUnavailable,
 }
 
 // Write sends the answer with reason in place of {reason}.
@@ -231,33 +243,33 @@ func writeAnswer(w http.ResponseWriter, a Answer, reason string) {
 func (s *Service) decide(r *http.Request) decision {
 	d := decision{keyIdx: -1}
 	if len(s.cfg.AllowedNets) > 0 && !s.allowed(r) {
-		d.reason, d.status = ReasonIPNotAllowed, http.StatusForbidden
+		d.reason = ReasonIPNotAllowed
 		return d
 	}
 	body, err := s.readBody(r)
 	if err != nil {
-		d.reason, d.status = ReasonTooLarge, http.StatusRequestEntityTooLarge
+		d.reason = ReasonTooLarge
 		return d
 	}
 	ctx := r.Context()
 	if s.cfg.TokenHeader != "" {
 		want, err := s.keys.Token(ctx)
 		if err != nil {
-			return decision{reason: ReasonUnavailable, status: http.StatusServiceUnavailable, keyIdx: -1}
+			return decision{reason: ReasonUnavailable, keyIdx: -1}
 		}
 		got := r.Header.Get(s.cfg.TokenHeader)
 		if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			d.reason, d.status = ReasonBadToken, http.StatusUnauthorized
+			d.reason = ReasonBadToken
 			return d
 		}
 	}
 	keys, err := s.keys.HMACKeys(ctx)
 	if err != nil {
 		s.log.ErrorContext(ctx, "cannot read DFINERY keys", "error", err.Error())
-		return decision{reason: ReasonUnavailable, status: http.StatusServiceUnavailable, keyIdx: -1}
+		return decision{reason: ReasonUnavailable, keyIdx: -1}
 	}
 	if d.keyIdx, err = dfinery.VerifyHash(r.Header.Get(dfinery.HeaderHash), body, keys); err != nil {
-		d.reason, d.status = ReasonBadSignature, http.StatusUnauthorized
+		d.reason = ReasonBadSignature
 		if errors.Is(err, dfinery.ErrUnsigned) {
 			d.reason = ReasonUnsigned
 		}
@@ -270,7 +282,7 @@ func (s *Service) decide(r *http.Request) decision {
 	bodyHash := hex.EncodeToString(sum[:])
 	if v, ok, err := s.store.Verdict(ctx, bodyHash); err != nil {
 		s.log.ErrorContext(ctx, "verdict lookup failed", "error", err.Error())
-		return decision{reason: ReasonUnavailable, status: http.StatusServiceUnavailable, keyIdx: d.keyIdx}
+		return decision{reason: ReasonUnavailable, keyIdx: d.keyIdx}
 	} else if ok {
 		d.reason, d.repeat = fromStored(v), true
 		return d
@@ -278,7 +290,6 @@ func (s *Service) decide(r *http.Request) decision {
 	d.reason, d.eventID = s.evaluate(ctx, r.Header.Get("Content-Type"), body, bodyHash)
 	if d.reason == ReasonUnavailable {
 		// Our failure, not the callback's: nothing stored, DFINERY may try again.
-		d.status = http.StatusServiceUnavailable
 		return d
 	}
 	// Two identical bodies answered in parallel both get the verdict stored
@@ -286,7 +297,7 @@ func (s *Service) decide(r *http.Request) decision {
 	v, err := s.store.SaveVerdict(ctx, bodyHash, toStored(d.reason), s.now().Add(s.cfg.VerdictTTL))
 	if err != nil {
 		s.log.ErrorContext(ctx, "verdict write failed", "error", err.Error())
-		return decision{reason: ReasonUnavailable, status: http.StatusServiceUnavailable, keyIdx: d.keyIdx, eventID: d.eventID}
+		return decision{reason: ReasonUnavailable, keyIdx: d.keyIdx, eventID: d.eventID}
 	}
 	d.reason = fromStored(v)
 	return d

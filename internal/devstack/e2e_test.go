@@ -14,7 +14,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/e2e"
 
-	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -150,7 +150,7 @@ func TestPipelineUnderFaultsLosesNothing(t *testing.T) {
 		}
 	}
 	for _, e := range evs {
-		if a, ok := dl.get(e["id"].(string)); ok && (a[forwarder.AttrDLClass] != forwarder.ClassRetryable || a[forwarder.AttrDLReason] == "") {
+		if a, ok := dl.get(e["id"].(string)); ok && (a[delivery.AttrDLClass] != delivery.ClassRetryable || a[delivery.AttrDLReason] == "") {
 			t.Fatalf("dead letter without a reason: %v", a)
 		}
 	}
@@ -172,8 +172,8 @@ func TestPermanentRejectionDeadLetteredOnFirstTry(t *testing.T) {
 	}
 	waitFor(t, "the dead letter", 15*time.Second, func() bool { _, ok := dl.get("bad-1"); return ok })
 	a, _ := dl.get("bad-1")
-	if a[forwarder.AttrDLClass] != forwarder.ClassPermanent || a[forwarder.AttrDLStatus] != "400" ||
-		a[forwarder.AttrDLAttempts] != "1" || !strings.Contains(a[forwarder.AttrDLReason], "search_query") {
+	if a[delivery.AttrDLClass] != delivery.ClassPermanent || a[delivery.AttrDLStatus] != "400" ||
+		a[delivery.AttrDLAttempts] != "1" || !strings.Contains(a[delivery.AttrDLReason], "search_query") {
 		t.Fatalf("dead letter attributes %v", a)
 	}
 	if st.Sink.Stats().Rejected4xx != 1 {

@@ -11,7 +11,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
-	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -43,8 +43,8 @@ func TestDeadLetterPolicyMovesEachMessageOnce(t *testing.T) {
 		mu.Lock()
 		got[m.Attributes[queue.AttrEventID]]++
 		counts[m.Attributes[queue.AttrEventID]] = m.Attributes["CloudPubSubDeadLetterSourceDeliveryCount"]
-		if m.Attributes[forwarder.AttrDLClass] != "" {
-			t.Errorf("the subscription's dead letter carries our class %q", m.Attributes[forwarder.AttrDLClass])
+		if m.Attributes[delivery.AttrDLClass] != "" {
+			t.Errorf("the subscription's dead letter carries our class %q", m.Attributes[delivery.AttrDLClass])
 		}
 		mu.Unlock()
 		m.Ack()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,7 @@ type AWS struct {
 	mu     sync.Mutex
 	values map[string][]string // name → versions, newest last
 	calls  map[string]int
+	delay  atomic.Int64 // ns added to every answer (SetLatency)
 	*httptest.Server
 }
 
@@ -33,6 +35,10 @@ func (a *AWS) Set(name, value string) {
 	a.mu.Unlock()
 }
 
+// SetLatency adds d to every answer, as a round trip to the real service
+// takes; concurrent calls wait it out side by side.
+func (a *AWS) SetLatency(d time.Duration) { a.delay.Store(int64(d)) }
+
 // Calls counts GetSecretValue calls for name.
 func (a *AWS) Calls(name string) int {
 	a.mu.Lock()
@@ -41,6 +47,7 @@ func (a *AWS) Calls(name string) int {
 }
 
 func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(time.Duration(a.delay.Load()))
 	var in struct {
 		SecretId     string
 		SecretString string

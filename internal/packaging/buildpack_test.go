@@ -430,12 +430,13 @@ func (s *syncBuffer) String() string {
 }
 
 // logColdStart measures, without asserting on it (timings are the
-// machine's), process start to the first answered request of Ingest, and the
+// machine's), process start to the first answered request of Ingest, the
 // module root package's init (where FUNCTION_TARGET's setup runs: secrets
-// read, clients built) from GODEBUG=inittrace=1. Shown with -v.
+// read, clients built) from GODEBUG=inittrace=1, and setup's own "init
+// done" line (its phases in ms). Shown with -v.
 func logColdStart(t *testing.T, b *backends, bin string) {
 	var starts []time.Duration
-	var inits []string
+	var inits, phases []string
 	for range 3 {
 		t0 := time.Now()
 		cmd, out, port := launch(t, bin, append(b.env("Ingest"), "GODEBUG=inittrace=1"))
@@ -459,10 +460,16 @@ func logColdStart(t *testing.T, b *backends, bin string) {
 			if strings.HasPrefix(line, "init eventrelay.dev/eventrelay @") {
 				inits = append(inits, line)
 			}
+			if strings.Contains(line, `"message":"init done"`) {
+				phases = append(phases, line)
+			}
 		}
 	}
 	t.Logf("Ingest: process start to first answer %v", starts)
 	for _, l := range inits {
 		t.Logf("module root init (FUNCTION_TARGET's setup): %s", l)
+	}
+	for _, l := range phases {
+		t.Logf("setup: %s", l)
 	}
 }

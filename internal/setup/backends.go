@@ -98,3 +98,18 @@ func ledgerStore(ctx context.Context, env *config.Env, opt Options, def string) 
 	}
 	return l.Open(ctx, env)
 }
+
+// prefetch starts reading the named secrets into src's cache while the rest
+// of the start goes on (clients built, queue checked): the gate's own reads
+// then find the values there, or join the read in flight, so a cold start
+// waits for the secret store and the queue at once rather than in turn. A
+// failed read is not kept: the gate reads again and reports it.
+func prefetch(ctx context.Context, src secrets.Source, names ...string) {
+	c, ok := src.(*secrets.Cached)
+	if !ok {
+		return // an uncached source would read twice
+	}
+	for _, name := range named(names...) {
+		go c.Get(ctx, name)
+	}
+}

@@ -17,6 +17,7 @@ type Backfill struct {
 
 // NewBackfill builds the backfill function.
 func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, error) {
+	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
 		return nil, err
@@ -30,10 +31,16 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 		Rate:    float64(env.Int("BACKFILL_RATE", 50, 1, 10000)),
 		Batch:   env.Int("BACKFILL_BATCH", 100, 1, 1000),
 	}
+	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt)
+	prefetch(ctx, src, p.keySecret)
+	timer.phase("secrets_client")
 	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)
+	timer.phase("dead_letter_queue")
 	source, seeker, closeSource := backfillSource(ctx, env)
+	timer.phase("source")
 	erased, closeLedger := suppressionsOf(ctx, env, opt)
+	timer.phase("ledger")
 	if err := env.Err(); err != nil {
 		closeAll(closeSecrets, closeDLQ, closeSource, closeLedger)
 		return nil, err
@@ -54,10 +61,13 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 		f.Close()
 		return nil, err
 	}
+	timer.phase("platform_client")
 	if f.Handler, err = whenConfigured(ctx, env, src, log.With("function", "backfill"), core.Handler(), p.keySecret); err != nil {
 		f.Close()
 		return nil, err
 	}
+	timer.phase("secrets")
+	timer.done(ctx, log.With("function", "backfill"))
 	return &Backfill{Function: f, Core: core}, nil
 }
 

@@ -75,21 +75,30 @@ func (g *awaitSecrets) start(ctx context.Context) (http.Handler, error) {
 	return g, nil
 }
 
-// missing lists the secrets without a value.
+// missing lists the secrets without a value. The secrets are read at once,
+// not one after the other: at start each read is a round trip to the
+// secret store, and a cold start waits for the slowest, not their sum.
 func (g *awaitSecrets) missing(ctx context.Context) ([]string, error) {
-	var missing []string
-	has := func(name string) (bool, error) {
-		_, err := g.src.Get(ctx, name)
-		switch {
+	names := append(append([]string(nil), g.required...), g.anyOf...)
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { _, errs[i] = g.src.Get(ctx, name) })
+	}
+	wg.Wait()
+	has := func(i int) (bool, error) {
+		switch err := errs[i]; {
 		case err == nil:
 			return true, nil
 		case unset(err):
 			return false, nil
+		default:
+			return false, fmt.Errorf("config: cannot read secret %s: %w", names[i], err)
 		}
-		return false, fmt.Errorf("config: cannot read secret %s: %w", name, err)
 	}
-	for _, name := range g.required {
-		ok, err := has(name)
+	var missing []string
+	for i, name := range g.required {
+		ok, err := has(i)
 		if err != nil {
 			return nil, err
 		}
@@ -98,8 +107,8 @@ func (g *awaitSecrets) missing(ctx context.Context) ([]string, error) {
 		}
 	}
 	var none []string
-	for _, name := range g.anyOf {
-		ok, err := has(name)
+	for i, name := range g.anyOf {
+		ok, err := has(len(g.required) + i)
 		if err != nil {
 			return nil, err
 		}

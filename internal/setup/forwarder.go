@@ -2,11 +2,11 @@ package setup
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/secrets"
 )
@@ -22,6 +22,7 @@ type Forwarder struct {
 
 // NewForwarder builds the forwarder function.
 func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder, error) {
+	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
 		return nil, err
@@ -41,15 +42,21 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	// BenchmarkForwarderThroughput), within the MCM client's 256
 	// connections per host.
 	concurrency := env.Int("FORWARDER_CONCURRENCY", 128, 1, 256)
+	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt)
+	prefetch(ctx, src, mcmCfg.keySecret)
+	timer.phase("secrets_client")
 	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)
+	timer.phase("dead_letter_queue")
 	erased, closeLedger := suppressionsOf(ctx, env, opt)
+	timer.phase("ledger")
 	var vis forwarder.VisibilityChanger
 	if opt.Publisher == nil && env.String("QUEUE_BACKEND", "") != "" {
 		if q, ok := queueBackend(env); ok && q.Visibility != nil {
 			vis = q.Visibility(ctx, env)
 		}
 	}
+	timer.phase("visibility_client")
 	if err := env.Err(); err != nil {
 		closeAll(closeSecrets, closeDLQ, closeLedger)
 		return nil, err
@@ -66,10 +73,13 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 		f.Close()
 		return nil, err
 	}
+	timer.phase("platform_client")
 	if f.Handler, err = whenConfigured(ctx, env, src, log.With("function", "forwarder"), core.PushHandler(), mcmCfg.keySecret); err != nil {
 		f.Close()
 		return nil, err
 	}
+	timer.phase("secrets")
+	timer.done(ctx, log.With("function", "forwarder"))
 	return &Forwarder{Function: f, Core: core, Visibility: vis, Concurrency: concurrency}, nil
 }
 
@@ -90,15 +100,8 @@ func platformConfig(env *config.Env) platform {
 
 // platformClient builds the MCM client reading its key through src, and the
 // function that makes the next send re-read a rotated key.
-func platformClient(p platform, src secrets.Source) (*mcm.Client, func(), error) {
-	key := func(ctx context.Context) (string, error) {
-		b, err := src.Get(ctx, p.keySecret)
-		return strings.TrimSpace(string(b)), err
-	}
-	invalidate := func() {}
-	if c, ok := src.(interface{ Invalidate(string) }); ok {
-		invalidate = func() { c.Invalidate(p.keySecret) }
-	}
+func platformClient(p platform, src secrets.Source) (*mcm.Client, delivery.KeyInvalidator, error) {
+	key, invalidate := delivery.PlatformKey(src, p.keySecret)
 	client, err := mcm.New(mcm.Config{BaseURL: p.baseURL, PlatformID: p.platformID, APIKey: key,
 		HTTPClient: mcm.NewHTTPClient(p.timeout)})
 	return client, invalidate, err

@@ -55,6 +55,7 @@ var DefaultHashFields = []string{pii.UserID, pii.CustomID, pii.PersistentID, pii
 
 // Ingest builds the ingest function.
 func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error) {
+	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
 		return nil, err
@@ -82,10 +83,16 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	cfg.Consent = gov.consent
 	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
 	cacheTTL := secretsTTL(env)
+	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt)
+	prefetch(ctx, src, piiCfg.saltSecret, apiKeys, signingKeys)
+	timer.phase("secrets_client")
 	pub, closePub := publisher(ctx, env, opt)
+	timer.phase("queue")
 	store, closeLedger := ledgerStore(ctx, env, opt, "none")
+	timer.phase("ledger")
 	items, closeCatalog := catalogEnricher(ctx, env, log)
+	timer.phase("catalog")
 	if err := env.Err(); err != nil {
 		closeAll(closeSecrets, closePub, closeLedger, closeCatalog)
 		return nil, err
@@ -135,6 +142,8 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		f.Close()
 		return nil, err
 	}
+	timer.phase("secrets_and_handler")
+	timer.done(ctx, log)
 	return f, nil
 }
 

@@ -2,7 +2,6 @@ package setup
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -12,26 +11,24 @@ import (
 	"time"
 	_ "time/tzdata" // VERIFY_TIMEZONE must load on any base image
 
-	"github.com/google/uuid"
-
 	"eventrelay.dev/eventrelay/functions/verify"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
-	"eventrelay.dev/eventrelay/shared/secrets"
 )
 
 // Verify builds the verify function.
 func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error) {
+	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
 		return nil, err
 	}
-	keys := &secretKeys{
-		keysSecret:  env.Required("DFINERY_KEYS_SECRET", "name of the secret holding the DFINERY HMAC key(s)"),
-		tokenSecret: env.String("VERIFY_HEADER_TOKEN_SECRET", ""),
-		encoding:    env.OneOf("DFINERY_KEY_ENCODING", "text", "text", "uuid-bytes"),
+	keys := &verify.SecretKeys{
+		KeysSecret:  env.Required("DFINERY_KEYS_SECRET", "name of the secret holding the DFINERY HMAC key(s)"),
+		TokenSecret: env.String("VERIFY_HEADER_TOKEN_SECRET", ""),
+		Encoding:    env.OneOf("DFINERY_KEY_ENCODING", verify.EncodingText, verify.EncodingText, verify.EncodingUUIDBytes),
 	}
 	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
 	fields := dfinery.DefaultFieldMap()
@@ -57,7 +54,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	if cfg.Freshness > ttl {
 		env.Fail("VERIFY_FRESHNESS", "%s is longer than LEDGER_TTL (%s): a callback could ask about an entry already expired", cfg.Freshness, ttl)
 	}
-	if keys.tokenSecret != "" {
+	if keys.TokenSecret != "" {
 		cfg.TokenHeader = env.String("VERIFY_TOKEN_HEADER", "X-Verify-Token")
 	}
 	for _, c := range env.List("VERIFY_ALLOWED_IPS", nil) {
@@ -74,8 +71,12 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	}
 	piiCfg := readPII(env)
 	cacheTTL := secretsTTL(env)
+	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt)
+	prefetch(ctx, src, keys.KeysSecret, keys.TokenSecret, piiCfg.saltSecret)
+	timer.phase("secrets_client")
 	store, closeLedger := ledgerStore(ctx, env, opt, "")
+	timer.phase("ledger")
 	if err := env.Err(); err != nil {
 		closeAll(closeSecrets, closeLedger)
 		return nil, err
@@ -86,7 +87,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		f.Close()
 		return nil, fmt.Errorf("config: LEDGER_BACKEND: verify needs a ledger (firestore or dynamodb)")
 	}
-	keys.src = src
+	keys.Source = src
 	log = log.With("function", "verify")
 	build := func(ctx context.Context) (http.Handler, error) {
 		if _, err := keys.HMACKeys(ctx); err != nil {
@@ -98,12 +99,14 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		}
 		return verify.New(cfg, verify.Deps{Keys: keys, Ledger: vstore, Hasher: verify.PIIHasher{A: anon}, Logger: log})
 	}
-	gate := &awaitSecrets{src: src, required: named(keys.keysSecret, keys.tokenSecret, piiCfg.saltSecret), build: build,
+	gate := &awaitSecrets{src: src, required: named(keys.KeysSecret, keys.TokenSecret, piiCfg.saltSecret), build: build,
 		refuse: verifyNotConfigured(cfg.Failure, cacheTTL), retry: cacheTTL, log: log}
 	if f.Handler, err = gate.start(ctx); err != nil {
 		f.Close()
 		return nil, err
 	}
+	timer.phase("secrets_and_handler")
+	timer.done(ctx, log)
 	return f, nil
 }
 
@@ -161,53 +164,4 @@ func zone(env *config.Env) *time.Location {
 		return time.UTC
 	}
 	return loc
-}
-
-// secretKeys reads the DFINERY keys, a JSON list of the issued UUIDs (the
-// first is the newest), and the optional static header token.
-type secretKeys struct {
-	src                               secrets.Source
-	keysSecret, tokenSecret, encoding string
-}
-
-// HMACKeys implements verify.Keys.
-func (k *secretKeys) HMACKeys(ctx context.Context) ([][]byte, error) {
-	raw, err := k.src.Get(ctx, k.keysSecret)
-	if err != nil {
-		return nil, err
-	}
-	var list []string
-	if err := json.Unmarshal(raw, &list); err != nil {
-		// One bare key is fine too.
-		list = []string{strings.TrimSpace(string(raw))}
-	}
-	keys := make([][]byte, 0, len(list))
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if k.encoding == "uuid-bytes" {
-			u, err := uuid.Parse(s)
-			if err != nil {
-				return nil, fmt.Errorf("key %d is not a UUID", len(keys))
-			}
-			keys = append(keys, u[:])
-			continue
-		}
-		keys = append(keys, []byte(s))
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("the secret holds no key")
-	}
-	return keys, nil
-}
-
-// Token implements verify.Keys.
-func (k *secretKeys) Token(ctx context.Context) (string, error) {
-	if k.tokenSecret == "" {
-		return "", nil
-	}
-	raw, err := k.src.Get(ctx, k.tokenSecret)
-	return strings.TrimSpace(string(raw)), err
 }

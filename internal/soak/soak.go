@@ -29,8 +29,8 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
-	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -200,7 +200,7 @@ func (p *pubsubPipeline) backfill(ctx context.Context) (backfill.Summary, error)
 // backfillParams are the operator's run after the faults: transient
 // failures and the events dead-lettered while the key was refused (the key
 // is right again); the events the platform refuses stay parked.
-var backfillParams = backfill.Params{Reasons: backfill.List{forwarder.ClassRetryable, forwarder.ClassAuth}}
+var backfillParams = backfill.Params{Reasons: backfill.List{delivery.ClassRetryable, delivery.ClassAuth}}
 
 // run sends, crashes the forwarder along the way, drains and accounts.
 func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
@@ -675,7 +675,7 @@ func (t *tap) start(ctx context.Context, c *pubsub.Client) error {
 	}
 	sub := c.Subscriber(deadLetterTap)
 	go sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
-		class := m.Attributes[forwarder.AttrDLClass]
+		class := m.Attributes[delivery.AttrDLClass]
 		if class == "" {
 			class = classPubSubPolicy // dead-lettered by the subscription itself
 		}

@@ -13,11 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
-	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -160,7 +160,7 @@ func (p *sqsPipeline) tapDeadLetters(ctx context.Context) {
 				}
 				return ""
 			}
-			class := attr(forwarder.AttrDLClass)
+			class := attr(delivery.AttrDLClass)
 			if class == "" {
 				class = classSQSRedrive // moved by the queue's redrive policy
 			}

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/internal/e2e"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -155,8 +155,8 @@ func TestSQSPipelineUnderFaultsLosesNothing(t *testing.T) {
 		for _, x := range letters {
 			// Dead-lettered by the forwarder (with its reason), never by the
 			// queue's redrive, which carries no reason.
-			if x.Attributes[forwarder.AttrDLClass] != forwarder.ClassRetryable || x.Attributes[forwarder.AttrDLReason] == "" ||
-				x.Attributes[forwarder.AttrDLAttempts] != "5" {
+			if x.Attributes[delivery.AttrDLClass] != delivery.ClassRetryable || x.Attributes[delivery.AttrDLReason] == "" ||
+				x.Attributes[delivery.AttrDLAttempts] != "5" {
 				t.Fatalf("dead letter of %s without its reason: %v", id, x.Attributes)
 			}
 		}
@@ -191,8 +191,8 @@ func TestSQSPermanentRejectionDeadLetteredOnFirstTry(t *testing.T) {
 	waitFor(t, "the dead letter", 15*time.Second, func() bool { return len(dl.get("bad-1")) > 0 })
 	letters := dl.get("bad-1")
 	a := letters[0].Attributes
-	if len(letters) != 1 || a[forwarder.AttrDLClass] != forwarder.ClassPermanent || a[forwarder.AttrDLStatus] != "400" ||
-		a[forwarder.AttrDLAttempts] != "1" || !strings.Contains(a[forwarder.AttrDLReason], "search_query") ||
+	if len(letters) != 1 || a[delivery.AttrDLClass] != delivery.ClassPermanent || a[delivery.AttrDLStatus] != "400" ||
+		a[delivery.AttrDLAttempts] != "1" || !strings.Contains(a[delivery.AttrDLReason], "search_query") ||
 		a[queue.AttrEventType] != "SEARCH" || letters[0].Body != bad {
 		t.Fatalf("dead letters %v", letters)
 	}

@@ -56,18 +56,31 @@ func NewCached(src Source, ttl time.Duration, opts ...CacheOption) *Cached {
 
 // Get implements Source. The returned slice must not be modified.
 func (c *Cached) Get(ctx context.Context, name string) ([]byte, error) {
+	if v, ok := c.fresh(name); ok {
+		return v, nil
+	}
 	c.mu.Lock()
 	e, ok := c.entries[name]
 	c.mu.Unlock()
-	if ok && !e.stale && c.now().Sub(e.fetched) < c.ttl {
-		return e.value, nil
-	}
 	v, err, _ := c.group.Do(name, func() (any, error) {
+		// A flight that ended between the look-up above and this one
+		// stored the value: use it rather than fetching again.
+		if v, ok := c.fresh(name); ok {
+			return v, nil
+		}
 		// Not the caller's context: one caller giving up must not fail the
 		// fetch that others are waiting on.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return c.src.Get(fctx, name)
+		v, err := c.src.Get(fctx, name)
+		if err == nil {
+			// Stored before the flight ends, so a reader arriving just
+			// after it finds the value instead of fetching again.
+			c.mu.Lock()
+			c.entries[name] = cacheEntry{value: v, fetched: c.now()}
+			c.mu.Unlock()
+		}
+		return v, err
 	})
 	if err != nil {
 		if ok && c.now().Sub(e.fetched) < c.ttl+c.grace {
@@ -76,11 +89,19 @@ func (c *Cached) Get(ctx context.Context, name string) ([]byte, error) {
 		}
 		return nil, err
 	}
-	value := v.([]byte)
+	return v.([]byte), nil
+}
+
+// fresh is name's cached value while it is within the TTL and not
+// invalidated.
+func (c *Cached) fresh(name string) ([]byte, bool) {
 	c.mu.Lock()
-	c.entries[name] = cacheEntry{value: value, fetched: c.now()}
-	c.mu.Unlock()
-	return value, nil
+	defer c.mu.Unlock()
+	e, ok := c.entries[name]
+	if !ok || e.stale || c.now().Sub(e.fetched) >= c.ttl {
+		return nil, false
+	}
+	return e.value, true
 }
 
 // Invalidate makes the next Get of name read the source again: how the

@@ -15,12 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
-	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	_ "eventrelay.dev/eventrelay/internal/wiring/aws"
 	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 )
 
@@ -71,7 +71,7 @@ func TestBackfillOnSQS(t *testing.T) {
 	// more attempt; nothing is lost.
 	before := peek(t, st)
 	s := run(backfill.Params{})
-	if s.StillFailing[forwarder.ClassRetryable] < 1 || s.Resent != 0 {
+	if s.StillFailing[delivery.ClassRetryable] < 1 || s.Resent != 0 {
 		t.Fatalf("run during the outage: %+v", s)
 	}
 	t.Logf("during the outage: %+v", s)
@@ -82,18 +82,18 @@ func TestBackfillOnSQS(t *testing.T) {
 	reparked := 0
 	for id, a := range after {
 		was := before[id]
-		if a[forwarder.AttrDLAttempts] == was[forwarder.AttrDLAttempts] {
+		if a[delivery.AttrDLAttempts] == was[delivery.AttrDLAttempts] {
 			continue // not reached before the run stopped
 		}
 		reparked++
-		if fmt.Sprint(atoi(was[forwarder.AttrDLAttempts])+1) != a[forwarder.AttrDLAttempts] ||
-			a[forwarder.AttrDLClass] != forwarder.ClassRetryable || a[forwarder.AttrDLStatus] != "503" ||
-			strings.HasPrefix(a[forwarder.AttrDLReason], "gave up") {
+		if fmt.Sprint(atoi(was[delivery.AttrDLAttempts])+1) != a[delivery.AttrDLAttempts] ||
+			a[delivery.AttrDLClass] != delivery.ClassRetryable || a[delivery.AttrDLStatus] != "503" ||
+			strings.HasPrefix(a[delivery.AttrDLReason], "gave up") {
 			t.Fatalf("%s re-parked as %v (was %v)", id, a, was)
 		}
 	}
-	if reparked != s.StillFailing[forwarder.ClassRetryable] {
-		t.Fatalf("%d re-parked, the summary says %d", reparked, s.StillFailing[forwarder.ClassRetryable])
+	if reparked != s.StillFailing[delivery.ClassRetryable] {
+		t.Fatalf("%d re-parked, the summary says %d", reparked, s.StillFailing[delivery.ClassRetryable])
 	}
 
 	// Recovered. A capped run sends at most rate × budget (+1 burst).

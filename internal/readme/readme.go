@@ -1,0 +1,93 @@
+// Package readme reads the project's README.md for tests that check the
+// code against what the README documents (a status table, a reason list).
+package readme
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"eventrelay.dev/eventrelay/internal/modroot"
+)
+
+// Section is the README's text between the first from and the next until
+// after it; the test fails when either is missing, so a moved table is
+// noticed rather than read as empty.
+func Section(t testing.TB, from, until string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(modroot.Find(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(raw), from)
+	if !ok {
+		t.Fatalf("README: %q is missing", from)
+	}
+	section, _, ok := strings.Cut(rest, until)
+	if !ok {
+		t.Fatalf("README: %q does not follow %q", until, from)
+	}
+	return section
+}
+
+// Rows are the table rows of text, each split at "|" into its trimmed
+// cells; each table's header and separator rows are left out.
+func Rows(text string) [][]string {
+	var rows [][]string
+	body := false // past the current table's separator row
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case !strings.HasPrefix(line, "|"):
+			body = false
+			continue
+		case strings.HasPrefix(line, "|---"):
+			body = true
+			continue
+		case !body:
+			continue // the header
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+var code = regexp.MustCompile("`([^`]+)`")
+
+// Codes are the `quoted` names in a cell, in order.
+func Codes(cell string) []string {
+	var out []string
+	for _, m := range code.FindAllStringSubmatch(cell, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// Statuses reads a table of HTTP statuses in text: each `code` of a row's
+// codes column maps to the status its status column starts with ("401,
+// challenge" is 401). A row without a status fails the test.
+func Statuses(t testing.TB, text string, statusCol, codesCol int) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, row := range Rows(text) {
+		if len(row) <= max(statusCol, codesCol) {
+			t.Fatalf("README: row %q has too few cells", row)
+		}
+		num, _, _ := strings.Cut(row[statusCol], ",")
+		status, err := strconv.Atoi(num)
+		if err != nil {
+			t.Fatalf("README: row %q has no status", row)
+		}
+		for _, c := range Codes(row[codesCol]) {
+			out[c] = status
+		}
+	}
+	return out
+}
