@@ -179,7 +179,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 // decision is the outcome of one callback.
 type decision struct {
 	reason  string // "" for confirmed
-	eventID string
+	eventID string // the callback's order id, or the event it confirmed
+	source  string // the ingest source of the event it confirmed
 	keyIdx  int
 	repeat  bool // the verdict stored for an identical body
 }
@@ -191,6 +192,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	attrs := []slog.Attr{slog.String("reason", d.reason), slog.Int64("duration_us", s.now().Sub(start).Microseconds())}
 	if d.eventID != "" {
 		attrs = append(attrs, slog.String("event_id", d.eventID))
+	}
+	if d.source != "" {
+		attrs = append(attrs, slog.String("source", d.source))
 	}
 	if d.keyIdx >= 0 {
 		attrs = append(attrs, slog.Int("key_index", d.keyIdx))
@@ -287,7 +291,8 @@ func (s *Service) decide(r *http.Request) decision {
 		d.reason, d.repeat = fromStored(v), true
 		return d
 	}
-	d.reason, d.eventID = s.evaluate(ctx, r.Header.Get("Content-Type"), body, bodyHash)
+	var matched ledger.Key
+	d.reason, d.eventID, matched = s.evaluate(ctx, r.Header.Get("Content-Type"), body, bodyHash)
 	if d.reason == ReasonUnavailable {
 		// Our failure, not the callback's: nothing stored, DFINERY may try again.
 		return d
@@ -299,7 +304,9 @@ func (s *Service) decide(r *http.Request) decision {
 		s.log.ErrorContext(ctx, "verdict write failed", "error", err.Error())
 		return decision{reason: ReasonUnavailable, keyIdx: d.keyIdx, eventID: d.eventID}
 	}
-	d.reason = fromStored(v)
+	if d.reason = fromStored(v); d.reason == "" && matched.EventID != "" {
+		d.eventID, d.source = matched.EventID, matched.Source
+	}
 	return d
 }
 
@@ -318,24 +325,25 @@ func fromStored(v ledger.Verdict) string {
 }
 
 // evaluate decides a signed body seen for the first time; it returns the
-// reason ("" confirmed) and the order id it named.
-func (s *Service) evaluate(ctx context.Context, contentType string, body []byte, bodyHash string) (string, string) {
+// reason ("" confirmed), the order id it named and the entry it confirmed.
+func (s *Service) evaluate(ctx context.Context, contentType string, body []byte, bodyHash string) (string, string, ledger.Key) {
 	cb, err := dfinery.Parse(contentType, body, s.cfg.Fields, s.cfg.Zone)
 	if err != nil {
-		return ReasonMalformed, ""
+		return ReasonMalformed, "", ledger.Key{}
 	}
 	if cb.EventTime.IsZero() {
-		return ReasonNoEventTime, cb.OrderID
+		return ReasonNoEventTime, cb.OrderID, ledger.Key{}
 	}
 	if age := s.now().Sub(cb.EventTime); age > s.cfg.Freshness || age < -s.cfg.TimeTolerance {
-		return ReasonStale, cb.OrderID
+		return ReasonStale, cb.OrderID, ledger.Key{}
 	}
-	return s.confirm(ctx, cb, bodyHash), cb.OrderID
+	reason, matched := s.confirm(ctx, cb, bodyHash)
+	return reason, cb.OrderID, matched
 }
 
 // confirm looks the callback's event up in the ledger, compares, and claims
-// the entry it matches.
-func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash string) string {
+// the entry it matches; a confirmation comes with that entry's key.
+func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash string) (string, ledger.Key) {
 	eventType, ok := s.cfg.EventTypes[strings.ToLower(cb.EventName)]
 	if !ok {
 		// A target event configured in DFINERY's console that verify cannot
@@ -348,7 +356,7 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 		} else {
 			s.log.WarnContext(ctx, "verify: DFINERY event name not in the event map (add it to VERIFY_EVENT_MAP)", "event_name", name)
 		}
-		return ReasonUnsupported
+		return ReasonUnsupported, ledger.Key{}
 	}
 	device := ""
 	if cb.ADID != "" {
@@ -379,15 +387,15 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 		q.UserID = user
 		window()
 	default:
-		return ReasonNoIdentifier
+		return ReasonNoIdentifier, ledger.Key{}
 	}
 	entries, err := s.find(ctx, q)
 	if err != nil {
 		s.log.ErrorContext(ctx, "ledger lookup failed", "error", err.Error())
-		return ReasonUnavailable
+		return ReasonUnavailable, ledger.Key{}
 	}
 	if len(entries) == 0 {
-		return ReasonNotFound
+		return ReasonNotFound, ledger.Key{}
 	}
 	// The closest in time first, so the answer does not depend on the
 	// backend's order. Any full match that this body can claim confirms;
@@ -407,10 +415,10 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 			mine, err := s.store.Claim(ctx, e.Key(), bodyHash, expires)
 			if err != nil {
 				s.log.ErrorContext(ctx, "ledger claim failed", "error", err.Error())
-				return ReasonUnavailable
+				return ReasonUnavailable, ledger.Key{}
 			}
 			if mine {
-				return ""
+				return "", e.Key()
 			}
 			reason = ReasonAlreadyConfirmed
 		}
@@ -418,7 +426,7 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 			best = reason
 		}
 	}
-	return best
+	return best, ledger.Key{}
 }
 
 const purchase = "PURCHASE"

@@ -279,3 +279,35 @@ func TestBodyLimit(t *testing.T) {
 		t.Fatalf("status %d", status)
 	}
 }
+
+// A confirmation's line names the event it confirmed and its ingest source,
+// so a callback can be followed to the event's own lines; a failure names
+// only the callback's order id (a callback does not name a source).
+func TestVerifyLineNamesTheConfirmedEvent(t *testing.T) {
+	var logs strings.Builder
+	f := newFixture(t, nil, staticKeys{})
+	f.svc.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	evTime := testNow.Add(-time.Minute)
+	f.record(t, "ord-9", evTime, 24000)
+	line := func() map[string]any {
+		t.Helper()
+		var v map[string]any
+		if err := json.Unmarshal([]byte(logs.String()), &v); err != nil {
+			t.Fatalf("%v: %s", err, logs.String())
+		}
+		logs.Reset()
+		return v
+	}
+	if status, resp := f.call(t, callbackBody("ord-9", evTime, "24000"), nil); status != 200 {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if v := line(); v["outcome"] != "confirmed" || v["event_id"] != "ord-9" || v["source"] != "shop" {
+		t.Fatalf("confirmed line: %v", v)
+	}
+	if status, resp := f.call(t, callbackBody("ord-404", evTime, "24000"), nil); status != 422 || reasonOf(resp) != ReasonNotFound {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if v := line(); v["outcome"] != "failed" || v["event_id"] != "ord-404" || v["source"] != nil {
+		t.Fatalf("failed line: %v", v)
+	}
+}

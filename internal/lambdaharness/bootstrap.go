@@ -18,8 +18,10 @@ const BootstrapEnv = "EVENTRELAY_TEST_BOOTSTRAP"
 
 // BootstrapBuildArgs are `go build`'s arguments for the bootstrap as
 // `make dist` builds it (with CGO_ENABLED=0 and GOOS=linux in the
-// environment), less the stripping; the Makefile's test build uses the same.
-var BootstrapBuildArgs = []string{"build", "-tags", "lambda.norpc", "-trimpath"}
+// environment), less -trimpath and the stripping: they change only paths
+// and symbols, and without them the build reuses the packages the tests
+// compiled. The Makefile's test build uses the same.
+var BootstrapBuildArgs = []string{"build", "-tags", "lambda.norpc"}
 
 var built struct {
 	once sync.Once
