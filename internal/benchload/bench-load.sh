@@ -33,7 +33,8 @@
 # (VmHWM in /proc/<pid>/status), the whole process's for MODE=stack; for
 # MODE=emulator, the emulator's process tree's CPU per event and peak RSS
 # on a line of its own. PROFILE=1 writes a
-# CPU profile of ingest-alone per run ($OUT/<mode>-<shape>-<run>.pprof).
+# CPU profile of ingest-alone or `eventrelay dev` per run
+# ($OUT/<mode>-<shape>-<run>.pprof).
 #
 # hey sends the same body on every request, so the stack runs with
 # INGEST_DEDUPE_WINDOW=0: every request is authenticated, parsed, validated,
@@ -151,7 +152,7 @@ start() { # $1 mode, $2 profile file or empty
 		;;
 	stack)
 		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -log-level "$LOG_LEVEL" \
-			-set INGEST_DEDUPE_WINDOW=0 2>"$OUT/ingest-$1.log" >/dev/null &
+			-set INGEST_DEDUPE_WINDOW=0 "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	esac
 	pid=$!
@@ -231,7 +232,7 @@ for r in $(seq 1 "$RUNS"); do
 			IFS=: read -r name c n <<<"$shape"
 			[ "$mode" = emulator ] && emu_start
 			prof=
-			[ "$PROFILE" = 1 ] && [ "$mode" != stack ] && prof="$OUT/$mode-$name-$r.pprof"
+			[ "$PROFILE" = 1 ] && prof="$OUT/$mode-$name-$r.pprof"
 			start "$mode" "$prof"
 			check "$OUT/$name.json"
 			run "$name" "$OUT/$name.json" "$c" "$n" "$r"

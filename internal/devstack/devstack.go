@@ -1,5 +1,6 @@
 // Package devstack runs the whole pipeline on one machine: a Pub/Sub
-// emulator (pstest) served on a local port, in-memory secrets, and the
+// emulator (pstest, with the events topic's subscription in front of it:
+// pubsubFront) served on a local port, in-memory secrets, and the
 // functions on loopback HTTP, wired exactly as in the cloud except for the
 // backends. `make dev` and the end-to-end tests start it.
 package devstack
@@ -17,6 +18,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
+	"google.golang.org/grpc"
 
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/httpserver"
@@ -116,6 +118,8 @@ type Stack struct {
 	Env map[string]string
 
 	psServer *pstest.Server
+	psFront  *grpc.Server // serves psServer, with events in front
+	events   *eventsQueue // the events subscription
 	client   *pubsub.Client
 	servers  []*http.Server
 	closers  []func() error
@@ -135,8 +139,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if cfg.PubSubAddr == "" {
 		cfg.PubSubAddr = "127.0.0.1:0"
 	}
-	st.psServer = pstest.NewServerWithAddress(cfg.PubSubAddr)
-	st.PubSubAddr = st.psServer.Addr
+	if st.psServer, st.events, st.psFront, st.PubSubAddr, err = startPubSub(cfg.PubSubAddr); err != nil {
+		return nil, err
+	}
 	// The real client reads this; every Pub/Sub client in the process (ours
 	// and the functions') then talks to the emulator.
 	os.Setenv("PUBSUB_EMULATOR_HOST", st.PubSubAddr)
@@ -208,6 +213,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if st.IngestURL, err = st.serve(cfg.IngestAddr, ingestFn.Handler); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	var pushTo http.RoundTripper = &http.Transport{MaxIdleConnsPerHost: pushWorkers}
 	if st.ForwarderURL = cfg.ExternalForwarder; st.ForwarderURL == "" {
 		fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
 		if err != nil {
@@ -217,6 +223,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		if st.ForwarderURL, err = st.serve(cfg.ForwarderAddr, fwd.Handler); err != nil {
 			return nil, fmt.Errorf("forwarder: %w", err)
 		}
+		pushTo = inProcess{fwd.Handler} // the URL serves others; the push needs no socket
 	}
 	verifyFn, err := setup.Verify(ctx, config.FromMap(env), opts)
 	if err != nil {
@@ -237,26 +244,25 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if st.BackfillURL, err = st.serve(cfg.BackfillAddr, backfillFn.Handler); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
-	st.startPush(cfg.PushMaxBackoff)
+	st.startPush(cfg.PushMaxBackoff, pushTo)
 	return st, nil
 }
 
+// pushWorkers is how many pushes the local push subscription has in flight
+// at most: enough for a forwarder instance at the Events API's latency
+// (64 at 50 ms is some 1,300 events/s); on loopback a few keep up.
+const pushWorkers = 64
+
 // startPush delivers the events subscription to the forwarder as a push
 // subscription would.
-func (st *Stack) startPush(maxBackoff time.Duration) {
+func (st *Stack) startPush(maxBackoff time.Duration, transport http.RoundTripper) {
 	if maxBackoff <= 0 {
 		maxBackoff = 10 * time.Second
 	}
-	sub := st.client.Subscriber(EventsSub)
-	sub.ReceiveSettings.MaxOutstandingMessages = 256
-	// pstest hands each streaming-pull stream one message per 10 ms tick
-	// (about 100/s a stream), a limit the real service does not have; 64
-	// streams let the local push keep up with a forwarder instance.
-	sub.ReceiveSettings.NumGoroutines = 64
 	dl := st.client.Publisher(DeadLetterTopic)
-	p := &pusher{sub: sub, url: st.ForwarderURL, maxBackoff: maxBackoff,
-		client:       &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
-		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts, attempts: map[string]int{}}
+	p := &pusher{queue: st.events, workers: pushWorkers, url: st.ForwarderURL, maxBackoff: maxBackoff,
+		client:       &http.Client{Timeout: 60 * time.Second, Transport: transport},
+		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.stopPush, st.pushDone = cancel, make(chan error, 1)
 	go func() { st.pushDone <- p.run(ctx); dl.Stop() }()
@@ -363,6 +369,9 @@ func (st *Stack) Close() error {
 	}
 	if st.client != nil {
 		errs = append(errs, st.client.Close())
+	}
+	if st.psFront != nil {
+		st.psFront.Stop()
 	}
 	if st.psServer != nil {
 		errs = append(errs, st.psServer.Close())
