@@ -90,6 +90,9 @@ type Config struct {
 	Logger         *slog.Logger
 	// Env adds or overrides function settings (as the environment would).
 	Env map[string]string
+	// Progress, when set, is told each step of the start-up as it begins
+	// (`make dev` prints them, so a slow start says where it is).
+	Progress func(step string)
 	// ExternalForwarder, when set, is the URL of a forwarder running in a
 	// process of its own (see FunctionEnv): the stack starts none and
 	// pushes the events subscription there.
@@ -139,6 +142,11 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if cfg.PubSubAddr == "" {
 		cfg.PubSubAddr = "127.0.0.1:0"
 	}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	progress("the Pub/Sub emulator (pstest, in this process) and its topics")
 	if st.psServer, st.events, st.psFront, st.PubSubAddr, err = startPubSub(cfg.PubSubAddr); err != nil {
 		return nil, err
 	}
@@ -155,6 +163,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	progress("the secrets (Secret Manager stand-in) and the Events API stand-in")
 	base, platformID, mcmKey := cfg.MCMBaseURL, cfg.MCMPlatformID, cfg.MCMAPIKey
 	if base == "" {
 		platformID, mcmKey = PlatformID, MCMAPIKey
@@ -205,6 +214,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	st.Ledger = ledger.NewMemory(nil)
 	opts := setup.Options{Secrets: st.Secrets, Logger: logger, Ledger: st.Ledger}
 
+	progress("the functions: ingest, forwarder, verify, backfill")
 	ingestFn, err := setup.Ingest(ctx, config.FromMap(env), opts)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -244,6 +254,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if st.BackfillURL, err = st.serve(cfg.BackfillAddr, backfillFn.Handler); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
+	progress("the push subscription to the forwarder")
 	st.startPush(cfg.PushMaxBackoff, pushTo)
 	return st, nil
 }
