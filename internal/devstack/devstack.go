@@ -223,7 +223,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if st.IngestURL, err = st.serve(cfg.IngestAddr, ingestFn.Handler); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	var pushTo http.RoundTripper = &http.Transport{MaxIdleConnsPerHost: pushWorkers}
+	pushTo := (&http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: pushWorkers}}).Do
 	if st.ForwarderURL = cfg.ExternalForwarder; st.ForwarderURL == "" {
 		fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
 		if err != nil {
@@ -233,7 +233,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		if st.ForwarderURL, err = st.serve(cfg.ForwarderAddr, fwd.Handler); err != nil {
 			return nil, fmt.Errorf("forwarder: %w", err)
 		}
-		pushTo = inProcess{fwd.Handler} // the URL serves others; the push needs no socket
+		pushTo = inProcess{fwd.Handler}.RoundTrip // the URL serves others; the push needs no socket
 	}
 	verifyFn, err := setup.Verify(ctx, config.FromMap(env), opts)
 	if err != nil {
@@ -266,13 +266,13 @@ const pushWorkers = 64
 
 // startPush delivers the events subscription to the forwarder as a push
 // subscription would.
-func (st *Stack) startPush(maxBackoff time.Duration, transport http.RoundTripper) {
+func (st *Stack) startPush(maxBackoff time.Duration, send func(*http.Request) (*http.Response, error)) {
 	if maxBackoff <= 0 {
 		maxBackoff = 10 * time.Second
 	}
 	dl := st.client.Publisher(DeadLetterTopic)
 	p := &pusher{queue: st.events, workers: pushWorkers, url: st.ForwarderURL, maxBackoff: maxBackoff,
-		client:       &http.Client{Timeout: 60 * time.Second, Transport: transport},
+		send:         send,
 		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.stopPush, st.pushDone = cancel, make(chan error, 1)
