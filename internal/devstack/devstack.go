@@ -17,8 +17,6 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"cloud.google.com/go/pubsub/v2/pstest"
-	"google.golang.org/grpc"
 
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/httpserver"
@@ -120,9 +118,7 @@ type Stack struct {
 	// Env is the functions' settings on this stack.
 	Env map[string]string
 
-	psServer *pstest.Server
-	psFront  *grpc.Server // serves psServer, with events in front
-	events   *eventsQueue // the events subscription
+	pubsub   *localPubSub
 	client   *pubsub.Client
 	servers  []*http.Server
 	closers  []func() error
@@ -147,9 +143,10 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		progress = func(string) {}
 	}
 	progress("the Pub/Sub emulator (pstest, in this process) and its topics")
-	if st.psServer, st.events, st.psFront, st.PubSubAddr, err = startPubSub(cfg.PubSubAddr); err != nil {
+	if st.pubsub, err = startPubSub(cfg.PubSubAddr); err != nil {
 		return nil, err
 	}
+	st.PubSubAddr = st.pubsub.addr
 	// The real client reads this; every Pub/Sub client in the process (ours
 	// and the functions') then talks to the emulator.
 	os.Setenv("PUBSUB_EMULATOR_HOST", st.PubSubAddr)
@@ -271,7 +268,7 @@ func (st *Stack) startPush(maxBackoff time.Duration, send func(*http.Request) (*
 		maxBackoff = 10 * time.Second
 	}
 	dl := st.client.Publisher(DeadLetterTopic)
-	p := &pusher{queue: st.events, workers: pushWorkers, url: st.ForwarderURL, maxBackoff: maxBackoff,
+	p := &pusher{queue: st.pubsub.front.events, workers: pushWorkers, url: st.ForwarderURL, maxBackoff: maxBackoff,
 		send:         send,
 		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -381,11 +378,8 @@ func (st *Stack) Close() error {
 	if st.client != nil {
 		errs = append(errs, st.client.Close())
 	}
-	if st.psFront != nil {
-		st.psFront.Stop()
-	}
-	if st.psServer != nil {
-		errs = append(errs, st.psServer.Close())
+	if st.pubsub != nil {
+		errs = append(errs, st.pubsub.Close())
 	}
 	if st.SecretServer != nil {
 		st.SecretServer.Close()

@@ -27,15 +27,23 @@ import (
 // topic carries all of the pipeline's traffic, so it bypasses pstest: its
 // one subscription (EventsSub, created in pstest too, for its name) holds a
 // message until the push stand-in has it acknowledged, and then nothing.
-// The dead-letter topic, the admin calls and any other topic stay pstest's.
+// The dead-letter topic, the admin calls and any other topic stay pstest's;
+// clearAcknowledged bounds what pstest keeps of them.
 type pubsubFront struct {
 	*pstest.GServer
+	ps     *pstest.Server
 	events *eventsQueue
+	// gate is held shared by every publish to pstest and exclusively by
+	// clearAcknowledged, so no message arrives between its look and its
+	// clear.
+	gate sync.RWMutex
 }
 
 // Publish implements pubsubpb.PublisherServer.
 func (f *pubsubFront) Publish(ctx context.Context, req *pubsubpb.PublishRequest) (*pubsubpb.PublishResponse, error) {
 	if req.GetTopic() != Topic {
+		f.gate.RLock()
+		defer f.gate.RUnlock()
 		return f.GServer.Publish(ctx, req)
 	}
 	// The topic may have been deleted (a test does, to see ingest fail).
@@ -59,22 +67,94 @@ func (f *pubsubFront) CreateSubscription(ctx context.Context, s *pubsubpb.Subscr
 	return f.GServer.CreateSubscription(ctx, s)
 }
 
-// startPubSub serves pstest behind the front on addr.
-func startPubSub(addr string) (*pstest.Server, *eventsQueue, *grpc.Server, string, error) {
+// clearAcknowledged lets pstest forget its messages once every
+// subscription of each message's topic has acknowledged it: pstest keeps
+// every message ever published and can only forget all of them at once
+// (ClearMessages, which also empties the subscriptions), so it does when
+// no subscription holds one any more. True when it cleared.
+func (f *pubsubFront) clearAcknowledged(ctx context.Context) bool {
+	f.gate.Lock()
+	defer f.gate.Unlock()
+	msgs := f.ps.Messages()
+	if len(msgs) == 0 {
+		return false
+	}
+	subs := map[string]int{} // by topic; a deleted topic's still count
+	for _, m := range msgs {
+		n, ok := subs[m.Topic]
+		if !ok {
+			resp, err := f.GServer.ListTopicSubscriptions(ctx,
+				&pubsubpb.ListTopicSubscriptionsRequest{Topic: m.Topic, PageSize: 1000})
+			if err != nil || resp.NextPageToken != "" {
+				return false
+			}
+			n = len(resp.Subscriptions)
+			subs[m.Topic] = n
+		}
+		// Each subscription acknowledges a message at most once (pstest
+		// drops it from the subscription then); one created after the
+		// publish never had it and only delays the clear.
+		if m.Acks < n {
+			return false
+		}
+	}
+	f.ps.ClearMessages()
+	return true
+}
+
+// keepClearing runs clearAcknowledged every interval until ctx ends.
+func (f *pubsubFront) keepClearing(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			f.clearAcknowledged(ctx)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// localPubSub is the stack's Pub/Sub emulator: pstest behind the front,
+// served on addr.
+type localPubSub struct {
+	addr  string
+	ps    *pstest.Server
+	front *pubsubFront
+	srv   *grpc.Server
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// clearEvery is how often pstest's acknowledged messages are looked for.
+const clearEvery = time.Second
+
+func startPubSub(addr string) (*localPubSub, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, nil, "", fmt.Errorf("pubsub emulator: %w", err)
+		return nil, fmt.Errorf("pubsub emulator: %w", err)
 	}
 	// pstest's own listener (a free port) stays unused: its GServer can
 	// only be made this way.
 	ps := pstest.NewServer()
-	front := &pubsubFront{GServer: &ps.GServer, events: newEventsQueue()}
-	gs := grpc.NewServer()
-	pubsubpb.RegisterPublisherServer(gs, front)
-	pubsubpb.RegisterSubscriberServer(gs, front)
-	pubsubpb.RegisterSchemaServiceServer(gs, &ps.GServer)
-	go gs.Serve(ln)
-	return ps, front.events, gs, ln.Addr().String(), nil
+	l := &localPubSub{addr: ln.Addr().String(), ps: ps, srv: grpc.NewServer(), done: make(chan struct{}),
+		front: &pubsubFront{GServer: &ps.GServer, ps: ps, events: newEventsQueue()}}
+	pubsubpb.RegisterPublisherServer(l.srv, l.front)
+	pubsubpb.RegisterSubscriberServer(l.srv, l.front)
+	pubsubpb.RegisterSchemaServiceServer(l.srv, &ps.GServer)
+	go l.srv.Serve(ln)
+	var ctx context.Context
+	ctx, l.stop = context.WithCancel(context.Background())
+	go func() { defer close(l.done); l.front.keepClearing(ctx, clearEvery) }()
+	return l, nil
+}
+
+func (l *localPubSub) Close() error {
+	l.stop()
+	<-l.done
+	l.srv.Stop()
+	return l.ps.Close()
 }
 
 // eventsQueue is the events subscription: the messages not yet

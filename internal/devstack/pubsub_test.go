@@ -30,8 +30,8 @@ func TestEmulatorKeepsNothingAcknowledged(t *testing.T) {
 	waitFor(t, "every event delivered", 60*time.Second, func() bool { return st.Sink.Stats().Accepted >= n })
 	// The forwarder answers the push after the platform did: wait for the
 	// acknowledgements, not for a time.
-	waitFor(t, "every delivery acknowledged", 10*time.Second, func() bool { return st.events.size() == 0 })
-	if got := len(st.psServer.Messages()); got != 0 {
+	waitFor(t, "every delivery acknowledged", 10*time.Second, func() bool { return st.pubsub.front.events.size() == 0 })
+	if got := len(st.pubsub.ps.Messages()); got != 0 {
 		t.Errorf("pstest holds %d messages after %d acknowledged deliveries, want 0", got, n)
 	}
 	if got := st.Sink.Stats().Accepted; got != n {
@@ -108,5 +108,46 @@ func TestEventsTopicRules(t *testing.T) {
 		Messages: []*pubsubpb.PubsubMessage{{Data: []byte("x")}}})
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("publish to the deleted topic: %v, want NotFound", err)
+	}
+}
+
+// The other topics stay pstest's, which keeps every message: once each
+// subscription acknowledged them they are cleared, and not before.
+func TestPstestForgetsAcknowledgedMessages(t *testing.T) {
+	st := start(t)
+	ctx := context.Background()
+	var msgs []*pubsubpb.PubsubMessage
+	for range 3 {
+		msgs = append(msgs, &pubsubpb.PubsubMessage{Data: []byte("dead letter")})
+	}
+	if _, err := st.Client().TopicAdminClient.Publish(ctx, &pubsubpb.PublishRequest{Topic: DeadLetterTopic, Messages: msgs}); err != nil {
+		t.Fatal(err)
+	}
+	if st.pubsub.front.clearAcknowledged(ctx) || len(st.pubsub.ps.Messages()) != 3 {
+		t.Fatalf("cleared with nothing acknowledged: %d messages left, want 3", len(st.pubsub.ps.Messages()))
+	}
+	for acked := 0; acked < 3; {
+		resp, err := st.Client().SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: DeadLetterSub, MaxMessages: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range resp.ReceivedMessages {
+			ids = append(ids, m.AckId)
+		}
+		if len(ids) > 0 {
+			if err := st.Client().SubscriptionAdminClient.Acknowledge(ctx,
+				&pubsubpb.AcknowledgeRequest{Subscription: DeadLetterSub, AckIds: ids}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		acked += len(ids)
+		if acked < 3 && st.pubsub.front.clearAcknowledged(ctx) {
+			t.Fatalf("cleared with %d of 3 acknowledged", acked)
+		}
+	}
+	st.pubsub.front.clearAcknowledged(ctx) // or the stack's own clear did
+	if n := len(st.pubsub.ps.Messages()); n != 0 {
+		t.Fatalf("%d messages left after every one was acknowledged, want 0", n)
 	}
 }
