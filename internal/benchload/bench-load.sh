@@ -52,7 +52,10 @@ EMULATOR=${EMULATOR:-}
 PROFILE=${PROFILE:-0}
 PORT=${PORT:-18080}
 PUBSUB_PORT=${PUBSUB_PORT:-18085}
-ADMIN_PORT=${ADMIN_PORT:-18089} # the stack's counters (its verify and backfill: 18086, 18087)
+# The stack's other listeners, off `make dev`'s ports: counters, verify, backfill.
+ADMIN_PORT=${ADMIN_PORT:-18089}
+VERIFY_PORT=${VERIFY_PORT:-18086}
+BACKFILL_PORT=${BACKFILL_PORT:-18087}
 LOG_LEVEL=${LOG_LEVEL:-info}
 OUT=${OUT:-$(mktemp -d /tmp/bench-load.XXXXXX)}
 GO=${GO:-go}
@@ -154,7 +157,7 @@ start() { # $1 mode, $2 profile file or empty
 		;;
 	stack)
 		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -admin "127.0.0.1:$ADMIN_PORT" \
-			-verify 127.0.0.1:18086 -backfill 127.0.0.1:18087 -log-level "$LOG_LEVEL" \
+			-verify "127.0.0.1:$VERIFY_PORT" -backfill "127.0.0.1:$BACKFILL_PORT" -log-level "$LOG_LEVEL" \
 			-set INGEST_DEDUPE_WINDOW=0 "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	esac
@@ -202,11 +205,11 @@ run() {
 			printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%s\n", mode, name, c, rps, rps * n, p50, p99, hwm, us, eus, ehwm, load, emu ? emu : "-", codes
 		}' "$f" >>"$OUT/results.tsv"
 	tail -n 1 "$OUT/results.tsv" | show
-	[ "$mode" = stack ] && delivered "$f"
+	[ "$mode" = stack ] && delivered
 	return 0
 }
 
-# delivered HEY-OUTPUT: for the stack, how many of the events ingest
+# delivered: for the stack, how many of the events ingest
 # accepted the forwarder had handled when hey ended (the rest is backlog).
 delivered() {
 	local c
