@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"eventrelay.dev/eventrelay/internal/cpuprofile"
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/shared/logging"
 )
@@ -22,6 +26,7 @@ func runDev(args []string) error {
 	backfillAddr := fs.String("backfill", devstack.DefaultBackfillAddr, "backfill listen address")
 	verifyAddr := fs.String("verify", devstack.DefaultVerifyAddr, "verify listen address")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file` (for load measurements)")
 	env := map[string]string{}
 	fs.Func("set", "override a function setting, `NAME=VALUE` (repeatable), e.g. -set INGEST_DEDUPE_WINDOW=0", func(kv string) error {
 		k, v, ok := strings.Cut(kv, "=")
@@ -34,14 +39,25 @@ func runDev(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	log, err := logging.New(os.Stderr, *logLevel)
+	// The functions log a line or two per event; under load one write(2)
+	// per line costs more than the line, so lines go out in batches, at
+	// most a tenth of a second late.
+	logs := newBatchedWriter(os.Stderr, 100*time.Millisecond)
+	defer logs.Close()
+	log, err := logging.New(logs, *logLevel)
 	if err != nil {
 		return err
 	}
+	stopProfile, err := cpuprofile.Start(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr,
-		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, VerifyAddr: *verifyAddr, Logger: log, Env: env})
+		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, VerifyAddr: *verifyAddr, Logger: log, Env: env,
+		Progress: func(step string) { fmt.Println("starting " + step + " …") }})
 	if err != nil {
 		return err
 	}
@@ -74,5 +90,52 @@ purchase, already_confirmed):
 		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at))
 	<-ctx.Done()
 	fmt.Println("\nstopping")
+	return nil
+}
+
+// batchedWriter buffers what is written and writes it out every interval
+// (and on Close), in one system call where there was one per line.
+type batchedWriter struct {
+	mu   sync.Mutex
+	buf  *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newBatchedWriter(w io.Writer, interval time.Duration) *batchedWriter {
+	b := &batchedWriter{buf: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				b.flush()
+			case <-b.stop:
+				b.flush()
+				return
+			}
+		}
+	}()
+	return b
+}
+
+func (b *batchedWriter) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *batchedWriter) flush() {
+	b.mu.Lock()
+	b.buf.Flush()
+	b.mu.Unlock()
+}
+
+// Close writes out what is left.
+func (b *batchedWriter) Close() error {
+	close(b.stop)
+	<-b.done
 	return nil
 }

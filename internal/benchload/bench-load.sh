@@ -15,9 +15,10 @@
 #                 accept-and-store shape of a gateway.
 #   MODE=discard  the ingest handler alone: a publisher that acknowledges and
 #                 drops (ingest-alone -queue discard).
-#   MODE=stack    `eventrelay dev`: ingest publishing to the in-process pstest
-#                 emulator, the push emulator delivering to the forwarder and
-#                 the Events API stand-in, all in one process.
+#   MODE=stack    `eventrelay dev`: ingest publishing to the in-process Pub/Sub
+#                 emulator (whose events subscription keeps only what is not
+#                 yet acknowledged), the push emulator delivering to the
+#                 forwarder and the Events API stand-in, all in one process.
 #   MODE=all      (default) the three above.
 #
 # RUNS (1) rounds, interleaved: each round runs every mode's singles
@@ -33,7 +34,8 @@
 # (VmHWM in /proc/<pid>/status), the whole process's for MODE=stack; for
 # MODE=emulator, the emulator's process tree's CPU per event and peak RSS
 # on a line of its own. PROFILE=1 writes a
-# CPU profile of ingest-alone per run ($OUT/<mode>-<shape>-<run>.pprof).
+# CPU profile of ingest-alone or `eventrelay dev` per run
+# ($OUT/<mode>-<shape>-<run>.pprof).
 #
 # hey sends the same body on every request, so the stack runs with
 # INGEST_DEDUPE_WINDOW=0: every request is authenticated, parsed, validated,
@@ -50,6 +52,10 @@ EMULATOR=${EMULATOR:-}
 PROFILE=${PROFILE:-0}
 PORT=${PORT:-18080}
 PUBSUB_PORT=${PUBSUB_PORT:-18085}
+# The stack's other listeners, off `make dev`'s ports: counters, verify, backfill.
+ADMIN_PORT=${ADMIN_PORT:-18089}
+VERIFY_PORT=${VERIFY_PORT:-18086}
+BACKFILL_PORT=${BACKFILL_PORT:-18087}
 LOG_LEVEL=${LOG_LEVEL:-info}
 OUT=${OUT:-$(mktemp -d /tmp/bench-load.XXXXXX)}
 GO=${GO:-go}
@@ -150,8 +156,9 @@ start() { # $1 mode, $2 profile file or empty
 			2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	stack)
-		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -log-level "$LOG_LEVEL" \
-			-set INGEST_DEDUPE_WINDOW=0 2>"$OUT/ingest-$1.log" >/dev/null &
+		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -admin "127.0.0.1:$ADMIN_PORT" \
+			-verify "127.0.0.1:$VERIFY_PORT" -backfill "127.0.0.1:$BACKFILL_PORT" -log-level "$LOG_LEVEL" \
+			-set INGEST_DEDUPE_WINDOW=0 "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	esac
 	pid=$!
@@ -198,6 +205,19 @@ run() {
 			printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%s\n", mode, name, c, rps, rps * n, p50, p99, hwm, us, eus, ehwm, load, emu ? emu : "-", codes
 		}' "$f" >>"$OUT/results.tsv"
 	tail -n 1 "$OUT/results.tsv" | show
+	[ "$mode" = stack ] && delivered
+	return 0
+}
+
+# delivered: for the stack, how many of the events ingest
+# accepted the forwarder had handled when hey ended (the rest is backlog).
+delivered() {
+	local c
+	c=$(curl -sf "http://127.0.0.1:$ADMIN_PORT/counters") || { echo "bench-load: no counters from the stack" >&2; exit 1; }
+	echo "$c" | tr -d '{}' | tr ',' '\n' | awk -F: '
+		$1 == "\"ingest_events.accepted\"" { a = $2 }
+		$1 ~ /^"forwarder_outcomes\./ { d += $2 }
+		END { printf "stack    forwarder: %d of the %d accepted events handled when hey ended (%.0f%%)\n", d, a, a ? 100 * d / a : 0 }'
 }
 
 # show: results.tsv lines, readably.
@@ -231,7 +251,7 @@ for r in $(seq 1 "$RUNS"); do
 			IFS=: read -r name c n <<<"$shape"
 			[ "$mode" = emulator ] && emu_start
 			prof=
-			[ "$PROFILE" = 1 ] && [ "$mode" != stack ] && prof="$OUT/$mode-$name-$r.pprof"
+			[ "$PROFILE" = 1 ] && prof="$OUT/$mode-$name-$r.pprof"
 			start "$mode" "$prof"
 			check "$OUT/$name.json"
 			run "$name" "$OUT/$name.json" "$c" "$n" "$r"

@@ -1,5 +1,6 @@
 // Package devstack runs the whole pipeline on one machine: a Pub/Sub
-// emulator (pstest) served on a local port, in-memory secrets, and the
+// emulator (pstest, with the events topic's subscription in front of it:
+// pubsubFront) served on a local port, in-memory secrets, and the
 // functions on loopback HTTP, wired exactly as in the cloud except for the
 // backends. `make dev` and the end-to-end tests start it.
 package devstack
@@ -16,7 +17,6 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"cloud.google.com/go/pubsub/v2/pstest"
 
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/httpserver"
@@ -88,6 +88,9 @@ type Config struct {
 	Logger         *slog.Logger
 	// Env adds or overrides function settings (as the environment would).
 	Env map[string]string
+	// Progress, when set, is told each step of the start-up as it begins
+	// (`make dev` prints them, so a slow start says where it is).
+	Progress func(step string)
 	// ExternalForwarder, when set, is the URL of a forwarder running in a
 	// process of its own (see FunctionEnv): the stack starts none and
 	// pushes the events subscription there.
@@ -115,7 +118,7 @@ type Stack struct {
 	// Env is the functions' settings on this stack.
 	Env map[string]string
 
-	psServer *pstest.Server
+	pubsub   *localPubSub
 	client   *pubsub.Client
 	servers  []*http.Server
 	closers  []func() error
@@ -135,8 +138,15 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if cfg.PubSubAddr == "" {
 		cfg.PubSubAddr = "127.0.0.1:0"
 	}
-	st.psServer = pstest.NewServerWithAddress(cfg.PubSubAddr)
-	st.PubSubAddr = st.psServer.Addr
+	progress := cfg.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	progress("the Pub/Sub emulator (pstest, in this process) and its topics")
+	if st.pubsub, err = startPubSub(cfg.PubSubAddr); err != nil {
+		return nil, err
+	}
+	st.PubSubAddr = st.pubsub.addr
 	// The real client reads this; every Pub/Sub client in the process (ours
 	// and the functions') then talks to the emulator.
 	os.Setenv("PUBSUB_EMULATOR_HOST", st.PubSubAddr)
@@ -150,6 +160,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	progress("the secrets (Secret Manager stand-in) and the Events API stand-in")
 	base, platformID, mcmKey := cfg.MCMBaseURL, cfg.MCMPlatformID, cfg.MCMAPIKey
 	if base == "" {
 		platformID, mcmKey = PlatformID, MCMAPIKey
@@ -200,6 +211,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	st.Ledger = ledger.NewMemory(nil)
 	opts := setup.Options{Secrets: st.Secrets, Logger: logger, Ledger: st.Ledger}
 
+	progress("the functions: ingest, forwarder, verify, backfill")
 	ingestFn, err := setup.Ingest(ctx, config.FromMap(env), opts)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -208,6 +220,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if st.IngestURL, err = st.serve(cfg.IngestAddr, ingestFn.Handler); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	pushTo := (&http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: pushWorkers}}).Do
 	if st.ForwarderURL = cfg.ExternalForwarder; st.ForwarderURL == "" {
 		fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
 		if err != nil {
@@ -217,6 +230,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		if st.ForwarderURL, err = st.serve(cfg.ForwarderAddr, fwd.Handler); err != nil {
 			return nil, fmt.Errorf("forwarder: %w", err)
 		}
+		pushTo = inProcess{fwd.Handler}.RoundTrip // the URL serves others; the push needs no socket
 	}
 	verifyFn, err := setup.Verify(ctx, config.FromMap(env), opts)
 	if err != nil {
@@ -237,26 +251,26 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if st.BackfillURL, err = st.serve(cfg.BackfillAddr, backfillFn.Handler); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
-	st.startPush(cfg.PushMaxBackoff)
+	progress("the push subscription to the forwarder")
+	st.startPush(cfg.PushMaxBackoff, pushTo)
 	return st, nil
 }
 
+// pushWorkers is how many pushes the local push subscription has in flight
+// at most: enough for a forwarder instance at the Events API's latency
+// (64 at 50 ms is some 1,300 events/s); on loopback a few keep up.
+const pushWorkers = 64
+
 // startPush delivers the events subscription to the forwarder as a push
 // subscription would.
-func (st *Stack) startPush(maxBackoff time.Duration) {
+func (st *Stack) startPush(maxBackoff time.Duration, send func(*http.Request) (*http.Response, error)) {
 	if maxBackoff <= 0 {
 		maxBackoff = 10 * time.Second
 	}
-	sub := st.client.Subscriber(EventsSub)
-	sub.ReceiveSettings.MaxOutstandingMessages = 256
-	// pstest hands each streaming-pull stream one message per 10 ms tick
-	// (about 100/s a stream), a limit the real service does not have; 64
-	// streams let the local push keep up with a forwarder instance.
-	sub.ReceiveSettings.NumGoroutines = 64
 	dl := st.client.Publisher(DeadLetterTopic)
-	p := &pusher{sub: sub, url: st.ForwarderURL, maxBackoff: maxBackoff,
-		client:       &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
-		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts, attempts: map[string]int{}}
+	p := &pusher{queue: st.pubsub.front.events, workers: pushWorkers, url: st.ForwarderURL, maxBackoff: maxBackoff,
+		send:         send,
+		subscription: EventsSub, deadLetter: dl, maxAttempts: MaxDeliveryAttempts}
 	ctx, cancel := context.WithCancel(context.Background())
 	st.stopPush, st.pushDone = cancel, make(chan error, 1)
 	go func() { st.pushDone <- p.run(ctx); dl.Stop() }()
@@ -364,8 +378,8 @@ func (st *Stack) Close() error {
 	if st.client != nil {
 		errs = append(errs, st.client.Close())
 	}
-	if st.psServer != nil {
-		errs = append(errs, st.psServer.Close())
+	if st.pubsub != nil {
+		errs = append(errs, st.pubsub.Close())
 	}
 	if st.SecretServer != nil {
 		st.SecretServer.Close()

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -15,6 +16,42 @@ import (
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
+
+// pushBody is a Pub/Sub push request's JSON, as the service documents it.
+type pushBody struct {
+	Message struct {
+		Data        []byte            `json:"data"`
+		Attributes  map[string]string `json:"attributes"`
+		MessageID   string            `json:"messageId"`
+		PublishTime time.Time         `json:"publishTime"`
+	} `json:"message"`
+	Subscription    string `json:"subscription"`
+	DeliveryAttempt int    `json:"deliveryAttempt,omitempty"`
+}
+
+// The push body written by hand is the one encoding/json writes for the
+// push format, whatever the bytes, attributes and attempt.
+func TestPushJSONIsThePushFormat(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 4, 5, 6007, time.UTC)
+	for _, m := range []*queued{
+		{data: []byte(`{"id":"x"}` + "\x00\xff<>&\u2028"), attributes: map[string]string{"event_id": "a\"b<>&", "z": "", "\u2028": "é"}, id: "e1", publishTime: at},
+		{data: nil, attributes: nil, id: "e2", publishTime: at},
+		{data: []byte{}, attributes: map[string]string{}, id: "e3", publishTime: at.Add(-time.Hour)},
+	} {
+		for _, attempt := range []int{0, 1, 10} {
+			var b pushBody
+			b.Message.Data, b.Message.Attributes, b.Message.MessageID, b.Message.PublishTime = m.data, m.attributes, m.id, m.publishTime
+			b.Subscription, b.DeliveryAttempt = EventsSub, attempt
+			want, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pushJSON(m, EventsSub, attempt); string(got) != string(want) {
+				t.Errorf("attempt %d:\n got %s\nwant %s", attempt, got, want)
+			}
+		}
+	}
+}
 
 // Issue 11 point 9: with pstest's own dead-letter policy a dead letter was
 // published again on every tick, for ever, and a subscriber that

@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +34,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"eventrelay.dev/eventrelay/internal/cpuprofile"
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
@@ -76,17 +76,11 @@ func run() error {
 		"PII_SALT_SECRET":        "pii-salt",
 		"INGEST_DEDUPE_WINDOW":   "0", // as bench-load runs the stack: hey repeats one body
 	})
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cpuprofile.Start(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var pub queue.Publisher
