@@ -125,7 +125,24 @@ stop() { if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -INT "$pid"; 
 emu_stop() { if [ -n "$emu" ]; then kill_tree "$emu"; fi; emu=; }
 trap 'stop; emu_stop' EXIT
 
+# need_free PORT...: nothing may answer on these ports before this script
+# starts its own processes there, or hey would measure someone else's (the
+# readiness checks only ask whether something answers). A process of the
+# previous round may take a few seconds to let go: 10 s at most.
+need_free() {
+	local p i
+	for p in "$@"; do
+		for i in $(seq 1 100); do
+			(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || continue 2
+			sleep 0.1
+		done
+		echo "bench-load: 127.0.0.1:$p is in use by another process; stop it or choose other ports (PORT, PUBSUB_PORT, ADMIN_PORT, VERIFY_PORT, BACKFILL_PORT)" >&2
+		exit 1
+	done
+}
+
 emu_start() {
+	need_free "$PUBSUB_PORT"
 	if [ "$EMULATOR" = google ]; then
 		gcloud beta emulators pubsub start --host-port="127.0.0.1:$PUBSUB_PORT" --project=eventrelay-local \
 			>"$OUT/emulator.log" 2>&1 &
@@ -143,6 +160,8 @@ emu_start() {
 }
 
 start() { # $1 mode, $2 profile file or empty
+	need_free "$PORT"
+	[ "$1" = stack ] && need_free "$PUBSUB_PORT" "$ADMIN_PORT" "$VERIFY_PORT" "$BACKFILL_PORT"
 	local t0 t1 prof=()
 	[ -n "${2:-}" ] && prof=(-cpuprofile "$2")
 	t0=$(date +%s%N)
