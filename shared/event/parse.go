@@ -224,7 +224,7 @@ func (d *Decoder) decodeWhole(b []byte, v any) bool {
 // maxKeptValue is the largest value after which a Decoder keeps its
 // json.Decoder (and the buffer it grew), so that pooled Decoders hold at
 // most a few hundred KB each.
-const maxKeptValue = 64 << 10
+const maxKeptValue = 128 << 10
 
 // DecodeBody is Split followed by Decode of every event, in fewer passes
 // over the body, for the bodies nearly every caller sends: a JSON array of
