@@ -75,9 +75,18 @@ locals {
     MCM_API_KEY_SECRET = aws_secretsmanager_secret.secret["mcm_api_key"].arn
   }
 
+  # Go's garbage collector for ingest, which allocates per event: collect at
+  # 5x the live heap instead of 2x (GOGC), but never let the heap pass half
+  # the function's memory (GOMEMLIMIT, bytes), where it collects as often as
+  # it must. README, Performance. extra_environment may override both.
+  ingest_gc_environment = {
+    GOGC       = "400"
+    GOMEMLIMIT = tostring(floor(var.ingest.memory_mb * 1048576 / 2))
+  }
+
   # Secrets are named by ARN.
   environment = {
-    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, local.attestation_environment, {
+    ingest = merge(local.common_environment, local.pii_environment, local.ledger_environment, local.attestation_environment, local.ingest_gc_environment, {
       EVENTRELAY_FUNCTION        = "ingest"
       SQS_QUEUE_URL              = aws_sqs_queue.events.url
       INGEST_API_KEYS_SECRET     = aws_secretsmanager_secret.secret["ingest_api_keys"].arn
