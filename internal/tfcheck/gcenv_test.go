@@ -6,8 +6,8 @@ import (
 )
 
 // TestIngestGCEnvironment pins the garbage-collector settings both modules
-// give ingest with their defaults (256 MB): GOGC 400 and GOMEMLIMIT half the
-// memory, in bytes (the Go runtime reads a plain number as bytes).
+// give ingest with their defaults (256 MB): GOGC 400 and GOMEMLIMIT 3/8 of the
+// memory (96 MiB), in bytes (the Go runtime reads a plain number as bytes).
 func TestIngestGCEnvironment(t *testing.T) {
 	for _, c := range []struct{ dir, resource, block, attr string }{
 		{"gcp", "google_cloudfunctions2_function", "service_config", "environment_variables"},
@@ -24,7 +24,7 @@ func TestIngestGCEnvironment(t *testing.T) {
 				}
 				found = true
 				vm := m.eval.value(a.Expr, in).AsValueMap() // other values (resource ids) are unknown here
-				for name, want := range map[string]string{"GOGC": "400", "GOMEMLIMIT": "134217728"} {
+				for name, want := range map[string]string{"GOGC": "400", "GOMEMLIMIT": "100663296"} {
 					if v, ok := vm[name]; !ok || !v.IsKnown() || v.AsString() != want {
 						t.Errorf("%s: ingest's %s = %#v, want %q", c.dir, name, v, want)
 					}
