@@ -185,6 +185,8 @@ type Decoder struct {
 	feed feed
 	dec  *json.Decoder
 	fed  int64 // bytes handed to dec so far
+	// batch is what DecodeBody decodes an array into, only while it does.
+	batch []Event
 }
 
 // Decode decodes raw into *e, which must be the zero Event.
@@ -265,8 +267,11 @@ func (d *Decoder) DecodeBody(body []byte, maxEvents, maxEventBytes int) (raws []
 				return nil, nil, false
 			}
 		}
-		events = make([]Event, 0, len(raws))
-		if !d.decodeWhole(trimmed, &events) || len(events) != len(raws) {
+		// Into a field: a pointer to a local slice would move it to the heap.
+		d.batch = make([]Event, 0, len(raws))
+		clean := d.decodeWhole(trimmed, &d.batch)
+		events, d.batch = d.batch, nil
+		if !clean || len(events) != len(raws) {
 			return nil, nil, false
 		}
 		return raws, events, true
