@@ -258,17 +258,25 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 		}
 		return s.fail(w, "", codeInternal, "authentication could not be checked")
 	}
-	raws, err := event.Split(body)
-	if err != nil {
-		s.auth.Release(p)
-		return s.fail(w, p.Source, codeBadRequest, err.Error())
+	// One decoder for the request's events, not one each; it (its buffer
+	// grown to an event's or a batch's size) serves request after request.
+	dec := decoders.Get().(*event.Decoder)
+	defer decoders.Put(dec)
+	// Most bodies decode cleanly in one pass; any other takes Split and a
+	// decode per event, which give the answers and errors.
+	raws, decodedEvents, ok := dec.DecodeBody(body, s.cfg.Limits.MaxEvents, s.cfg.Limits.MaxEventBytes)
+	if !ok {
+		if raws, err = event.Split(body); err != nil {
+			s.auth.Release(p)
+			return s.fail(w, p.Source, codeBadRequest, err.Error())
+		}
+		if len(raws) > s.cfg.Limits.MaxEvents {
+			s.auth.Release(p)
+			return s.fail(w, p.Source, codeTooManyEvents,
+				fmt.Sprintf("%d events in one request; at most %d", len(raws), s.cfg.Limits.MaxEvents))
+		}
 	}
-	if len(raws) > s.cfg.Limits.MaxEvents {
-		s.auth.Release(p)
-		return s.fail(w, p.Source, codeTooManyEvents,
-			fmt.Sprintf("%d events in one request; at most %d", len(raws), s.cfg.Limits.MaxEvents))
-	}
-	resp, status := s.process(r.Context(), p.Source, raws)
+	resp, status := s.process(r.Context(), p.Source, raws, decodedEvents, dec)
 	if status == http.StatusServiceUnavailable || status == http.StatusInternalServerError {
 		// Let the caller retry the same signed request.
 		s.auth.Release(p)
@@ -281,14 +289,16 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 }
 
 // process turns raw events into acknowledged messages and the answer.
-func (s *Service) process(ctx context.Context, source string, raws []json.RawMessage) (*Response, int) {
+// clean, when not nil, are raws already decoded cleanly (DecodeBody);
+// otherwise dec decodes them.
+func (s *Service) process(ctx context.Context, source string, raws []json.RawMessage, clean []event.Event, dec *event.Decoder) (*Response, int) {
 	resp := &Response{Accepted: []Ref{}, Duplicates: []Duplicate{}, Rejected: []Rejection{}}
 	rules := event.Rules{Now: s.now(), FutureSkew: s.cfg.FutureSkew, MaxAge: s.cfg.MaxAge}
 	firstIndex := make(map[string]int, len(raws))
+	decoded := s.decodeAll(ctx, raws, clean, dec)
 	events := make([]*event.Event, 0, len(raws))
 	indexes := make([]int, 0, len(raws))
 	bodies := make([][]byte, 0, len(raws))
-	decoded := s.decodeAll(ctx, raws)
 	for i, d := range decoded {
 		e, errs, class := s.check(d, rules)
 		if len(errs) > 0 && d.unenriched {
@@ -408,32 +418,34 @@ type decoded struct {
 
 var decoders = sync.Pool{New: func() any { return new(event.Decoder) }}
 
-// decodeAll decodes and cleanses every raw event, then enriches the good
-// ones from the catalog in one look-up, before anything is validated.
-func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage) []decoded {
+// decodeAll decodes (unless events holds them decoded) and cleanses every
+// raw event, then enriches the good ones from the catalog in one look-up,
+// before anything is validated.
+func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage, events []event.Event, dec *event.Decoder) []decoded {
 	out := make([]decoded, len(raws))
 	var good []*event.Event // only what the catalog enriches
 	var at []int            // good[k] is out[at[k]]
 	if s.catalog != nil {
 		good, at = make([]*event.Event, 0, len(raws)), make([]int, 0, len(raws))
 	}
-	// One allocation and one decoder for the request's events, not one each;
-	// the decoder (its buffer grown to an event's size) serves request after
-	// request.
-	events := make([]event.Event, len(raws))
-	dec := decoders.Get().(*event.Decoder)
-	defer decoders.Put(dec)
+	predecoded := events != nil // then within the limits, and clean
+	if !predecoded {
+		events = make([]event.Event, len(raws)) // one allocation for the request's events
+	}
 	for i, raw := range raws {
 		e := &events[i]
-		if len(raw) > s.cfg.Limits.MaxEventBytes {
+		switch {
+		case predecoded:
+		case len(raw) > s.cfg.Limits.MaxEventBytes:
 			out[i] = decoded{e: e, err: &event.FieldError{Field: "", Reason: fmt.Sprintf(
 				"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}, class: RejectTooLarge}
 			continue
-		}
-		if ferr := dec.Decode(raw, e); ferr != nil {
-			e.ID = "" // a half-decoded id is not worth echoing
-			out[i] = decoded{e: e, err: ferr, class: RejectMalformed}
-			continue
+		default:
+			if ferr := dec.Decode(raw, e); ferr != nil {
+				e.ID = "" // a half-decoded id is not worth echoing
+				out[i] = decoded{e: e, err: ferr, class: RejectMalformed}
+				continue
+			}
 		}
 		event.Cleanse(e)
 		out[i] = decoded{e: e}

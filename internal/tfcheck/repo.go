@@ -51,10 +51,12 @@ var envName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`)
 // paths (files or directories, walked; tests skipped) names: every string
 // constant of the form NAME_PART passed to a call, which covers config.Env's
 // getters, os.Getenv and helpers handed a variable's name (openPublisher's
-// "PUBSUB_TOPIC"). Point it at the code that reads settings, not at code
+// "PUBSUB_TOPIC"), and the Go runtime's GOGC and GOMEMLIMIT. Point it at the code that reads settings, not at code
 // full of other upper-case constants.
 func EnvNames(paths ...string) (map[string]bool, error) {
-	out := map[string]bool{}
+	// The Go runtime reads these itself (ingest's Terraform tunes its
+	// garbage collector with them).
+	out := map[string]bool{"GOGC": true, "GOMEMLIMIT": true}
 	fset := token.NewFileSet()
 	for _, p := range paths {
 		err := filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -22,6 +23,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sameAsUnmarshal(t, body)
 		sameAsSplitObject(t, body)
+		sameAsDecodeBody(t, body)
 		raws, err := Split(body)
 		if err != nil {
 			return
@@ -121,5 +123,63 @@ func TestSplitObjectShortcut(t *testing.T) {
 		`{"\u0065vents":[{"a":1}]}`, `{"events":[{"a":1}]}`, `{"page_id":"events"}`, `{"a":1} x`, `{"a":`,
 		`{"a":"\u00e9"}`, `{"a":1,"a":2}`, `{}`, `{"events":null}`} {
 		sameAsSplitObject(t, []byte(body))
+	}
+}
+
+// sameAsDecodeBody checks Decoder.DecodeBody against the usual way, Split
+// and then Decode of each event: when it takes a body, Split gives the same
+// events, each within the limits and decoding cleanly to the same Event.
+// Small limits too, so that a limit passed is seen to send the body the
+// usual way. One Decoder serves every call, as a pooled one does.
+func sameAsDecodeBody(t *testing.T, body []byte) {
+	t.Helper()
+	for _, lim := range [][2]int{{1000, 32 << 10}, {2, 64}} {
+		raws, events, ok := bodyDecoder.DecodeBody(body, lim[0], lim[1])
+		if !ok {
+			if raws != nil || events != nil {
+				t.Fatalf("DecodeBody(%q) refused but returned %q, %v", body, raws, events)
+			}
+			continue
+		}
+		want, err := Split(body)
+		if err != nil {
+			t.Fatalf("DecodeBody took %q, which Split refuses: %v", body, err)
+		}
+		if fmt.Sprintf("%q", raws) != fmt.Sprintf("%q", want) || len(events) != len(want) {
+			t.Fatalf("DecodeBody(%q): %q and %d events, Split gives %q", body, raws, len(events), want)
+		}
+		if len(want) > lim[0] {
+			t.Fatalf("DecodeBody took %d events, over the limit of %d: %q", len(want), lim[0], body)
+		}
+		for i, raw := range want {
+			e, ferr := Decode(raw)
+			if ferr != nil || len(raw) > lim[1] {
+				t.Fatalf("DecodeBody took event %d of %q, which Decode refuses (%v) or is over %d bytes", i, body, ferr, lim[1])
+			}
+			if !reflect.DeepEqual(e, events[i]) {
+				t.Fatalf("event %d of %q: DecodeBody gives %+v, Decode %+v", i, body, events[i], e)
+			}
+		}
+	}
+}
+
+var bodyDecoder Decoder
+
+func TestDecodeBodyMatchesSplitAndDecode(t *testing.T) {
+	two := `[` + valid + `,` + valid + `]`
+	for _, body := range []string{valid, " " + valid + "\n", two, `[]`, `[null]`, `[` + valid + `,null]`,
+		`[{}]`, `[{},]`, `[{}`, `[{}] x`, `[{"gpu":1}]`, `[` + valid + `,{"event_type":1}]`, `[1]`, `[,]`,
+		`{"events":[` + valid + `]}`, `{"Events":[{}]}`, `{"page_id":"events"}`, `{"a":"\u00e9"}`,
+		`{} {}`, "{}\v", `{"timestamp":"soon"}`, `[{"items":[{"id":"a","price":{"currency":"USD","amount":1}}]}]`} {
+		sameAsDecodeBody(t, []byte(body))
+	}
+	// The bodies nearly every caller sends are taken, not sent the usual way.
+	for _, body := range []string{valid, two} {
+		if _, _, ok := bodyDecoder.DecodeBody([]byte(body), 1000, 32<<10); !ok {
+			t.Errorf("DecodeBody refused %q", body)
+		}
+	}
+	if _, _, ok := bodyDecoder.DecodeBody([]byte(two), 1, 32<<10); ok {
+		t.Error("DecodeBody took two events with a limit of one")
 	}
 }

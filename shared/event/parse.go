@@ -85,6 +85,19 @@ func splitArray(b []byte) ([]json.RawMessage, error) {
 		}
 		return nil, describeSyntax(err)
 	}
+	raws := cutArray(b)
+	if len(raws) == 0 {
+		return nil, ErrNoEvents
+	}
+	return raws, nil
+}
+
+// cutArray cuts the JSON array b at each top-level comma and returns its
+// elements, trimmed, as sub-slices of b. It scans quickly and checks
+// nothing: on anything but a valid array its answer means nothing (it never
+// panics, though), so it runs after json.Valid or before a decode that
+// validates.
+func cutArray(b []byte) []json.RawMessage {
 	raws := make([]json.RawMessage, 0, 1+bytes.Count(b, []byte("},{")))
 	depth, start, inString := 0, -1, false
 	for i := 0; i < len(b); i++ {
@@ -123,10 +136,7 @@ func splitArray(b []byte) ([]json.RawMessage, error) {
 			continue
 		}
 	}
-	if len(raws) == 0 {
-		return nil, ErrNoEvents
-	}
-	return raws, nil
+	return raws
 }
 
 func describeSyntax(err error) error {
@@ -175,6 +185,8 @@ type Decoder struct {
 	feed feed
 	dec  *json.Decoder
 	fed  int64 // bytes handed to dec so far
+	// batch is what DecodeBody decodes an array into, only while it does.
+	batch []Event
 }
 
 // Decode decodes raw into *e, which must be the zero Event.
@@ -183,23 +195,88 @@ func (d *Decoder) Decode(raw []byte, e *Event) *FieldError {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return decodeInto(raw, e)
 	}
+	if d.decodeWhole(trimmed, e) {
+		return nil
+	}
+	*e = Event{}
+	return decodeInto(raw, e)
+}
+
+// decodeWhole decodes the JSON value b (trimmed) into v, and reports
+// whether that was clean: no error and nothing of b left over.
+func (d *Decoder) decodeWhole(b []byte, v any) bool {
 	if d.dec == nil {
 		d.feed, d.fed = feed{}, 0
 		d.dec = json.NewDecoder(&d.feed)
 		d.dec.DisallowUnknownFields()
 	}
-	d.feed.b = trimmed
-	d.fed += int64(len(trimmed))
-	err := d.dec.Decode(e)
+	d.feed.b = b
+	d.fed += int64(len(b))
+	err := d.dec.Decode(v)
 	d.feed.b = nil // a Decoder kept for later must not keep the body
-	if err == nil && d.dec.InputOffset() == d.fed {
-		return nil
+	clean := err == nil && d.dec.InputOffset() == d.fed
+	if !clean || len(b) > maxKeptValue {
+		// A failed read may leave the stream unusable, and a large value
+		// leaves it a buffer twice its size: the next value gets a new one.
+		d.dec = nil
 	}
-	// A failed read may leave the stream unusable: the next event gets a
-	// new one.
-	d.dec = nil
-	*e = Event{}
-	return decodeInto(raw, e)
+	return clean
+}
+
+// maxKeptValue is the largest value after which a Decoder keeps its
+// json.Decoder (and the buffer it grew), so that pooled Decoders hold at
+// most a few hundred KB each.
+const maxKeptValue = 128 << 10
+
+// DecodeBody is Split followed by Decode of every event, in fewer passes
+// over the body, for the bodies nearly every caller sends: a JSON array of
+// events, or one event that Split takes without decoding its envelope probe.
+// Split validates the whole body and each event's decode scans it again
+// before decoding; here one json.Decoder reads (and so validates) the body
+// once and decodes it. ok is true only when that gave the same events as the
+// usual way without any error: at most maxEvents events, each a JSON object
+// of at most maxEventBytes bytes, all decoding cleanly; then raws are what
+// Split returns and events[i] is raws[i] decoded. Otherwise (an envelope, an
+// error of any kind, a limit passed) it returns nothing, and the caller goes
+// the usual way, whose answers and errors stay the only ones.
+func (d *Decoder) DecodeBody(body []byte, maxEvents, maxEventBytes int) (raws []json.RawMessage, events []Event, ok bool) {
+	trimmed := bytes.Trim(body, " \t\r\n") // JSON's white space only: TrimSpace would take a \v Split refuses
+	if len(trimmed) == 0 {
+		return nil, nil, false
+	}
+	switch trimmed[0] {
+	case '{':
+		if len(body) > maxEventBytes || maxEvents < 1 ||
+			bytes.Contains(body, []byte("events")) || bytes.Contains(body, []byte(`\u`)) {
+			return nil, nil, false
+		}
+		events = make([]Event, 1)
+		if !d.decodeWhole(trimmed, &events[0]) {
+			return nil, nil, false
+		}
+		return []json.RawMessage{body}, events, true
+	case '[':
+		// Cut first (quick, and meaningless unless the decode succeeds), so
+		// that a body over a limit is not decoded for nothing.
+		raws = cutArray(body)
+		if len(raws) == 0 || len(raws) > maxEvents {
+			return nil, nil, false
+		}
+		for _, raw := range raws {
+			if len(raw) == 0 || len(raw) > maxEventBytes || raw[0] != '{' { // null would decode cleanly into a zero Event
+				return nil, nil, false
+			}
+		}
+		// Into a field: a pointer to a local slice would move it to the heap.
+		d.batch = make([]Event, 0, len(raws))
+		clean := d.decodeWhole(trimmed, &d.batch)
+		events, d.batch = d.batch, nil
+		if !clean || len(events) != len(raws) {
+			return nil, nil, false
+		}
+		return raws, events, true
+	}
+	return nil, nil, false
 }
 
 // feed is the Decoder's source: the raw event being decoded, then EOF.
