@@ -57,6 +57,12 @@ ADMIN_PORT=${ADMIN_PORT:-18089}
 VERIFY_PORT=${VERIFY_PORT:-18086}
 BACKFILL_PORT=${BACKFILL_PORT:-18087}
 LOG_LEVEL=${LOG_LEVEL:-info}
+# ingest-alone runs with the Go GC settings the Terraform modules give ingest
+# (GOGC=400, GOMEMLIMIT at 3/8 of the default 256 MB), so its CPU and RSS are
+# the deployed function's; INGEST_GOGC= and INGEST_GOMEMLIMIT= run it on
+# the Go defaults.
+INGEST_GOGC=${INGEST_GOGC-400}
+INGEST_GOMEMLIMIT=${INGEST_GOMEMLIMIT-100663296}
 OUT=${OUT:-$(mktemp -d /tmp/bench-load.XXXXXX)}
 GO=${GO:-go}
 HEY=${HEY:-hey}
@@ -162,16 +168,18 @@ emu_start() {
 start() { # $1 mode, $2 profile file or empty
 	need_free "$PORT"
 	[ "$1" = stack ] && need_free "$PUBSUB_PORT" "$ADMIN_PORT" "$VERIFY_PORT" "$BACKFILL_PORT"
-	local t0 t1 prof=()
+	local t0 t1 prof=() gc=(env)
+	[ -n "$INGEST_GOGC" ] && gc+=("GOGC=$INGEST_GOGC")
+	[ -n "$INGEST_GOMEMLIMIT" ] && gc+=("GOMEMLIMIT=$INGEST_GOMEMLIMIT")
 	[ -n "${2:-}" ] && prof=(-cpuprofile "$2")
 	t0=$(date +%s%N)
 	case $1 in
 	emulator)
-		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "$bin/ingest-alone" -queue pubsub -addr "127.0.0.1:$PORT" \
+		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "${gc[@]}" "$bin/ingest-alone" -queue pubsub -addr "127.0.0.1:$PORT" \
 			-log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	discard)
-		"$bin/ingest-alone" -queue discard -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
+		"${gc[@]}" "$bin/ingest-alone" -queue discard -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
 			2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	stack)
@@ -250,6 +258,7 @@ show() {
 modes=$MODE
 [ "$MODE" = all ] && modes="emulator discard stack"
 echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/'); emulator for MODE=emulator: $EMULATOR"
+echo "ingest-alone: GOGC=${INGEST_GOGC:-default} GOMEMLIMIT=${INGEST_GOMEMLIMIT:-default} (the Terraform modules' settings for ingest unless set)"
 for mode in $modes; do
 	[ "$STARTS" -gt 0 ] || break
 	starts=()
