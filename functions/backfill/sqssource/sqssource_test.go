@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/internal/e2e"
@@ -51,6 +52,11 @@ func TestBackfillOnSQS(t *testing.T) {
 		s, err := fn.Core.Run(context.Background(), p)
 		if err != nil {
 			t.Fatalf("%+v: %v", s, err)
+		}
+		// Whatever the run held, it deleted or handed back: a message
+		// still hidden would only show up after its visibility timeout.
+		if n := hidden(t, st); n != 0 {
+			t.Fatalf("%d dead letters still hidden after the run: %+v", n, s)
 		}
 		return s
 	}
@@ -192,6 +198,18 @@ func peek(t *testing.T, st *sqsstack.Stack) map[string]map[string]string {
 		}
 	}
 	return out
+}
+
+// hidden is how many dead letters are in flight (received, not deleted,
+// not yet visible again).
+func hidden(t *testing.T, st *sqsstack.Stack) int {
+	t.Helper()
+	out, err := st.Client.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(st.DeadLetterURL),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
 }
 
 // copies counts dead letters by event id.
