@@ -161,6 +161,11 @@ type Summary struct {
 	Skipped int `json:"skipped"`
 	// Deferred matched but were not sent before the run stopped; untouched.
 	Deferred int `json:"deferred"`
+	// Duplicates are further dead letters of an event already scanned in
+	// this run (the queue holds at least once). A copy of an event this run
+	// resent or erased is acknowledged; any other is left, since a
+	// re-parked event's new message is such a copy too.
+	Duplicates int `json:"duplicates"`
 	// QueueErrors are failed queue calls; their messages come back later.
 	QueueErrors   int     `json:"queue_errors"`
 	MoreRemaining bool    `json:"more_remaining"`
@@ -186,7 +191,7 @@ func (b *Backfill) Run(ctx context.Context, p Params) (Summary, error) {
 		return b.replay(ctx, p)
 	}
 	r := &run{b: b, sel: sel, p: p, s: Summary{DryRun: p.DryRun, StillFailing: map[string]int{}},
-		seen: map[string]bool{}, cleanup: context.WithoutCancel(ctx)}
+		seen: map[string]bool{}, settled: map[string]bool{}, cleanup: context.WithoutCancel(ctx)}
 	r.s.Rate = b.cfg.Rate
 	if p.Rate > 0 && p.Rate < b.cfg.Rate {
 		r.s.Rate = p.Rate
@@ -198,6 +203,9 @@ func (b *Backfill) Run(ctx context.Context, p Params) (Summary, error) {
 	}
 	r.limiter = rate.NewLimiter(rate.Limit(r.s.Rate), 1)
 	runErr := r.loop(ctx)
+	if err := r.ackDuplicates(); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
 	// Everything still held goes back untouched.
 	if len(r.held) > 0 {
 		if err := b.d.Source.Release(r.cleanup, r.held); err != nil {
@@ -234,7 +242,7 @@ func (b *Backfill) replay(ctx context.Context, p Params) (Summary, error) {
 func (b *Backfill) log(ctx context.Context, s Summary, took time.Duration, err error) {
 	attrs := []slog.Attr{slog.Bool("dry_run", s.DryRun), slog.Int("scanned", s.Scanned), slog.Int("selected", s.Selected),
 		slog.Int("resent", s.Resent), slog.Any("still_failing", s.StillFailing), slog.Int("skipped", s.Skipped), slog.Int("erased", s.Erased),
-		slog.Int("deferred", s.Deferred), slog.Int("queue_errors", s.QueueErrors), slog.Bool("more_remaining", s.MoreRemaining),
+		slog.Int("deferred", s.Deferred), slog.Int("duplicates", s.Duplicates), slog.Int("queue_errors", s.QueueErrors), slog.Bool("more_remaining", s.MoreRemaining),
 		slog.String("stop_reason", s.StopReason), slog.Float64("rate", s.Rate), slog.Duration("took", took),
 		slog.String("outcome", "completed")}
 	if s.ReplayedFrom != "" {
@@ -275,8 +283,11 @@ type run struct {
 	deadline time.Time
 	limiter  *rate.Limiter
 	seen     map[string]bool // event ids (else message ids) handled this run
+	settled  map[string]bool // of those, resent or erased and acknowledged
+	dups     []duplicate     // later copies of a seen event, settled at the end
 	held     []Item          // handed back untouched at the end
 	drop     []Item          // erased people's, to acknowledge unsent
+	dropKeys []string        // their seen keys
 	acted    int             // selected and sent (or counted, in a dry run)
 	failures atomic.Int32    // consecutive retryable failures
 	// cleanup outlives the caller's context, so acks and releases still
@@ -344,13 +355,14 @@ func (r *run) triage(items []Item) []pending {
 			key = "message:" + it.MessageID
 		}
 		if r.seen[key] {
-			// Re-parked earlier in this run, or a redelivery: not twice.
-			r.held = append(r.held, it)
+			// Another copy, or this run's re-parked message: not twice.
+			r.s.Duplicates++
+			r.dups = append(r.dups, duplicate{key: key, item: it})
 			continue
 		}
 		r.seen[key] = true
 		r.s.Scanned++
-		if err == nil && r.erased(it, id, &e) {
+		if err == nil && r.erased(it, key, id, &e) {
 			continue
 		}
 		if err != nil || !r.sel.matches(it.Attributes, e) {
@@ -369,7 +381,7 @@ func (r *run) triage(items []Item) []pending {
 			r.held = append(r.held, it)
 			continue
 		}
-		send = append(send, pending{item: it, id: id})
+		send = append(send, pending{item: it, id: id, key: key})
 	}
 	return send
 }
@@ -377,6 +389,7 @@ func (r *run) triage(items []Item) []pending {
 type pending struct {
 	item Item
 	id   string
+	key  string // id, else the message id (run.seen)
 	res  mcm.Result
 	sent bool
 }
@@ -419,6 +432,7 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 	}
 	wg.Wait()
 	var ack, repark []Item
+	var delivered []string // keys of what the platform accepted
 	var failed []pending
 	var msgs []queue.Message
 	for _, p := range batch {
@@ -428,6 +442,7 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 		if p.res.Class == mcm.Delivered {
 			r.s.Resent++
 			ack = append(ack, p.item)
+			delivered = append(delivered, p.key)
 			r.b.logEvent(ctx, "resent", p, "")
 			continue
 		}
@@ -457,12 +472,47 @@ func (r *run) resend(ctx context.Context, batch []pending) (string, error) {
 			// resent once more with the same id and body.
 			r.s.QueueErrors++
 			errs = append(errs, err)
+		} else {
+			for _, k := range delivered {
+				r.settled[k] = true
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return StopQueueError, err
 	}
 	return stop, nil
+}
+
+// duplicate is a later copy of an event seen earlier in the run.
+type duplicate struct {
+	key  string
+	item Item
+}
+
+// ackDuplicates settles the later copies at the end of the run, when every
+// send is known: a copy of an event resent or erased is acknowledged (the
+// event needs no second send), every other copy is held and handed back.
+// A re-parked event's copies stay: its new message is one of them.
+func (r *run) ackDuplicates() error {
+	var ack []Item
+	for _, d := range r.dups {
+		if r.settled[d.key] {
+			ack = append(ack, d.item)
+		} else {
+			r.held = append(r.held, d.item)
+		}
+	}
+	r.dups = nil
+	if len(ack) == 0 {
+		return nil
+	}
+	if err := r.b.d.Source.Ack(r.cleanup, ack); err != nil {
+		// They come back after their hold and are resent once more.
+		r.s.QueueErrors++
+		return err
+	}
+	return nil
 }
 
 // wait spends the rate cap's delay before one send; false when the budget

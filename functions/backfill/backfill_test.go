@@ -407,6 +407,56 @@ func TestStillFailingReparkedWithNewReason(t *testing.T) {
 	}
 }
 
+// The queue may hold two dead letters of one event (queues deliver at
+// least once, so the forwarder can dead-letter an event twice). A run sends
+// the event once; a later copy of an event it resent is acknowledged, one
+// of an event it re-parked stays (the re-parked message is such a copy).
+func TestDuplicateDeadLetters(t *testing.T) {
+	rig := func() *rig {
+		letters := many(3, delivery.ClassRetryable)
+		r := newRig(t, Config{Batch: 2}, letters...) // the copies come in later batches
+		r.q.add(body(letters[0]), attrs(letters[0]))
+		r.q.add(body(letters[2]), attrs(letters[2]))
+		r.sender.answer = func(id string) mcm.Result {
+			if id == "ev-002" {
+				return mcm.Result{Status: 503, Class: mcm.Retryable, Message: "service unavailable"}
+			}
+			return mcm.Result{Status: 200, Class: mcm.Delivered}
+		}
+		return r
+	}
+	r := rig()
+	s, err := r.b.Run(context.Background(), Params{DryRun: true})
+	if err != nil || s.Scanned != 3 || s.Duplicates != 2 || len(r.q.acked) != 0 || len(r.q.msgs) != 5 {
+		t.Fatalf("dry run: summary %+v, err %v, acked %v", s, err, r.q.acked)
+	}
+
+	r = rig()
+	s, err = r.b.Run(context.Background(), Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(r.sender.sent)
+	if !slices.Equal(r.sender.sent, []string{"ev-000", "ev-001", "ev-002"}) {
+		t.Fatalf("sent %v", r.sender.sent)
+	}
+	// ev-000's copy, ev-002's copy, and ev-002's re-parked message.
+	if s.Scanned != 3 || s.Resent != 2 || s.StillFailing[delivery.ClassRetryable] != 1 || s.Duplicates != 3 {
+		t.Fatalf("summary %+v", s)
+	}
+	var left []string
+	for _, m := range r.q.msgs {
+		if m.inFlight {
+			t.Fatalf("%v still in flight", m.item.Attributes)
+		}
+		left = append(left, m.item.Attributes[queue.AttrEventID]+"/"+m.item.Attributes[delivery.AttrDLAttempts])
+	}
+	slices.Sort(left)
+	if !slices.Equal(left, []string{"ev-002/8", "ev-002/9"}) {
+		t.Fatalf("left %v", left)
+	}
+}
+
 func TestAckOnlyAfterPlatformAccepted(t *testing.T) {
 	r := newRig(t, Config{}, many(20, delivery.ClassRetryable)...)
 	r.sender.answer = func(id string) mcm.Result {

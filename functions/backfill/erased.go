@@ -18,7 +18,7 @@ type Suppressions interface {
 // When the list cannot be read the message is held untouched and comes
 // back later: resending it is never the fallback. done true: triage has
 // dealt with it.
-func (r *run) erased(it Item, id string, e *event.Event) (done bool) {
+func (r *run) erased(it Item, key, id string, e *event.Event) (done bool) {
 	if r.b.d.Erased == nil {
 		return false
 	}
@@ -39,6 +39,7 @@ func (r *run) erased(it Item, id string, e *event.Event) (done bool) {
 		return true
 	}
 	r.drop = append(r.drop, it)
+	r.dropKeys = append(r.dropKeys, key)
 	r.b.logEvent(r.cleanup, "erased", pending{item: it, id: id}, "")
 	return true
 }
@@ -48,11 +49,14 @@ func (r *run) ackErased() error {
 	if len(r.drop) == 0 {
 		return nil
 	}
-	drop := r.drop
-	r.drop = nil
+	drop, keys := r.drop, r.dropKeys
+	r.drop, r.dropKeys = nil, nil
 	if err := r.b.d.Source.Ack(r.cleanup, drop); err != nil {
 		r.s.QueueErrors++
 		return err
+	}
+	for _, k := range keys {
+		r.settled[k] = true
 	}
 	return nil
 }

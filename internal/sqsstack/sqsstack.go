@@ -48,6 +48,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +128,8 @@ type Stack struct {
 	Env       map[string]string
 	Forwarder *setup.Forwarder // nil with Config.Handler or NoPoller
 	Poller    *Poller          // nil with NoPoller
+
+	stopPoller func()
 }
 
 // Start brings the stack up for the test; everything stops when it ends.
@@ -204,8 +207,18 @@ func Start(t testing.TB, cfg Config) *Stack {
 	pctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); st.Poller.Run(pctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	st.stopPoller = sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(st.stopPoller)
 	return st
+}
+
+// StopPoller stops the forwarder's poller and waits for the invocations in
+// flight, so nothing writes to the dead-letter queue any more (a test that
+// counts dead letters stops it once the forwarder has settled its events).
+func (st *Stack) StopPoller() {
+	if st.stopPoller != nil {
+		st.stopPoller()
+	}
 }
 
 // ARN is the ARN goaws gives the named queue (on moto, read
