@@ -52,6 +52,13 @@ type Source interface {
 	Release(ctx context.Context, items []Item) error
 }
 
+// HoldLimiter is a Source that can hold a message for a limited time only
+// (Pub/Sub's longest ack deadline is 10 min): a run's hold must fit in it,
+// or messages it still holds come back to it, and to other runs, mid-run.
+type HoldLimiter interface {
+	MaxHold() time.Duration
+}
+
 // Seeker rewinds the live events subscription to a time, so Pub/Sub
 // redelivers what was published since (retain_acked_messages must be on).
 type Seeker interface {
@@ -129,7 +136,20 @@ func New(cfg Config, d Deps) (*Backfill, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
+	if l, ok := d.Source.(HoldLimiter); ok && cfg.hold() > l.MaxHold() {
+		most := l.MaxHold() - cfg.Reserve - time.Minute
+		return nil, fmt.Errorf("BACKFILL_TIME_BUDGET=%s is too long for this queue: a run holds what it received for the budget + %s (the platform timeout and 5 s) + 1 min, and the queue holds a message at most %s; at most %s",
+			cfg.Budget, cfg.Reserve, l.MaxHold(), most)
+	}
 	return &Backfill{cfg: cfg, d: d}, nil
+}
+
+// hold is how long a run keeps what it received from other receivers: past
+// the run's end by a margin (a minute, or the budget when shorter), so
+// nothing comes back while this run still has it; what a failed receive
+// took is hidden this long.
+func (c Config) hold() time.Duration {
+	return c.Budget + c.Reserve + min(time.Minute, c.Budget)
 }
 
 // Stop reasons.
@@ -297,10 +317,7 @@ type run struct {
 
 func (r *run) loop(ctx context.Context) error {
 	cfg := r.b.cfg
-	// Held past the run's end by a margin (a minute, or the budget when
-	// shorter), so nothing comes back while this run still has it; what a
-	// failed receive took is hidden this long.
-	hold := cfg.Budget + cfg.Reserve + min(time.Minute, cfg.Budget)
+	hold := cfg.hold()
 	for {
 		switch {
 		case !r.b.d.Clock.Now().Before(r.deadline) || ctx.Err() != nil:

@@ -40,6 +40,10 @@ func New(subs *vkit.SubscriptionAdminClient, subscription string) *Source {
 	return &Source{subs: subs, name: subscription, PullWait: 5 * time.Second}
 }
 
+// MaxHold implements backfill.HoldLimiter: a run must end within the
+// longest ack deadline, or what it holds is delivered again meanwhile.
+func (s *Source) MaxHold() time.Duration { return maxAckDeadline }
+
 // Receive implements backfill.Source.
 func (s *Source) Receive(ctx context.Context, max int, hold time.Duration) ([]backfill.Item, error) {
 	pctx, cancel := context.WithTimeout(ctx, s.PullWait)

@@ -254,6 +254,16 @@ variable "backfill_time_budget" {
     condition     = can(regex("^[0-9]+(s|m)$", var.backfill_time_budget))
     error_message = "backfill_time_budget must be a duration in seconds or minutes, e.g. 240s or 4m."
   }
+
+  # A run holds what it pulled for the budget + MCM_TIMEOUT (10 s) + 5 s + 1
+  # min, and Pub/Sub's longest ack deadline is 600 s: beyond 525 s, messages
+  # the run still holds would be delivered again mid-run (the function
+  # refuses to start).
+  validation {
+    # (try: a malformed value is the rule above's to report.)
+    condition     = try(tonumber(regex("^[0-9]+", var.backfill_time_budget)) * (endswith(var.backfill_time_budget, "m") ? 60 : 1) <= 525, true)
+    error_message = "backfill_time_budget must be at most 525s (8m) on Pub/Sub: a run holds its messages for the budget + 75 s, and an ack deadline lasts 600 s at most."
+  }
 }
 
 variable "backfill_rate" {
