@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -23,7 +24,9 @@ func notLinked(env *config.Env, name, value string) {
 
 // secretSource returns the cached secret store named by SECRETS_BACKEND.
 // Problems are recorded on env; the caller checks env.Err().
-func secretSource(ctx context.Context, env *config.Env, opt Options) (secrets.Source, func() error) {
+// A refresh that fails while a cached value is still served is logged on
+// log (a WARN naming the secret, never its value).
+func secretSource(ctx context.Context, env *config.Env, opt Options, log *slog.Logger) (secrets.Source, func() error) {
 	ttl := env.Duration("SECRETS_CACHE_TTL", time.Minute, time.Second, time.Hour)
 	if opt.Secrets != nil {
 		return opt.Secrets, noClose
@@ -41,7 +44,7 @@ func secretSource(ctx context.Context, env *config.Env, opt Options) (secrets.So
 	if src == nil {
 		return nil, closeSrc
 	}
-	return secrets.NewCached(src, ttl), closeSrc
+	return secrets.NewCached(src, ttl, secrets.WithLogger(log)), closeSrc
 }
 
 // queueBackend is the QUEUE_BACKEND this binary carries (false: none, or

@@ -32,7 +32,7 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 		Batch:   env.Int("BACKFILL_BATCH", 100, 1, 1000),
 	}
 	timer.phase("config")
-	src, closeSecrets := secretSource(ctx, env, opt)
+	src, closeSecrets := secretSource(ctx, env, opt, log)
 	prefetch(ctx, src, p.keySecret)
 	timer.phase("secrets_client")
 	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)

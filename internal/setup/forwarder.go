@@ -43,7 +43,7 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	// connections per host.
 	concurrency := env.Int("FORWARDER_CONCURRENCY", 128, 1, 256)
 	timer.phase("config")
-	src, closeSecrets := secretSource(ctx, env, opt)
+	src, closeSecrets := secretSource(ctx, env, opt, log)
 	prefetch(ctx, src, mcmCfg.keySecret)
 	timer.phase("secrets_client")
 	dlq, closeDLQ := deadLetterPublisher(ctx, env, opt)

@@ -84,7 +84,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
 	cacheTTL := secretsTTL(env)
 	timer.phase("config")
-	src, closeSecrets := secretSource(ctx, env, opt)
+	src, closeSecrets := secretSource(ctx, env, opt, log)
 	prefetch(ctx, src, piiCfg.saltSecret, apiKeys, signingKeys)
 	timer.phase("secrets_client")
 	pub, closePub := publisher(ctx, env, opt)

@@ -72,7 +72,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	piiCfg := readPII(env)
 	cacheTTL := secretsTTL(env)
 	timer.phase("config")
-	src, closeSecrets := secretSource(ctx, env, opt)
+	src, closeSecrets := secretSource(ctx, env, opt, log)
 	prefetch(ctx, src, keys.KeysSecret, keys.TokenSecret, piiCfg.saltSecret)
 	timer.phase("secrets_client")
 	store, closeLedger := ledgerStore(ctx, env, opt, "")
