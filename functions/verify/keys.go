@@ -1,10 +1,12 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -19,12 +21,17 @@ const (
 )
 
 // SecretKeys reads the DFINERY keys and the optional static header token
-// from secrets on every call; the source's cache keeps that off the network.
+// from secrets on every call; the source's cache keeps that off the network,
+// and the keys are parsed again only when the secret's bytes change.
 type SecretKeys struct {
 	Source      secrets.Source
 	KeysSecret  string
 	TokenSecret string // "": no token
 	Encoding    string // EncodingText or EncodingUUIDBytes
+
+	mu     sync.Mutex
+	raw    []byte // the secret's bytes keys was parsed from
+	parsed [][]byte
 }
 
 // HMACKeys implements Keys.
@@ -33,7 +40,17 @@ func (k *SecretKeys) HMACKeys(ctx context.Context) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseKeys(raw, k.Encoding)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.parsed != nil && bytes.Equal(raw, k.raw) {
+		return k.parsed, nil
+	}
+	keys, err := ParseKeys(raw, k.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	k.raw, k.parsed = bytes.Clone(raw), keys
+	return keys, nil
 }
 
 // Token implements Keys.
