@@ -194,8 +194,6 @@ type failure struct {
 	msg    string
 }
 
-func (f *failure) Error() string { return f.reason + ": " + f.msg }
-
 // reasonStatus is the HTTP status of each reason the exchange gives (the
 // README's table). The verifiers' own reasons are not listed: they answer
 // 401, or 503 when the platform could not be asked (verifierFailure); and a

@@ -37,10 +37,8 @@ func Key(published string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// EventKeys are the keys of the identifiers erasure acts on: user_id and
-// the three device ids.
-func EventKeys(e *event.Event) []string { return appendEventKeys(nil, e) }
-
+// appendEventKeys appends the keys of the identifiers erasure acts on:
+// user_id and the three device ids.
 func appendEventKeys(keys []string, e *event.Event) []string {
 	add := func(id string) {
 		if id != "" {
