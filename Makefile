@@ -52,10 +52,12 @@ vet:
 # less -trimpath and the stripping, which change only file paths and symbols
 # and would make every package compile again instead of reusing the tests'.
 TEST_BOOTSTRAP := $(CURDIR)/dist/test/bootstrap
-unit:
+# gotestsum runs `go test` and ends with every skipped test and its reason
+# (plain `go test` without -v prints none), and every failure's output.
+unit: $(BIN)/gotestsum
 	@mkdir -p $(dir $(TEST_BOOTSTRAP))
 	GOOS=linux $(GO) build -tags lambda.norpc -o $(TEST_BOOTSTRAP) ./cmd/bootstrap
-	EVENTRELAY_TEST_BOOTSTRAP=$(TEST_BOOTSTRAP) $(GO) test -count=1 ./...
+	EVENTRELAY_TEST_BOOTSTRAP=$(TEST_BOOTSTRAP) $(BIN)/gotestsum --format pkgname -- -count=1 ./...
 
 # A short, bounded run of every fuzz target (CI): 5 s each keeps a cold
 # `make test` within 8 min on two cores (the seed corpora also run in `unit`);
@@ -107,6 +109,9 @@ emulators/node_modules/.bin/dynalite: emulators/package.json
 
 $(BIN)/benchstat: tools/go.mod
 	cd tools && $(GO) build -o $(BIN)/benchstat golang.org/x/perf/cmd/benchstat
+
+$(BIN)/gotestsum: tools/go.mod
+	cd tools && $(GO) build -o $(BIN)/gotestsum gotest.tools/gotestsum
 
 $(BIN)/goaws: tools/go.mod
 	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd
