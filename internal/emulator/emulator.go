@@ -1,12 +1,20 @@
 // Package emulator holds what every local-emulator test helper needs
-// (goaws, moto, dynalite, the Firestore emulators): the one rule for a
-// missing emulator and a free loopback port.
+// (goaws, moto, dynalite, the Firestore and Pub/Sub emulators): the one
+// rule for a missing emulator, a free loopback port, and starting one that
+// says on its output when it is ready.
 package emulator
 
 import (
+	"bufio"
+	"io"
 	"net"
 	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Missing ends a test whose emulator is not installed: a skip that says
@@ -30,4 +38,69 @@ func FreePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Start runs the emulator that command builds for a port free a moment
+// before, until the test ends, and returns the port once a line of its
+// output satisfies ready. It runs in a process group of its own, ended as a
+// whole: Google's launchers are scripts that start java as a child, which
+// would outlive the test. An emulator that exits before it is ready (most
+// often because another process took the port in between: the kernel hands
+// the same ports to outgoing connections) is started again on a new port,
+// three times at most; a failure quotes what it printed.
+func Start(t testing.TB, what string, command func(port int) *exec.Cmd, ready func(line string) bool) int {
+	t.Helper()
+	var output string
+	for range 3 {
+		port := FreePort(t)
+		cmd := command(port)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = cmd.Stdout
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start the %s: %v", what, err)
+		}
+		stop := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }
+		started := make(chan bool, 1) // true: ready; false: output ended first
+		var mu sync.Mutex             // lines is read on a timeout while still written
+		var lines strings.Builder
+		printed := func() string { mu.Lock(); defer mu.Unlock(); return lines.String() }
+		go func() {
+			sc := bufio.NewScanner(out)
+			signalled := false
+			for sc.Scan() {
+				mu.Lock()
+				if lines.Len() < 4096 {
+					lines.WriteString(sc.Text() + "\n")
+				}
+				mu.Unlock()
+				if !signalled && ready(sc.Text()) {
+					started <- true
+					signalled = true
+				}
+			}
+			if !signalled {
+				started <- false
+			}
+			io.Copy(io.Discard, out)
+		}()
+		select {
+		case ok := <-started:
+			if ok {
+				t.Cleanup(stop)
+				return port
+			}
+			stop()
+			output = printed()
+			t.Logf("the %s exited before it was ready on port %d; trying another port:\n%s", what, port, output)
+		case <-time.After(90 * time.Second):
+			stop()
+			t.Fatalf("the %s did not start within 90 s; it printed:\n%s", what, printed())
+		}
+	}
+	t.Fatalf("the %s exited before it was ready, three times; the last time it printed:\n%s", what, output)
+	return 0
 }

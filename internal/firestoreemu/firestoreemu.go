@@ -6,16 +6,12 @@
 package firestoreemu
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/modroot"
@@ -63,51 +59,20 @@ func Require(t testing.TB) {
 // for FIRESTORE_EMULATOR_HOST.
 func Start(t testing.TB, name string) string {
 	t.Helper()
-	port := emulator.FreePort(t)
-	var cmd *exec.Cmd
+	var command func(port int) *exec.Cmd
 	switch name {
 	case NPM:
-		cmd = exec.Command("node", npmScript(), fmt.Sprint(port))
+		command = func(port int) *exec.Cmd { return exec.Command("node", npmScript(), fmt.Sprint(port)) }
 	case Google:
-		cmd = exec.Command(googleBinary(), "start", "--host=127.0.0.1", fmt.Sprintf("--port=%d", port))
+		command = func(port int) *exec.Cmd {
+			return exec.Command(googleBinary(), "start", "--host=127.0.0.1", fmt.Sprintf("--port=%d", port))
+		}
 	default:
 		t.Fatalf("unknown emulator %q", name)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	// Google's launcher is a script that starts java as its child: run it in
-	// a process group of its own and end the whole group, or java outlives
-	// the test.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s Firestore emulator: %v", name, err)
-	}
-	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
-	ready := make(chan struct{})
-	var lines strings.Builder
-	go func() {
-		sc := bufio.NewScanner(out)
-		signalled := false
-		for sc.Scan() {
-			line := sc.Text()
-			if lines.Len() < 4096 {
-				lines.WriteString(line + "\n")
-			}
-			if !signalled && (strings.Contains(line, "listening") || strings.Contains(line, "Dev App Server is now running")) {
-				close(ready)
-				signalled = true
-			}
-		}
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case <-ready:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s Firestore emulator did not start within 60 s", name)
-	}
+	port := emulator.Start(t, name+" Firestore emulator", command, func(line string) bool {
+		return strings.Contains(line, "listening") || strings.Contains(line, "Dev App Server is now running")
+	})
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 

@@ -1,14 +1,11 @@
 package pubsubsource_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,37 +54,9 @@ func googleEmulator(t *testing.T) string {
 	if _, err := exec.LookPath("java"); err != nil {
 		emulator.Missing(t, "Google's Pub/Sub emulator needs java")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--host=127.0.0.1", fmt.Sprintf("--port=%d", port))
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	// The launcher is a script that starts java: end the whole group.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Server started") {
-				close(ready)
-				break
-			}
-		}
-		io.Copy(io.Discard, out)
-	}()
-	select {
-	case <-ready:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the Pub/Sub emulator did not start within 60 s")
-	}
+	port := emulator.Start(t, "Google Pub/Sub emulator", func(port int) *exec.Cmd {
+		return exec.Command(bin, "--host=127.0.0.1", fmt.Sprintf("--port=%d", port))
+	}, func(line string) bool { return strings.Contains(line, "Server started") })
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
