@@ -27,6 +27,8 @@ require (
 	google.golang.org/grpc v1.84.0
 )
 
+require github.com/go-json-experiment/json v0.0.0-20251027170946-4849db3c2f7e
+
 require (
 	cloud.google.com/go v0.123.0 // indirect
 	cloud.google.com/go/auth v0.24.1-0.20261001053825-dbc26066f70a // indirect
