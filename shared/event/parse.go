@@ -189,7 +189,8 @@ func decodeInto(raw []byte, e *Event) *FieldError {
 // concurrent use.
 type Decoder struct {
 	// src and dec read an array body (DecodeBody), dec straight from the
-	// body's bytes (src aliases them, only while it reads).
+	// body's bytes (src aliases them, only while it reads). dec keeps v2's
+	// cache of recent strings (256 of up to 256 bytes) from body to body.
 	src bytes.Buffer
 	dec jsontext.Decoder
 }
@@ -376,7 +377,7 @@ func (d *Decoder) decodeArray(body []byte, maxEvents, maxEventBytes int) ([]json
 		if len(events) == 1 {
 			// Room for as many events as the body holds if they are the
 			// size of the first, which they nearly always about are.
-			n := min(len(body)/(len(raw)+1)+1, maxEvents) - 1
+			n := min(len(body)/len(raw), maxEvents) - 1
 			raws, events = slices.Grow(raws, n), slices.Grow(events, n)
 		}
 	}
