@@ -98,8 +98,7 @@ func splitArray(b []byte) ([]json.RawMessage, error) {
 // cutArray cuts the JSON array b at each top-level comma and returns its
 // elements, trimmed, as sub-slices of b. It scans quickly and checks
 // nothing: on anything but a valid array its answer means nothing (it never
-// panics, though), so it runs after json.Valid or before a decode that
-// validates.
+// panics, though), so it runs after json.Valid.
 func cutArray(b []byte) []json.RawMessage {
 	raws := make([]json.RawMessage, 0, 1+bytes.Count(b, []byte("},{")))
 	depth, start, inString := 0, -1, false
@@ -222,8 +221,8 @@ func decodeWhole(b []byte, v any) bool {
 // over the body, for the bodies nearly every caller sends: a JSON array of
 // events, or one event that Split takes without decoding its envelope probe.
 // Split validates the whole body and each event's decode scans it again
-// before decoding; here one decode (decodeWhole's) reads, and so validates,
-// the body once. ok is true only when that gave the same events as the
+// before decoding; here one v2 decode reads, and so validates, the body
+// once. ok is true only when that gave the same events as the
 // usual way without any error: at most maxEvents events, each a JSON object
 // of at most maxEventBytes bytes, all decoding cleanly; then raws are what
 // Split returns and events[i] is raws[i] decoded. Otherwise (an envelope, an
@@ -249,6 +248,55 @@ func (d *Decoder) DecodeBody(body []byte, maxEvents, maxEventBytes int) (raws []
 		return d.decodeArray(body, maxEvents, maxEventBytes)
 	}
 	return nil, nil, false
+}
+
+// decodeArray is DecodeBody for a body that starts with '['. The elements
+// are decoded one after another from one stream, so that the decoder's
+// offsets give each raw event, cut as splitArray cuts it, without another
+// pass over the body.
+func (d *Decoder) decodeArray(body []byte, maxEvents, maxEventBytes int) ([]json.RawMessage, []Event, bool) {
+	d.src = *bytes.NewBuffer(body)
+	d.dec.Reset(&d.src, fastOptions)
+	defer func() { // a Decoder kept for later must not keep the body
+		d.src = bytes.Buffer{}
+		d.dec.Reset(&d.src)
+	}()
+	if tok, err := d.dec.ReadToken(); err != nil || tok.Kind() != '[' {
+		return nil, nil, false
+	}
+	raws, events := make([]json.RawMessage, 0, 1), make([]Event, 0, 1)
+	// Only objects: null, say, would decode cleanly into a zero Event,
+	// where Decode refuses it; anything else ends the loop and fails the
+	// ']' check below.
+	for d.dec.PeekKind() == '{' {
+		if len(events) == maxEvents {
+			return nil, nil, false
+		}
+		from := d.dec.InputOffset() // after the '[' or the previous event
+		events = append(events, Event{})
+		if jsonv2.UnmarshalDecode(&d.dec, &events[len(events)-1]) != nil {
+			return nil, nil, false
+		}
+		raw := body[from:d.dec.InputOffset()] // white space and a comma, then the event
+		raw = raw[bytes.IndexByte(raw, '{'):]
+		if len(raw) > maxEventBytes {
+			return nil, nil, false
+		}
+		raws = append(raws, raw)
+		if len(events) == 1 {
+			// Room for as many events as the body holds if all are about
+			// the size of the first, as one sender's nearly always are.
+			n := min(len(body)/len(raw), maxEvents) - 1
+			raws, events = slices.Grow(raws, n), slices.Grow(events, n)
+		}
+	}
+	if tok, err := d.dec.ReadToken(); err != nil || tok.Kind() != ']' || len(events) == 0 {
+		return nil, nil, false
+	}
+	if _, err := d.dec.ReadToken(); err != io.EOF { // nothing after the array
+		return nil, nil, false
+	}
+	return raws, events, true
 }
 
 func decodeError(err error) *FieldError {
@@ -339,53 +387,4 @@ func jsonKind(goKind string) string {
 		return "a boolean"
 	}
 	return goKind
-}
-
-// decodeArray is DecodeBody for a body that starts with '['. The elements
-// are decoded one after another from one stream, so that the decoder's
-// offsets give each raw event, cut as splitArray cuts it, without another
-// pass over the body.
-func (d *Decoder) decodeArray(body []byte, maxEvents, maxEventBytes int) ([]json.RawMessage, []Event, bool) {
-	d.src = *bytes.NewBuffer(body)
-	d.dec.Reset(&d.src, fastOptions)
-	defer func() { // a Decoder kept for later must not keep the body
-		d.src = bytes.Buffer{}
-		d.dec.Reset(&d.src)
-	}()
-	if tok, err := d.dec.ReadToken(); err != nil || tok.Kind() != '[' {
-		return nil, nil, false
-	}
-	raws, events := make([]json.RawMessage, 0, 1), make([]Event, 0, 1)
-	// Only objects: null, say, would decode cleanly into a zero Event,
-	// where Decode refuses it; anything else ends the loop and fails the
-	// ']' check below.
-	for d.dec.PeekKind() == '{' {
-		if len(events) == maxEvents {
-			return nil, nil, false
-		}
-		from := d.dec.InputOffset() // after the '[' or the previous event
-		events = append(events, Event{})
-		if jsonv2.UnmarshalDecode(&d.dec, &events[len(events)-1]) != nil {
-			return nil, nil, false
-		}
-		raw := body[from:d.dec.InputOffset()] // white space and a comma, then the event
-		raw = raw[bytes.IndexByte(raw, '{'):]
-		if len(raw) > maxEventBytes {
-			return nil, nil, false
-		}
-		raws = append(raws, raw)
-		if len(events) == 1 {
-			// Room for as many events as the body holds if they are the
-			// size of the first, which they nearly always about are.
-			n := min(len(body)/len(raw), maxEvents) - 1
-			raws, events = slices.Grow(raws, n), slices.Grow(events, n)
-		}
-	}
-	if tok, err := d.dec.ReadToken(); err != nil || tok.Kind() != ']' || len(events) == 0 {
-		return nil, nil, false
-	}
-	if _, err := d.dec.ReadToken(); err != io.EOF { // nothing after the array
-		return nil, nil, false
-	}
-	return raws, events, true
 }
