@@ -330,7 +330,7 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 		}
 		if body == nil {
 			var err error
-			if body, err = json.Marshal(e); err != nil {
+			if body, err = event.Encode(e); err != nil {
 				resp.Rejected = append(resp.Rejected, Rejection{Index: i, ID: e.ID,
 					Errors: []event.FieldError{{Reason: "cannot be encoded: " + err.Error()}}, class: RejectUnencodable})
 				continue

@@ -288,7 +288,7 @@ func sameAsDecode(t *testing.T, d *Decoder, raw []byte, want Event, wantErr *Fie
 	t.Helper()
 	var got Event
 	gotErr := d.Decode(raw, &got)
-	if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gotErr, wantErr) {
+	if !identical(got, want) || !reflect.DeepEqual(gotErr, wantErr) {
 		t.Fatalf("Decoder differs from Decode on %s:\n got  %+v, %v\n want %+v, %v", raw, got, gotErr, want, wantErr)
 	}
 }

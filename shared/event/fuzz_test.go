@@ -10,25 +10,34 @@ import (
 )
 
 // FuzzParse feeds arbitrary bodies through the whole parse path. It must
-// never panic, one Decoder must decode the events as Decode does, and every
-// event it accepts must encode to JSON that decodes back to the same event
-// (what the queue carries is what was checked).
+// never panic, one Decoder must decode the events as Decode does (its fast
+// path, encoding/json v2, is checked against encoding/json, the body taken
+// as one event too, not only as Split cuts it), and every event it accepts
+// must encode to JSON that decodes back to the same event (what the queue
+// carries is what was checked). Its seeds include trickyEvents, the inputs
+// on which the two JSON decoders could differ.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
 	f.Add([]byte(`[` + valid + `,{"event_type":"HOME"}]`))
 	f.Add([]byte(`{"events":[{"timestamp":"2026-11-22T11:00:00Z"}]}`))
 	f.Add([]byte(`{"device":{"os":"IOS","gpu":1},"items":[{"price":12}]}`))
 	f.Add([]byte(`[1,null,"x",{"timestamp":1e400}]`))
+	for _, raw := range trickyEvents {
+		f.Add([]byte(raw))
+		f.Add([]byte("[" + valid + "," + raw + "]"))
+	}
 	r := Rules{Now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), FutureSkew: time.Minute}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sameAsUnmarshal(t, body)
 		sameAsSplitObject(t, body)
 		sameAsDecodeBody(t, body)
+		var d Decoder
+		whole, ferr := Decode(body)
+		sameAsDecode(t, &d, body, whole, ferr)
 		raws, err := Split(body)
 		if err != nil {
 			return
 		}
-		var d Decoder
 		for _, raw := range raws {
 			e, ferr := Decode(raw)
 			sameAsDecode(t, &d, raw, e, ferr)
@@ -156,7 +165,7 @@ func sameAsDecodeBody(t *testing.T, body []byte) {
 			if ferr != nil || len(raw) > lim[1] {
 				t.Fatalf("DecodeBody took event %d of %q, which Decode refuses (%v) or is over %d bytes", i, body, ferr, lim[1])
 			}
-			if !reflect.DeepEqual(e, events[i]) {
+			if !identical(e, events[i]) {
 				t.Fatalf("event %d of %q: DecodeBody gives %+v, Decode %+v", i, body, events[i], e)
 			}
 		}
@@ -164,6 +173,14 @@ func sameAsDecodeBody(t *testing.T, body []byte) {
 }
 
 var bodyDecoder Decoder
+
+// identical reports whether a and b are the same Event, -0 told from 0
+// (reflect.DeepEqual compares floats with ==): equal, and the same JSON.
+func identical(a, b Event) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return reflect.DeepEqual(a, b) && bytes.Equal(ja, jb) && (erra == nil) == (errb == nil)
+}
 
 func TestDecodeBodyMatchesSplitAndDecode(t *testing.T) {
 	two := `[` + valid + `,` + valid + `]`
@@ -181,5 +198,58 @@ func TestDecodeBodyMatchesSplitAndDecode(t *testing.T) {
 	}
 	if _, _, ok := bodyDecoder.DecodeBody([]byte(two), 1, 32<<10); ok {
 		t.Error("DecodeBody took two events with a limit of one")
+	}
+}
+
+// trickyEvents are raw events on which encoding/json v2 (the fast path)
+// and encoding/json could differ: numbers for each number field, null and
+// empty values of each kind, string escapes and surrogates, invalid UTF-8,
+// names in another case or repeated, white space JSON does not know, and
+// bytes after the value. FuzzParse is seeded with each, alone and in an
+// array.
+var trickyEvents = []string{
+	`{"items":[{"quantity":1e2}]}`, `{"items":[{"quantity":2.0}]}`, `{"items":[{"quantity":-0}]}`,
+	`{"items":[{"quantity":2147483647}]}`, `{"items":[{"quantity":2147483648}]}`, `{"items":[{"quantity":-2147483648}]}`,
+	`{"items":[{"quantity":-2147483649}]}`, `{"items":[{"quantity":"2"}]}`, `{"items":[{"quantity":null}]}`,
+	`{"revenue":{"amount":-0}}`, `{"revenue":{"amount":1e400}}`, `{"revenue":{"amount":1e-400}}`, `{"revenue":{"amount":1E2}}`,
+	`{"revenue":{"amount":0.000001}}`, `{"revenue":{"amount":1e21}}`, `{"revenue":{"amount":123456789012345678901234567890}}`,
+	`{"revenue":{"amount":"1"}}`, `{"revenue":{"amount":null,"currency":null}}`, `{"revenue":null}`, `{"revenue":{}}`,
+	`{"timestamp":null}`, `{"timestamp":"1"}`, `{"timestamp":"\u0031"}`, `{"timestamp":1.5}`, `{"timestamp":-0}`,
+	`{"timestamp":1.7953488e12}`, `{"timestamp":1795348800000.0}`, `{"timestamp":"2026-11-22T11:00:00.123+09:00"}`,
+	`{"timestamp":" 1"}`, `{"timestamp":""}`, `{"timestamp":true}`,
+	`{"device":null}`, `{"device":{}}`, `{"device":{"os":null}}`, `{"device":[]}`,
+	`{"items":[]}`, `{"items":null}`, `{"items":[null]}`, `{"items":[{}]}`, `{"items":[null,{}]}`, `{"items":{}}`,
+	`{"items":[{"price":null,"price_seller":{}}]}`, `{"items":[{"id":1}]}`,
+	`{"consent":null}`, `{"consent":false}`, `{"consent":true,"consent":false}`, `{"consent":"true"}`,
+	`{"id":null}`, `{"id":"\ud800"}`, `{"id":"\ud83d\ude00"}`, `{"id":"\udc00\ud800"}`, `{"id":"\ud800\u0041"}`, `{"id":"\uDEAD"}`,
+	`{"id":"\u00e9\/"}`, `{"id":"\u2028\u003c&"}`, `{"id":"\"\\\/\b\f\n\r\t"}`, `{"id":"a\u0000b"}`,
+	"{\"id\":\"\xff\"}", "{\"id\":\"\xed\xa0\x80\"}", "{\"id\":\"\xc3\"}", "{\"\xff\":1}",
+	`{"ID":"x"}`, `{"Device":{}}`, `{"event_TYPE":"x"}`, "{\"\u017fession_id\":\"x\"}", `{"\u0069d":"a"}`,
+	`{"id":"a","id":"b"}`, `{"device":{"os":"a"},"device":{"model":"b"}}`, `{"x":1}`, `{"device":{"x":1}}`,
+	"{}\v", "\v{}", "{\f}", "{}\u00a0", "{}\u0085", " {\"id\" : \"a\" ,\n\t\"event_type\":\"X\"\r} ",
+	`{} x`, `{} {}`, `{}}`, `{},`, `{}]`, `{`, `{}`, `{ }`, `null`, `"x"`, `1`, `[]`, `[null]`,
+}
+
+// TestFastPathMatchesEncodingJSON runs the tricky events through Decoder
+// (Decode, and DecodeBody alone and in arrays) against encoding/json, and
+// checks that the valid ones v2 decodes as encoding/json does are taken by
+// the fast path, not sent the slow way.
+func TestFastPathMatchesEncodingJSON(t *testing.T) {
+	var d Decoder
+	for _, raw := range trickyEvents {
+		e, ferr := Decode([]byte(raw))
+		sameAsDecode(t, &d, []byte(raw), e, ferr)
+		for _, body := range []string{raw, "[" + raw + "]", "[" + valid + "," + raw + "]", "[" + raw + ",null]"} {
+			sameAsDecodeBody(t, []byte(body))
+		}
+	}
+	for _, raw := range []string{`{"items":[{"quantity":-0}]}`, `{"items":[{"quantity":null}]}`, `{"revenue":{"amount":-0}}`,
+		`{"revenue":{"amount":1e-400}}`, `{"revenue":{"amount":null,"currency":null}}`, `{"timestamp":null}`,
+		`{"timestamp":"\u0031"}`, `{"device":{}}`, `{"items":[]}`, `{"items":[null]}`, `{"consent":false}`,
+		`{"id":"\ud83d\ude00"}`, `{"id":"\u2028\u003c&"}`, `{"\u0069d":"a"}`, " {\"id\" : \"a\" ,\n\t\"event_type\":\"X\"\r} "} {
+		var e Event
+		if !decodeWhole([]byte(raw), &e) {
+			t.Errorf("the fast path refused %s", raw)
+		}
 	}
 }

@@ -21,7 +21,7 @@ func DeriveID(source string, e *Event) string {
 func DeriveIDAndEncode(source string, e *Event) (string, []byte) {
 	saved := e.ID
 	e.ID = ""
-	body, _ := json.Marshal(e) // an Event always marshals
+	body, _ := Encode(e) // an Event always marshals
 	e.ID = saved
 	h := sha256.New()
 	h.Write([]byte(source))
@@ -38,3 +38,12 @@ func DeriveIDAndEncode(source string, e *Event) (string, []byte) {
 	out = append(out, body[1:]...)
 	return id, out
 }
+
+// Encode is the event's JSON as the queue carries it: encoding/json's, byte
+// for byte, on purpose. A derived id is the SHA-256 of these bytes, and
+// instances of two versions run side by side during a deploy, so the bytes
+// must not change with a new encoder (encoding/json v2 escapes, formats
+// numbers and omits empty fields its own way unless told otherwise, and was
+// measured slower than encoding/json at encoding an Event, where it is the
+// faster decoder).
+func Encode(e *Event) ([]byte, error) { return json.Marshal(e) }
