@@ -24,7 +24,12 @@
 # RUNS (1) rounds, interleaved: each round runs every mode's singles
 # (`hey -c 50`, one event per request) and batches (`hey -c 10`, 100 events
 # per request), each DURATION (20s) long against a freshly started process
-# (and a freshly started emulator). With RUNS > 1 the medians are printed at
+# (and a freshly started emulator). SHAPES picks some of them
+# (name:concurrency:events-per-request, e.g. SHAPES=single:50:1). Each
+# measured run follows WARMUP (5s) of the same load, not measured: the
+# emulator's JVM spends its first seconds compiling itself, and Pub/Sub in
+# the cloud is never cold (cold starts are timed apart, below; WARMUP=0
+# measures from the first request). With RUNS > 1 the medians are printed at
 # the end. STARTS (5) cold starts of each mode are timed first: process start
 # to the first HTTP answer from ingest.
 #
@@ -46,6 +51,8 @@ set -euo pipefail
 
 DURATION=${DURATION:-20s}
 RUNS=${RUNS:-1}
+WARMUP=${WARMUP:-5s}
+SHAPES=${SHAPES:-single:50:1 batch:10:100}
 STARTS=${STARTS:-5}
 MODE=${MODE:-all}
 EMULATOR=${EMULATOR:-}
@@ -213,6 +220,10 @@ check() { # one request first: the body must be accepted, not refused
 # tab-separated line to results.tsv and prints it readably.
 run() {
 	local f="$OUT/$mode-$1-$5.txt" load c0 c1 e0=0 e1=0 rhwm ehwm=0
+	if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
+		"$HEY" -z "$WARMUP" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
+			"http://127.0.0.1:$PORT/" >"$f.warmup"
+	fi
 	load=$(awk '{ print $1 }' /proc/loadavg)
 	c0=$(ticks "$pid")
 	[ -n "$emu" ] && e0=$(ticks "$emu")
@@ -275,7 +286,7 @@ done
 # measures another's leftovers; rounds interleave the modes.
 for r in $(seq 1 "$RUNS"); do
 	for mode in $modes; do
-		for shape in single:50:1 batch:10:100; do
+		for shape in $SHAPES; do
 			IFS=: read -r name c n <<<"$shape"
 			[ "$mode" = emulator ] && emu_start
 			prof=
