@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"context"
+	"os"
 	"sync"
 
 	"cloud.google.com/go/firestore"
@@ -18,7 +19,9 @@ var firestoreClients = struct {
 	open map[firestoreDB]*sharedFirestore
 }{open: map[firestoreDB]*sharedFirestore{}}
 
-type firestoreDB struct{ project, database string }
+// firestoreDB keys a client; emulator is FIRESTORE_EMULATOR_HOST, which the
+// client reads when it is made (tests start one emulator after another).
+type firestoreDB struct{ project, database, emulator string }
 
 type sharedFirestore struct {
 	client *firestore.Client
@@ -28,7 +31,7 @@ type sharedFirestore struct {
 // firestoreClient returns the process's client for project and database,
 // and its user's closer (which closes it once, whatever the callers do).
 func firestoreClient(ctx context.Context, project, database string) (*firestore.Client, wiring.Closer, error) {
-	key := firestoreDB{project, database}
+	key := firestoreDB{project, database, os.Getenv("FIRESTORE_EMULATOR_HOST")}
 	firestoreClients.Lock()
 	defer firestoreClients.Unlock()
 	s := firestoreClients.open[key]

@@ -32,14 +32,23 @@ func TestFirestoreClientShared(t *testing.T) {
 	}
 	closeLedger()
 	closeLedger()
-	if _, open := firestoreClients.open[firestoreDB{"p", "(default)"}]; !open {
+	if _, open := firestoreClients.open[firestoreDB{"p", "(default)", "127.0.0.1:1"}]; !open {
 		t.Fatal("closed while the catalog still uses it")
 	}
 	if err := closeCatalog(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
-	if _, open := firestoreClients.open[firestoreDB{"p", "(default)"}]; open {
+	if _, open := firestoreClients.open[firestoreDB{"p", "(default)", "127.0.0.1:1"}]; open {
 		t.Error("still open after its last user closed it")
+	}
+	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:2")
+	elsewhere, closeElsewhere, err := firestoreClient(ctx, "p", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeElsewhere()
+	if elsewhere == other {
+		t.Error("a client made for another emulator was handed out")
 	}
 	again, closeAgain, err := firestoreClient(ctx, "p", "(default)")
 	if err != nil {
