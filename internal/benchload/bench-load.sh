@@ -38,7 +38,8 @@
 # stime in /proc/<pid>/stat, during the hey run) per event and its peak RSS
 # (VmHWM in /proc/<pid>/status), the whole process's for MODE=stack; for
 # MODE=emulator, the emulator's process tree's CPU per event and peak RSS
-# on a line of its own. PROFILE=1 writes a
+# on a line of its own; and hey's own CPU per request (bash's `times`), as
+# it shares the cores. PROFILE=1 writes a
 # CPU profile of ingest-alone or `eventrelay dev` per run
 # ($OUT/<mode>-<shape>-<run>.pprof).
 #
@@ -234,24 +235,35 @@ run() {
 	load=$(awk '{ print $1 }' /proc/loadavg)
 	c0=$(ticks "$pid")
 	[ -n "$emu" ] && e0=$(ticks "$emu")
-	"$HEY" -z "$DURATION" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
-		"http://127.0.0.1:$PORT/" >"$f"
+	# times: the CPU of this subshell's children, that is of hey.
+	(
+		"$HEY" -z "$DURATION" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
+			"http://127.0.0.1:$PORT/" >"$f"
+		times >"$f.times"
+	)
 	c1=$(ticks "$pid")
 	[ -n "$emu" ] && { e1=$(ticks "$emu"); ehwm=$(hwm "$emu"); }
 	rhwm=$(hwm "$pid")
 	awk -v n="$4" -v name="$1" -v mode="$mode" -v c="$3" -v hwm="$rhwm" -v load="$load" -v tck="$CLK_TCK" \
-		-v cpu=$((c1 - c0)) -v ecpu=$((e1 - e0)) -v ehwm="$ehwm" -v emu="${emu:+$EMULATOR}" '
+		-v hey="$(hey_seconds "$f.times")" -v cpu=$((c1 - c0)) -v ecpu=$((e1 - e0)) -v ehwm="$ehwm" -v emu="${emu:+$EMULATOR}" '
 		/Requests\/sec/ { rps = $2 }
 		/ 50%+ in / { p50 = $3 * 1000 }
 		/ 99%+ in / { p99 = $3 * 1000 }
 		/^ *\[[0-9]+\]/ { codes = codes " " $1 $2; if ($1 == "[202]") ok = $2 }
 		END {
 			ev = ok * n; us = ev ? cpu / tck * 1e6 / ev : 0; eus = ev ? ecpu / tck * 1e6 / ev : 0
-			printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%s\n", mode, name, c, rps, rps * n, p50, p99, hwm, us, eus, ehwm, load, emu ? emu : "-", codes
+			hus = ok ? hey / ok * 1e6 : 0
+			printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%s\t%.1f\n", mode, name, c, rps, rps * n, p50, p99, hwm, us, eus, ehwm, load, emu ? emu : "-", codes, hus
 		}' "$f" >>"$OUT/results.tsv"
 	tail -n 1 "$OUT/results.tsv" | show
 	[ "$mode" = stack ] && delivered
 	return 0
+}
+
+# hey_seconds FILE: user + system seconds of the children line of `times`
+# output (its second line, e.g. "0m3.120s 0m1.004s").
+hey_seconds() {
+	awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } print t }' "$1"
 }
 
 # delivered: for the stack, how many of the events ingest
@@ -269,6 +281,7 @@ delivered() {
 show() {
 	awk -F '\t' '{
 		printf "%-8s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  CPU %6.1f us/event  VmHWM %5d MB  load %s  status%s\n", $1, $2, $3, $4, $5, $6, $7, $9, $8, $12, $14
+		printf "%-8s %-6s   hey: CPU %6.1f us/request\n", $1, $2, $15
 		if ($13 != "-") printf "%-8s %-6s   emulator (%s): CPU %6.1f us/event  VmHWM %5d MB\n", $1, $2, $13, $10, $11
 	}'
 }
@@ -312,11 +325,11 @@ if [ "$RUNS" -gt 1 ]; then
 	echo "medians of $RUNS interleaved runs (each column on its own; load: the median at the runs' starts):"
 	for mode in $modes; do for name in single batch; do
 		awk -F '\t' -v mode="$mode" -v name="$name" '
-			$1 == mode && $2 == name { n++; c = $3; emu = $13; for (k = 4; k <= 12; k++) v[k, n] = $k }
+			$1 == mode && $2 == name { n++; c = $3; emu = $13; for (k = 4; k <= 15; k++) v[k, n] = $k }
 			function med(k,   i, j, t, a) { for (i = 1; i <= n; i++) a[i] = v[k, i]
 				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-			END { if (n) printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%.2f\t%s\t (n=%d)\n", mode, name, c, med(4), med(5), med(6), med(7), med(8), med(9), med(10), med(11), med(12), emu, n }' "$OUT/results.tsv"
+			END { if (n) printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%.2f\t%s\t (n=%d)\t%.1f\n", mode, name, c, med(4), med(5), med(6), med(7), med(8), med(9), med(10), med(11), med(12), emu, n, med(15) }' "$OUT/results.tsv"
 	done; done | show
 fi
 echo "hey outputs and results.tsv: $OUT"
