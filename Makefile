@@ -83,7 +83,8 @@ bench:
 
 # Loopback load runs with hey against a local stack that bench-load starts and
 # stops itself (internal/benchload/bench-load.sh): bounded (BENCH_DURATION per
-# run, BENCH_RUNS runs), 127.0.0.1 only, not part of `make test`.
+# run after BENCH_WARMUP unmeasured, BENCH_RUNS runs), 127.0.0.1 only, not
+# part of `make test`.
 # BENCH_MODE: all (default), emulator (ingest publishing to a Pub/Sub
 # emulator in its own process, nothing consuming), discard (the handler
 # alone) or stack (`eventrelay dev`). Each run reports ingest's own CPU per
@@ -91,8 +92,9 @@ bench:
 BENCH_MODE     ?= all
 BENCH_DURATION ?= 20s
 BENCH_RUNS     ?= 1
+BENCH_WARMUP   ?= 5s
 bench-load:
-	MODE=$(BENCH_MODE) DURATION=$(BENCH_DURATION) RUNS=$(BENCH_RUNS) GO=$(GO) ./internal/benchload/bench-load.sh
+	MODE=$(BENCH_MODE) DURATION=$(BENCH_DURATION) RUNS=$(BENCH_RUNS) WARMUP=$(BENCH_WARMUP) GO=$(GO) ./internal/benchload/bench-load.sh
 
 # Terraform without providers (they cannot be had here): formatting, tflint's
 # bundled Terraform rules (offline, terraform/.tflint.hcl), and the Go checks

@@ -315,9 +315,14 @@ type run struct {
 	cleanup context.Context
 }
 
+// idleReceives is how many receives in a row bringing nothing new (and
+// less than a batch) end a run as drained.
+const idleReceives = 3
+
 func (r *run) loop(ctx context.Context) error {
 	cfg := r.b.cfg
 	hold := cfg.hold()
+	idle := 0 // receives in a row that brought nothing new
 	for {
 		switch {
 		case !r.b.d.Clock.Now().Before(r.deadline) || ctx.Err() != nil:
@@ -348,12 +353,18 @@ func (r *run) loop(ctx context.Context) error {
 			return err
 		}
 		if r.s.Scanned == scanned && len(items) < cfg.Batch {
-			// Nothing new, and the queue had no more to give: what came back
-			// was seen earlier in this run (re-parked, or a redelivery the
-			// queue made although it was acknowledged). Pulling on would only
-			// return it again until the budget ran out.
-			r.s.StopReason = StopDrained
-			return nil
+			// Nothing new, and less than a batch: what came back was seen
+			// earlier in this run (re-parked, or a redelivery the queue made
+			// although it was acknowledged). A queue may answer with fewer
+			// messages than it holds (a Pub/Sub pull often does), so one such
+			// answer does not prove the rest is gone; a few in a row do, and
+			// pulling on would only return the same until the budget ran out.
+			if idle++; idle == idleReceives {
+				r.s.StopReason = StopDrained
+				return nil
+			}
+		} else {
+			idle = 0
 		}
 		if stop, err := r.resend(ctx, send); stop != "" {
 			r.s.StopReason = stop

@@ -23,19 +23,23 @@ import (
 // publisher, so a re-parked event lands in the queue being drained, as it
 // does on Pub/Sub (topic → the backfill subscription) and SQS.
 type fakeQueue struct {
-	mu         sync.Mutex
-	next       int
-	msgs       map[string]*qmsg // by handle
-	acked      []string         // event ids, in order
-	released   int
-	failPub    error
-	accepted   func(id string) bool // what the platform accepted so far
-	ackedEarly []string             // acked before the platform accepted or it was re-parked
+	mu       sync.Mutex
+	next     int
+	msgs     map[string]*qmsg // by handle
+	acked    []string         // event ids, in order
+	released int
+	failPub  error
+	accepted func(id string) bool // what the platform accepted so far
+	// pull, when set, is the most one receive returns, newest first: a
+	// Pub/Sub pull may answer with fewer messages than the queue holds.
+	pull       int
+	ackedEarly []string // acked before the platform accepted or it was re-parked
 	reparked   map[string]bool
 }
 
 type qmsg struct {
 	item     Item
+	seq      int // the order it was added in
 	inFlight bool
 }
 
@@ -48,7 +52,7 @@ func (q *fakeQueue) add(body string, attrs map[string]string) {
 	defer q.mu.Unlock()
 	q.next++
 	h := fmt.Sprintf("h-%d", q.next)
-	q.msgs[h] = &qmsg{item: Item{Delivery: forwarder.Delivery{MessageID: fmt.Sprintf("m-%d", q.next), Body: []byte(body),
+	q.msgs[h] = &qmsg{seq: q.next, item: Item{Delivery: forwarder.Delivery{MessageID: fmt.Sprintf("m-%d", q.next), Body: []byte(body),
 		Attributes: maps.Clone(attrs)}, Handle: h}}
 }
 
@@ -56,7 +60,12 @@ func (q *fakeQueue) Receive(_ context.Context, max int, hold time.Duration) ([]I
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var out []Item
-	for _, h := range slices.Sorted(maps.Keys(q.msgs)) {
+	handles := slices.SortedFunc(maps.Keys(q.msgs), func(a, b string) int { return q.msgs[a].seq - q.msgs[b].seq })
+	if q.pull > 0 {
+		slices.Reverse(handles)
+		max = min(max, q.pull)
+	}
+	for _, h := range handles {
 		m := q.msgs[h]
 		if m.inFlight {
 			continue
@@ -404,6 +413,30 @@ func TestStillFailingReparkedWithNewReason(t *testing.T) {
 		if !strings.Contains(a[delivery.AttrDLReason], map[string]string{"503": "unavailable", "400": "page_id"}[w[1]]) {
 			t.Fatalf("%s reason %q", id, a[delivery.AttrDLReason])
 		}
+	}
+}
+
+// A receive that brings back only this run's re-parked message, as a
+// Pub/Sub pull answering with fewer messages than the queue holds can, does
+// not end the run while other dead letters wait.
+func TestPartialReceivesDoNotEndTheRun(t *testing.T) {
+	r := newRig(t, Config{}, many(3, delivery.ClassRetryable)...)
+	r.q.pull = 1 // newest first: the re-parked copy comes back before the older letters
+	r.sender.answer = func(id string) mcm.Result {
+		if id == "ev-002" {
+			return mcm.Result{Status: 503, Class: mcm.Retryable, Message: "service unavailable"}
+		}
+		return mcm.Result{Status: 200, Class: mcm.Delivered}
+	}
+	s, err := r.b.Run(context.Background(), Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Resent != 2 || s.StillFailing[delivery.ClassRetryable] != 1 || s.StopReason != StopDrained {
+		t.Fatalf("summary %+v (sent %v)", s, r.sender.sent)
+	}
+	if left := r.q.contents(t); len(left) != 1 || left["ev-002"].Handle == "" {
+		t.Fatalf("left %v", slices.Collect(maps.Keys(left)))
 	}
 }
 

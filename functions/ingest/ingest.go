@@ -256,6 +256,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 			}
 			return s.reply(w, "", ae.Status(), ae.Reason, "authentication failed: "+ae.Reason)
 		}
+		s.log.LogAttrs(r.Context(), slog.LevelError, "authentication error", slog.String("error", err.Error()))
 		return s.fail(w, "", codeInternal, "authentication could not be checked")
 	}
 	// One decoder for the request's events, not one each; it (its buffer

@@ -24,7 +24,12 @@
 # RUNS (1) rounds, interleaved: each round runs every mode's singles
 # (`hey -c 50`, one event per request) and batches (`hey -c 10`, 100 events
 # per request), each DURATION (20s) long against a freshly started process
-# (and a freshly started emulator). With RUNS > 1 the medians are printed at
+# (and a freshly started emulator). SHAPES picks some of them
+# (name:concurrency:events-per-request, e.g. SHAPES=single:50:1). Each
+# measured run follows WARMUP (5s) of the same load, not measured: the
+# emulator's JVM spends its first seconds compiling itself, and Pub/Sub in
+# the cloud is never cold (cold starts are timed apart, below; WARMUP=0
+# measures from the first request). With RUNS > 1 the medians are printed at
 # the end. STARTS (5) cold starts of each mode are timed first: process start
 # to the first HTTP answer from ingest.
 #
@@ -33,7 +38,8 @@
 # stime in /proc/<pid>/stat, during the hey run) per event and its peak RSS
 # (VmHWM in /proc/<pid>/status), the whole process's for MODE=stack; for
 # MODE=emulator, the emulator's process tree's CPU per event and peak RSS
-# on a line of its own. PROFILE=1 writes a
+# on a line of its own; and hey's own CPU per request (bash's `times`), as
+# it shares the cores. PROFILE=1 writes a
 # CPU profile of ingest-alone or `eventrelay dev` per run
 # ($OUT/<mode>-<shape>-<run>.pprof).
 #
@@ -46,6 +52,8 @@ set -euo pipefail
 
 DURATION=${DURATION:-20s}
 RUNS=${RUNS:-1}
+WARMUP=${WARMUP:-5s}
+SHAPES=${SHAPES:-single:50:1 batch:10:100}
 STARTS=${STARTS:-5}
 MODE=${MODE:-all}
 EMULATOR=${EMULATOR:-}
@@ -68,6 +76,13 @@ GO=${GO:-go}
 HEY=${HEY:-hey}
 KEY="dev.local-development-key-not-a-secret" # the local stack's well-known key
 GOOGLE_EMULATOR=/usr/lib/google-cloud-sdk/platform/pubsub-emulator
+# Google's emulator runs on the JVM's first-tier compiler and its serial
+# collector: with the defaults (C2 and G1), its freshly started JVM spent most
+# of its CPU compiling itself for the whole of a 10 s run, 109-132 us per
+# single event against 22-29 us with these, so it, not ingest, decided what
+# the two cores could do. The managed service it stands in for is never
+# cold. EMULATOR_JAVA_OPTS= runs it on the JVM's defaults.
+EMULATOR_JAVA_OPTS=${EMULATOR_JAVA_OPTS--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
 
 command -v "$HEY" >/dev/null || { echo "bench-load: hey is missing (apt-get install -y hey)" >&2; exit 1; }
 if [ -z "$EMULATOR" ]; then
@@ -150,7 +165,7 @@ need_free() {
 emu_start() {
 	need_free "$PUBSUB_PORT"
 	if [ "$EMULATOR" = google ]; then
-		gcloud beta emulators pubsub start --host-port="127.0.0.1:$PUBSUB_PORT" --project=eventrelay-local \
+		JAVA_OPTS=$EMULATOR_JAVA_OPTS gcloud beta emulators pubsub start --host-port="127.0.0.1:$PUBSUB_PORT" --project=eventrelay-local \
 			>"$OUT/emulator.log" 2>&1 &
 	else
 		"$bin/pstest-server" -addr "127.0.0.1:$PUBSUB_PORT" >"$OUT/emulator.log" 2>&1 &
@@ -213,27 +228,42 @@ check() { # one request first: the body must be accepted, not refused
 # tab-separated line to results.tsv and prints it readably.
 run() {
 	local f="$OUT/$mode-$1-$5.txt" load c0 c1 e0=0 e1=0 rhwm ehwm=0
+	if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
+		"$HEY" -z "$WARMUP" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
+			"http://127.0.0.1:$PORT/" >"$f.warmup"
+	fi
 	load=$(awk '{ print $1 }' /proc/loadavg)
 	c0=$(ticks "$pid")
 	[ -n "$emu" ] && e0=$(ticks "$emu")
-	"$HEY" -z "$DURATION" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
-		"http://127.0.0.1:$PORT/" >"$f"
+	# times: the CPU of this subshell's children, that is of hey.
+	(
+		"$HEY" -z "$DURATION" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
+			"http://127.0.0.1:$PORT/" >"$f"
+		times >"$f.times"
+	)
 	c1=$(ticks "$pid")
 	[ -n "$emu" ] && { e1=$(ticks "$emu"); ehwm=$(hwm "$emu"); }
 	rhwm=$(hwm "$pid")
 	awk -v n="$4" -v name="$1" -v mode="$mode" -v c="$3" -v hwm="$rhwm" -v load="$load" -v tck="$CLK_TCK" \
-		-v cpu=$((c1 - c0)) -v ecpu=$((e1 - e0)) -v ehwm="$ehwm" -v emu="${emu:+$EMULATOR}" '
+		-v hey="$(hey_seconds "$f.times")" -v cpu=$((c1 - c0)) -v ecpu=$((e1 - e0)) -v ehwm="$ehwm" -v emu="${emu:+$EMULATOR}" '
 		/Requests\/sec/ { rps = $2 }
 		/ 50%+ in / { p50 = $3 * 1000 }
 		/ 99%+ in / { p99 = $3 * 1000 }
 		/^ *\[[0-9]+\]/ { codes = codes " " $1 $2; if ($1 == "[202]") ok = $2 }
 		END {
 			ev = ok * n; us = ev ? cpu / tck * 1e6 / ev : 0; eus = ev ? ecpu / tck * 1e6 / ev : 0
-			printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%s\n", mode, name, c, rps, rps * n, p50, p99, hwm, us, eus, ehwm, load, emu ? emu : "-", codes
+			hus = ok ? hey / ok * 1e6 : 0
+			printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%s\t%s\t%s\t%.1f\n", mode, name, c, rps, rps * n, p50, p99, hwm, us, eus, ehwm, load, emu ? emu : "-", codes, hus
 		}' "$f" >>"$OUT/results.tsv"
 	tail -n 1 "$OUT/results.tsv" | show
 	[ "$mode" = stack ] && delivered
 	return 0
+}
+
+# hey_seconds FILE: user + system seconds of the children line of `times`
+# output (its second line, e.g. "0m3.120s 0m1.004s").
+hey_seconds() {
+	awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } print t }' "$1"
 }
 
 # delivered: for the stack, how many of the events ingest
@@ -251,6 +281,7 @@ delivered() {
 show() {
 	awk -F '\t' '{
 		printf "%-8s %-6s c=%-3d %9.0f req/s %9.0f events/s  p50 %6.2f ms  p99 %6.2f ms  CPU %6.1f us/event  VmHWM %5d MB  load %s  status%s\n", $1, $2, $3, $4, $5, $6, $7, $9, $8, $12, $14
+		printf "%-8s %-6s   hey: CPU %6.1f us/request\n", $1, $2, $15
 		if ($13 != "-") printf "%-8s %-6s   emulator (%s): CPU %6.1f us/event  VmHWM %5d MB\n", $1, $2, $13, $10, $11
 	}'
 }
@@ -258,6 +289,7 @@ show() {
 modes=$MODE
 [ "$MODE" = all ] && modes="emulator discard stack"
 echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/'); emulator for MODE=emulator: $EMULATOR"
+[ "$EMULATOR" = google ] && echo "Google emulator JVM: JAVA_OPTS=${EMULATOR_JAVA_OPTS:-none}"
 echo "ingest-alone: GOGC=${INGEST_GOGC:-default} GOMEMLIMIT=${INGEST_GOMEMLIMIT:-default} (the Terraform modules' settings for ingest unless set)"
 for mode in $modes; do
 	[ "$STARTS" -gt 0 ] || break
@@ -275,7 +307,7 @@ done
 # measures another's leftovers; rounds interleave the modes.
 for r in $(seq 1 "$RUNS"); do
 	for mode in $modes; do
-		for shape in single:50:1 batch:10:100; do
+		for shape in $SHAPES; do
 			IFS=: read -r name c n <<<"$shape"
 			[ "$mode" = emulator ] && emu_start
 			prof=
@@ -293,11 +325,11 @@ if [ "$RUNS" -gt 1 ]; then
 	echo "medians of $RUNS interleaved runs (each column on its own; load: the median at the runs' starts):"
 	for mode in $modes; do for name in single batch; do
 		awk -F '\t' -v mode="$mode" -v name="$name" '
-			$1 == mode && $2 == name { n++; c = $3; emu = $13; for (k = 4; k <= 12; k++) v[k, n] = $k }
+			$1 == mode && $2 == name { n++; c = $3; emu = $13; for (k = 4; k <= 15; k++) v[k, n] = $k }
 			function med(k,   i, j, t, a) { for (i = 1; i <= n; i++) a[i] = v[k, i]
 				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
 				return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-			END { if (n) printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%.2f\t%s\t (n=%d)\n", mode, name, c, med(4), med(5), med(6), med(7), med(8), med(9), med(10), med(11), med(12), emu, n }' "$OUT/results.tsv"
+			END { if (n) printf "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t%.1f\t%.1f\t%d\t%.2f\t%s\t (n=%d)\t%.1f\n", mode, name, c, med(4), med(5), med(6), med(7), med(8), med(9), med(10), med(11), med(12), emu, n, med(15) }' "$OUT/results.tsv"
 	done; done | show
 fi
 echo "hey outputs and results.tsv: $OUT"

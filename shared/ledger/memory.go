@@ -120,7 +120,14 @@ func (m *Memory) sweep(now time.Time) {
 	if m.max > 0 && len(live) > m.max {
 		live = live[len(live)-m.max:]
 	}
-	m.entries, m.latest, m.index, m.lastSweep = make([]Entry, 0, len(live)), map[Key]int{}, map[indexKey][]int{}, now
+	// Room for as many again (at most up to the next compaction at twice the
+	// cap) at once: appends would grow it by a quarter at a time, copying
+	// every entry each time.
+	room := 2 * len(live)
+	if m.max > 0 {
+		room = min(room, 2*m.max)
+	}
+	m.entries, m.latest, m.index, m.lastSweep = make([]Entry, 0, room), map[Key]int{}, map[indexKey][]int{}, now
 	for _, e := range live {
 		m.add(e)
 	}

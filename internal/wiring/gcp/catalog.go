@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"cloud.google.com/go/firestore"
-
 	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/catalog"
 	"eventrelay.dev/eventrelay/shared/catalog/firestorecatalog"
@@ -25,10 +23,10 @@ func catalogSource(ctx context.Context, env *config.Env, log *slog.Logger) (cata
 	if project == "" {
 		return nil, wiring.NoClose
 	}
-	client, err := firestore.NewClientWithDatabase(ctx, project, database)
+	client, closeClient, err := firestoreClient(ctx, project, database)
 	if err != nil {
 		env.Fail("CATALOG_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
 		return nil, wiring.NoClose
 	}
-	return firestorecatalog.New(client, collection, log), client.Close
+	return firestorecatalog.New(client, collection, log), closeClient
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"strings"
 
-	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -86,12 +85,12 @@ func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Clo
 	if project == "" {
 		return nil, wiring.NoClose
 	}
-	client, err := firestore.NewClientWithDatabase(ctx, project, database)
+	client, closeClient, err := firestoreClient(ctx, project, database)
 	if err != nil {
 		env.Fail("LEDGER_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
 		return nil, wiring.NoClose
 	}
-	return firestoreledger.New(client, collection), client.Close
+	return firestoreledger.New(client, collection), closeClient
 }
 
 // backfillSource opens the dead-letter subscription the backfill drains
