@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchEvent is the event shape of internal/benchload/bench-load.sh (its
@@ -66,4 +67,22 @@ func BenchmarkEncode(b *testing.B) {
 			DeriveIDAndEncode("bench", &e)
 		}
 	})
+}
+
+// BenchmarkValidate measures Cleanse and Validate of one cleanly decoded
+// event of bench-load's shape.
+func BenchmarkValidate(b *testing.B) {
+	e, ferr := Decode([]byte(benchEvent(0)))
+	if ferr != nil {
+		b.Fatal(ferr)
+	}
+	r := Rules{Now: e.Timestamp.Time().Add(time.Hour), FutureSkew: 10 * time.Second}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := e
+		Cleanse(&c)
+		if errs := Validate(&c, r); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+	}
 }

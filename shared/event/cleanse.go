@@ -78,8 +78,21 @@ func isPlaceholder(s string) bool {
 	if s == "" {
 		return false
 	}
-	if _, ok := placeholders[strings.ToLower(s)]; ok {
-		return true
+	if len(s) <= 3*maxPlaceholderLen { // the Kelvin sign's 3 bytes lower-case to "k"
+		if _, ok := placeholders[strings.ToLower(s)]; ok {
+			return true
+		}
 	}
 	return strings.Trim(s, "0-:_ ") == ""
 }
+
+// maxPlaceholderLen is the longest placeholder's length: an id over three
+// times as long (a UUID, a hash) cannot lower-case to one, and is not
+// lower-cased and looked up.
+var maxPlaceholderLen = func() int {
+	n := 0
+	for p := range placeholders {
+		n = max(n, len(p))
+	}
+	return n
+}()

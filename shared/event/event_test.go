@@ -303,3 +303,34 @@ func TestDecoderSequence(t *testing.T) {
 		sameAsDecode(t, &d, []byte(raw), e, ferr)
 	}
 }
+
+func TestPlaceholders(t *testing.T) {
+	for s, want := range map[string]bool{
+		"unknown": true, "UNKNOWN": true, "Guest": true, "un\u212Anown": true, // the Kelvin sign lower-cases to k
+		"0000-0000": true, "00000000-0000-0000-0000-000000000000": true, "__": true,
+		"": false, "unknown-1": false, "3f8e2a41-6b1d-4a77-9c0e-000000000001": false, "user-1@example.com": false,
+	} {
+		if got := isPlaceholder(s); got != want {
+			t.Errorf("isPlaceholder(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestTextRefusesControlCharacters(t *testing.T) {
+	for s, want := range map[string]string{
+		"Pixel 8": "", "café": "", "Mozilla/5.0 (Linux; Android 14)": "",
+		"a\tb": "contains control or replacement characters", "a\x7fb": "contains control or replacement characters",
+		"a\uFFFDb": "contains control or replacement characters",
+		"a\xffb": "is not valid UTF-8",
+	} {
+		var v validator
+		v.text("f", s)
+		got := ""
+		if len(v.errs) > 0 {
+			got = v.errs[0].Reason
+		}
+		if got != want {
+			t.Errorf("text(%q): %q, want %q", s, got, want)
+		}
+	}
+}

@@ -120,6 +120,9 @@ func (v *validator) maxLen(field, value string) {
 // text refuses control characters, which no legitimate id or label carries
 // and which make logs and downstream systems misbehave.
 func (v *validator) text(field, value string) {
+	if printableASCII(value) {
+		return // nearly every value: one pass over the bytes, no rune decoding
+	}
 	if !utf8.ValidString(value) {
 		v.add(field, "is not valid UTF-8")
 		return
@@ -127,6 +130,16 @@ func (v *validator) text(field, value string) {
 	if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) {
 		v.add(field, "contains control or replacement characters")
 	}
+}
+
+// printableASCII reports whether s is ASCII without control characters.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *validator) identifier(field, value string) {
