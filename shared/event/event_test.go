@@ -321,7 +321,7 @@ func TestTextRefusesControlCharacters(t *testing.T) {
 		"Pixel 8": "", "café": "", "Mozilla/5.0 (Linux; Android 14)": "",
 		"a\tb": "contains control or replacement characters", "a\x7fb": "contains control or replacement characters",
 		"a\uFFFDb": "contains control or replacement characters",
-		"a\xffb": "is not valid UTF-8",
+		"a\xffb":   "is not valid UTF-8",
 	} {
 		var v validator
 		v.text("f", s)
