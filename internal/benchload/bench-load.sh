@@ -71,6 +71,9 @@ LOG_LEVEL=${LOG_LEVEL:-info}
 # the Go defaults.
 INGEST_GOGC=${INGEST_GOGC-400}
 INGEST_GOMEMLIMIT=${INGEST_GOMEMLIMIT-100663296}
+# ingest-alone's in-memory ledger keeps this many entries (see its doc: a
+# deployed ingest's ledger is not in its heap); 0: ledger.MemoryMaxEntries.
+INGEST_LEDGER_ENTRIES=${INGEST_LEDGER_ENTRIES:-1000}
 OUT=${OUT:-$(mktemp -d /tmp/bench-load.XXXXXX)}
 GO=${GO:-go}
 HEY=${HEY:-hey}
@@ -190,11 +193,11 @@ start() { # $1 mode, $2 profile file or empty
 	t0=$(date +%s%N)
 	case $1 in
 	emulator)
-		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "${gc[@]}" "$bin/ingest-alone" -queue pubsub -addr "127.0.0.1:$PORT" \
+		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "${gc[@]}" "$bin/ingest-alone" -queue pubsub -ledger-entries "$INGEST_LEDGER_ENTRIES" -addr "127.0.0.1:$PORT" \
 			-log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	discard)
-		"${gc[@]}" "$bin/ingest-alone" -queue discard -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
+		"${gc[@]}" "$bin/ingest-alone" -queue discard -ledger-entries "$INGEST_LEDGER_ENTRIES" -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
 			2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	stack)
@@ -290,7 +293,7 @@ modes=$MODE
 [ "$MODE" = all ] && modes="emulator discard stack"
 echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/'); emulator for MODE=emulator: $EMULATOR"
 [ "$EMULATOR" = google ] && echo "Google emulator JVM: JAVA_OPTS=${EMULATOR_JAVA_OPTS:-none}"
-echo "ingest-alone: GOGC=${INGEST_GOGC:-default} GOMEMLIMIT=${INGEST_GOMEMLIMIT:-default} (the Terraform modules' settings for ingest unless set)"
+echo "ingest-alone: GOGC=${INGEST_GOGC:-default} GOMEMLIMIT=${INGEST_GOMEMLIMIT:-default} (the Terraform modules' settings for ingest unless set); in-memory ledger of $INGEST_LEDGER_ENTRIES entries"
 for mode in $modes; do
 	[ "$STARTS" -gt 0 ] || break
 	starts=()

@@ -13,6 +13,14 @@
 //	-queue discard  a publisher that acknowledges and drops: the handler and
 //	                the HTTP server alone
 //
+// The in-memory ledger keeps the newest -ledger-entries (1,000) entries:
+// it is written for every event as a deployed ledger is, but a deployed
+// ingest's ledger is Firestore or DynamoDB, not its own heap. With
+// MemoryMaxEntries (up to 40,000, some 25 MB live) the heap ran into the
+// GOMEMLIMIT the Terraform modules set, and the GC ran by the limit, which
+// a deployed ingest does not (batches: 18.0 and 19.1 us per event against
+// 15.1 and 15.0, interleaved).
+//
 // It is a measuring tool, not a product entry point.
 package main
 
@@ -59,6 +67,7 @@ func run() error {
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	queueKind := flag.String("queue", "discard", "pubsub (the emulator at $PUBSUB_EMULATOR_HOST) or discard")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	ledgerEntries := flag.Int("ledger-entries", 1000, "the newest entries the in-memory ledger keeps (0: ledger.MemoryMaxEntries)")
 	flag.Parse()
 	log, err := logging.New(os.Stderr, *level)
 	if err != nil {
@@ -107,8 +116,11 @@ func run() error {
 	default:
 		return fmt.Errorf("-queue %q: want pubsub or discard", *queueKind)
 	}
-	fn, err := setup.Ingest(ctx, env, setup.Options{Secrets: src, Publisher: pub,
-		Ledger: ledger.NewMemory(nil), Logger: log})
+	led := ledger.NewMemory(nil)
+	if *ledgerEntries > 0 {
+		led.WithMaxEntries(*ledgerEntries)
+	}
+	fn, err := setup.Ingest(ctx, env, setup.Options{Secrets: src, Publisher: pub, Ledger: led, Logger: log})
 	if err != nil {
 		return err
 	}
