@@ -110,8 +110,12 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	// deliveredBytes bounds one generation of the delivered ids (at most
+	// twice it, 32 MB, about 360,000 ids of 40 bytes, in a 256 MB function):
+	// a busy instance remembers its ids for less than DeliveredWindow.
+	const deliveredBytes = 16 << 20
 	return &Forwarder{cfg: cfg, send: d.Sender, invalidate: d.InvalidateKey, dlq: d.DeadLetter,
-		delivered: ttlset.New(cfg.DeliveredWindow, 1<<20, d.Now),
+		delivered: ttlset.New(cfg.DeliveredWindow, deliveredBytes, d.Now),
 		breaker:   newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, d.Logger),
 		erased:    d.Erased, log: d.Logger, now: d.Now}, nil
 }

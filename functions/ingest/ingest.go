@@ -111,10 +111,17 @@ func New(cfg Config, d Deps) (*Service, error) {
 	s := &Service{cfg: cfg, auth: d.Auth, pub: d.Publisher, anon: d.Anonymiser,
 		ledger: d.Ledger, supp: d.Suppressed, catalog: d.Catalog, log: d.Logger, now: d.Now}
 	if cfg.DedupeWindow > 0 {
-		s.seen = ttlset.New(cfg.DedupeWindow, 1<<20, d.Now)
+		s.seen = ttlset.New(cfg.DedupeWindow, dedupeBytes, d.Now)
 	}
 	return s, nil
 }
+
+// dedupeBytes bounds one generation of the de-duplication set (so the set
+// at twice it, 24 MB, about 270,000 ids of 40 bytes): a busy instance
+// remembers its ids for less than DedupeWindow rather than outgrow the
+// GOMEMLIMIT of a 256 MB function (a million ids a generation was some 160
+// MB at two generations).
+const dedupeBytes = 12 << 20
 
 // Response is the body of every answer to a request that carried events.
 type Response struct {

@@ -112,7 +112,10 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	// A signature is refused once stale, so remembering it for the whole
 	// tolerance on both sides of now is enough to refuse every replay.
-	return &Authenticator{cfg: cfg, replay: ttlset.New(2*cfg.Tolerance, 1<<20, cfg.Now)}, nil
+	// The replay set is per instance and bounded (16 MB a generation, some
+	// 120,000 signatures): past that, within one window, the oldest
+	// generation goes early rather than the instance running out of memory.
+	return &Authenticator{cfg: cfg, replay: ttlset.New(2*cfg.Tolerance, 16<<20, cfg.Now)}, nil
 }
 
 // Authenticate checks the credentials of a request whose raw body is body,

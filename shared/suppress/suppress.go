@@ -73,9 +73,14 @@ const HitCache = 10 * time.Minute
 func NewChecker(store ledger.Suppressions, missCache time.Duration, now func() time.Time) *Checker {
 	// A ttlset remembers for between its window and twice it: half the
 	// setting keeps the longest stay within it.
-	c := &Checker{store: store, hits: ttlset.New(HitCache/2, 1<<18, now)}
+	// Bounded by estimated bytes a generation (keys are 64 hex digits): the
+	// hits, few, 2 MB (some 18,000 keys); the misses 8 MB (some 72,000: at
+	// thousands of events a second an instance remembers them for less than
+	// missCache, and asks the backend more often, rather than outgrow its
+	// memory).
+	c := &Checker{store: store, hits: ttlset.New(HitCache/2, 2<<20, now)}
 	if missCache > 0 {
-		c.misses = ttlset.New(missCache/2, 1<<20, now)
+		c.misses = ttlset.New(missCache/2, 8<<20, now)
 	}
 	return c
 }

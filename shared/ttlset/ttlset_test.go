@@ -1,0 +1,89 @@
+package ttlset
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// A generation at its byte budget rotates early, on the next call: the
+// newest generation's keys stay, the oldest go, and the set holds at most
+// two generations' worth.
+func TestBudgetRotatesEarly(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	key := func(i int) string { return fmt.Sprintf("k-%04d", i) } // 6 bytes
+	perGen := 10
+	s := New(time.Hour, perGen*(6+EntryOverhead), c.now)
+	for i := range 3 * perGen {
+		if !s.Add(key(i)) {
+			t.Fatalf("%s was new", key(i))
+		}
+	}
+	if s.Contains(key(0)) || s.Contains(key(perGen-1)) {
+		t.Error("the oldest generation outlived two budgets")
+	}
+	for i := 2 * perGen; i < 3*perGen; i++ {
+		if !s.Contains(key(i)) {
+			t.Errorf("%s of the newest generation forgotten", key(i))
+		}
+	}
+	if n := len(s.cur) + len(s.prev); n > 2*perGen {
+		t.Errorf("holds %d keys, budget %d a generation", n, perGen)
+	}
+}
+
+// A removed key gives its bytes back to the generation's budget.
+func TestRemoveReturnsItsBytes(t *testing.T) {
+	s := New(time.Hour, 1<<20, nil)
+	s.Add("abc")
+	s.Add("de")
+	s.Remove("abc")
+	s.Remove("never-added")
+	if want := 2 + EntryOverhead; s.curBytes != want {
+		t.Errorf("curBytes %d, want %d", s.curBytes, want)
+	}
+}
+
+// The window still rules when the budget is not reached.
+func TestWindowRotates(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	s := New(time.Minute, 1<<20, c.now)
+	s.Add("a")
+	c.t = c.t.Add(90 * time.Second)
+	if !s.Contains("a") {
+		t.Error("forgotten before twice the window")
+	}
+	c.t = c.t.Add(2 * time.Minute)
+	if s.Contains("a") {
+		t.Error("remembered past twice the window")
+	}
+}
+
+// EntryOverhead keeps the estimate honest: the heap a full set holds is
+// within a quarter of what the budget counts for it.
+func TestEntryOverheadEstimatesTheHeap(t *testing.T) {
+	const n = 200_000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := New(time.Hour, 1<<40, nil)
+	counted := 0
+	for i := range n {
+		k := fmt.Sprintf("source\x00evt-%08d-%020d", i, i) // 40 bytes
+		s.Add(k)
+		counted += len(k) + EntryOverhead
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := int(after.HeapAlloc) - int(before.HeapAlloc)
+	runtime.KeepAlive(s)
+	t.Logf("%d keys: %d bytes of heap, %d counted", n, heap, counted)
+	if heap > counted*5/4 || heap < counted*3/4 {
+		t.Errorf("%d keys hold %d bytes of heap; the budget counts %d", n, heap, counted)
+	}
+}
