@@ -22,10 +22,11 @@
 #   MODE=all      (default) the three above.
 #
 # RUNS (1) rounds, interleaved: each round runs every mode's singles
-# (`hey -c 50`, one event per request) and batches (`hey -c 10`, 100 events
-# per request), each DURATION (20s) long against a freshly started process
-# (and a freshly started emulator). SHAPES picks some of them
-# (name:concurrency:events-per-request, e.g. SHAPES=single:50:1). Each
+# (`hey -c 50`, one event per request), batches (`hey -c 10`, 100 events
+# per request) and singles at `hey -c 200` (single-c200), each DURATION
+# (20s) long against a freshly started process (and a freshly started
+# emulator). SHAPES picks some of them (name:concurrency:events-per-request,
+# the events 1 or 100, e.g. SHAPES=single:50:1). Each
 # measured run follows WARMUP (5s) of the same load, not measured: the
 # emulator's JVM spends its first seconds compiling itself, and Pub/Sub in
 # the cloud is never cold (cold starts are timed apart, below; WARMUP=0
@@ -53,7 +54,7 @@ set -euo pipefail
 DURATION=${DURATION:-20s}
 RUNS=${RUNS:-1}
 WARMUP=${WARMUP:-5s}
-SHAPES=${SHAPES:-single:50:1 batch:10:100}
+SHAPES=${SHAPES:-single:50:1 batch:10:100 single-c200:200:1}
 STARTS=${STARTS:-5}
 MODE=${MODE:-all}
 EMULATOR=${EMULATOR:-}
@@ -316,8 +317,10 @@ for r in $(seq 1 "$RUNS"); do
 			prof=
 			[ "$PROFILE" = 1 ] && prof="$OUT/$mode-$name-$r.pprof"
 			start "$mode" "$prof"
-			check "$OUT/$name.json"
-			run "$name" "$OUT/$name.json" "$c" "$n" "$r"
+			body="$OUT/batch.json"
+			[ "$n" = 1 ] && body="$OUT/single.json"
+			check "$body"
+			run "$name" "$body" "$c" "$n" "$r"
 			stop
 			emu_stop
 		done
@@ -326,7 +329,8 @@ done
 echo "machine: $(uptime | sed 's/.*load/load/')"
 if [ "$RUNS" -gt 1 ]; then
 	echo "medians of $RUNS interleaved runs (each column on its own; load: the median at the runs' starts):"
-	for mode in $modes; do for name in single batch; do
+	for mode in $modes; do for shape in $SHAPES; do
+		name=${shape%%:*}
 		awk -F '\t' -v mode="$mode" -v name="$name" '
 			$1 == mode && $2 == name { n++; c = $3; emu = $13; for (k = 4; k <= 15; k++) v[k, n] = $k }
 			function med(k,   i, j, t, a) { for (i = 1; i <= n; i++) a[i] = v[k, i]
