@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -266,13 +265,9 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 		s.log.LogAttrs(r.Context(), slog.LevelError, "authentication error", slog.String("error", err.Error()))
 		return s.fail(w, "", codeInternal, "authentication could not be checked")
 	}
-	// One decoder for the request's events, not one each; it (its buffer
-	// grown to an event's or a batch's size) serves request after request.
-	dec := decoders.Get().(*event.Decoder)
-	defer decoders.Put(dec)
 	// Most bodies decode cleanly in one pass; any other takes Split and a
 	// decode per event, which give the answers and errors.
-	raws, decodedEvents, ok := dec.DecodeBody(body, s.cfg.Limits.MaxEvents, s.cfg.Limits.MaxEventBytes)
+	raws, decodedEvents, ok := event.DecodeBody(body, s.cfg.Limits.MaxEvents, s.cfg.Limits.MaxEventBytes)
 	if !ok {
 		if raws, err = event.Split(body); err != nil {
 			s.auth.Release(p)
@@ -284,7 +279,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 				fmt.Sprintf("%d events in one request; at most %d", len(raws), s.cfg.Limits.MaxEvents))
 		}
 	}
-	resp, status := s.process(r.Context(), p.Source, raws, decodedEvents, dec)
+	resp, status := s.process(r.Context(), p.Source, raws, decodedEvents)
 	if status == http.StatusServiceUnavailable || status == http.StatusInternalServerError {
 		// Let the caller retry the same signed request.
 		s.auth.Release(p)
@@ -297,13 +292,12 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 }
 
 // process turns raw events into acknowledged messages and the answer.
-// clean, when not nil, are raws already decoded cleanly (DecodeBody);
-// otherwise dec decodes them.
-func (s *Service) process(ctx context.Context, source string, raws []json.RawMessage, clean []event.Event, dec *event.Decoder) (*Response, int) {
+// clean, when not nil, are raws already decoded cleanly (DecodeBody).
+func (s *Service) process(ctx context.Context, source string, raws []json.RawMessage, clean []event.Event) (*Response, int) {
 	resp := &Response{Accepted: []Ref{}, Duplicates: []Duplicate{}, Rejected: []Rejection{}}
 	rules := event.Rules{Now: s.now(), FutureSkew: s.cfg.FutureSkew, MaxAge: s.cfg.MaxAge}
 	firstIndex := make(map[string]int, len(raws))
-	decoded := s.decodeAll(ctx, raws, clean, dec)
+	decoded := s.decodeAll(ctx, raws, clean)
 	events := make([]*event.Event, 0, len(raws))
 	indexes := make([]int, 0, len(raws))
 	bodies := make([][]byte, 0, len(raws))
@@ -424,12 +418,10 @@ type decoded struct {
 	unenriched bool // the catalog could not be read for its items
 }
 
-var decoders = sync.Pool{New: func() any { return new(event.Decoder) }}
-
 // decodeAll decodes (unless events holds them decoded) and cleanses every
 // raw event, then enriches the good ones from the catalog in one look-up,
 // before anything is validated.
-func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage, events []event.Event, dec *event.Decoder) []decoded {
+func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage, events []event.Event) []decoded {
 	out := make([]decoded, len(raws))
 	var good []*event.Event // only what the catalog enriches
 	var at []int            // good[k] is out[at[k]]
@@ -449,7 +441,7 @@ func (s *Service) decodeAll(ctx context.Context, raws []json.RawMessage, events 
 				"the event is %d bytes; at most %d allowed", len(raw), s.cfg.Limits.MaxEventBytes)}, class: RejectTooLarge}
 			continue
 		default:
-			if ferr := dec.Decode(raw, e); ferr != nil {
+			if ferr := event.DecodeInto(raw, e); ferr != nil {
 				e.ID = "" // a half-decoded id is not worth echoing
 				out[i] = decoded{e: e, err: ferr, class: RejectMalformed}
 				continue

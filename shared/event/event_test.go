@@ -20,14 +20,10 @@ const valid = `{"id":"evt_7f3a","event_type":"PURCHASE","timestamp":` + nowMs + 
  "items":[{"id":"sku-1","price":{"currency":"KRW","amount":12000},"quantity":2,"seller_id":"s-9"}],
  "revenue":{"currency":"KRW","amount":24000},"page_id":"checkout"}`
 
-// sharedDecoder decodes every checked event after the one before, as
-// ingest decodes the events of a request; check compares it with Decode.
-var sharedDecoder Decoder
-
 func check(t *testing.T, raw string) (Event, []FieldError) {
 	t.Helper()
 	e, ferr := Decode([]byte(raw))
-	sameAsDecode(t, &sharedDecoder, []byte(raw), e, ferr)
+	sameAsDecode(t, []byte(raw), e, ferr)
 	if ferr != nil {
 		return e, []FieldError{*ferr}
 	}
@@ -282,25 +278,24 @@ func TestMillisEncodesAsNumber(t *testing.T) {
 	}
 }
 
-// sameAsDecode checks that d decodes raw to what Decode gave: the same
-// event, or the same error with the same partial event.
-func sameAsDecode(t *testing.T, d *Decoder, raw []byte, want Event, wantErr *FieldError) {
+// sameAsDecode checks that DecodeInto decodes raw to what Decode gave: the
+// same event, or the same error with the same partial event.
+func sameAsDecode(t *testing.T, raw []byte, want Event, wantErr *FieldError) {
 	t.Helper()
 	var got Event
-	gotErr := d.Decode(raw, &got)
+	gotErr := DecodeInto(raw, &got)
 	if !identical(got, want) || !reflect.DeepEqual(gotErr, wantErr) {
-		t.Fatalf("Decoder differs from Decode on %s:\n got  %+v, %v\n want %+v, %v", raw, got, gotErr, want, wantErr)
+		t.Fatalf("DecodeInto differs from Decode on %s:\n got  %+v, %v\n want %+v, %v", raw, got, gotErr, want, wantErr)
 	}
 }
 
-// TestDecoderSequence: one Decoder through good events, bad ones, values
+// TestDecoderSequence: DecodeInto through good events, bad ones, values
 // with bytes after them and non-objects, in turn, answers as Decode.
 func TestDecoderSequence(t *testing.T) {
-	var d Decoder
 	for _, raw := range []string{valid, `{"userId":"x"}`, valid, `{"user_id":42}`, `{"id":"a"} {"id":"b"}`,
 		`{"id":"c"}`, `[1]`, ` {"id":"d"} `, `{"id":`, valid, `{"timestamp":"yesterday"}`, `{"id":"e"}`, `null`, ``} {
 		e, ferr := Decode([]byte(raw))
-		sameAsDecode(t, &d, []byte(raw), e, ferr)
+		sameAsDecode(t, []byte(raw), e, ferr)
 	}
 }
 

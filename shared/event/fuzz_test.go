@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzParse feeds arbitrary bodies through the whole parse path. It must
-// never panic, one Decoder must decode the events as Decode does (its fast
+// never panic, DecodeInto must decode the events as Decode does (its fast
 // path, encoding/json v2, is checked against encoding/json, the body taken
 // as one event too, not only as Split cuts it), and every event it accepts
 // must encode to JSON that decodes back to the same event (what the queue
@@ -31,16 +31,15 @@ func FuzzParse(f *testing.F) {
 		sameAsUnmarshal(t, body)
 		sameAsSplitObject(t, body)
 		sameAsDecodeBody(t, body)
-		var d Decoder
 		whole, ferr := Decode(body)
-		sameAsDecode(t, &d, body, whole, ferr)
+		sameAsDecode(t, body, whole, ferr)
 		raws, err := Split(body)
 		if err != nil {
 			return
 		}
 		for _, raw := range raws {
 			e, ferr := Decode(raw)
-			sameAsDecode(t, &d, raw, e, ferr)
+			sameAsDecode(t, raw, e, ferr)
 			if ferr != nil {
 				continue
 			}
@@ -135,15 +134,15 @@ func TestSplitObjectShortcut(t *testing.T) {
 	}
 }
 
-// sameAsDecodeBody checks Decoder.DecodeBody against the usual way, Split
+// sameAsDecodeBody checks DecodeBody against the usual way, Split
 // and then Decode of each event: when it takes a body, Split gives the same
 // events, each within the limits and decoding cleanly to the same Event.
 // Small limits too, so that a limit passed is seen to send the body the
-// usual way. One Decoder serves every call, as a pooled one does.
+// usual way. Calls share the pooled streams, as ingest's requests do.
 func sameAsDecodeBody(t *testing.T, body []byte) {
 	t.Helper()
 	for _, lim := range [][2]int{{1000, 32 << 10}, {2, 64}} {
-		raws, events, ok := bodyDecoder.DecodeBody(body, lim[0], lim[1])
+		raws, events, ok := DecodeBody(body, lim[0], lim[1])
 		if !ok {
 			if raws != nil || events != nil {
 				t.Fatalf("DecodeBody(%q) refused but returned %q, %v", body, raws, events)
@@ -172,8 +171,6 @@ func sameAsDecodeBody(t *testing.T, body []byte) {
 	}
 }
 
-var bodyDecoder Decoder
-
 // identical reports whether a and b are the same Event, -0 told from 0
 // (reflect.DeepEqual compares floats with ==): equal, and the same JSON.
 func identical(a, b Event) bool {
@@ -192,11 +189,11 @@ func TestDecodeBodyMatchesSplitAndDecode(t *testing.T) {
 	}
 	// The bodies nearly every caller sends are taken, not sent the usual way.
 	for _, body := range []string{valid, two} {
-		if _, _, ok := bodyDecoder.DecodeBody([]byte(body), 1000, 32<<10); !ok {
+		if _, _, ok := DecodeBody([]byte(body), 1000, 32<<10); !ok {
 			t.Errorf("DecodeBody refused %q", body)
 		}
 	}
-	if _, _, ok := bodyDecoder.DecodeBody([]byte(two), 1, 32<<10); ok {
+	if _, _, ok := DecodeBody([]byte(two), 1, 32<<10); ok {
 		t.Error("DecodeBody took two events with a limit of one")
 	}
 }
@@ -230,15 +227,14 @@ var trickyEvents = []string{
 	`{} x`, `{} {}`, `{}}`, `{},`, `{}]`, `{`, `{}`, `{ }`, `null`, `"x"`, `1`, `[]`, `[null]`,
 }
 
-// TestFastPathMatchesEncodingJSON runs the tricky events through Decoder
-// (Decode, and DecodeBody alone and in arrays) against encoding/json, and
+// TestFastPathMatchesEncodingJSON runs the tricky events through the fast
+// path (DecodeInto, and DecodeBody alone and in arrays) against encoding/json, and
 // checks that the valid ones v2 decodes as encoding/json does are taken by
 // the fast path, not sent the slow way.
 func TestFastPathMatchesEncodingJSON(t *testing.T) {
-	var d Decoder
 	for _, raw := range trickyEvents {
 		e, ferr := Decode([]byte(raw))
-		sameAsDecode(t, &d, []byte(raw), e, ferr)
+		sameAsDecode(t, []byte(raw), e, ferr)
 		for _, body := range []string{raw, "[" + raw + "]", "[" + valid + "," + raw + "]", "[" + raw + ",null]"} {
 			sameAsDecodeBody(t, []byte(body))
 		}

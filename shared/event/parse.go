@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -30,17 +31,23 @@ func Split(body []byte) ([]json.RawMessage, error) {
 	case '[':
 		return splitArray(body)
 	case '{':
-		// Most bodies are one event. Only a key that reads "events" makes an
-		// envelope, and without those bytes or a \u escape (the one escape
-		// that can spell a letter) no key can: then the body is one event if
-		// it is valid JSON, which is cheaper to check than decoding it.
-		if !bytes.Contains(body, []byte("events")) && !bytes.Contains(body, []byte(`\u`)) && json.Valid(body) {
+		// Most bodies are one event: one that cannot be an envelope is one
+		// event if it is valid JSON, which is cheaper to check than
+		// decoding it.
+		if !mayBeEnvelope(body) && json.Valid(body) {
 			return []json.RawMessage{body}, nil
 		}
 		return splitObject(body)
 	default:
 		return nil, errors.New("the body must be a JSON object, an array of objects, or {\"events\":[...]}")
 	}
+}
+
+// mayBeEnvelope reports whether the object body could hold an "events"
+// key: only a key that reads "events" makes an envelope, and without those
+// bytes or a \u escape (the one escape that can spell a letter) none can.
+func mayBeEnvelope(body []byte) bool {
+	return bytes.Contains(body, []byte("events")) || bytes.Contains(body, []byte(`\u`))
 }
 
 // splitObject is Split for a body that starts with '{'.
@@ -176,26 +183,16 @@ func decodeInto(raw []byte, e *Event) *FieldError {
 	return nil
 }
 
-// Decoder decodes events as Decode does, faster: it decodes first with
-// go-json-experiment/json (encoding/json v2, much quicker than encoding/json)
-// and takes that result only when the decode is clean. v2 is stricter than
-// encoding/json, which Decode uses: it matches names case-sensitively and
-// refuses duplicate names, invalid UTF-8 and anything after the value. What
-// it refuses, and every error, is decoded again by Decode, so the answers,
-// errors included, are Decode's; FuzzParse checks that what v2 takes
-// decodes to the same Event as with Decode. ingest keeps Decoders from
-// request to request. The zero value is ready to use; it is not safe for
-// concurrent use.
-type Decoder struct {
-	// src and dec read an array body (DecodeBody), dec straight from the
-	// body's bytes (src aliases them, only while it reads). dec keeps v2's
-	// cache of recent strings (256 of up to 256 bytes) from body to body.
-	src bytes.Buffer
-	dec jsontext.Decoder
-}
-
-// Decode decodes raw into *e, which must be the zero Event.
-func (d *Decoder) Decode(raw []byte, e *Event) *FieldError {
+// DecodeInto is Decode into *e, which must be the zero Event, faster: it
+// decodes first with go-json-experiment/json (encoding/json v2, much
+// quicker than encoding/json) and takes that result only when the decode is
+// clean. v2 is stricter than encoding/json, which Decode uses: it matches
+// names case-sensitively and refuses duplicate names, invalid UTF-8 and
+// anything after the value. What it refuses, and every error, is decoded
+// again as Decode decodes, so the answers, errors included, are Decode's;
+// FuzzParse checks that what v2 takes decodes to the same Event as with
+// Decode.
+func DecodeInto(raw []byte, e *Event) *FieldError {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return decodeInto(raw, e)
@@ -228,15 +225,14 @@ func decodeWhole(b []byte, v any) bool {
 // Split returns and events[i] is raws[i] decoded. Otherwise (an envelope, an
 // error of any kind, a limit passed) it returns nothing, and the caller goes
 // the usual way, whose answers and errors stay the only ones.
-func (d *Decoder) DecodeBody(body []byte, maxEvents, maxEventBytes int) (raws []json.RawMessage, events []Event, ok bool) {
+func DecodeBody(body []byte, maxEvents, maxEventBytes int) (raws []json.RawMessage, events []Event, ok bool) {
 	trimmed := bytes.Trim(body, " \t\r\n") // JSON's white space only: TrimSpace would take a \v Split refuses
 	if len(trimmed) == 0 {
 		return nil, nil, false
 	}
 	switch trimmed[0] {
 	case '{':
-		if len(body) > maxEventBytes || maxEvents < 1 ||
-			bytes.Contains(body, []byte("events")) || bytes.Contains(body, []byte(`\u`)) {
+		if len(body) > maxEventBytes || maxEvents < 1 || mayBeEnvelope(body) {
 			return nil, nil, false
 		}
 		events = make([]Event, 1)
@@ -245,39 +241,51 @@ func (d *Decoder) DecodeBody(body []byte, maxEvents, maxEventBytes int) (raws []
 		}
 		return []json.RawMessage{body}, events, true
 	case '[':
-		return d.decodeArray(body, maxEvents, maxEventBytes)
+		st := streams.Get().(*stream)
+		defer streams.Put(st)
+		return st.decodeArray(body, maxEvents, maxEventBytes)
 	}
 	return nil, nil, false
 }
+
+// stream is what decodeArray reads a body with, kept from body to body
+// (streams): dec reads straight from the body's bytes through src, and keeps
+// v2's cache of recent strings (256 of up to 256 bytes).
+type stream struct {
+	src bytes.Reader
+	dec jsontext.Decoder
+}
+
+var streams = sync.Pool{New: func() any { return new(stream) }}
 
 // decodeArray is DecodeBody for a body that starts with '['. The elements
 // are decoded one after another from one stream, so that the decoder's
 // offsets give each raw event, cut as splitArray cuts it, without another
 // pass over the body.
-func (d *Decoder) decodeArray(body []byte, maxEvents, maxEventBytes int) ([]json.RawMessage, []Event, bool) {
-	d.src = *bytes.NewBuffer(body)
-	d.dec.Reset(&d.src, fastOptions)
-	defer func() { // a Decoder kept for later must not keep the body
-		d.src = bytes.Buffer{}
-		d.dec.Reset(&d.src)
+func (st *stream) decodeArray(body []byte, maxEvents, maxEventBytes int) ([]json.RawMessage, []Event, bool) {
+	st.src.Reset(body)
+	st.dec.Reset(&st.src, fastOptions)
+	defer func() { // a stream kept for later must not keep the body
+		st.src.Reset(nil)
+		st.dec.Reset(&st.src)
 	}()
-	if tok, err := d.dec.ReadToken(); err != nil || tok.Kind() != '[' {
+	if tok, err := st.dec.ReadToken(); err != nil || tok.Kind() != '[' {
 		return nil, nil, false
 	}
 	raws, events := make([]json.RawMessage, 0, 1), make([]Event, 0, 1)
 	// Only objects: null, say, would decode cleanly into a zero Event,
 	// where Decode refuses it; anything else ends the loop and fails the
 	// ']' check below.
-	for d.dec.PeekKind() == '{' {
+	for st.dec.PeekKind() == '{' {
 		if len(events) == maxEvents {
 			return nil, nil, false
 		}
-		from := d.dec.InputOffset() // after the '[' or the previous event
+		from := st.dec.InputOffset() // after the '[' or the previous event
 		events = append(events, Event{})
-		if jsonv2.UnmarshalDecode(&d.dec, &events[len(events)-1]) != nil {
+		if jsonv2.UnmarshalDecode(&st.dec, &events[len(events)-1]) != nil {
 			return nil, nil, false
 		}
-		raw := body[from:d.dec.InputOffset()] // white space and a comma, then the event
+		raw := body[from:st.dec.InputOffset()] // white space and a comma, then the event
 		raw = raw[bytes.IndexByte(raw, '{'):]
 		if len(raw) > maxEventBytes {
 			return nil, nil, false
@@ -290,10 +298,10 @@ func (d *Decoder) decodeArray(body []byte, maxEvents, maxEventBytes int) ([]json
 			raws, events = slices.Grow(raws, n), slices.Grow(events, n)
 		}
 	}
-	if tok, err := d.dec.ReadToken(); err != nil || tok.Kind() != ']' || len(events) == 0 {
+	if tok, err := st.dec.ReadToken(); err != nil || tok.Kind() != ']' || len(events) == 0 {
 		return nil, nil, false
 	}
-	if _, err := d.dec.ReadToken(); err != io.EOF { // nothing after the array
+	if _, err := st.dec.ReadToken(); err != io.EOF { // nothing after the array
 		return nil, nil, false
 	}
 	return raws, events, true
