@@ -6,7 +6,6 @@
 package lambdaharness
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/internal/httpserver"
+	"eventrelay.dev/eventrelay/internal/syncbuf"
 )
 
 const prefix = "/2018-06-01/runtime/"
@@ -45,9 +45,9 @@ type Runtime struct {
 	initError chan []byte
 	cmd       *exec.Cmd
 	srv       *http.Server
-	stderr    lockedBuffer
-	exited    chan struct{} // closed when the binary has exited
-	exitErr   error         // its exit status, set before exited closes
+	stderr    syncbuf.Buffer // the test reads it while the process writes it
+	exited    chan struct{}  // closed when the binary has exited
+	exitErr   error          // its exit status, set before exited closes
 	seq       int
 }
 
@@ -159,24 +159,6 @@ func (rt *Runtime) WaitExit(timeout time.Duration) error {
 
 // Output is what the binary printed so far.
 func (rt *Runtime) Output() string { return rt.stderr.String() }
-
-// lockedBuffer lets the test read output while the process writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Close stops the binary and the Runtime API.
 func (rt *Runtime) Close() {

@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/modroot"
+	"eventrelay.dev/eventrelay/internal/syncbuf"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/pii"
@@ -255,7 +255,7 @@ func (b *backends) env(target string) []string {
 
 // launch starts bin with env on a free loopback port (PORT), its output
 // in the returned buffer.
-func launch(t *testing.T, bin string, env []string) (*exec.Cmd, *syncBuffer, int) {
+func launch(t *testing.T, bin string, env []string) (*exec.Cmd, *syncbuf.Buffer, int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -263,7 +263,7 @@ func launch(t *testing.T, bin string, env []string) (*exec.Cmd, *syncBuffer, int
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd := exec.Command(bin)
 	cmd.Env = append(env, fmt.Sprintf("PORT=%d", port))
 	cmd.Stdout, cmd.Stderr = out, out
@@ -410,23 +410,6 @@ func testForwardEvent(t *testing.T, b *backends, bin string) {
 	if code := cloudEvent(t, url, "m-3", retry, map[string]string{queue.AttrEventID: "bp-fwd-3"}); code < 500 {
 		t.Fatalf("event the platform refused with 503 answered %d, want a 5xx (nack)", code)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // logColdStart measures, without asserting on it (timings are the
