@@ -3,6 +3,10 @@ package gcp
 import (
 	"context"
 	"testing"
+
+	"cloud.google.com/go/firestore"
+
+	"eventrelay.dev/eventrelay/internal/wiring"
 )
 
 // TestFirestoreClientShared: one client per project and database, closed
@@ -10,19 +14,17 @@ import (
 func TestFirestoreClientShared(t *testing.T) {
 	// The client dials lazily: no emulator has to answer here.
 	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
-	ctx := context.Background()
-	ledgerClient, closeLedger, err := firestoreClient(ctx, "p", "(default)")
-	if err != nil {
-		t.Fatal(err)
+	client := func(database string) (*firestore.Client, wiring.Closer) {
+		t.Helper()
+		c, closeIt, err := firestoreClient(context.Background(), "p", database)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, closeIt
 	}
-	catalogClient, closeCatalog, err := firestoreClient(ctx, "p", "(default)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, closeOther, err := firestoreClient(ctx, "p", "other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ledgerClient, closeLedger := client("(default)")
+	catalogClient, closeCatalog := client("(default)")
+	other, closeOther := client("other")
 	defer closeOther()
 	if ledgerClient != catalogClient {
 		t.Error("the ledger and the catalog in one database got two clients")
@@ -42,18 +44,12 @@ func TestFirestoreClientShared(t *testing.T) {
 		t.Error("still open after its last user closed it")
 	}
 	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:2")
-	elsewhere, closeElsewhere, err := firestoreClient(ctx, "p", "other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	elsewhere, closeElsewhere := client("other")
 	defer closeElsewhere()
 	if elsewhere == other {
 		t.Error("a client made for another emulator was handed out")
 	}
-	again, closeAgain, err := firestoreClient(ctx, "p", "(default)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	again, closeAgain := client("(default)")
 	defer closeAgain()
 	if again == ledgerClient {
 		t.Error("a closed client was handed out again")
