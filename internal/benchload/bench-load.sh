@@ -228,21 +228,24 @@ check() { # one request first: the body must be accepted, not refused
 	[ "$code" = 202 ] || { echo "bench-load: $1 answered $code: $(cat "$OUT/check.out")" >&2; exit 1; }
 }
 
+# hey_load FOR BODY CONCURRENCY: hey against ingest for FOR, its report on stdout.
+hey_load() {
+	"$HEY" -z "$1" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" "http://127.0.0.1:$PORT/"
+}
+
 # run NAME BODY CONCURRENCY EVENTS-PER-REQUEST RUN: one hey run; appends a
 # tab-separated line to results.tsv and prints it readably.
 run() {
 	local f="$OUT/$mode-$1-$5.txt" load c0 c1 e0=0 e1=0 rhwm ehwm=0
 	if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
-		"$HEY" -z "$WARMUP" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
-			"http://127.0.0.1:$PORT/" >"$f.warmup"
+		hey_load "$WARMUP" "$2" "$3" >"$f.warmup"
 	fi
 	load=$(awk '{ print $1 }' /proc/loadavg)
 	c0=$(ticks "$pid")
 	[ -n "$emu" ] && e0=$(ticks "$emu")
 	# times: the CPU of this subshell's children, that is of hey.
 	(
-		"$HEY" -z "$DURATION" -c "$3" -m POST -T application/json -H "X-Api-Key: $KEY" -D "$2" \
-			"http://127.0.0.1:$PORT/" >"$f"
+		hey_load "$DURATION" "$2" "$3" >"$f"
 		times >"$f.times"
 	)
 	c1=$(ticks "$pid")
