@@ -102,6 +102,8 @@ func TestRules(t *testing.T) {
 		{"persistent id too long", `{"device":{"os":"ios","persistent_id":"` + strings.Repeat("p", 129) + `"}}`, "device.persistent_id", "at most 128"},
 		{"placeholder event id", `{"id":"0"}`, "id", "placeholder"},
 		{"control character", `{"user_id":"a\u0001b"}`, "user_id", "control"},
+		{"C1 control character", `{"page_id":"a\u009bb"}`, "page_id", "control"},
+		{"bidirectional override", `{"id":"evt-\u202e1"}`, "id", "U+202E"},
 		{"unicode user id fine", `{"user_id":"사용자-ü-😀"}`, "", ""},
 		// device
 		{"app without device", `{"device":null}`, "device.os", "required for channel APP"},
@@ -316,7 +318,14 @@ func TestTextRefusesControlCharacters(t *testing.T) {
 		"Pixel 8": "", "café": "", "Mozilla/5.0 (Linux; Android 14)": "",
 		"a\tb": "contains control or replacement characters", "a\x7fb": "contains control or replacement characters",
 		"a\uFFFDb": "contains control or replacement characters",
-		"a\xffb":   "is not valid UTF-8",
+		// C1 controls: NEL, and CSI, which a terminal reads as an escape.
+		"a\u0085b": "contains control or replacement characters", "a\u009b31mb": "contains control or replacement characters",
+		"id\u2028x":          "contains U+2028, a line separator or bidirectional formatting character",
+		"user-\u202Egnp.exe": "contains U+202E, a line separator or bidirectional formatting character",
+		"\u2066user\u2069":   "contains U+2066, a line separator or bidirectional formatting character",
+		// Right-to-left text keeps its marks, and an emoji its joiner.
+		"\u05E9\u05DC\u05D5\u05DD\u200F": "", "\U0001F469\u200D\U0001F4BB": "", "\u00A0x": "",
+		"a\xffb": "is not valid UTF-8",
 	} {
 		var v validator
 		v.text("f", s)

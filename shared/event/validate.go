@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"eventrelay.dev/eventrelay/shared/clip"
@@ -117,8 +118,13 @@ func (v *validator) maxLen(field, value string) {
 	}
 }
 
-// text refuses control characters, which no legitimate id or label carries
-// and which make logs and downstream systems misbehave.
+// text refuses what no legitimate id or label carries and what makes logs,
+// terminals and downstream systems misbehave: control characters (C0, DEL
+// and C1; a C1 CSI starts an escape sequence in a terminal showing the log),
+// the replacement character (a decoding upstream already went wrong), the
+// line and paragraph separators (they end a line in JavaScript and in some
+// log viewers) and the bidirectional embeddings, overrides and isolates
+// (they reorder what a reader sees, so a spoofed id reads as another).
 func (v *validator) text(field, value string) {
 	if printableASCII(value) {
 		return // nearly every value: one pass over the bytes, no rune decoding
@@ -127,9 +133,23 @@ func (v *validator) text(field, value string) {
 		v.add(field, "is not valid UTF-8")
 		return
 	}
-	if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) {
-		v.add(field, "contains control or replacement characters")
+	for _, r := range value {
+		switch {
+		case unicode.Is(unicode.Cc, r) || r == utf8.RuneError:
+			v.add(field, "contains control or replacement characters")
+			return
+		case isSeparatorOrBidi(r):
+			v.add(field, fmt.Sprintf("contains U+%04X, a line separator or bidirectional formatting character", r))
+			return
+		}
 	}
+}
+
+// isSeparatorOrBidi reports U+2028, U+2029 and the bidirectional formatting
+// characters that nest (LRE RLE PDF LRO RLO, LRI RLI FSI PDI). The marks
+// (LRM, RLM, ALM) stay allowed: right-to-left text uses them in place.
+func isSeparatorOrBidi(r rune) bool {
+	return r == '\u2028' || r == '\u2029' || ('\u202A' <= r && r <= '\u202E') || ('\u2066' <= r && r <= '\u2069')
 }
 
 // printableASCII reports whether s is ASCII without control characters.
