@@ -87,8 +87,10 @@ bench:
 # part of `make test`.
 # BENCH_MODE: all (default), emulator (ingest publishing to a Pub/Sub
 # emulator in its own process, nothing consuming), discard (the handler
-# alone) or stack (`eventrelay dev`). Each run reports ingest's own CPU per
-# event and peak RSS, and the emulator's CPU on its own line.
+# alone), stack (`eventrelay dev`) or floor (emulator and discard, each
+# beside the same HTTP server and queue client doing none of ingest's own
+# work). Each run reports ingest's own CPU per event and peak RSS, and the
+# emulator's CPU on its own line.
 BENCH_MODE     ?= all
 BENCH_DURATION ?= 20s
 BENCH_RUNS     ?= 1

@@ -20,6 +20,15 @@
 #                 yet acknowledged), the push emulator delivering to the
 #                 forwarder and the Events API stand-in, all in one process.
 #   MODE=all      (default) the three above.
+#   MODE=floor    emulator, floor, discard and floor-discard, interleaved:
+#                 floor is ingest-alone -handler floor, the same HTTP
+#                 server and Pub/Sub client with none of ingest's own work
+#                 (read, publish one message, answer), so the difference
+#                 between emulator and floor is what ingest's own code costs
+#                 under load; floor-discard is the same with the publisher
+#                 that drops. Single-event shapes only (the floor publishes
+#                 a body as one message).
+#   MODE="a b"    these modes, in this order.
 #
 # RUNS (1) rounds, interleaved: each round runs every mode's singles
 # (`hey -c 50`, one event per request), batches (`hey -c 10`, 100 events
@@ -197,6 +206,13 @@ start() { # $1 mode, $2 profile file or empty
 		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "${gc[@]}" "$bin/ingest-alone" -queue pubsub -ledger-entries "$INGEST_LEDGER_ENTRIES" -addr "127.0.0.1:$PORT" \
 			-log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
+	floor)
+		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "${gc[@]}" "$bin/ingest-alone" -handler floor -queue pubsub -addr "127.0.0.1:$PORT" \
+			"${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
+		;;
+	floor-discard)
+		"${gc[@]}" "$bin/ingest-alone" -handler floor -queue discard -addr "127.0.0.1:$PORT" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
+		;;
 	discard)
 		"${gc[@]}" "$bin/ingest-alone" -queue discard -ledger-entries "$INGEST_LEDGER_ENTRIES" -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
 			2>"$OUT/ingest-$1.log" >/dev/null &
@@ -293,15 +309,27 @@ show() {
 	}'
 }
 
-modes=$MODE
-[ "$MODE" = all ] && modes="emulator discard stack"
+case $MODE in
+all) modes="emulator discard stack" ;;
+floor) modes="emulator floor discard floor-discard" ;;
+*) modes=$MODE ;;
+esac
+for mode in $modes; do
+	case $mode in emulator | discard | stack | floor | floor-discard) ;; *)
+		echo "bench-load: MODE: $mode: want emulator, discard, stack, floor, floor-discard, all or a list" >&2
+		exit 1
+		;;
+	esac
+done
+# with_emulator MODE: whether MODE publishes to the emulator process.
+with_emulator() { [ "$1" = emulator ] || [ "$1" = floor ]; }
 echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/'); emulator for MODE=emulator: $EMULATOR"
 [ "$EMULATOR" = google ] && echo "Google emulator JVM: JAVA_OPTS=${EMULATOR_JAVA_OPTS:-none}"
 echo "ingest-alone: GOGC=${INGEST_GOGC:-default} GOMEMLIMIT=${INGEST_GOMEMLIMIT:-default} (the Terraform modules' settings for ingest unless set); in-memory ledger of $INGEST_LEDGER_ENTRIES entries"
 for mode in $modes; do
 	[ "$STARTS" -gt 0 ] || break
 	starts=()
-	[ "$mode" = emulator ] && emu_start
+	if with_emulator "$mode"; then emu_start; fi
 	for _ in $(seq 1 "$STARTS"); do
 		start "$mode"
 		starts+=("$ready_ms")
@@ -316,7 +344,8 @@ for r in $(seq 1 "$RUNS"); do
 	for mode in $modes; do
 		for shape in $SHAPES; do
 			IFS=: read -r name c n <<<"$shape"
-			[ "$mode" = emulator ] && emu_start
+			case $mode in floor*) [ "$n" = 1 ] || continue ;; esac
+			if with_emulator "$mode"; then emu_start; fi
 			prof=
 			[ "$PROFILE" = 1 ] && prof="$OUT/$mode-$name-$r.pprof"
 			start "$mode" "$prof"
