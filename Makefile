@@ -96,7 +96,7 @@ BENCH_DURATION ?= 20s
 BENCH_RUNS     ?= 1
 BENCH_WARMUP   ?= 5s
 bench-load:
-	MODE=$(BENCH_MODE) DURATION=$(BENCH_DURATION) RUNS=$(BENCH_RUNS) WARMUP=$(BENCH_WARMUP) GO=$(GO) ./internal/benchload/bench-load.sh
+	MODE='$(BENCH_MODE)' DURATION=$(BENCH_DURATION) RUNS=$(BENCH_RUNS) WARMUP=$(BENCH_WARMUP) GO=$(GO) ./internal/benchload/bench-load.sh
 
 # Terraform without providers (they cannot be had here): formatting, tflint's
 # bundled Terraform rules (offline, terraform/.tflint.hcl), and the Go checks
