@@ -164,7 +164,7 @@ func run() error {
 
 // floor is the -handler floor: read, publish as one message, answer.
 func floor(pub queue.Publisher) http.Handler {
-	answer := []byte(`{"accepted":[{"index":0,"id":"evt-single"}],"duplicates":[],"rejected":[]}`+"\n")
+	answer := []byte(`{"accepted":[{"index":0,"id":"evt-single"}],"duplicates":[],"rejected":[]}` + "\n")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		if err != nil {
