@@ -7,9 +7,6 @@ package aws
 import (
 	"context"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/backfill/sqssource"
 	"eventrelay.dev/eventrelay/functions/forwarder"
@@ -31,7 +28,7 @@ func init() {
 }
 
 func secretSource(ctx context.Context, env *config.Env) (secrets.Source, wiring.Closer) {
-	client, err := awssecrets.NewClient(ctx, env.String("AWS_REGION", ""), "")
+	client, err := secretsClient(ctx, env)
 	if err != nil {
 		env.Fail("SECRETS_BACKEND", "cannot create the Secrets Manager client: %v", err)
 		return nil, wiring.NoClose
@@ -46,7 +43,7 @@ func openPublisher(ctx context.Context, env *config.Env, _, urlVar, what string)
 	if url == "" {
 		return nil, wiring.NoClose
 	}
-	client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), "")
+	client, err := sqsClient(ctx, env)
 	if err != nil {
 		env.Fail(urlVar, "cannot create the SQS client: %v", err)
 		return nil, wiring.NoClose
@@ -60,12 +57,12 @@ func openPublisher(ctx context.Context, env *config.Env, _, urlVar, what string)
 
 func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Closer) {
 	table := env.Required("LEDGER_DYNAMODB_TABLE", "the ledger table name")
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	client, err := dynamoClient(ctx, env)
 	if err != nil {
 		env.Fail("LEDGER_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
 		return nil, wiring.NoClose
 	}
-	return dynamoledger.New(dynamodb.NewFromConfig(cfg), table), wiring.NoClose
+	return dynamoledger.New(client, table), wiring.NoClose
 }
 
 // visibility is the events queue's ChangeMessageVisibility, which the
@@ -78,7 +75,7 @@ func visibility(ctx context.Context, env *config.Env) forwarder.VisibilityChange
 	// Without this client the forwarder's backoff is lost: every retry
 	// would come back after the queue's whole visibility timeout. Refuse
 	// to start instead.
-	client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), "")
+	client, err := sqsClient(ctx, env)
 	if err != nil {
 		env.Fail("SQS_QUEUE_URL", "cannot create the SQS client the backoff uses: %v", err)
 		return nil
@@ -96,7 +93,7 @@ func backfillSource(ctx context.Context, env *config.Env) (backfill.Source, back
 	if url == "" {
 		return nil, nil, wiring.NoClose
 	}
-	client, err := sqsqueue.NewClient(ctx, env.String("AWS_REGION", ""), "")
+	client, err := sqsClient(ctx, env)
 	if err != nil {
 		env.Fail("BACKFILL_QUEUE_URL", "cannot create the SQS client: %v", err)
 		return nil, nil, wiring.NoClose

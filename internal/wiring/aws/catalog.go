@@ -4,9 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/catalog"
 	"eventrelay.dev/eventrelay/shared/catalog/dynamocatalog"
@@ -24,10 +21,10 @@ func catalogSource(ctx context.Context, env *config.Env, log *slog.Logger) (cata
 	if table == "" {
 		return nil, wiring.NoClose
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	client, err := dynamoClient(ctx, env)
 	if err != nil {
 		env.Fail("CATALOG_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
 		return nil, wiring.NoClose
 	}
-	return dynamocatalog.New(dynamodb.NewFromConfig(awsCfg), table, log), wiring.NoClose
+	return dynamocatalog.New(client, table, log), wiring.NoClose
 }

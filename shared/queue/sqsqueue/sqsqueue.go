@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -40,25 +39,6 @@ type Publisher struct {
 // New returns a Publisher for queueURL. Up to 8 batch calls run at once.
 func New(client *sqs.Client, queueURL string) *Publisher {
 	return &Publisher{client: client, url: queueURL, fifo: strings.HasSuffix(queueURL, ".fifo"), concurrency: 8}
-}
-
-// NewClient loads the default AWS configuration (environment, then the
-// Lambda role) and sets endpoint when given; AWS_ENDPOINT_URL_SQS works too,
-// through the SDK itself.
-func NewClient(ctx context.Context, region, endpoint string) (*sqs.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
-	}
-	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}), nil
 }
 
 // Close implements queue.Publisher; the client needs no closing.

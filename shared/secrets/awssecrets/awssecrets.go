@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -22,25 +21,6 @@ type Source struct {
 
 // New returns a Source using client.
 func New(client *secretsmanager.Client) *Source { return &Source{client: client} }
-
-// NewClient loads the default AWS configuration (environment, then the
-// Lambda role) and sets endpoint when given. AWS_ENDPOINT_URL_SECRETS_MANAGER
-// also works, through the SDK itself.
-func NewClient(ctx context.Context, region, endpoint string) (*secretsmanager.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
-	}
-	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}), nil
-}
 
 // Get implements secrets.Source; name is a secret id or ARN.
 func (s *Source) Get(ctx context.Context, name string) ([]byte, error) {
