@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"unicode/utf8"
 )
 
 // New returns a JSON logger writing to w at the given level name
@@ -22,6 +23,11 @@ func New(w io.Writer, level string) (*slog.Logger, error) {
 }
 
 func cloudFields(groups []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindString {
+		if s := a.Value.String(); !ascii(s) {
+			a.Value = slog.StringValue(escapeInvisible(s))
+		}
+	}
 	if len(groups) > 0 {
 		return a
 	}
@@ -46,4 +52,38 @@ func severity(l slog.Level) string {
 	default:
 		return "DEBUG"
 	}
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeInvisible spells out, as \u escapes in the text, the characters a
+// caller's value (an id ingest refused, an API key id, an error) could carry
+// that slog's JSON leaves as they are but that change how a log reads: C1
+// controls (a C1 CSI starts an escape sequence in a terminal showing the
+// log) and the bidirectional embeddings, overrides and isolates (they
+// reorder what a reader sees). slog already escapes C0, U+2028 and U+2029.
+func escapeInvisible(s string) string {
+	if !strings.ContainsFunc(s, invisible) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if invisible(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func invisible(r rune) bool {
+	return (0x80 <= r && r <= 0x9f) || (0x202a <= r && r <= 0x202e) || (0x2066 <= r && r <= 0x2069)
 }
