@@ -64,7 +64,7 @@ func ascii(s string) bool {
 }
 
 // escapeInvisible spells out, as \u escapes in the text, the characters a
-// caller's value (an id ingest refused, an API key id, an error) could carry
+// caller's value (an id ingest refused, a failed callback's order id) could carry
 // that slog's JSON leaves as they are but that change how a log reads: C1
 // controls (a C1 CSI starts an escape sequence in a terminal showing the
 // log) and the bidirectional embeddings, overrides and isolates (they
