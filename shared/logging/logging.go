@@ -63,12 +63,13 @@ func ascii(s string) bool {
 	return true
 }
 
-// escapeInvisible spells out, as \u escapes in the text, the characters a
-// caller's value (an id ingest refused, a failed callback's order id) could carry
-// that slog's JSON leaves as they are but that change how a log reads: C1
-// controls (a C1 CSI starts an escape sequence in a terminal showing the
-// log) and the bidirectional embeddings, overrides and isolates (they
-// reorder what a reader sees). slog already escapes C0, U+2028 and U+2029.
+// escapeInvisible spells out, as \u escapes in the text, the characters
+// that a caller's value (an id ingest refused, a failed callback's order
+// id) could carry, that slog's JSON leaves as they are, and that change how
+// a log reads: C1 controls (a C1 CSI starts an escape sequence in a
+// terminal showing the log) and the bidirectional embeddings, overrides and
+// isolates (they reorder what a reader sees). slog already escapes C0,
+// U+2028 and U+2029.
 func escapeInvisible(s string) string {
 	if !strings.ContainsFunc(s, invisible) {
 		return s
