@@ -36,7 +36,6 @@ func BenchmarkIngestFullDedupeSet(b *testing.B) {
 			samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"},
 				{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"},
 				{Name: "/cpu/classes/idle:cpu-seconds"}}
-			metrics.Read(samples)
 			read := func() (cycles, gc, busy float64) {
 				metrics.Read(samples)
 				return float64(samples[0].Value.Uint64()), samples[1].Value.Float64(),

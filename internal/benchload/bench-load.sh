@@ -193,34 +193,31 @@ emu_start() {
 	exit 1
 }
 
+# with_emulator MODE: whether MODE publishes to the emulator process.
+with_emulator() { [ "$1" = emulator ] || [ "$1" = floor ]; }
+
 start() { # $1 mode, $2 profile file or empty
 	need_free "$PORT"
 	[ "$1" = stack ] && need_free "$PUBSUB_PORT" "$ADMIN_PORT" "$VERIFY_PORT" "$BACKFILL_PORT"
-	local t0 t1 prof=() gc=(env)
-	[ -n "$INGEST_GOGC" ] && gc+=("GOGC=$INGEST_GOGC")
-	[ -n "$INGEST_GOMEMLIMIT" ] && gc+=("GOMEMLIMIT=$INGEST_GOMEMLIMIT")
+	local t0 t1 prof=() run_env=(env) queue=discard handler=ingest
+	[ -n "$INGEST_GOGC" ] && run_env+=("GOGC=$INGEST_GOGC")
+	[ -n "$INGEST_GOMEMLIMIT" ] && run_env+=("GOMEMLIMIT=$INGEST_GOMEMLIMIT")
 	[ -n "${2:-}" ] && prof=(-cpuprofile "$2")
 	t0=$(date +%s%N)
 	case $1 in
-	emulator)
-		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "${gc[@]}" "$bin/ingest-alone" -queue pubsub -ledger-entries "$INGEST_LEDGER_ENTRIES" -addr "127.0.0.1:$PORT" \
-			-log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
-		;;
-	floor)
-		PUBSUB_EMULATOR_HOST="127.0.0.1:$PUBSUB_PORT" "${gc[@]}" "$bin/ingest-alone" -handler floor -queue pubsub -addr "127.0.0.1:$PORT" \
-			"${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
-		;;
-	floor-discard)
-		"${gc[@]}" "$bin/ingest-alone" -handler floor -queue discard -addr "127.0.0.1:$PORT" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
-		;;
-	discard)
-		"${gc[@]}" "$bin/ingest-alone" -queue discard -ledger-entries "$INGEST_LEDGER_ENTRIES" -addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" \
-			2>"$OUT/ingest-$1.log" >/dev/null &
-		;;
 	stack)
 		"$bin/eventrelay" dev -ingest "127.0.0.1:$PORT" -pubsub "127.0.0.1:$PUBSUB_PORT" -admin "127.0.0.1:$ADMIN_PORT" \
 			-verify "127.0.0.1:$VERIFY_PORT" -backfill "127.0.0.1:$BACKFILL_PORT" -log-level "$LOG_LEVEL" \
 			-set INGEST_DEDUPE_WINDOW=0 "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
+		;;
+	*) # emulator, discard, floor, floor-discard: ingest-alone
+		if with_emulator "$1"; then
+			queue=pubsub
+			run_env+=("PUBSUB_EMULATOR_HOST=127.0.0.1:$PUBSUB_PORT")
+		fi
+		case $1 in floor*) handler=floor ;; esac
+		"${run_env[@]}" "$bin/ingest-alone" -handler "$handler" -queue "$queue" -ledger-entries "$INGEST_LEDGER_ENTRIES" \
+			-addr "127.0.0.1:$PORT" -log-level "$LOG_LEVEL" "${prof[@]}" 2>"$OUT/ingest-$1.log" >/dev/null &
 		;;
 	esac
 	pid=$!
@@ -321,8 +318,6 @@ for mode in $modes; do
 		;;
 	esac
 done
-# with_emulator MODE: whether MODE publishes to the emulator process.
-with_emulator() { [ "$1" = emulator ] || [ "$1" = floor ]; }
 echo "machine: $(nproc) cores; $(uptime | sed 's/.*load/load/'); emulator for MODE=emulator: $EMULATOR"
 [ "$EMULATOR" = google ] && echo "Google emulator JVM: JAVA_OPTS=${EMULATOR_JAVA_OPTS:-none}"
 echo "ingest-alone: GOGC=${INGEST_GOGC:-default} GOMEMLIMIT=${INGEST_GOMEMLIMIT:-default} (the Terraform modules' settings for ingest unless set); in-memory ledger of $INGEST_LEDGER_ENTRIES entries"
