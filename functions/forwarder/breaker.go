@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 
+	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 )
 
@@ -24,6 +26,12 @@ import (
 type breaker struct {
 	cb       *gobreaker.CircuitBreaker[mcm.Result]
 	cooldown time.Duration
+	// lastFailure is the dead-letter class of the latest failure the
+	// breaker counted (auth or retryable): while it is open, what it
+	// refuses was held back for that cause, and a message that runs out of
+	// attempts meanwhile is dead-lettered under it (a refused key stays
+	// auth, not a transient outage).
+	lastFailure atomic.Value // string
 }
 
 // Errors a call reports to the breaker; the Result carries the details.
@@ -33,7 +41,9 @@ var (
 )
 
 func newBreaker(threshold int, cooldown time.Duration, log *slog.Logger) *breaker {
-	return &breaker{cooldown: cooldown, cb: gobreaker.NewCircuitBreaker[mcm.Result](gobreaker.Settings{
+	b := &breaker{cooldown: cooldown}
+	b.lastFailure.Store(delivery.ClassRetryable)
+	b.cb = gobreaker.NewCircuitBreaker[mcm.Result](gobreaker.Settings{
 		Name:    "mcm",
 		Timeout: cooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
@@ -51,7 +61,8 @@ func newBreaker(threshold int, cooldown time.Duration, log *slog.Logger) *breake
 				slog.String("from", from.String()), slog.String("to", to.String()),
 				slog.Duration("cooldown", cooldown))
 		},
-	})}
+	})
+	return b
 }
 
 // call runs send through the breaker. ok is false when the breaker refused
@@ -59,13 +70,21 @@ func newBreaker(threshold int, cooldown time.Duration, log *slog.Logger) *breake
 func (b *breaker) call(ctx context.Context, send func() mcm.Result) (mcm.Result, bool) {
 	res, err := b.cb.Execute(func() (mcm.Result, error) {
 		res := send()
-		return res, verdict(ctx, res)
+		err := verdict(ctx, res)
+		if errors.Is(err, errOutage) {
+			b.lastFailure.Store(delivery.ClassOf(res))
+		}
+		return res, err
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		return mcm.Result{}, false
 	}
 	return res, true
 }
+
+// cause is the dead-letter class of what holds the breaker open: auth when
+// the platform last refused the key, else retryable.
+func (b *breaker) cause() string { return b.lastFailure.Load().(string) }
 
 // verdict is what one send tells the breaker about the platform: an answer
 // about the event (delivered, a permanent 4xx) means it is up; a retryable

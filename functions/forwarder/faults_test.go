@@ -226,3 +226,49 @@ func TestRefusedDeadLetterIsPublishedWithOurAttributes(t *testing.T) {
 		t.Fatalf("dead letter %v", a)
 	}
 }
+
+// Issue 28 point 4: in a key storm the breaker opens on refused keys; what
+// it then holds back and runs out of attempts is still a refused key's
+// dead letter (auth), never a transient outage's (retryable). An outage's
+// held-back messages stay retryable.
+func TestBreakerHeldDeadLettersKeepTheirCause(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		answer mcm.Result
+		want   string
+	}{
+		{"refused key", mcm.Result{Status: 401, Class: mcm.AuthFailed, Message: "invalid api key"}, delivery.ClassAuth},
+		{"outage", mcm.Result{Status: 503, Class: mcm.Retryable}, delivery.ClassRetryable},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dlq := &queue.Memory{}
+			f, err := New(Config{MaxAttempts: 3, BreakerThreshold: 3, BreakerCooldown: time.Hour},
+				Deps{Sender: &script{answers: []mcm.Result{c.answer}}, DeadLetter: dlq})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 40 events, each redelivered until it is acknowledged, as the
+			// queue would.
+			const n = 40
+			for i := range n {
+				for attempt := 1; ; attempt++ {
+					d := other(i)
+					d.Attempt = attempt
+					if f.Handle(context.Background(), d).Ack {
+						break
+					}
+					if attempt > 3 {
+						t.Fatalf("event %d not settled after %d attempts", i, attempt)
+					}
+				}
+			}
+			byClass := map[string]int{}
+			for _, m := range dlq.Messages() {
+				byClass[m.Attributes[delivery.AttrDLClass]]++
+			}
+			if byClass[c.want] != n || len(byClass) != 1 {
+				t.Fatalf("dead letters by class %v, want all %d %s", byClass, n, c.want)
+			}
+		})
+	}
+}

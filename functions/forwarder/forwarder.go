@@ -138,9 +138,15 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	if !sent {
 		if d.Attempt >= f.cfg.MaxAttempts {
 			// Our reason must come before the queue's own redrive, which
-			// would move the message without one.
-			return f.deadLetter(ctx, d, id, delivery.ClassRetryable, 0,
-				fmt.Sprintf("gave up after %d attempts: the platform kept failing and the circuit breaker is open", d.Attempt))
+			// would move the message without one. The class is what holds
+			// the breaker open: a refused key is auth, sent or not.
+			cause := f.breaker.cause()
+			why := "the platform kept failing"
+			if cause == delivery.ClassAuth {
+				why = "the platform refused the API key"
+			}
+			return f.deadLetter(ctx, d, id, cause, 0,
+				fmt.Sprintf("gave up after %d attempts: %s and the circuit breaker is open", d.Attempt, why))
 		}
 		f.outcome(ctx, slog.LevelInfo, "circuit_open", id, d, 0, "")
 		return Decision{RetryAfter: f.breaker.cooldown, Outcome: "circuit_open"}
