@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,11 +117,10 @@ func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, e
 		entries[k] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(k)),
 			MessageBody: aws.String(string(m.Body)), MessageAttributes: attrs}
 		if p.fifo {
-			// One group per event: FIFO de-duplication by event id without
-			// making unrelated events wait for each other.
-			dedup := fifoID(m.ID)
-			entries[k].MessageDeduplicationId = aws.String(dedup)
-			entries[k].MessageGroupId = aws.String(dedup)
+			// One group per event, so unrelated events never wait for each
+			// other; de-duplication by the whole message (dedupID).
+			entries[k].MessageDeduplicationId = aws.String(dedupID(m))
+			entries[k].MessageGroupId = aws.String(fifoID(m.ID))
 		}
 	}
 	out, err := p.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(p.url), Entries: entries})
@@ -179,6 +180,26 @@ func (p *Publisher) Check(ctx context.Context) error {
 		return classify("check of "+p.url, err)
 	}
 	return nil
+}
+
+// dedupID is a FIFO queue's de-duplication id for m: the hash of its id
+// and attributes. SQS drops, for 5 minutes, a message whose id it has seen,
+// so the id must change whenever the message means something new: the same
+// message again (a retried call) is dropped, but a dead letter re-parked
+// with a new attempt count and time is not taken for the one it replaces
+// (keyed by the event id alone, the re-park was answered as sent and lost,
+// and backfill then deleted the original). The attributes carry the source,
+// so two sources' events with one id are two messages.
+func dedupID(m queue.Message) string {
+	h := sha256.New()
+	h.Write([]byte(m.ID))
+	for _, k := range slices.Sorted(maps.Keys(m.Attributes)) {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{0})
+		h.Write([]byte(m.Attributes[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // fifoID fits an id into SQS's 128-character alphanumeric-and-punctuation
