@@ -18,7 +18,7 @@ export GOAWS_BIN := $(BIN)/goaws
 export CGO_ENABLED := 0
 FUZZTIME  ?= 5s
 
-.PHONY: soak FORCE dist emulators dev test vet fmt-check unit fuzz-short fuzz bench bench-load tf-check dist clean
+.PHONY: soak FORCE dist emulators dev test vet lint fmt-check unit fuzz-short fuzz bench bench-load tf-check dist clean
 
 # The first build compiles both clouds' SDKs (minutes on two cores): -v
 # names each package as it compiles, so the wait shows progress.
@@ -44,6 +44,11 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# golangci-lint with the linters .golangci.yml names (go vet's analyzers
+# among them).
+lint: $(BIN)/golangci-lint
+	$(BIN)/golangci-lint run ./...
 
 # The tests that run the Lambda bootstrap (cmd/bootstrap, the SQS stack
 # through internal/lambdaharness) share this one build instead of each
@@ -122,6 +127,9 @@ $(BIN)/goaws: tools/go.mod
 
 $(BIN)/tflint: tools/go.mod
 	cd tools && $(GO) build -o $(BIN)/tflint github.com/terraform-linters/tflint
+
+$(BIN)/golangci-lint: tools/go.mod
+	cd tools && $(GO) build -o $(BIN)/golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 # The artifacts Terraform deploys.
 dist: dist/gcp-source.zip dist/lambda-arm64.zip
