@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"eventrelay.dev/eventrelay/internal/readme"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/secrets"
 )
@@ -80,16 +81,13 @@ func captureStdout(t *testing.T, fn func()) string {
 	return string(b)
 }
 
-// Every keygen the README runs uses flags keygen has, and the Deploying
+// Every keygen the docs run uses flags keygen has, and the deploy
 // runbooks write keys with -o.
-func TestREADMEKeygenFlags(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestDocsKeygenFlags(t *testing.T) {
+	docs := readme.All(t)
 	flagName := regexp.MustCompile(`\s-([a-z]+)`)
 	var calls, withOutput int
-	for line := range strings.SplitSeq(string(raw), "\n") {
+	for line := range strings.SplitSeq(docs, "\n") {
 		_, rest, ok := strings.Cut(line, "cmd/eventrelay keygen")
 		if !ok {
 			continue
@@ -99,7 +97,7 @@ func TestREADMEKeygenFlags(t *testing.T) {
 		f := newKeygenFlags()
 		for _, m := range flagName.FindAllStringSubmatch(rest, -1) {
 			if f.fs.Lookup(m[1]) == nil {
-				t.Errorf("README: keygen -%s is not a keygen flag: %s", m[1], line)
+				t.Errorf("docs: keygen -%s is not a keygen flag: %s", m[1], line)
 			}
 			if m[1] == "o" {
 				withOutput++
@@ -107,6 +105,6 @@ func TestREADMEKeygenFlags(t *testing.T) {
 		}
 	}
 	if calls == 0 || withOutput < 4 {
-		t.Errorf("README: %d keygen calls, %d with -o; the runbooks write every key with -o", calls, withOutput)
+		t.Errorf("docs: %d keygen calls, %d with -o; the runbooks write every key with -o", calls, withOutput)
 	}
 }

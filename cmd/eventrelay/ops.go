@@ -158,8 +158,8 @@ func runCounters(args []string) error {
 }
 
 // printFunnel prints the funnel (what ingest accepted, and what became of
-// it), then every counter. The names are the cloud metrics' (README,
-// Operations), so the same story reads the same on the dashboard.
+// it), then every counter. The names are the cloud metrics' (docs/operations.md),
+// so the same story reads the same on the dashboard.
 func printFunnel(w io.Writer, c map[string]int64) {
 	row := func(stage string, parts ...string) {
 		fmt.Fprintf(w, "%-10s", stage)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/internal/readme"
 )
 
 // The operator commands against a real local stack: a purchase sent with
@@ -92,13 +93,10 @@ func TestPrintFunnel(t *testing.T) {
 // The README's example purchase and its callback command work as written,
 // against `make dev`'s stack: confirmed once, then already_confirmed.
 func TestREADMEExampleCallback(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	quickStart := readme.Doc(t, "README.md")
 	command := devstack.ExampleCallbackCommand("http://"+devstack.DefaultVerifyAddr, time.Time{})
 	for _, want := range []string{command, `"id":"` + devstack.ExampleOrder + `"`} {
-		if !strings.Contains(string(readme), want) {
+		if !strings.Contains(quickStart, want) {
 			t.Fatalf("README.md does not show %s", want)
 		}
 	}

@@ -195,7 +195,7 @@ type failure struct {
 }
 
 // reasonStatus is the HTTP status of each reason the exchange gives (the
-// README's table). The verifiers' own reasons are not listed: they answer
+// docs/attestation.md's table). The verifiers' own reasons are not listed: they answer
 // 401, or 503 when the platform could not be asked (verifierFailure); and a
 // body over the limit is a bad_request answered 413.
 var reasonStatus = map[string]int{

@@ -554,7 +554,7 @@ func (s *Service) retryAfter() string {
 }
 
 // Error codes of a request refused as a whole, and their statuses: the
-// README's Answers table. An authentication failure answers auth's reason
+// docs/sending-events.md's Answers table. An authentication failure answers auth's reason
 // with auth's status (401; 503 when our key store could not be read).
 const (
 	codeMethod        = "method_not_allowed"

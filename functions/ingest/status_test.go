@@ -8,12 +8,12 @@ import (
 	"eventrelay.dev/eventrelay/internal/readme"
 )
 
-// TestErrorStatusMatchesREADME: every code errorStatus answers a request
-// refused as a whole with is in the README's Answers table, in a row of
+// TestErrorStatusMatchesDocs: every code errorStatus answers a request
+// refused as a whole with is in docs/sending-events.md's Answers table, in a row of
 // its status. The table's body cells hold JSON with "|" in it, so rows are
 // read whole rather than cell by cell.
-func TestErrorStatusMatchesREADME(t *testing.T) {
-	answers := readme.Section(t, "\nAnswers:\n", "\n### Authentication")
+func TestErrorStatusMatchesDocs(t *testing.T) {
+	answers := readme.Section(t, "docs/sending-events.md", "\nAnswers:\n", "\n## Authentication")
 	rows := map[int][]string{} // status -> its rows
 	for line := range strings.SplitSeq(answers, "\n") {
 		cells := strings.SplitN(strings.TrimSpace(line), "|", 3)
@@ -25,7 +25,7 @@ func TestErrorStatusMatchesREADME(t *testing.T) {
 		}
 	}
 	if len(rows) == 0 {
-		t.Fatal("README: the Answers table has no rows")
+		t.Fatal("docs/sending-events.md: the Answers table has no rows")
 	}
 	for code, status := range errorStatus {
 		found := false
@@ -33,7 +33,7 @@ func TestErrorStatusMatchesREADME(t *testing.T) {
 			found = found || strings.Contains(row, strconv.Quote(code))
 		}
 		if !found {
-			t.Errorf("README: the Answers table has no %d row naming %q", status, code)
+			t.Errorf("docs/sending-events.md: the Answers table has no %d row naming %q", status, code)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -20,6 +19,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/internal/e2e"
+	"eventrelay.dev/eventrelay/internal/readme"
 	"eventrelay.dev/eventrelay/internal/syncbuf"
 	"eventrelay.dev/eventrelay/internal/tfcheck"
 	"eventrelay.dev/eventrelay/shared/logging"
@@ -233,7 +233,7 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 	t.Run("aws", func(t *testing.T) { compare(t, awsCounts(t, logged), awsWant, logged) })
 }
 
-// TestOneEventsPath runs the README's two queries for one event's path on
+// TestOneEventsPath runs docs/operations.md's two queries for one event's path on
 // the functions' lines: every line about an event carries its id and
 // source, and the queries print the event's whole story in order.
 func TestOneEventsPath(t *testing.T) {
@@ -249,14 +249,11 @@ func TestOneEventsPath(t *testing.T) {
 			}
 		}
 	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gq := regexp.MustCompile(`gcloud logging read [^']*'([^']*EVENT_ID[^']*)'`).FindSubmatch(readme)
-	aq := regexp.MustCompile(`--filter-pattern '([^']*EVENT_ID[^']*)'`).FindSubmatch(readme)
+	ops := []byte(readme.Doc(t, "docs/operations.md"))
+	gq := regexp.MustCompile(`gcloud logging read [^']*'([^']*EVENT_ID[^']*)'`).FindSubmatch(ops)
+	aq := regexp.MustCompile(`--filter-pattern '([^']*EVENT_ID[^']*)'`).FindSubmatch(ops)
 	if gq == nil || aq == nil {
-		t.Fatal("README: the gcloud logging read and aws logs filter-log-events commands are missing")
+		t.Fatal("docs/operations.md: the gcloud logging read and aws logs filter-log-events commands are missing")
 	}
 	const id = "revoked-0000" // dead-lettered for the key, re-parked, resent
 	want := "ingest:accepted forwarder: forwarder:dead_lettered backfill:reparked backfill:resent"

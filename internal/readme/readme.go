@@ -1,5 +1,6 @@
-// Package readme reads the project's README.md for tests that check the
-// code against what the README documents (a status table, a reason list).
+// Package readme reads the project's documentation (README.md and the
+// files under docs/) for tests that check the code against what the docs
+// say (a status table, a reason list, a runbook's commands).
 package readme
 
 import (
@@ -13,22 +14,52 @@ import (
 	"eventrelay.dev/eventrelay/internal/modroot"
 )
 
-// Section is the README's text between the first from and the next until
-// after it; the test fails when either is missing, so a moved table is
-// noticed rather than read as empty.
-func Section(t testing.TB, from, until string) string {
+// Doc is the text of the documentation file at path, relative to the
+// module root ("README.md", "docs/verify.md").
+func Doc(t testing.TB, path string) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(modroot.Find(), "README.md"))
+	raw, err := os.ReadFile(filepath.Join(modroot.Find(), path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(raw), from)
+	return string(raw)
+}
+
+// All is the text of README.md and of every docs/*.md file, one after the
+// other, for checks that hold wherever a command is shown.
+func All(t testing.TB) string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(modroot.Find(), "docs", "*.md"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("docs/*.md: %v (%d files)", err, len(paths))
+	}
+	all := Doc(t, "README.md")
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += "\n" + string(raw)
+	}
+	return all
+}
+
+// Section is the text of the file at path between the first from and the
+// next until after it (until "" is the end of the file); the test fails
+// when either is missing, so a moved table is noticed rather than read as
+// empty.
+func Section(t testing.TB, path, from, until string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(Doc(t, path), from)
 	if !ok {
-		t.Fatalf("README: %q is missing", from)
+		t.Fatalf("%s: %q is missing", path, from)
+	}
+	if until == "" {
+		return rest
 	}
 	section, _, ok := strings.Cut(rest, until)
 	if !ok {
-		t.Fatalf("README: %q does not follow %q", until, from)
+		t.Fatalf("%s: %q does not follow %q", path, until, from)
 	}
 	return section
 }
@@ -78,12 +109,12 @@ func Statuses(t testing.TB, text string, statusCol, codesCol int) map[string]int
 	out := map[string]int{}
 	for _, row := range Rows(text) {
 		if len(row) <= max(statusCol, codesCol) {
-			t.Fatalf("README: row %q has too few cells", row)
+			t.Fatalf("row %q has too few cells", row)
 		}
 		num, _, _ := strings.Cut(row[statusCol], ",")
 		status, err := strconv.Atoi(num)
 		if err != nil {
-			t.Fatalf("README: row %q has no status", row)
+			t.Fatalf("row %q has no status", row)
 		}
 		for _, c := range Codes(row[codesCol]) {
 			out[c] = status

@@ -19,8 +19,8 @@ func TestRowsAndCodes(t *testing.T) {
 	}
 }
 
-func TestSectionOfTheREADME(t *testing.T) {
-	if s := Section(t, "\n### Reasons\n", "\n### Verify settings"); len(Rows(s)) == 0 {
+func TestSectionOfADoc(t *testing.T) {
+	if s := Section(t, "docs/verify.md", "\n## Reasons\n", "\n## Verify settings"); len(Rows(s)) == 0 {
 		t.Fatal("verify's Reasons table has no rows")
 	}
 }

@@ -171,7 +171,7 @@ func retryAfterSeconds(d time.Duration) string {
 // ingest's and backfill's other refusals.
 func notConfiguredJSON(retry time.Duration) http.Handler {
 	body, _ := json.Marshal(map[string]string{"error": ReasonNotConfigured,
-		"message": "this function's secrets have no value yet; the operator adds them (README, Deploying)"})
+		"message": "this function's secrets have no value yet; the operator adds them (docs/deploy.md)"})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")

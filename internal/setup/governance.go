@@ -20,7 +20,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/suppress"
 )
 
-// governance is the data-governance settings (README, Data governance).
+// governance is the data-governance settings (docs/data-governance.md).
 type governance struct {
 	consent   ingest.ConsentPolicy
 	missCache time.Duration

@@ -14,7 +14,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
-// The monitoring rules (README, Operations): every alert has somewhere to
+// The monitoring rules (docs/operations.md): every alert has somewhere to
 // go and says what to do, and every metric an alert or alarm reads is one
 // the cloud has or the module defines. LogMetrics hands the log-based
 // metrics, evaluated, to internal/logmetrics, which runs them against the

@@ -2,30 +2,26 @@ package tfcheck
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"eventrelay.dev/eventrelay/internal/readme"
 )
 
-// deployingRunbooks returns the README's Google Cloud and AWS runbooks.
+// deployingRunbooks returns the Google Cloud and AWS runbooks: each deploy
+// doc up to its module variables.
 func deployingRunbooks(t *testing.T) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
+	out := map[string]string{}
+	for _, cloud := range []string{"gcp", "aws"} {
+		path := "docs/deploy-" + cloud + ".md"
+		out[cloud] = readme.Section(t, path, "# Deploying on ", "\n## Module variables\n")
 	}
-	readme := string(raw)
-	gcpAt := strings.Index(readme, "\n### Google Cloud\n")
-	awsAt := strings.Index(readme, "\n### AWS\n")
-	endAt := strings.Index(readme, "\n### Module variables\n")
-	if gcpAt < 0 || awsAt < gcpAt || endAt < awsAt {
-		t.Fatal("README: Deploying's Google Cloud, AWS and Module variables sections are missing or out of order")
-	}
-	return map[string]string{"gcp": readme[gcpAt:awsAt], "aws": readme[awsAt:endAt]}
+	return out
 }
 
 // shellCommands are the commands of a text's ```sh blocks: continuation
@@ -154,13 +150,13 @@ func knownStringMap(v cty.Value) (map[string]string, bool) {
 	return out, true
 }
 
-// TestREADMERunbooks: the Deploying runbooks of both clouds pass.
-func TestREADMERunbooks(t *testing.T) {
+// TestDeployRunbooks: the deploy runbooks of both clouds pass.
+func TestDeployRunbooks(t *testing.T) {
 	for cloud, text := range deployingRunbooks(t) {
 		example := load(t, filepath.Join(tfRoot, "examples", cloud))
 		module := load(t, filepath.Join(tfRoot, "modules", cloud))
 		for _, p := range checkRunbook(text, example, module) {
-			t.Errorf("README, Deploying, %s: %s", cloud, p)
+			t.Errorf("docs/deploy-%s.md: %s", cloud, p)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package tfcheck
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"eventrelay.dev/eventrelay/internal/readme"
 )
 
 const (
@@ -232,22 +233,13 @@ func expectReported(t *testing.T, cfg Config, cases map[string][]string) {
 	}
 }
 
-// TestREADMEListsEveryVariable: the README's variable tables name every
-// variable of each module, and nothing else.
-func TestREADMEListsEveryVariable(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
+// TestDocsListEveryVariable: each deploy doc's Module variables table names
+// every variable of its cloud's module, and nothing else.
+func TestDocsListEveryVariable(t *testing.T) {
+	tables := map[string]string{}
+	for _, cloud := range []string{"gcp", "aws"} {
+		tables[cloud] = readme.Section(t, "docs/deploy-"+cloud+".md", "\n## Module variables\n", "")
 	}
-	readme := string(raw)
-	gcpAt := strings.Index(readme, "Google Cloud (`terraform/modules/gcp`):")
-	awsAt := strings.Index(readme, "AWS (`terraform/modules/aws`):")
-	if gcpAt < 0 || awsAt < gcpAt {
-		t.Fatal("README: the module variable tables (Google Cloud, then AWS) are missing")
-	}
-	end := strings.Index(readme[awsAt:], "\n\n") // the AWS heading line
-	end = strings.Index(readme[awsAt+end+2:], "\n\n") + awsAt + end + 2
-	tables := map[string]string{"gcp": readme[gcpAt:awsAt], "aws": readme[awsAt:end]}
 	row := regexp.MustCompile("(?m)^\\| `([a-z_0-9]+)` \\|")
 	for cloud, table := range tables {
 		m := load(t, filepath.Join(tfRoot, "modules", cloud))
@@ -255,12 +247,12 @@ func TestREADMEListsEveryVariable(t *testing.T) {
 		for _, r := range row.FindAllStringSubmatch(table, -1) {
 			listed[r[1]] = true
 			if m.Variables[r[1]] == nil {
-				t.Errorf("README lists %s for %s, which the module does not declare", r[1], cloud)
+				t.Errorf("docs/deploy-%[2]s.md lists %[1]s, which the module does not declare", r[1], cloud)
 			}
 		}
 		for name := range m.Variables {
 			if !listed[name] {
-				t.Errorf("README: the %s table does not list variable %s", cloud, name)
+				t.Errorf("docs/deploy-%s.md: the table does not list variable %s", cloud, name)
 			}
 		}
 	}

@@ -39,7 +39,7 @@ type Event struct {
 	PersonalizationMode string  `json:"personalization_mode,omitempty"`
 	// Consent is ours, not MCM's: whether the user agreed to advertising
 	// use of their events. Absent means the source's default (see the
-	// README, Data governance). Ingest refuses an event without consent and
+	// docs/data-governance.md). Ingest refuses an event without consent and
 	// removes the field from every event it queues, so it never reaches the
 	// platform.
 	Consent *bool `json:"consent,omitempty"`

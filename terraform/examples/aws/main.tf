@@ -3,7 +3,7 @@
 #   cd terraform/examples/aws && cp terraform.tfvars.example terraform.tfvars
 #   terraform init && terraform apply
 # One apply: the functions start with empty secrets and answer
-# not_configured until their values are added (README.md, "Deploying").
+# not_configured until their values are added (docs/deploy.md).
 
 terraform {
   required_version = ">= 1.5.0"

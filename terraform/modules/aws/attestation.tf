@@ -1,4 +1,4 @@
-# App attestation (README, App attestation): the exchange is served by
+# App attestation (docs/attestation.md): the exchange is served by
 # ingest under /attest/v1/, its state in the ledger table (TTL on
 # expires_at). It needs the credential signing keys secret and, when a
 # source has an Android app, a Google service account key for the Play
@@ -134,7 +134,7 @@ resource "aws_iam_role_policy" "ingest_attestation" {
   policy = data.aws_iam_policy_document.ingest_attestation[0].json
 }
 
-# Metric filters of the two attestation lines (README, Operations), made
+# Metric filters of the two attestation lines (docs/operations.md), made
 # by monitoring.tf's aws_cloudwatch_log_metric_filter.metric with the
 # others; internal/logmetrics counts them on the real functions' lines.
 locals {

@@ -27,7 +27,7 @@ locals {
   # callers itself (API keys, signatures, DFINERY's ABX-HASH).
   public_functions = toset(["ingest", "verify"])
 
-  # Created empty; values are added out of band (README, Deploying).
+  # Created empty; values are added out of band (docs/deploy.md).
   secrets = {
     mcm_api_key         = "MCM platform API key"
     dfinery_keys        = "DFINERY HMAC key(s), a JSON list of UUIDs, newest first"
@@ -79,7 +79,7 @@ locals {
   # 5x the live heap instead of 2x (GOGC), but keep the runtime's memory
   # under 3/8 of the function's memory (GOMEMLIMIT, bytes; 96 MiB of 256 MB, which
   # held ingest's peak RSS near 110 MB in make bench-load), collecting as
-  # often as that takes. README, Performance. extra_environment may override
+  # often as that takes. docs/performance.md. extra_environment may override
   # both.
   ingest_gc_environment = {
     GOGC       = "400"

@@ -1,5 +1,5 @@
 # Metrics, alarms and a dashboard made from the functions' own structured
-# log lines (README, Operations).
+# log lines (docs/operations.md).
 #
 # Metric filters on the log groups, not Embedded Metric Format: the
 # functions already write one JSON line per outcome, so a filter turns them
@@ -154,7 +154,7 @@ locals {
   # evaluation_periods x period is how long the condition must hold.
   alarms = merge(local.queue_and_log_alarms, {
     for pair in setproduct(keys(local.functions), ["Errors", "Throttles"]) : "${pair[0]}_${lower(pair[1])}" => {
-      description = pair[1] == "Errors" ? "The ${pair[0]} function failed more than ${var.alert_thresholds.function_errors_per_5m} invocations in 5 min (an error returned, a crash, a timeout). README, Operations: function errors." : "The ${pair[0]} function was throttled more than ${var.alert_thresholds.throttles_per_5m} times in 5 min: its reserved concurrency or the account's is used up. README, Operations: functions throttled."
+      description = pair[1] == "Errors" ? "The ${pair[0]} function failed more than ${var.alert_thresholds.function_errors_per_5m} invocations in 5 min (an error returned, a crash, a timeout). docs/operations.md: function errors." : "The ${pair[0]} function was throttled more than ${var.alert_thresholds.throttles_per_5m} times in 5 min: its reserved concurrency or the account's is used up. docs/operations.md: functions throttled."
       namespace   = "AWS/Lambda"
       metric      = pair[1]
       dimensions  = { FunctionName = aws_lambda_function.fn[pair[0]].function_name }
@@ -167,7 +167,7 @@ locals {
 
   queue_and_log_alarms = {
     deadletter_backlog = {
-      description = "Dead letters have waited for ${var.alert_thresholds.deadletter_backlog_minutes} min. Read their reasons, fix the cause, run backfill. README, Operations: dead letters waiting."
+      description = "Dead letters have waited for ${var.alert_thresholds.deadletter_backlog_minutes} min. Read their reasons, fix the cause, run backfill. docs/operations.md: dead letters waiting."
       namespace   = "AWS/SQS"
       metric      = "ApproximateNumberOfMessagesVisible"
       dimensions  = { QueueName = aws_sqs_queue.deadletter.name }
@@ -177,7 +177,7 @@ locals {
       threshold   = 0
     }
     deadletter_oldest = {
-      description = "The oldest dead letter is older than ${var.alert_thresholds.deadletter_oldest_age_hours} h: backfill has not cleared it, and SQS drops it after 14 days. README, Operations: oldest dead letter."
+      description = "The oldest dead letter is older than ${var.alert_thresholds.deadletter_oldest_age_hours} h: backfill has not cleared it, and SQS drops it after 14 days. docs/operations.md: oldest dead letter."
       namespace   = "AWS/SQS"
       metric      = "ApproximateAgeOfOldestMessage"
       dimensions  = { QueueName = aws_sqs_queue.deadletter.name }
@@ -187,7 +187,7 @@ locals {
       threshold   = var.alert_thresholds.deadletter_oldest_age_hours * 3600
     }
     events_backlog = {
-      description = "Events wait on the events queue for more than ${var.alert_thresholds.events_backlog_age_minutes} min: the forwarder fails, retries or is throttled, or the platform is down. README, Operations: events not delivered."
+      description = "Events wait on the events queue for more than ${var.alert_thresholds.events_backlog_age_minutes} min: the forwarder fails, retries or is throttled, or the platform is down. docs/operations.md: events not delivered."
       namespace   = "AWS/SQS"
       metric      = "ApproximateAgeOfOldestMessage"
       dimensions  = { QueueName = aws_sqs_queue.events.name }
@@ -197,7 +197,7 @@ locals {
       threshold   = var.alert_thresholds.events_backlog_age_minutes * 60
     }
     dead_letter_rate = {
-      description = "The forwarder dead-lettered more than ${var.alert_thresholds.dead_letters_per_5m} events in 5 min; forwarder_dead_lettered by Class says why. README, Operations: forwarder dead-lettering."
+      description = "The forwarder dead-lettered more than ${var.alert_thresholds.dead_letters_per_5m} events in 5 min; forwarder_dead_lettered by Class says why. docs/operations.md: forwarder dead-lettering."
       namespace   = local.metric_namespace
       metric      = local.metric_filters.forwarder_outcomes.metric
       dimensions  = { Outcome = "dead_lettered" }
@@ -207,7 +207,7 @@ locals {
       threshold   = var.alert_thresholds.dead_letters_per_5m
     }
     auth_failures = {
-      description = "More than ${var.alert_thresholds.auth_failures_per_5m} ingest authentication failures in 5 min: a key rotated without the app, or a leaked key tried. README, Operations: ingest authentication failures."
+      description = "More than ${var.alert_thresholds.auth_failures_per_5m} ingest authentication failures in 5 min: a key rotated without the app, or a leaked key tried. docs/operations.md: ingest authentication failures."
       namespace   = local.metric_namespace
       metric      = local.metric_filters.ingest_auth_failures.metric
       dimensions  = {}
@@ -217,7 +217,7 @@ locals {
       threshold   = var.alert_thresholds.auth_failures_per_5m
     }
     platform_auth = {
-      description = "The platform refuses the MCM API key even after a re-read: it was revoked or is wrong, and every event is dead-lettered. README, Operations: platform refuses the API key."
+      description = "The platform refuses the MCM API key even after a re-read: it was revoked or is wrong, and every event is dead-lettered. docs/operations.md: platform refuses the API key."
       namespace   = local.metric_namespace
       metric      = local.metric_filters.platform_auth_forwarder.metric
       dimensions  = {}
@@ -227,7 +227,7 @@ locals {
       threshold   = var.alert_thresholds.platform_auth_failures_5m
     }
     backfill_failures = {
-      description = "More than ${var.alert_thresholds.backfill_run_failures} backfill runs failed in an hour: dead letters are not being resent. README, Operations: backfill runs failing."
+      description = "More than ${var.alert_thresholds.backfill_run_failures} backfill runs failed in an hour: dead letters are not being resent. docs/operations.md: backfill runs failing."
       namespace   = local.metric_namespace
       metric      = local.metric_filters.backfill_runs.metric
       dimensions  = { Outcome = "failed" }
@@ -289,7 +289,7 @@ resource "aws_cloudwatch_metric_alarm" "metric" {
 
 resource "aws_cloudwatch_metric_alarm" "ingest_5xx" {
   alarm_name          = "${var.name_prefix}-ingest-5xx"
-  alarm_description   = "More than ${var.alert_thresholds.ingest_5xx_ratio * 100}% of ingest requests answered 5xx in 5 min: the queue or the ledger does not acknowledge. README, Operations: ingest answering 5xx."
+  alarm_description   = "More than ${var.alert_thresholds.ingest_5xx_ratio * 100}% of ingest requests answered 5xx in 5 min: the queue or the ledger does not acknowledge. docs/operations.md: ingest answering 5xx."
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 1
   threshold           = var.alert_thresholds.ingest_5xx_ratio
@@ -331,7 +331,7 @@ resource "aws_cloudwatch_metric_alarm" "ingest_5xx" {
 
 resource "aws_cloudwatch_metric_alarm" "verify_failures" {
   alarm_name          = "${var.name_prefix}-verify-failures"
-  alarm_description   = "More than ${var.alert_thresholds.verify_failure_ratio * 100}% of DFINERY callbacks failed over 15 min: keys out of step, events missing from the ledger, or a mapping gap. README, Operations: verify failing callbacks."
+  alarm_description   = "More than ${var.alert_thresholds.verify_failure_ratio * 100}% of DFINERY callbacks failed over 15 min: keys out of step, events missing from the ledger, or a mapping gap. docs/operations.md: verify failing callbacks."
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 1
   threshold           = var.alert_thresholds.verify_failure_ratio

@@ -1,5 +1,5 @@
 # The secrets are created empty: no version, no value in Terraform or its
-# state. Their values are added out of band (README, Deploying).
+# state. Their values are added out of band (docs/deploy.md).
 
 resource "aws_secretsmanager_secret" "secret" {
   for_each = local.secrets

@@ -1,4 +1,4 @@
-# App attestation (README, App attestation): the exchange is served by
+# App attestation (docs/attestation.md): the exchange is served by
 # ingest under /attest/v1/. It needs the Play Integrity API when a source
 # has an Android app, the credential signing keys secret (created empty),
 # and TTL policies on the exchange's two Firestore collections.
@@ -137,7 +137,7 @@ resource "google_firestore_field" "attest_ttl" {
   index_config {}
 }
 
-# Log-based metrics of the two attestation lines (README, Operations),
+# Log-based metrics of the two attestation lines (docs/operations.md),
 # made by monitoring.tf's google_logging_metric.metric with the others:
 # they exist whether or not a source attests and cost nothing without
 # traffic. internal/logmetrics counts them on the real functions' lines.

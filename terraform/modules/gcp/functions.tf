@@ -53,7 +53,7 @@ locals {
   # 5x the live heap instead of 2x (GOGC), but keep the runtime's memory
   # under 3/8 of the instance's memory (GOMEMLIMIT, bytes; 96 MiB of 256 MB, which
   # held ingest's peak RSS near 110 MB in make bench-load), collecting as
-  # often as that takes. README, Performance. extra_environment may override
+  # often as that takes. docs/performance.md. extra_environment may override
   # both.
   ingest_gc_environment = {
     GOGC       = "400"

@@ -1,4 +1,4 @@
-# Data governance (README, Data governance): consent at ingest, erasure on
+# Data governance (docs/data-governance.md): consent at ingest, erasure on
 # request (POST /erase on ingest, suppressions in the ledger database), and
 # enrichment from the operator's item catalog.
 #

@@ -49,7 +49,7 @@ locals {
     scheduler = "eventrelay scheduler calling backfill"
   }
 
-  # Created empty; values are added out of band (README, Deploying).
+  # Created empty; values are added out of band (docs/deploy.md).
   secrets = {
     mcm_api_key         = "MCM platform API key"
     dfinery_keys        = "DFINERY HMAC key(s), a JSON list of UUIDs, newest first"

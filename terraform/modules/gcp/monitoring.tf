@@ -1,5 +1,5 @@
 # Metrics, alerts and a dashboard made from the functions' own structured
-# log lines (README, Operations): log-based metrics cost no API call on the
+# log lines (docs/operations.md): log-based metrics cost no API call on the
 # hot path and no code. Every line a metric counts carries "outcome"; the
 # field names are the ones the functions log (functions/*, shared/logging),
 # and internal/logmetrics checks each filter against the real functions'
@@ -204,7 +204,7 @@ output "alerts_topic" {
 locals {
   # The alerts on one series each: name => its title, condition, filter,
   # threshold, how long it must hold (duration) over which window
-  # (period, aligner), and what to do (README, Operations).
+  # (period, aligner), and what to do (docs/operations.md).
   threshold_alerts = {
     deadletter_backlog = {
       title     = "dead letters waiting"
@@ -215,7 +215,7 @@ locals {
       period    = 60
       aligner   = "ALIGN_MAX"
       group_by  = []
-      doc       = "Events the forwarder gave up on wait in ${google_pubsub_subscription.deadletter.name}. Read their reasons (README, Operations: dead letters waiting), fix the cause, then run backfill."
+      doc       = "Events the forwarder gave up on wait in ${google_pubsub_subscription.deadletter.name}. Read their reasons (docs/operations.md: dead letters waiting), fix the cause, then run backfill."
     }
     deadletter_oldest = {
       title     = "oldest dead letter"
@@ -226,7 +226,7 @@ locals {
       period    = 60
       aligner   = "ALIGN_MAX"
       group_by  = []
-      doc       = "A dead letter has waited for more than ${var.alert_thresholds.deadletter_oldest_age_hours} h: backfill has not cleared it, and it is lost when its 7-day retention ends. README, Operations: oldest dead letter."
+      doc       = "A dead letter has waited for more than ${var.alert_thresholds.deadletter_oldest_age_hours} h: backfill has not cleared it, and it is lost when its 7-day retention ends. docs/operations.md: oldest dead letter."
     }
     events_backlog = {
       title     = "events not delivered"
@@ -237,7 +237,7 @@ locals {
       period    = 60
       aligner   = "ALIGN_MAX"
       group_by  = []
-      doc       = "Events wait on ${google_pubsub_subscription.events.name}: the forwarder is failing, retrying or throttled, or the platform is down. README, Operations: events not delivered."
+      doc       = "Events wait on ${google_pubsub_subscription.events.name}: the forwarder is failing, retrying or throttled, or the platform is down. docs/operations.md: events not delivered."
     }
     dead_letter_rate = {
       title     = "forwarder dead-lettering"
@@ -248,7 +248,7 @@ locals {
       period    = 300
       aligner   = "ALIGN_SUM"
       group_by  = []
-      doc       = "The forwarder is dead-lettering events. The class label says why (permanent: the platform refuses the event; retryable: it kept failing; auth: the key). README, Operations: forwarder dead-lettering."
+      doc       = "The forwarder is dead-lettering events. The class label says why (permanent: the platform refuses the event; retryable: it kept failing; auth: the key). docs/operations.md: forwarder dead-lettering."
     }
     auth_failures = {
       title     = "ingest authentication failures"
@@ -259,7 +259,7 @@ locals {
       period    = 300
       aligner   = "ALIGN_SUM"
       group_by  = ["metric.labels.reason"]
-      doc       = "Callers are refused at ingest: a key was rotated without the app, or a leaked key is tried. The reason label says which check fails. README, Operations: ingest authentication failures."
+      doc       = "Callers are refused at ingest: a key was rotated without the app, or a leaked key is tried. The reason label says which check fails. docs/operations.md: ingest authentication failures."
     }
     backfill_failures = {
       title     = "backfill runs failing"
@@ -270,7 +270,7 @@ locals {
       period    = 3600
       aligner   = "ALIGN_SUM"
       group_by  = []
-      doc       = "A backfill run stopped on a queue error: dead letters are not being resent. README, Operations: backfill runs failing."
+      doc       = "A backfill run stopped on a queue error: dead letters are not being resent. docs/operations.md: backfill runs failing."
     }
     function_errors = {
       title     = "function errors"
@@ -281,7 +281,7 @@ locals {
       period    = 300
       aligner   = "ALIGN_SUM"
       group_by  = ["metric.labels.function"]
-      doc       = "A function logs errors: a dependency it cannot reach (secrets, ledger, dead-letter topic) or a crash. README, Operations: function errors."
+      doc       = "A function logs errors: a dependency it cannot reach (secrets, ledger, dead-letter topic) or a crash. docs/operations.md: function errors."
     }
     throttles = {
       title     = "functions throttled"
@@ -292,7 +292,7 @@ locals {
       period    = 300
       aligner   = "ALIGN_SUM"
       group_by  = ["resource.labels.service_name"]
-      doc       = "A function has no instance free (max_instances reached) and refuses requests. README, Operations: functions throttled."
+      doc       = "A function has no instance free (max_instances reached) and refuses requests. docs/operations.md: functions throttled."
     }
   }
 }
@@ -361,7 +361,7 @@ resource "google_monitoring_alert_policy" "ingest_5xx" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "Ingest answers 503: the queue or the ledger does not acknowledge, and callers are told to retry. README, Operations: ingest answering 5xx."
+    content   = "Ingest answers 503: the queue or the ledger does not acknowledge, and callers are told to retry. docs/operations.md: ingest answering 5xx."
   }
 }
 
@@ -404,7 +404,7 @@ resource "google_monitoring_alert_policy" "platform_auth" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The platform answers 401/403 even after the key was read again: the MCM API key was revoked or is wrong. Every event is dead-lettered until it is fixed. README, Operations: platform refuses the API key."
+    content   = "The platform answers 401/403 even after the key was read again: the MCM API key was revoked or is wrong. Every event is dead-lettered until it is fixed. docs/operations.md: platform refuses the API key."
   }
 }
 
@@ -439,7 +439,7 @@ resource "google_monitoring_alert_policy" "verify_failures" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "DFINERY's callbacks mostly fail: keys out of step (bad_signature), events missing from the ledger (not_found), or a mapping gap. README, Operations: verify failing callbacks."
+    content   = "DFINERY's callbacks mostly fail: keys out of step (bad_signature), events missing from the ledger (not_found), or a mapping gap. docs/operations.md: verify failing callbacks."
   }
 }
 
