@@ -15,6 +15,8 @@ func checkFirstApply(m *Module) []string {
 	for _, rule := range []func(*Module) []string{
 		checkFreshProjectAPIs, checkServiceAgents, checkBuildAccount, checkPubSubEditor,
 		checkFunctionURLPermissions, checkProviderVersions, checkReservedConcurrency, checkBackfillCommand,
+		checkMetricWait, checkFunctionGrants, checkAgentMembers, checkWaits,
+		checkNamesFromPrefix, checkRegionalNames, checkFirestoreTeardown, checkForwarderConcurrency,
 	} {
 		out = append(out, rule(m)...)
 	}
@@ -31,8 +33,10 @@ func checkFreshProjectAPIs(m *Module) []string {
 		return nil
 	}
 	var out []string
+	// A lookup that refers to the API's enablement is read once it is done
+	// (at apply on a fresh project); any other is read at plan time.
 	for _, key := range sortedKeys(m.Data) {
-		if strings.HasPrefix(key, "google_project.") {
+		if strings.HasPrefix(key, "google_project.") && onlyEdge(m.edges(m.Data[key]), "google_project_service") == "" {
 			out = append(out, fmt.Sprintf("%s: data.%s: the lookup needs the Cloud Resource Manager API at plan time, before the module can enable it on a fresh project",
 				m.pos(m.Data[key].DefRange()), key))
 		}
@@ -54,18 +58,11 @@ func checkFreshProjectAPIs(m *Module) []string {
 	return out
 }
 
-// checkServiceAgents: a grant to a service agent names it through
-// google_project_service_identity, which creates it (beta provider) once its
-// API is on; an address spelled out can be granted before the agent exists.
+// checkServiceAgents: the agents are created (google_project_service_identity,
+// beta provider) once their APIs are on; checkAgentMembers checks the
+// grants that name them.
 func checkServiceAgents(m *Module) []string {
 	var out []string
-	for _, key := range sortedKeys(m.Resources) {
-		b := m.Resources[key]
-		if a := attr(b, "member"); a != nil && strings.Contains(m.source(a.Expr), "@gcp-sa-") {
-			out = append(out, fmt.Sprintf("%s: %s: names a service agent by its address; grant to a google_project_service_identity's email so the grant waits for the agent",
-				m.pos(b.DefRange()), key))
-		}
-	}
 	for _, key := range m.resourcesOf("google_project_service_identity") {
 		b := m.Resources[key]
 		where := fmt.Sprintf("%s: %s", m.pos(b.DefRange()), key)

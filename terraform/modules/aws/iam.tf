@@ -12,12 +12,20 @@ data "aws_iam_policy_document" "assume_lambda" {
   }
 }
 
+# IAM role names are account-wide while everything else here is regional:
+# the region in the name lets the same name_prefix deploy in a second
+# region. Created before the old one is destroyed, so a rename never
+# leaves a function with a deleted role.
 resource "aws_iam_role" "fn" {
   for_each = local.functions
 
-  name               = "${var.name_prefix}-${each.key}"
+  name               = "${var.name_prefix}-${each.key}-${data.aws_region.current.region}"
   assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
   tags               = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 data "aws_iam_policy_document" "ingest" {

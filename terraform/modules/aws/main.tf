@@ -159,8 +159,17 @@ resource "aws_lambda_function" "fn" {
 
   tags = var.tags
 
-  # Grants first: a function reads its secrets at start.
-  depends_on = [aws_iam_role_policy.fn]
+  # Grants first: a function checks its queue and reads its secrets at
+  # start (the attestation and erase keys included), and its first
+  # requests use the ledger, the catalog and the suppressions.
+  depends_on = [
+    aws_iam_role_policy.fn,
+    aws_iam_role_policy.ingest_attestation,
+    aws_iam_role_policy.ingest_erasure,
+    aws_iam_role_policy.ingest_erase_keys,
+    aws_iam_role_policy.ingest_catalog,
+    aws_iam_role_policy.read_suppressions,
+  ]
 }
 
 # authorization_type NONE: from provider 6.28.0 the URL adds both

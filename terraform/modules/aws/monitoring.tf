@@ -405,8 +405,10 @@ locals {
   ]
 }
 
+# Dashboards are global to the account (PutDashboard overwrites one of the
+# same name): the region in the name keeps a second region's apart.
 resource "aws_cloudwatch_dashboard" "funnel" {
-  dashboard_name = "${var.name_prefix}-funnel"
+  dashboard_name = "${var.name_prefix}-funnel-${data.aws_region.current.region}"
   dashboard_body = jsonencode({
     widgets = [for i, c in local.dashboard_charts : {
       type   = "metric"

@@ -18,10 +18,15 @@ data "aws_iam_policy_document" "assume_scheduler" {
   }
 }
 
+# Account-wide name: with the region, as the functions' roles (iam.tf).
 resource "aws_iam_role" "scheduler" {
-  name               = "${var.name_prefix}-scheduler"
+  name               = "${var.name_prefix}-scheduler-${data.aws_region.current.region}"
   assume_role_policy = data.aws_iam_policy_document.assume_scheduler.json
   tags               = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 data "aws_iam_policy_document" "scheduler" {

@@ -135,8 +135,8 @@ variable "maximum_batching_window_in_seconds" {
 
 variable "forwarder_maximum_concurrency" {
   type        = number
-  description = "Forwarder invocations the SQS event source runs at once (scaling_config.maximum_concurrency)."
-  default     = 10
+  description = "Forwarder invocations the SQS event source runs at once (scaling_config.maximum_concurrency). A new account may run 10 Lambda executions at once in a region, all functions together: the default 2, plus 1 backfill run, leaves 10 - 2 - 1 = 7 for ingest and verify, where 10 would let a backlog take the whole quota and throttle the public functions (429). Each invocation sends min(batch_size, 256) events at once, so 2 forward about 2 x 200 / 0.05 s = 8000 events per second at 50 ms platform latency. Raise it once the concurrency quota is raised, keeping it + 1 + the public functions' peak within the quota."
+  default     = 2
 
   validation {
     condition     = var.forwarder_maximum_concurrency >= 2 && var.forwarder_maximum_concurrency <= 1000

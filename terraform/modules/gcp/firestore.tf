@@ -5,10 +5,15 @@ resource "google_firestore_database" "ledger" {
   count = var.create_firestore_database ? 1 : 0
 
   project                 = var.project_id
-  name                    = var.firestore_database
+  name                    = local.firestore_database_name
   location_id             = coalesce(var.firestore_location, var.region)
   type                    = "FIRESTORE_NATIVE"
   delete_protection_state = var.firestore_delete_protection ? "DELETE_PROTECTION_ENABLED" : "DELETE_PROTECTION_DISABLED"
+  # terraform destroy deletes the database and its data (the provider's
+  # default, ABANDON, would keep it, and a later apply under the same name
+  # would fail: the name stays taken). Delete protection
+  # (firestore_delete_protection) still refuses until it is turned off.
+  deletion_policy = "DELETE"
 
   depends_on = [google_project_service.api]
 }

@@ -132,14 +132,49 @@ resource "google_cloudfunctions2_function" "fn" {
     environment_variables            = local.environment[each.key]
   }
 
-  # The build needs its grants; the functions read their secrets (once
-  # they have values) and the ledger: grant first.
+  # The build needs its grants. A new revision must start before the
+  # deploy succeeds, and the start-up checks turn a missing permission into
+  # a failed start: each function checks it may publish to its topic
+  # (TestIamPermissions: ingest on events, the forwarder and backfill on
+  # the dead-letter topic) and reads its secrets (the attestation keys
+  # included), where anything but "no value yet" stops the start. So the
+  # functions come after those grants and their propagation
+  # (time_sleep.function_grants).
   depends_on = [
     google_project_service.api,
     google_artifact_registry_repository_iam_member.build_pushes_images,
     google_storage_bucket_iam_member.build_reads_source,
     google_project_iam_member.build_writes_logs,
-    google_secret_manager_secret_iam_member.access,
-    google_project_iam_member.ledger,
+    time_sleep.function_grants,
   ]
+}
+
+# IAM grants take a while to hold everywhere (Google: typically 2 minutes,
+# up to 7). The functions are created 60 s after their grants; their build
+# (a minute or more) adds to that before the first instance starts. Every
+# grant to a function's own account is here, the ones the start-up checks
+# exercise and the ones its first requests need (the ledger, the erase
+# keys, the dead-letter subscription), except backfill's Seek on the
+# events subscription, which pushes to the forwarder and so comes after
+# the functions (only a replay needs it). Needs hashicorp/time
+# (versions.tf). The grants' ids in triggers replace the wait, so it is
+# waited for again, when a grant is added.
+resource "time_sleep" "function_grants" {
+  create_duration = "60s"
+
+  triggers = {
+    grants = join(",", sort(concat(
+      [for g in google_secret_manager_secret_iam_member.access : g.id],
+      google_secret_manager_secret_iam_member.attest_credential_keys[*].id,
+      google_secret_manager_secret_iam_member.ingest_reads_erase_keys[*].id,
+      [
+        google_pubsub_topic_iam_member.ingest_publishes_events.id,
+        google_pubsub_topic_iam_member.forwarder_publishes_deadletter.id,
+        google_pubsub_topic_iam_member.backfill_publishes_deadletter.id,
+        google_pubsub_subscription_iam_member.backfill_drains_deadletter.id,
+      ],
+      [for g in google_project_iam_member.ledger : g.id],
+      [for g in google_project_iam_member.suppressions : g.id],
+    )))
+  }
 }

@@ -69,13 +69,18 @@ locals {
     for fn, names in local.secret_readers : { for s in names : "${fn}/${s}" => { fn = fn, secret = s } }
   ]...)
 
-  # The service agents, created (not just named) by
-  # google_project_service_identity: a grant to an agent that does not exist
-  # yet fails with "service account does not exist". No project-number
-  # lookup: data "google_project" needs the Cloud Resource Manager API at
-  # plan time, before this module could enable it on a fresh project.
-  pubsub_agent    = "serviceAccount:${google_project_service_identity.agent["pubsub"].email}"
-  scheduler_agent = "serviceAccount:${google_project_service_identity.agent["scheduler"].email}"
+  # The service agents, named by the address Google documents for each
+  # (service-<project number>@gcp-sa-<agent>.iam.gserviceaccount.com),
+  # read through time_sleep.service_agents so that every grant naming one
+  # comes after the agent exists and has had time to reach IAM.
+  # google_project_service_identity's own email is not used: the provider
+  # sets it only when the API's answer carries it (hashicorp/
+  # terraform-provider-google#19970, #21931), and an empty one makes the
+  # member "serviceAccount:".
+  project_number   = time_sleep.service_agents.triggers["project_number"]
+  pubsub_agent     = "serviceAccount:service-${local.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  scheduler_agent  = "serviceAccount:service-${local.project_number}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
+  monitoring_agent = "serviceAccount:service-${local.project_number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
 
   # Builds run as var.build_service_account, or as the module's own build
   # account: new organisations no longer grant the default compute account
@@ -84,7 +89,10 @@ locals {
 
   events_subscription_name = "${var.name_prefix}-events-forwarder"
 
-  firestore_database = var.create_firestore_database ? google_firestore_database.ledger[0].name : var.firestore_database
+  # The ledger database's id: <name_prefix>-ledger unless firestore_database
+  # names one, so two deployments in one project do not share it.
+  firestore_database_name = coalesce(var.firestore_database, "${var.name_prefix}-ledger")
+  firestore_database      = var.create_firestore_database ? google_firestore_database.ledger[0].name : local.firestore_database_name
 
   # Retry bounds of the push subscription: Moloco asks for at least 5 s
   # before the first retry, then exponential backoff.
@@ -144,10 +152,12 @@ resource "google_service_account" "build" {
   depends_on = [google_project_service.api]
 }
 
-# The service agents the module grants roles to (Pub/Sub, Cloud Scheduler,
-# and Cloud Monitoring's notification agent, which publishes alerts:
-# monitoring.tf): created once their APIs are on, before any grant names
-# them. google-beta only; destroying one is a no-op (the agent stays with
+# The service agents the module grants roles to: Pub/Sub (dead-lettering,
+# push tokens), Cloud Scheduler (the backfill job's token) and Cloud
+# Monitoring's notification agent, which publishes alerts (monitoring.tf).
+# Created once their APIs are on, before any grant names them: a grant to
+# an agent that does not exist yet fails with "service account does not
+# exist". google-beta only; destroying one is a no-op (the agent stays with
 # the project).
 resource "google_project_service_identity" "agent" {
   provider = google-beta
@@ -161,4 +171,29 @@ resource "google_project_service_identity" "agent" {
   service = each.value
 
   depends_on = [google_project_service.api, google_project_service.monitoring]
+}
+
+# The project number, for the agents' addresses. It is read through the id
+# of the Cloud Resource Manager API's enablement: on a fresh project that id
+# is unknown until the API is on, which defers the read to apply (at plan
+# time the API may still be off); afterwards it is known and the read
+# happens at plan, so nothing downstream changes.
+data "google_project" "this" {
+  project_id = var.enable_apis ? split("/", google_project_service.api["cloudresourcemanager.googleapis.com"].id)[0] : var.project_id
+}
+
+# A new agent takes a while to be grantable: IAM answers "service account
+# does not exist" until it has propagated (Google: access changes take
+# typically 2 minutes, up to 7), and the provider retries that error only
+# when the policy changed meanwhile. Every agent grant reads the project
+# number through this wait (local.project_number), so it starts 2
+# minutes after the last agent was created. Needs hashicorp/time
+# (versions.tf); replaced, and so waited for again, when the agents change.
+resource "time_sleep" "service_agents" {
+  create_duration = "2m"
+
+  triggers = {
+    project_number = data.google_project.this.number
+    agents         = join(",", sort([for a in google_project_service_identity.agent : a.service]))
+  }
 }

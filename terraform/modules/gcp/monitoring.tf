@@ -162,6 +162,23 @@ resource "google_logging_metric" "metric" {
   depends_on = [google_project_service.monitoring]
 }
 
+# Cloud Monitoring knows a new log-based metric only some time after
+# Logging created it: until then creating an alert policy on it fails with
+# 404 "Cannot find metric(s) ... it could take up to 10 minutes to become
+# available", and the provider retries alert policies on 409 only
+# (hashicorp/terraform-provider-google#11102). The alert policies that read
+# the module's metrics wait here, the 10 minutes the API names, after the
+# last metric was created. Needs hashicorp/time (versions.tf). The names
+# in triggers replace the wait, so it is waited for again, when a metric is
+# added; the wait runs beside the functions' builds on a first apply.
+resource "time_sleep" "log_metrics" {
+  create_duration = "10m"
+
+  triggers = {
+    metrics = join(",", sort([for m in google_logging_metric.metric : m.name]))
+  }
+}
+
 # ---- Where alerts go ---------------------------------------------------------
 
 # The module's own target: a Pub/Sub topic, so every alert has somewhere to
@@ -179,7 +196,7 @@ resource "google_pubsub_topic_iam_member" "monitoring_publishes_alerts" {
   project = var.project_id
   topic   = google_pubsub_topic.alerts.name
   role    = "roles/pubsub.publisher"
-  member  = "serviceAccount:${google_project_service_identity.agent["monitoring"].email}"
+  member  = local.monitoring_agent
 }
 
 resource "google_monitoring_notification_channel" "alerts" {
@@ -326,6 +343,9 @@ resource "google_monitoring_alert_policy" "threshold" {
     mime_type = "text/markdown"
     content   = each.value.doc
   }
+
+  # Some read the module's log-based metrics: after they are known.
+  depends_on = [time_sleep.log_metrics]
 }
 
 # Three more: two compare a share (a ratio), one watches two series.
@@ -363,6 +383,9 @@ resource "google_monitoring_alert_policy" "ingest_5xx" {
     mime_type = "text/markdown"
     content   = "Ingest answers 503: the queue or the ledger does not acknowledge, and callers are told to retry. docs/operations.md: ingest answering 5xx."
   }
+
+  # Reads the module's log-based metrics: after they are known.
+  depends_on = [time_sleep.log_metrics]
 }
 
 resource "google_monitoring_alert_policy" "platform_auth" {
@@ -406,6 +429,9 @@ resource "google_monitoring_alert_policy" "platform_auth" {
     mime_type = "text/markdown"
     content   = "The platform answers 401/403 even after the key was read again: the MCM API key was revoked or is wrong. Every event is dead-lettered until it is fixed. docs/operations.md: platform refuses the API key."
   }
+
+  # Reads the module's log-based metrics: after they are known.
+  depends_on = [time_sleep.log_metrics]
 }
 
 resource "google_monitoring_alert_policy" "verify_failures" {
@@ -441,6 +467,9 @@ resource "google_monitoring_alert_policy" "verify_failures" {
     mime_type = "text/markdown"
     content   = "DFINERY's callbacks mostly fail: keys out of step (bad_signature), events missing from the ledger (not_found), or a mapping gap. docs/operations.md: verify failing callbacks."
   }
+
+  # Reads the module's log-based metrics: after they are known.
+  depends_on = [time_sleep.log_metrics]
 }
 
 # ---- Dashboard -----------------------------------------------------------------

@@ -285,8 +285,8 @@ variable "create_firestore_database" {
 
 variable "firestore_database" {
   type        = string
-  description = "Firestore database id of the ledger."
-  default     = "eventrelay-ledger"
+  description = "Firestore database id of the ledger; null: <name_prefix>-ledger (eventrelay-ledger at the default prefix). A deployment made with another name_prefix before this default was derived from it set it to eventrelay-ledger to keep its database."
+  default     = null
 }
 
 variable "firestore_location" {

@@ -11,5 +11,12 @@ terraform {
       source  = "hashicorp/google-beta"
       version = "~> 7.0"
     }
+    # time_sleep: the bounded waits a first apply needs (a new service
+    # agent, new log-based metrics, new grants; main.tf, monitoring.tf,
+    # functions.tf).
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.14"
+    }
   }
 }
