@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/pii"
@@ -83,7 +84,7 @@ func (h *harness) post(t *testing.T, body string, hdr map[string]string) (*httpt
 		}
 	}
 	rec := httptest.NewRecorder()
-	h.svc.ServeHTTP(rec, req)
+	apicontract.Wrap(t, apicontract.Ingest, h.svc).ServeHTTP(rec, req)
 	var resp Response
 	json.Unmarshal(rec.Body.Bytes(), &resp)
 	return rec, resp
@@ -237,7 +238,7 @@ func TestRequestErrors(t *testing.T) {
 	})
 	t.Run("GET", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		h.svc.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		apicontract.Wrap(t, apicontract.Ingest, h.svc).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 		if rec.Code != 405 || rec.Header().Get("Allow") != "POST" {
 			t.Fatalf("status %d", rec.Code)
 		}
@@ -368,7 +369,7 @@ func TestContentLengthMismatch(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Api-Key", apiKey)
 		rec := httptest.NewRecorder()
-		h.svc.ServeHTTP(rec, req)
+		apicontract.Wrap(t, apicontract.Ingest, h.svc).ServeHTTP(rec, req)
 		if rec.Code != c.status {
 			t.Fatalf("declared %d of %d bytes: status %d, want %d: %s", c.declared, len(body), rec.Code, c.status, rec.Body)
 		}

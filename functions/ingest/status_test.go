@@ -1,11 +1,15 @@
 package ingest
 
 import (
+	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/internal/readme"
+	"eventrelay.dev/eventrelay/shared/auth"
 )
 
 // TestErrorStatusMatchesDocs: every code errorStatus answers a request
@@ -36,4 +40,18 @@ func TestErrorStatusMatchesDocs(t *testing.T) {
 			t.Errorf("docs/sending-events.md: the Answers table has no %d row naming %q", status, code)
 		}
 	}
+}
+
+// TestErrorStatusMatchesContract: the codes ingest refuses a request with
+// as a whole, with their statuses, are those api/openapi.yaml lists for
+// POST /, neither more nor fewer.
+func TestErrorStatusMatchesContract(t *testing.T) {
+	emitted := maps.Clone(errorStatus)
+	for _, reason := range []string{auth.ReasonMissing, auth.ReasonInvalidKey, auth.ReasonExpiredKey,
+		auth.ReasonBadSignature, auth.ReasonStale, auth.ReasonReplayed, auth.ReasonUnavailable, auth.ReasonNotConfigured,
+		auth.ReasonAttestationRequired, auth.ReasonAttestationExpired, auth.ReasonAttestationInvalid} {
+		emitted[reason] = (&auth.Error{Reason: reason}).Status()
+	}
+	emitted["request_timeout"] = http.StatusRequestTimeout // internal/httpserver, in front of every function
+	apicontract.CheckCodes(t, emitted, apicontract.Codes(t, http.MethodPost, "/", "error"))
 }

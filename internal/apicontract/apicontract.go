@@ -326,3 +326,20 @@ func enum(s *openapi3.Schema, property string) []string {
 	}
 	return out
 }
+
+// CheckCodes fails the test unless the code emits every code of the
+// contract, each with a status the contract lists for it, and the contract
+// lists every code the code emits, under that status.
+func CheckCodes(t testing.TB, emitted map[string]int, contract map[string][]int) {
+	t.Helper()
+	for code, status := range emitted {
+		if !slices.Contains(contract[code], status) {
+			t.Errorf("%s: the code answers %q with %d; the contract lists it under %v", File, code, status, contract[code])
+		}
+	}
+	for code, statuses := range contract {
+		if _, ok := emitted[code]; !ok {
+			t.Errorf("%s lists %q (%v), which the code never answers", File, code, statuses)
+		}
+	}
+}
