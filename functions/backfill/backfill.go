@@ -27,6 +27,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/shared/delivery"
+	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -302,7 +303,7 @@ type run struct {
 	s        Summary
 	deadline time.Time
 	limiter  *rate.Limiter
-	seen     map[string]bool // event ids (else message ids) handled this run
+	seen     map[string]bool // event keys (else message ids) handled this run
 	settled  map[string]bool // of those, resent or erased and acknowledged
 	dups     []duplicate     // later copies of a seen event, settled at the end
 	held     []Item          // handed back untouched at the end
@@ -378,9 +379,9 @@ func (r *run) triage(items []Item) []pending {
 	var send []pending
 	for _, it := range items {
 		e, id, err := forwarder.Decode(it.Delivery)
-		key := id
-		if key == "" {
-			key = "message:" + it.MessageID
+		key := "message:" + it.MessageID
+		if id != "" {
+			key = event.Key(it.Attributes[queue.AttrSource], id)
 		}
 		if r.seen[key] {
 			// Another copy, or this run's re-parked message: not twice.
@@ -417,7 +418,7 @@ func (r *run) triage(items []Item) []pending {
 type pending struct {
 	item Item
 	id   string
-	key  string // id, else the message id (run.seen)
+	key  string // event.Key, else the message id (run.seen)
 	res  mcm.Result
 	sent bool
 }

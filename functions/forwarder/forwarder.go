@@ -30,6 +30,9 @@ type Delivery struct {
 	Body       []byte
 	Attributes map[string]string
 	Attempt    int // 1 on first delivery; 0 when the queue does not say
+	// PublishTime is when the queue took the message (zero: unknown). Every
+	// copy of one publish carries the same time.
+	PublishTime time.Time
 }
 
 // Decision is what the adapter tells the queue.
@@ -53,9 +56,18 @@ type Config struct {
 	// stays open for BreakerCooldown.
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
-	// DeliveredWindow remembers delivered ids per instance, so at-least-once
-	// redelivery does not call the platform twice.
+	// DeliveredWindow remembers delivered events per instance, so
+	// at-least-once redelivery does not call the platform twice.
 	DeliveredWindow time.Duration
+	// IngestWindow is ingest's de-duplication window
+	// (INGEST_DEDUPE_WINDOW): a delivered event's message published within
+	// it of the delivered one's is a copy of that one acceptance (a
+	// redelivery, a publish retried, a repeat ingest took as new on another
+	// instance) and is not sent again; one published later was accepted
+	// anew by ingest, which no longer remembered the event, and is sent
+	// (the platform gets the same id again). 0: only copies of the very
+	// same publish.
+	IngestWindow time.Duration
 }
 
 // Forwarder is safe for concurrent use.
@@ -64,7 +76,7 @@ type Forwarder struct {
 	send       delivery.Sender
 	invalidate delivery.KeyInvalidator
 	dlq        queue.Publisher
-	delivered  *ttlset.Set
+	delivered  *ttlset.Times // event.Key → publish time of the copy delivered
 	breaker    *breaker
 	erased     Suppressions
 	log        *slog.Logger
@@ -115,7 +127,7 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 	// a busy instance remembers its ids for less than DeliveredWindow.
 	const deliveredBytes = 16 << 20
 	return &Forwarder{cfg: cfg, send: d.Sender, invalidate: d.InvalidateKey, dlq: d.DeadLetter,
-		delivered: ttlset.New(cfg.DeliveredWindow, deliveredBytes, d.Now),
+		delivered: ttlset.NewTimes(cfg.DeliveredWindow, deliveredBytes, d.Now),
 		breaker:   newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, d.Logger),
 		erased:    d.Erased, log: d.Logger, now: d.Now}, nil
 }
@@ -129,7 +141,11 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	if dec, done := f.dropErased(ctx, d, &e, id); done {
 		return dec
 	}
-	if id != "" && f.delivered.Contains(id) {
+	key := ""
+	if id != "" {
+		key = event.Key(d.Attributes[queue.AttrSource], id)
+	}
+	if key != "" && f.alreadyDelivered(key, d.PublishTime) {
 		f.outcome(ctx, slog.LevelInfo, "duplicate", id, d, 0, "")
 		return Decision{Ack: true, Outcome: "duplicate"}
 	}
@@ -154,8 +170,8 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	took := platformTime(f.now().Sub(start))
 	switch class := delivery.ClassOf(res); class {
 	case "":
-		if id != "" {
-			f.delivered.Add(id)
+		if key != "" {
+			f.delivered.Put(key, d.PublishTime)
 		}
 		f.outcome(ctx, slog.LevelInfo, "delivered", id, d, res.Status, "", took)
 		return Decision{Ack: true, Outcome: "delivered"}
@@ -178,6 +194,22 @@ func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
 	wait := max(f.backoff(d.Attempt), res.RetryAfter)
 	f.outcome(ctx, slog.LevelWarn, "retry", id, d, res.Status, reason, slog.Duration("retry_after", wait), took)
 	return Decision{RetryAfter: wait, Outcome: "retry"}
+}
+
+// alreadyDelivered reports whether this instance delivered the event key
+// from the same acceptance as a message published at published
+// (Config.IngestWindow). Without a publish time on either side, any
+// delivery within DeliveredWindow counts.
+func (f *Forwarder) alreadyDelivered(key string, published time.Time) bool {
+	at, ok := f.delivered.Get(key)
+	if !ok {
+		return false
+	}
+	if at.IsZero() || published.IsZero() || at.Equal(published) {
+		return true
+	}
+	apart := published.Sub(at)
+	return max(apart, -apart) < f.cfg.IngestWindow
 }
 
 // Decode reads the event a delivery carries and its id: the event_id

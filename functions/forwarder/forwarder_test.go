@@ -177,3 +177,73 @@ func TestPushHandler(t *testing.T) {
 		t.Fatalf("garbage push: %d", rec.Code)
 	}
 }
+
+// Issue 28 point 1: an event is its source and id together. Another
+// source's event with the same id is delivered, not acknowledged unsent as
+// a duplicate; a copy of the same source's event is not sent twice.
+func TestDeliveredSetTellsSourcesApart(t *testing.T) {
+	f, s, dlq, _ := newForwarder(t, mcm.Result{Status: 200, Class: mcm.Delivered})
+	from := func(source, msgID string) Delivery {
+		d := queued(1)
+		d.MessageID = msgID
+		d.Attributes = map[string]string{queue.AttrEventID: "evt-1", queue.AttrEventType: "HOME", queue.AttrSource: source}
+		return d
+	}
+	for _, c := range []struct {
+		d    Delivery
+		want string
+	}{
+		{from("web", "m-1"), "delivered"},
+		{from("app", "m-2"), "delivered"},
+		{from("web", "m-1"), "duplicate"}, // a redelivery
+		{from("app", "m-2"), "duplicate"},
+	} {
+		if got := f.Handle(context.Background(), c.d); got.Outcome != c.want {
+			t.Fatalf("%s from %s: %s, want %s", c.d.MessageID, c.d.Attributes[queue.AttrSource], got.Outcome, c.want)
+		}
+	}
+	if s.calls != 2 || len(dlq.Messages()) != 0 {
+		t.Fatalf("%d sends, %d dead letters", s.calls, len(dlq.Messages()))
+	}
+}
+
+// Issue 28 point 1: ingest forgets an event after INGEST_DEDUPE_WINDOW and
+// answers a later repeat "accepted"; the forwarder must send that one, not
+// acknowledge it unsent as a duplicate of the first. Copies of the first
+// acceptance (the same publish redelivered, a repeat within ingest's
+// window that another instance took as new) are still not sent twice.
+func TestRepeatAfterIngestWindowIsSent(t *testing.T) {
+	clock := testNow
+	s := &script{answers: []mcm.Result{{Status: 200, Class: mcm.Delivered}}}
+	f, err := New(Config{IngestWindow: 10 * time.Minute, DeliveredWindow: time.Hour},
+		Deps{Sender: s, DeadLetter: &queue.Memory{}, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := func(msgID string, at time.Time) Delivery {
+		d := queued(1)
+		d.MessageID, d.PublishTime = msgID, at
+		d.Attributes[queue.AttrSource] = "web"
+		return d
+	}
+	first := testNow
+	for _, c := range []struct {
+		d     Delivery
+		after time.Duration // since the first publish
+		want  string
+	}{
+		{published("m-1", first), 0, "delivered"},
+		{published("m-1", first), 3 * time.Minute, "duplicate"},                      // redelivered
+		{published("m-2", first.Add(4*time.Minute)), 4 * time.Minute, "duplicate"},   // within ingest's window
+		{published("m-3", first.Add(11*time.Minute)), 11 * time.Minute, "delivered"}, // accepted anew
+		{published("m-3", first.Add(11*time.Minute)), 12 * time.Minute, "duplicate"},
+	} {
+		clock = testNow.Add(c.after)
+		if got := f.Handle(context.Background(), c.d); got.Outcome != c.want {
+			t.Fatalf("%s published at +%s: %s, want %s", c.d.MessageID, c.d.PublishTime.Sub(first), got.Outcome, c.want)
+		}
+	}
+	if s.calls != 2 {
+		t.Fatalf("%d sends, want 2", s.calls)
+	}
+}

@@ -28,7 +28,7 @@ type MessagePublishedData struct {
 // Delivery is the message as the core takes it.
 func (m MessagePublishedData) Delivery() Delivery {
 	return Delivery{MessageID: m.Message.MessageID, Body: m.Message.Data,
-		Attributes: m.Message.Attributes, Attempt: m.DeliveryAttempt}
+		Attributes: m.Message.Attributes, Attempt: m.DeliveryAttempt, PublishTime: m.Message.PublishTime}
 }
 
 // PushHandler serves a Pub/Sub push subscription: 204 acknowledges, 503

@@ -326,7 +326,7 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 			continue
 		}
 		firstIndex[e.ID] = i
-		if s.seen != nil && s.seen.Contains(s.seenKey(source, e.ID)) {
+		if s.seen != nil && s.seen.Contains(event.Key(source, e.ID)) {
 			resp.Duplicates = append(resp.Duplicates, Duplicate{Index: i, ID: e.ID, Of: -1})
 			continue
 		}
@@ -397,7 +397,7 @@ func (s *Service) process(ctx context.Context, source string, raws []json.RawMes
 		}
 		resp.Accepted = append(resp.Accepted, Ref{Index: indexes[k], ID: e.ID})
 		if s.seen != nil {
-			s.seen.Add(s.seenKey(source, e.ID))
+			s.seen.Add(event.Key(source, e.ID))
 		}
 	}
 	if misconfigured {
@@ -473,8 +473,6 @@ func (s *Service) check(d decoded, rules event.Rules) (*event.Event, []event.Fie
 	s.anon.Apply(d.e)
 	return d.e, nil, ""
 }
-
-func (s *Service) seenKey(source, id string) string { return source + "\x00" + id }
 
 // readBody returns the body, or the error code (errorStatus) and why not.
 func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, string, error) {

@@ -6,6 +6,7 @@ import (
 	"runtime/metrics"
 	"testing"
 
+	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkIngestFullDedupeSet(b *testing.B) {
 			h.svc.pub = queue.Discard{}
 			if dedupe { // more ids than the budget holds: the set drops the oldest generation
 				for i := range 600_000 {
-					h.svc.seen.Add(h.svc.seenKey("shop", fmt.Sprintf("fill-%08d", i)))
+					h.svc.seen.Add(event.Key("shop", fmt.Sprintf("fill-%08d", i)))
 				}
 			}
 			runtime.GC()

@@ -35,6 +35,7 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 		BreakerThreshold: env.Int("FORWARDER_BREAKER_THRESHOLD", 20, 1, 10000),
 		BreakerCooldown:  env.Duration("FORWARDER_BREAKER_COOLDOWN", 30*time.Second, time.Second, time.Hour),
 		DeliveredWindow:  env.Duration("FORWARDER_DEDUPE_WINDOW", time.Hour, time.Minute, 48*time.Hour),
+		IngestWindow:     ingestDedupeWindow(env),
 	}
 	// Sends in flight per SQS batch. An instance's throughput is this over
 	// the platform's latency: at 50 ms, 16 gave ~300 events/s; 128 sends a

@@ -70,7 +70,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		MaxAge:         env.Duration("INGEST_MAX_AGE", 0, 0, 365*24*time.Hour),
 		PublishTimeout: env.Duration("INGEST_PUBLISH_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute),
 		RetryAfter:     env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
-		DedupeWindow:   env.Duration("INGEST_DEDUPE_WINDOW", 10*time.Minute, 0, 24*time.Hour),
+		DedupeWindow:   ingestDedupeWindow(env),
 	}
 	apiKeys := env.String("INGEST_API_KEYS_SECRET", "")
 	signingKeys := env.String("INGEST_SIGNING_KEYS_SECRET", "")
@@ -201,4 +201,11 @@ func (p piiSettings) anonymiser(ctx context.Context, src secrets.Source) (*pii.A
 		return nil, fmt.Errorf("config: PII_HASH_FIELDS: %w", err)
 	}
 	return anon, nil
+}
+
+// ingestDedupeWindow is INGEST_DEDUPE_WINDOW, which the forwarder reads too:
+// it sends again an event ingest accepted anew after forgetting it, and
+// only that (forwarder.Config.IngestWindow).
+func ingestDedupeWindow(env *config.Env) time.Duration {
+	return env.Duration("INGEST_DEDUPE_WINDOW", 10*time.Minute, 0, 24*time.Hour)
 }

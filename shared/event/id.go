@@ -47,3 +47,16 @@ func DeriveIDAndEncode(source string, e *Event) (string, []byte) {
 // measured slower than encoding/json at encoding an Event, where it is the
 // faster decoder).
 func Encode(e *Event) ([]byte, error) { return json.Marshal(e) }
+
+// Key is an event's identity in the pipeline: its ingest source and its id
+// together, as ingest's de-duplication, the forwarder's delivered ids,
+// backfill's run and the ledger (ledger.Key) all take it. Two sources may
+// use the same ids; their events are two events everywhere here.
+//
+// The platform (Moloco MCM) receives the id as the caller gave it (or as
+// DeriveID made it, which is per source already) and says it
+// de-duplicates by id, across every source of the platform id and over a
+// window it does not document: ids that two sources share may reach it as
+// one event. Callers keep ids unique across their sources (a source prefix,
+// or no id at all); the docs say so.
+func Key(source, id string) string { return source + "\x00" + id }

@@ -32,7 +32,7 @@ func TestBudgetRotatesEarly(t *testing.T) {
 			t.Errorf("%s of the newest generation forgotten", key(i))
 		}
 	}
-	if n := len(s.cur) + len(s.prev); n > 2*perGen {
+	if n := len(s.g.cur) + len(s.g.prev); n > 2*perGen {
 		t.Errorf("holds %d keys, budget %d a generation", n, perGen)
 	}
 }
@@ -44,8 +44,8 @@ func TestRemoveReturnsItsBytes(t *testing.T) {
 	s.Add("de")
 	s.Remove("abc")
 	s.Remove("never-added")
-	if want := 2 + EntryOverhead; s.curBytes != want {
-		t.Errorf("curBytes %d, want %d", s.curBytes, want)
+	if want := 2 + EntryOverhead; s.g.curBytes != want {
+		t.Errorf("curBytes %d, want %d", s.g.curBytes, want)
 	}
 }
 
@@ -85,5 +85,28 @@ func TestEntryOverheadEstimatesTheHeap(t *testing.T) {
 	t.Logf("%d keys: %d bytes of heap, %d counted", n, heap, counted)
 	if heap > counted*5/4 || heap < counted*3/4 {
 		t.Errorf("%d keys hold %d bytes of heap; the budget counts %d", n, heap, counted)
+	}
+}
+
+// Times keeps the latest time put with a key, for at least the window.
+func TestTimesKeepTheLatest(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	s := NewTimes(time.Minute, 1<<20, c.now)
+	if _, ok := s.Get("k"); ok {
+		t.Fatal("an empty set holds k")
+	}
+	first, later := time.Unix(100, 0), time.Unix(200, 0)
+	s.Put("k", first)
+	c.t = c.t.Add(90 * time.Second) // in the older generation now
+	if at, ok := s.Get("k"); !ok || !at.Equal(first) {
+		t.Fatalf("k: %v %v", at, ok)
+	}
+	s.Put("k", later)
+	if at, ok := s.Get("k"); !ok || !at.Equal(later) {
+		t.Fatalf("k after a second put: %v %v", at, ok)
+	}
+	c.t = c.t.Add(3 * time.Minute)
+	if _, ok := s.Get("k"); ok {
+		t.Fatal("k outlived twice the window")
 	}
 }

@@ -67,5 +67,9 @@ func Delivery(rec events.SQSMessage) forwarder.Delivery {
 		}
 	}
 	attempt, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
-	return forwarder.Delivery{MessageID: rec.MessageId, Body: []byte(rec.Body), Attributes: attrs, Attempt: attempt}
+	var sent time.Time
+	if ms, err := strconv.ParseInt(rec.Attributes["SentTimestamp"], 10, 64); err == nil {
+		sent = time.UnixMilli(ms)
+	}
+	return forwarder.Delivery{MessageID: rec.MessageId, Body: []byte(rec.Body), Attributes: attrs, Attempt: attempt, PublishTime: sent}
 }
