@@ -2,10 +2,15 @@
 // answers DFINERY Fraud Kill-Chain server-to-server verification callbacks.
 // A callback is refused unless it is signed with an active ABX-HASH key, and
 // confirmed only when our own ledger shows the event really happened, at
-// that time, for that device or user, for that amount. Each recorded event
-// confirms one callback (a claim in the ledger), and the identical body
-// again gets the first verdict (stored in the ledger by the body's hash), on
-// every instance.
+// that time, for that device or user, for that amount: no check is skipped
+// because the callback leaves its field out. Each recorded event confirms
+// one callback (a claim in the ledger, made only by a callback that passed
+// every check, so a spoof cannot block the real one), and the identical
+// body again gets the first verdict (stored in the ledger by the body's
+// hash), on every instance. Two answers are never stored, so DFINERY's
+// retry is judged afresh: not_found (the backend's ingest may still be on
+// its way) and unavailable (our ledger did not answer within
+// LedgerDeadline).
 package verify
 
 import (
@@ -28,21 +33,28 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/dfinery"
+	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
 )
 
 // Reasons, machine-readable, returned to DFINERY and logged.
 const (
-	ReasonUnsigned         = "unsigned"
-	ReasonBadSignature     = "bad_signature"
-	ReasonBadToken         = "bad_token"
-	ReasonIPNotAllowed     = "ip_not_allowed"
-	ReasonTooLarge         = "too_large"
-	ReasonMalformed        = "malformed"
-	ReasonNoEventTime      = "no_event_time"
-	ReasonStale            = "stale"
-	ReasonUnsupported      = "unsupported_event"
-	ReasonNoIdentifier     = "no_identifier"
+	ReasonUnsigned     = "unsigned"
+	ReasonBadSignature = "bad_signature"
+	ReasonBadToken     = "bad_token"
+	ReasonIPNotAllowed = "ip_not_allowed"
+	ReasonTooLarge     = "too_large"
+	ReasonMalformed    = "malformed"
+	ReasonNoEventTime  = "no_event_time"
+	ReasonStale        = "stale"
+	ReasonUnsupported  = "unsupported_event"
+	ReasonNoIdentifier = "no_identifier"
+	// ReasonNoIdentity: the callback carries no identifier (device or
+	// user) that the recorded event also carries, so nothing ties the
+	// callback to the buyer; see the per-platform table in the docs.
+	ReasonNoIdentity       = "missing:identity"
+	ReasonNoAmount         = "missing:amount"
+	ReasonNoCurrency       = "missing:currency"
 	ReasonNotFound         = "not_found"
 	ReasonAlreadyConfirmed = "already_confirmed"
 	ReasonTime             = "mismatch:time"
@@ -78,6 +90,18 @@ type Config struct {
 	// Sources limits look-ups to the entries of these ingest sources;
 	// empty: every source.
 	Sources []string
+	// LooseIdentity confirms a callback that names a recorded order with
+	// its amount and currency even when no identifier of it matches the
+	// event's (a user id that differs still refuses). Off by default: with
+	// it, whoever learns an order id and its amount gets a spoof confirmed,
+	// and DFINERY's real callback for that order then gets
+	// already_confirmed. Only for a backend that cannot send ingest any id
+	// DFINERY also has.
+	LooseIdentity bool
+	// LedgerDeadline bounds the secrets and ledger calls of one callback
+	// together, well inside DFINERY's timeout: past it the answer is
+	// unavailable (503), not stored, so a retry is judged afresh.
+	LedgerDeadline time.Duration
 	// MatchDeviceTime lets a callback without an order id (purchases) or
 	// user id (other types) be confirmed by its device id and a recorded
 	// event of the type within TimeTolerance. Off by default: whoever knows
@@ -110,9 +134,10 @@ type Keys interface {
 	Token(ctx context.Context) (string, error) // "" when none is configured
 }
 
-// Hasher turns a raw identifier into the form the ledger stores.
+// Hasher turns a raw identifier into the forms the ledger may store it
+// in (field "device" or "user_id").
 type Hasher interface {
-	LedgerForm(field, value string) string
+	LedgerForms(field, value string) []string
 }
 
 // Service answers callbacks. It is safe for concurrent use, and keeps no
@@ -143,6 +168,11 @@ type Deps struct {
 // are what stop reuse, so a long window costs little.
 const DefaultFreshness = 24 * time.Hour
 
+// DefaultLedgerDeadline is well inside any callback timeout DFINERY is
+// likely to use (it documents none; see the verify docs), and far above a
+// ledger call's normal time (a few to a few dozen milliseconds).
+const DefaultLedgerDeadline = 2 * time.Second
+
 // New returns a Service.
 func New(cfg Config, d Deps) (*Service, error) {
 	if d.Keys == nil || d.Ledger == nil || d.Hasher == nil {
@@ -156,6 +186,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 	}
 	if cfg.TimeTolerance <= 0 {
 		cfg.TimeTolerance = 10 * time.Minute
+	}
+	if cfg.LedgerDeadline <= 0 {
+		cfg.LedgerDeadline = DefaultLedgerDeadline
 	}
 	if cfg.VerdictTTL <= 0 {
 		cfg.VerdictTTL = 30 * 24 * time.Hour
@@ -255,7 +288,8 @@ func (s *Service) decide(r *http.Request) decision {
 		d.reason = ReasonTooLarge
 		return d
 	}
-	ctx := r.Context()
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.LedgerDeadline)
+	defer cancel()
 	if s.cfg.TokenHeader != "" {
 		want, err := s.keys.Token(ctx)
 		if err != nil {
@@ -293,8 +327,10 @@ func (s *Service) decide(r *http.Request) decision {
 	}
 	var matched ledger.Key
 	d.reason, d.eventID, matched = s.evaluate(ctx, r.Header.Get("Content-Type"), body, bodyHash)
-	if d.reason == ReasonUnavailable {
-		// Our failure, not the callback's: nothing stored, DFINERY may try again.
+	if d.reason == ReasonUnavailable || d.reason == ReasonNotFound {
+		// Our failure, not the callback's, or an event whose ingest may
+		// still be on its way: nothing stored, so DFINERY's retry is
+		// judged afresh.
 		return d
 	}
 	// Two identical bodies answered in parallel both get the verdict stored
@@ -358,16 +394,7 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 		}
 		return ReasonUnsupported, ledger.Key{}
 	}
-	device := ""
-	if cb.ADID != "" {
-		device = s.hash.LedgerForm("device", cb.ADID)
-	} else if cb.IDFV != "" {
-		device = s.hash.LedgerForm("device", cb.IDFV)
-	}
-	user := ""
-	if cb.UserID != "" {
-		user = s.hash.LedgerForm("user_id", cb.UserID)
-	}
+	id := s.identityOf(cb)
 	q := ledger.Query{EventType: eventType, Sources: s.cfg.Sources}
 	window := func() {
 		q.From, q.To = cb.EventTime.Add(-s.cfg.TimeTolerance), cb.EventTime.Add(s.cfg.TimeTolerance)
@@ -376,20 +403,25 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 	case cb.OrderID != "":
 		// Purchases (and any event whose callback names our event id).
 		q.EventID = cb.OrderID
-	case eventType != purchase && user != "":
+	case eventType != purchase && id.user != "":
 		// Sign-up, login and the other non-purchase events: the user.
-		q.UserID = user
+		q.UserID = id.user
 		window()
-	case s.cfg.MatchDeviceTime && device != "":
-		q.DeviceID = device
+	case s.cfg.MatchDeviceTime && len(id.devices) > 0:
 		window()
-	case s.cfg.MatchDeviceTime && user != "":
-		q.UserID = user
+	case s.cfg.MatchDeviceTime && id.user != "":
+		q.UserID = id.user
 		window()
 	default:
 		return ReasonNoIdentifier, ledger.Key{}
 	}
-	entries, err := s.find(ctx, q)
+	var entries []ledger.Entry
+	var err error
+	if q.EventID == "" && q.UserID == "" {
+		entries, err = s.findByDevices(ctx, q, id.devices)
+	} else {
+		entries, err = s.find(ctx, q)
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "ledger lookup failed", "error", err.Error())
 		return ReasonUnavailable, ledger.Key{}
@@ -406,7 +438,7 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 	})
 	best := ReasonNotFound
 	for _, e := range entries {
-		reason := s.compare(e, cb, device, user)
+		reason := s.compare(e, cb, id)
 		if reason == "" {
 			expires := e.ExpiresAt
 			if expires.IsZero() {
@@ -431,25 +463,90 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 
 const purchase = "PURCHASE"
 
-func (s *Service) compare(e ledger.Entry, cb *dfinery.Callback, device, user string) string {
+// identity is a callback's identifiers in their ledger forms; absent ones
+// (empty, null-like, the all-zero advertising id) are left out.
+type identity struct {
+	devices []string
+	user    string
+}
+
+func (s *Service) identityOf(cb *dfinery.Callback) identity {
+	var id identity
+	for _, raw := range []string{cb.ADID, cb.GAID, cb.IDFA, cb.IDFV} {
+		if event.AbsentID(raw) {
+			continue
+		}
+		for _, form := range s.hash.LedgerForms("device", raw) {
+			if !slices.Contains(id.devices, form) {
+				id.devices = append(id.devices, form)
+			}
+		}
+	}
+	if !event.AbsentID(cb.UserID) {
+		id.user = s.hash.LedgerForms("user_id", cb.UserID)[0]
+	}
+	return id
+}
+
+// compare checks the callback against a recorded event: the time, the
+// identity, and the amount and currency whenever the event has them; a
+// field the callback leaves out fails its check rather than skipping it.
+func (s *Service) compare(e ledger.Entry, cb *dfinery.Callback, id identity) string {
 	if d := e.Time.Sub(cb.EventTime); d > s.cfg.TimeTolerance || d < -s.cfg.TimeTolerance {
 		return ReasonTime
 	}
-	if device != "" && len(e.DeviceIDs) > 0 && !slices.Contains(e.DeviceIDs, device) {
-		return ReasonDevice
+	if reason := s.compareIdentity(e, id); reason != "" {
+		return reason
 	}
-	if user != "" && e.UserID != "" && e.UserID != user {
-		return ReasonUser
+	switch {
+	case e.Revenue != nil && cb.Revenue == nil:
+		return ReasonNoAmount
+	case e.Revenue == nil && cb.Revenue != nil,
+		e.Revenue != nil && !(math.Abs(*e.Revenue-*cb.Revenue) <= s.cfg.AmountTolerance):
+		return ReasonAmount
 	}
-	if cb.Revenue != nil {
-		if e.Revenue == nil || math.Abs(*e.Revenue-*cb.Revenue) > s.cfg.AmountTolerance {
-			return ReasonAmount
-		}
-	}
-	if cb.Currency != "" && e.Currency != "" && cb.Currency != e.Currency {
+	switch {
+	case e.Currency != "" && cb.Currency == "":
+		return ReasonNoCurrency
+	case e.Currency != "" && cb.Currency != e.Currency:
 		return ReasonCurrency
 	}
 	return ""
+}
+
+// compareIdentity: a user id on both sides must be the same; then at least
+// one identifier of the callback must be one the event carries. Device ids
+// of the two sides that differ are no proof of fraud by themselves (the
+// backend may record its own install id, DFINERY the advertising id), so
+// they refuse only when nothing else matches.
+func (s *Service) compareIdentity(e ledger.Entry, id identity) string {
+	entryUser := e.UserID
+	if event.AbsentID(entryUser) {
+		entryUser = ""
+	}
+	if id.user != "" && entryUser != "" && id.user != entryUser {
+		return ReasonUser
+	}
+	if id.user != "" && id.user == entryUser {
+		return ""
+	}
+	entryHasDevice := false
+	for _, d := range e.DeviceIDs {
+		if event.AbsentID(d) {
+			continue
+		}
+		entryHasDevice = true
+		if slices.Contains(id.devices, d) {
+			return ""
+		}
+	}
+	switch {
+	case s.cfg.LooseIdentity:
+		return ""
+	case len(id.devices) > 0 && entryHasDevice:
+		return ReasonDevice
+	}
+	return ReasonNoIdentity
 }
 
 // rank orders reasons from the most telling to the least: a claimed match
@@ -463,14 +560,20 @@ func rank(reason string) int {
 		return 1
 	case ReasonCurrency:
 		return 2
-	case ReasonDevice:
+	case ReasonNoAmount:
 		return 3
-	case ReasonUser:
+	case ReasonNoCurrency:
 		return 4
-	case ReasonTime:
+	case ReasonDevice:
 		return 5
+	case ReasonUser:
+		return 6
+	case ReasonNoIdentity:
+		return 7
+	case ReasonTime:
+		return 8
 	}
-	return 6
+	return 9
 }
 
 func absDuration(d time.Duration) time.Duration {
@@ -488,7 +591,8 @@ func truncate(s string, n int) string {
 }
 
 // find retries a miss briefly: the callback may arrive a moment before
-// ingest's ledger write is visible.
+// ingest's ledger write is visible. (A longer race is DFINERY's retry's:
+// not_found is not stored.)
 func (s *Service) find(ctx context.Context, q ledger.Query) ([]ledger.Entry, error) {
 	deadline := s.now().Add(s.cfg.LookupRetry)
 	wait := 25 * time.Millisecond
@@ -500,6 +604,27 @@ func (s *Service) find(ctx context.Context, q ledger.Query) ([]ledger.Entry, err
 		s.sleep(wait)
 		wait *= 2
 	}
+}
+
+// findByDevices looks up by each ledger form of each device id and joins
+// the answers, once per entry.
+func (s *Service) findByDevices(ctx context.Context, q ledger.Query, devices []string) ([]ledger.Entry, error) {
+	var out []ledger.Entry
+	seen := map[ledger.Key]bool{}
+	for _, d := range devices {
+		q.DeviceID = d
+		entries, err := s.find(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if !seen[e.Key()] {
+				seen[e.Key()] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Service) readBody(r *http.Request) ([]byte, error) {

@@ -43,6 +43,8 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		NotRecorded:     notRecorded(recorded),
 		Sources:         env.List("VERIFY_SOURCES", nil),
 		MatchDeviceTime: env.OneOf("VERIFY_MATCH_DEVICE_TIME", "false", "true", "false") == "true",
+		LooseIdentity:   env.OneOf("VERIFY_IDENTITY", "required", "required", "optional") == "optional",
+		LedgerDeadline:  env.Duration("VERIFY_LEDGER_DEADLINE", verify.DefaultLedgerDeadline, 50*time.Millisecond, 4*time.Second),
 		Zone:            zone(env),
 		VerdictTTL:      ttl,
 		Success:         verify.Answer{Status: env.Int("VERIFY_SUCCESS_STATUS", 200, 200, 299), Body: env.String("VERIFY_SUCCESS_BODY", `{"result":"success"}`)},
@@ -50,6 +52,9 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 		ClientIPHeader:  env.String("VERIFY_CLIENT_IP_HEADER", ""),
 		TrustedProxies:  env.Int("VERIFY_TRUSTED_PROXIES", 1, 1, 10),
 		Fields:          fields,
+	}
+	if cfg.LookupRetry >= cfg.LedgerDeadline {
+		env.Fail("VERIFY_LOOKUP_RETRY", "%s is not shorter than VERIFY_LEDGER_DEADLINE (%s): the wait for an event on its way would use up the callback's whole time", cfg.LookupRetry, cfg.LedgerDeadline)
 	}
 	if cfg.Freshness > ttl {
 		env.Fail("VERIFY_FRESHNESS", "%s is longer than LEDGER_TTL (%s): a callback could ask about an entry already expired", cfg.Freshness, ttl)

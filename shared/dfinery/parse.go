@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"mime"
 	"net/url"
 	"slices"
@@ -18,13 +19,16 @@ import (
 type Callback struct {
 	EventName string
 	EventTime time.Time // zero when the body carries none
-	ADID      string
-	IDFV      string
-	UserID    string
-	OrderID   string
-	Revenue   *float64
-	Currency  string
-	AppKey    string
+	// DFINERY's identity macros, as sent ({req.common.identity.*}): ADID
+	// is the GAID on Android and the IDFA on iOS; GAID and IDFA name the
+	// platform's advertising id explicitly; IDFV is Apple's vendor id.
+	// Without tracking consent the advertising ids are the all-zero UUID.
+	ADID, GAID, IDFA, IDFV string
+	UserID                 string
+	OrderID                string
+	Revenue                *float64
+	Currency               string
+	AppKey                 string
 	// Fields is every key of the body, flattened ("req.common.identity.adid"
 	// for nested JSON), with param_json's keys under "param.".
 	Fields map[string]string
@@ -35,7 +39,7 @@ type Callback struct {
 // theirs to choose; the defaults accept the plain names and the macro names.
 type FieldMap struct {
 	EventName, EventTimestamp, EventDatetime []string
-	ADID, IDFV, UserID, AppKey               []string
+	ADID, GAID, IDFA, IDFV, UserID, AppKey   []string
 	ParamJSON, UserPropertiesJSON            []string
 	// Looked up among param_json's keys (as "param.<key>") and then the body.
 	OrderID, Revenue, Currency []string
@@ -49,6 +53,8 @@ func DefaultFieldMap() FieldMap {
 		EventTimestamp:     []string{"event_timestamp", "req.evt.event_timestamp", "evt.event_timestamp", "event_timestamp_d", "req.evt.event_timestamp_d"},
 		EventDatetime:      []string{"event_datetime", "req.evt.event_datetime", "evt.event_datetime"},
 		ADID:               []string{"adid", "req.common.identity.adid", "common.identity.adid"},
+		GAID:               []string{"gaid", "req.common.identity.gaid", "common.identity.gaid"},
+		IDFA:               []string{"idfa", "req.common.identity.idfa", "common.identity.idfa"},
 		IDFV:               []string{"idfv", "req.common.identity.idfv", "common.identity.idfv"},
 		UserID:             []string{"user_id", "userid", "req.common.identity.user_id", "param.user_id"},
 		AppKey:             []string{"appkey", "app_key", "req.common.appkey", "common.appkey"},
@@ -124,6 +130,8 @@ func Parse(contentType string, body []byte, fm FieldMap, zone *time.Location) (*
 	cb := &Callback{Fields: fields}
 	cb.EventName, _ = first(fields, fm.EventName)
 	cb.ADID, _ = first(fields, fm.ADID)
+	cb.GAID, _ = first(fields, fm.GAID)
+	cb.IDFA, _ = first(fields, fm.IDFA)
 	cb.IDFV, _ = first(fields, fm.IDFV)
 	cb.UserID, _ = first(fields, fm.UserID)
 	cb.AppKey, _ = first(fields, fm.AppKey)
@@ -131,9 +139,9 @@ func Parse(contentType string, body []byte, fm FieldMap, zone *time.Location) (*
 	cb.Currency, _ = first(fields, fm.Currency)
 	cb.Currency = strings.ToUpper(cb.Currency)
 	if v, ok := first(fields, fm.Revenue); ok && v != "" {
-		f, err := strconv.ParseFloat(v, 64)
+		f, err := finite(v)
 		if err != nil {
-			return nil, fmt.Errorf("revenue %q is not a number", v)
+			return nil, fmt.Errorf("revenue %q is not a finite number", v)
 		}
 		cb.Revenue = &f
 	}
@@ -220,10 +228,24 @@ func flatten(prefix string, v any, out map[string]string, depth int) {
 	}
 }
 
+// finite reads a decimal number: NaN and the infinities (which ParseFloat
+// accepts, in any case) are no amount, and a NaN compares unequal to
+// everything, so it would slip past a "differs by more than" check.
+func finite(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, errors.New("not finite")
+	}
+	return f, nil
+}
+
 // parseEpoch reads seconds or milliseconds, told apart by size.
 func parseEpoch(v string) (time.Time, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 {
+	f, err := finite(v)
+	if err != nil || f <= 0 || f >= 1e15 {
 		return time.Time{}, fmt.Errorf("event timestamp %q is not a Unix time", v)
 	}
 	if f > 1e11 { // milliseconds: 1e11 s is the year 5138

@@ -72,6 +72,16 @@ func identifier(s string) string {
 	return s
 }
 
+// AbsentID reports an identifier that identifies nobody: empty, a null-like
+// word ("null", "(null)", ...) or a constant placeholder, the all-zero
+// IDFA/GAID of a device without tracking consent included. Ingest refuses
+// such a value (Validate); verify treats it, on a callback and in the
+// ledger, as no identifier at all. One rule for both.
+func AbsentID(s string) bool {
+	s = identifier(s)
+	return s == "" || isPlaceholder(s)
+}
+
 // isPlaceholder reports a constant id: a known placeholder word or a value
 // made only of zeros and separators (the all-zero IDFA/GAID).
 func isPlaceholder(s string) bool {

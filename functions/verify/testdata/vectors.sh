@@ -63,7 +63,10 @@ row claim default "the JSON twin" $JSON - 422 already_confirmed "$J77"
 row claim default "the first body again still succeeds" $FORM - 200 - "$A"
 
 # 5. Strict matching.
-row bare default "order id and nothing else" $FORM - 200 - "event_name=abx%3Apurchase&event_timestamp=$TS&param_json=$(enc '{"abx:order_id":"ord-77"}')"
+# No check is skipped for a field left out (issue 23, point 3).
+row bare default "order id and nothing else" $FORM - 422 missing:identity "event_name=abx%3Apurchase&event_timestamp=$TS&param_json=$(enc '{"abx:order_id":"ord-77"}')"
+row bareamount default "order id and device, no amount" $FORM - 422 missing:amount "$(form abx:purchase $TS '{"abx:order_id":"ord-77","abx:currency":"KRW"}')"
+row barecurrency default "order id, device and amount, no currency" $FORM - 422 missing:currency "$(form abx:purchase $TS '{"abx:order_id":"ord-77","abx:order_sales":24000}')"
 PNOID='{"abx:order_sales":24000,"abx:currency":"KRW"}'
 row noid default "device and time, no order id" $FORM - 422 no_identifier "$(form abx:purchase $TS "$PNOID")"
 row devtime devicetime "device and time, opted in" $FORM - 200 - "$(form abx:purchase $TS "$PNOID")"
@@ -76,7 +79,7 @@ row signup map "sign-up by user id" $FORM - 200 - "event_name=abx%3Asign_up&even
 row signup map "the same sign-up, another body" $JSON - 422 already_confirmed "{\"event_name\":\"abx:sign_up\",\"event_timestamp\":1795348500000,\"user_id\":\"carol\"}"
 row signupnoid map "sign-up without a user id" $FORM - 422 no_identifier "adid=$ADID&event_name=abx%3Asign_up&event_timestamp=1795348500000"
 row signupother map "sign-up of another user" $FORM - 422 not_found "event_name=abx%3Asign_up&event_timestamp=1795348500000&user_id=dave"
-row orderkey orderkey "configured order id key" $FORM - 200 - "$(form abx:purchase $TS '{"merchant_uid":"ord-77","abx:order_sales":24000}')"
+row orderkey orderkey "configured order id key" $FORM - 200 - "$(form abx:purchase $TS '{"merchant_uid":"ord-77","abx:order_sales":24000,"abx:currency":"KRW"}')"
 
 # 6. Formats.
 row upperadid default "ADID in upper case" $FORM - 200 - "adid=$ADID_UPPER&event_name=abx%3Apurchase&event_timestamp=$TS&param_json=$(enc "$P77")"
@@ -90,11 +93,11 @@ row stale default "25 h old" $FORM - 422 stale "$(form abx:purchase 179525880000
 row notime default "no event time" $FORM - 422 no_event_time "adid=$ADID&event_name=abx%3Apurchase&param_json=$(enc "$P77")"
 
 # 7. Keys by source.
-POTHER='{"abx:order_id":"ord-other"}'
-row srcany default "another source's order, any source" $FORM - 200 - "event_name=abx%3Apurchase&event_timestamp=$TS&param_json=$(enc "$POTHER")"
-row srcours sources "another source's order, sources=shop" $FORM - 422 not_found "event_name=abx%3Apurchase&event_timestamp=$TS&param_json=$(enc "$POTHER")"
-row srcboth sources "id in two sources: ours matches" $FORM - 200 - "event_name=abx%3Apurchase&event_timestamp=$TS&param_json=$(enc '{"abx:order_id":"ord-both","abx:order_sales":24000,"abx:currency":"KRW"}')"
-row srcboth sources "the other source's amount is not ours" $FORM - 422 mismatch:amount "event_name=abx%3Apurchase&event_timestamp=$TS&param_json=$(enc '{"abx:order_id":"ord-both","abx:order_sales":100,"abx:currency":"USD"}')"
+POTHER='{"abx:order_id":"ord-other","abx:order_sales":100,"abx:currency":"USD"}'
+row srcany default "another source's order, any source" $FORM - 200 - "event_name=abx%3Apurchase&event_timestamp=$TS&user_id=bob&param_json=$(enc "$POTHER")"
+row srcours sources "another source's order, sources=shop" $FORM - 422 not_found "event_name=abx%3Apurchase&event_timestamp=$TS&user_id=bob&param_json=$(enc "$POTHER")"
+row srcboth sources "id in two sources: ours matches" $FORM - 200 - "event_name=abx%3Apurchase&event_timestamp=$TS&user_id=erin&param_json=$(enc '{"abx:order_id":"ord-both","abx:order_sales":24000,"abx:currency":"KRW"}')"
+row srcboth sources "the other source's amount is not ours" $FORM - 422 mismatch:amount "event_name=abx%3Apurchase&event_timestamp=$TS&user_id=erin&param_json=$(enc '{"abx:order_id":"ord-both","abx:order_sales":100,"abx:currency":"USD"}')"
 
 # 8. IP allow-list behind one trusted proxy.
 row xffok xff "client appended by our proxy" $FORM "X-Forwarded-For: 198.51.100.1, 203.0.113.9" 200 - "$A"
