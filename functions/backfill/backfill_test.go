@@ -288,6 +288,24 @@ func TestSelection(t *testing.T) {
 	}
 }
 
+// A request with several bad parameters is refused naming each of them,
+// not only the first one checked (a bad type beside a bad reason).
+func TestBadParamsNameEveryProblem(t *testing.T) {
+	p := Params{Reasons: List{"retryable", "bogus"}, EventTypes: List{"PURCHASE", "NOPE"}, From: "yesterday", MaxEvents: -1}
+	_, err := p.selection()
+	if !errors.Is(err, ErrBadParams) {
+		t.Fatalf("%v, want ErrBadParams", err)
+	}
+	for _, want := range []string{`reasons: "bogus"`, `event_types: "NOPE"`, `from: "yesterday"`, "max_events"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not name %s: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), `"PURCHASE"`) || strings.Contains(err.Error(), `"retryable",`) {
+		t.Errorf("a valid value named as bad: %v", err)
+	}
+}
+
 func TestBadParams(t *testing.T) {
 	r := newRig(t, Config{}, many(3, delivery.ClassRetryable)...)
 	for _, p := range []Params{{Reasons: List{"undecodable"}}, {From: "yesterday"}, {From: t0.Format(time.RFC3339), To: t0.Format(time.RFC3339)},

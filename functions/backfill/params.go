@@ -134,8 +134,11 @@ var resendable = []string{delivery.ClassRetryable, delivery.ClassAuth, delivery.
 
 func (p Params) selection() (selection, error) {
 	s := selection{classes: map[string]bool{}}
-	bad := func(format string, args ...any) (selection, error) {
-		return s, fmt.Errorf("%w: %s", ErrBadParams, fmt.Sprintf(format, args...))
+	// Every bad parameter is named in one answer, so an operator fixes a
+	// request once instead of once per mistake.
+	var problems []string
+	bad := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
 	}
 	reasons := p.Reasons
 	if len(reasons) == 0 {
@@ -150,7 +153,7 @@ func (p Params) selection() (selection, error) {
 		s.classes[c] = true
 	}
 	if len(unknown) > 0 {
-		return bad("reasons: %s not one of %s", strings.Join(unknown, ", "), strings.Join(resendable, ", "))
+		bad("reasons: %s not one of %s", strings.Join(unknown, ", "), strings.Join(resendable, ", "))
 	}
 	if p.IncludePermanent {
 		s.classes[delivery.ClassPermanent] = true
@@ -158,45 +161,49 @@ func (p Params) selection() (selection, error) {
 	var err error
 	if p.From != "" {
 		if s.from, err = time.Parse(time.RFC3339, p.From); err != nil {
-			return bad("from: %q is not an RFC 3339 time", p.From)
+			bad("from: %q is not an RFC 3339 time", p.From)
 		}
 	}
 	if p.To != "" {
 		if s.to, err = time.Parse(time.RFC3339, p.To); err != nil {
-			return bad("to: %q is not an RFC 3339 time", p.To)
+			bad("to: %q is not an RFC 3339 time", p.To)
 		}
 	}
 	if !s.from.IsZero() && !s.to.IsZero() && !s.from.Before(s.to) {
-		return bad("from must be before to")
+		bad("from must be before to")
 	}
 	if len(p.EventTypes) > 0 {
 		s.types = map[string]bool{}
+		var unknownTypes []string
 		for _, t := range p.EventTypes {
 			t = strings.ToUpper(t)
 			if _, ok := event.EventTypes[t]; !ok {
 				// A misspelt type would silently match nothing.
-				unknown = append(unknown, strconv.Quote(t))
+				unknownTypes = append(unknownTypes, strconv.Quote(t))
 			}
 			s.types[t] = true
 		}
-		if len(unknown) > 0 {
-			return bad("event_types: %s not one of %s", strings.Join(unknown, ", "),
+		if len(unknownTypes) > 0 {
+			bad("event_types: %s not one of %s", strings.Join(unknownTypes, ", "),
 				strings.Join(slices.Sorted(maps.Keys(event.EventTypes)), ", "))
 		}
 	}
 	if p.MaxEvents < 0 {
-		return bad("max_events must not be negative")
+		bad("max_events must not be negative")
 	}
 	if p.Rate < 0 {
-		return bad("rate must be positive")
+		bad("rate must be positive")
 	}
 	if p.ReplayFrom != "" {
 		if _, err := time.Parse(time.RFC3339, p.ReplayFrom); err != nil {
-			return bad("replay_from: %q is not an RFC 3339 time", p.ReplayFrom)
+			bad("replay_from: %q is not an RFC 3339 time", p.ReplayFrom)
 		}
 		if len(p.Reasons) > 0 || p.IncludePermanent || p.From != "" || p.To != "" || len(p.EventTypes) > 0 || p.MaxEvents > 0 {
-			return bad("replay_from replays everything published since; it takes no selection")
+			bad("replay_from replays everything published since; it takes no selection")
 		}
+	}
+	if len(problems) > 0 {
+		return s, fmt.Errorf("%w: %s", ErrBadParams, strings.Join(problems, "; "))
 	}
 	return s, nil
 }
