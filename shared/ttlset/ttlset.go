@@ -78,18 +78,30 @@ func newGens[V any](window time.Duration, maxBytes, overhead int, now func() tim
 		cur: map[string]V{}, prev: map[string]V{}}
 }
 
+// rotate starts a new generation when the current one is a window old, or
+// at its byte budget. A window's rotation moves rotated on by exactly one
+// window, not to now, so the older generation only ever holds keys added in
+// the window before rotated: however long an instance sat idle, a key is
+// remembered for at least the window and less than twice it (a budget
+// rotation only shortens that).
 func (g *gens[V]) rotate() {
 	now := g.now()
-	if now.Sub(g.rotated) >= g.window || g.curBytes >= g.maxBytes {
-		if now.Sub(g.rotated) >= 2*g.window {
-			g.prev = map[string]V{}
-		} else {
-			g.prev = g.cur
-		}
-		g.cur = make(map[string]V, len(g.prev))
-		g.curBytes = 0
+	elapsed := now.Sub(g.rotated)
+	switch {
+	case elapsed >= 2*g.window: // both generations are past the window
+		g.prev = map[string]V{}
 		g.rotated = now
+	case elapsed >= g.window:
+		g.prev = g.cur
+		g.rotated = g.rotated.Add(g.window)
+	case g.curBytes >= g.maxBytes:
+		g.prev = g.cur
+		g.rotated = now
+	default:
+		return
 	}
+	g.cur = make(map[string]V, len(g.prev))
+	g.curBytes = 0
 }
 
 func (g *gens[V]) get(key string) (V, bool) {

@@ -64,6 +64,47 @@ func TestWindowRotates(t *testing.T) {
 	}
 }
 
+// Whatever the gaps between calls (an idle instance rotates only when it
+// is next called), a key is remembered for at least the window and never
+// for twice it: a generation rotated late held keys older than the window.
+func TestRememberedAtLeastTheWindowNeverTwice(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	const window = 10 * time.Minute
+	s := New(window, 1<<30, c.now)
+	added := map[string]time.Time{}
+	// Steps of 0 to 19 minutes, in a fixed pseudo-random order.
+	steps := []int{3, 0, 19, 7, 1, 12, 9, 9, 2, 18, 4, 11, 0, 6, 15, 5, 10, 1, 8, 13, 17, 3, 14, 2, 16, 19, 7, 0, 5, 11}
+	for i, m := range steps {
+		c.t = c.t.Add(time.Duration(m)*time.Minute + 37*time.Second)
+		for k, at := range added {
+			age := c.t.Sub(at)
+			got := s.Contains(k)
+			if age < window && !got {
+				t.Fatalf("step %d: %s forgotten at %v, within the window", i, k, age)
+			}
+			if age >= 2*window && got {
+				t.Fatalf("step %d: %s remembered at %v, twice the window or more", i, k, age)
+			}
+		}
+		k := fmt.Sprintf("k-%02d", i)
+		s.Add(k)
+		added[k] = c.t
+	}
+	// The idle case the issue saw: added, looked up just before twice the
+	// window (which rotates), then just after it.
+	s = New(window, 1<<30, c.now)
+	start := c.t
+	s.Add("a")
+	c.t = start.Add(2*window - time.Second)
+	if !s.Contains("a") {
+		t.Fatal("forgotten before twice the window")
+	}
+	c.t = start.Add(2*window + time.Second)
+	if s.Contains("a") {
+		t.Fatal("remembered past twice the window after an idle rotation")
+	}
+}
+
 // EntryOverhead keeps the estimate honest: the heap a full set holds is
 // within a quarter of what the budget counts for it.
 func TestEntryOverheadEstimatesTheHeap(t *testing.T) {
