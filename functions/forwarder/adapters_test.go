@@ -141,3 +141,40 @@ func (c *countingSender) Send(context.Context, []byte) mcm.Result {
 	c.calls.Add(1)
 	return mcm.Result{Status: 200, Class: mcm.Delivered}
 }
+
+// Issue 28 point 3: an Eventarc trigger sends no deliveryAttempt (nor does
+// a push subscription without a dead-letter policy). A message the
+// platform keeps failing must still reach our dead letter, with its
+// reason, once it is as old as the forwarder's attempts take, rather than
+// be retried until the subscription's retention drops it.
+func TestCloudEventWithoutAttemptIsDeadLettered(t *testing.T) {
+	dlq := &queue.Memory{}
+	f := newForwarder(t, forwarder.NewScript(mcm.Result{Status: 503, Class: mcm.Retryable}), dlq)
+	for _, c := range []struct {
+		age  time.Duration
+		dead bool
+	}{{time.Second, false}, {30 * time.Second, false}, {2 * time.Hour, true}} {
+		var m forwarder.MessagePublishedData
+		if err := json.Unmarshal(forwarder.PushBody(t, 0), &m); err != nil {
+			t.Fatal(err)
+		}
+		m.DeliveryAttempt = 0
+		m.Message.PublishTime = forwarder.TestNow.Add(-c.age)
+		e := cloudevents.New()
+		e.SetID("ce-2")
+		e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+		e.SetSource("//pubsub.googleapis.com/projects/p/topics/t")
+		if err := e.SetData("application/json", m); err != nil {
+			t.Fatal(err)
+		}
+		err := eventarc.Handle(context.Background(), f, e)
+		if dead := err == nil; dead != c.dead {
+			t.Fatalf("published %s ago: acknowledged %v (%v), want %v", c.age, dead, err, c.dead)
+		}
+	}
+	msgs := dlq.Messages()
+	if len(msgs) != 1 || msgs[0].Attributes[delivery.AttrDLClass] != delivery.ClassRetryable ||
+		msgs[0].Attributes[delivery.AttrDLAttempts] != "5" {
+		t.Fatalf("dead letters %+v", msgs)
+	}
+}

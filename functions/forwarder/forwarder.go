@@ -134,6 +134,7 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 
 // Handle decides the fate of one delivery.
 func (f *Forwarder) Handle(ctx context.Context, d Delivery) Decision {
+	d.Attempt = f.attempt(d)
 	e, id, err := Decode(d)
 	if err != nil {
 		return f.deadLetter(ctx, d, id, delivery.ClassUndecodable, 0, err.Error())
@@ -228,6 +229,31 @@ func Decode(d Delivery) (event.Event, string, error) {
 		id = e.ID
 	}
 	return e, id, nil
+}
+
+// attempt is the delivery's attempt number. A trigger without one (an
+// Eventarc trigger, or a push subscription without a dead-letter policy,
+// sends no deliveryAttempt) would never reach MaxAttempts, and a message
+// failing for good would cycle until the subscription's retention dropped
+// it, never dead-lettered. Its attempt is then counted from its age
+// instead: how many attempts the backoff schedule makes in the time since
+// it was published, so it is dead-lettered once it is as old as
+// MaxAttempts attempts take (about 20 min at the defaults). A message that
+// waited in a backlog reaches that sooner, in fewer real attempts; it is
+// dead-lettered with its reason, for backfill, never dropped.
+func (f *Forwarder) attempt(d Delivery) int {
+	if d.Attempt > 0 || d.PublishTime.IsZero() {
+		return d.Attempt
+	}
+	age := f.now().Sub(d.PublishTime)
+	n, elapsed := 1, time.Duration(0)
+	for n < f.cfg.MaxAttempts {
+		if elapsed += f.backoff(n); elapsed > age {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // backoff follows Moloco's failure protocol: at least 5 s, then doubling.
