@@ -7,17 +7,22 @@ import (
 )
 
 // AttestStore keeps the attestation exchange's state, shared by every
-// instance: one-time challenges, and App Attest keys with their counters.
-// Every record carries an expiry (the backends' TTL), so nothing grows
-// without bound: a challenge lives minutes, a key as long as it keeps
-// being used (each assertion extends it).
+// instance: the challenges already spent, App Attest keys with their
+// counters, and the daily budgets of platform calls. Every record carries
+// an expiry (the backends' TTL), so nothing grows without bound: a spent
+// challenge lives minutes, a budget two days, a key as long as it keeps
+// being used (each assertion extends it). Issuing a challenge writes
+// nothing: challenges are signed (functions/attest), so an anonymous
+// caller asking for them costs no write.
 type AttestStore interface {
-	// PutChallenge stores a new one-time challenge.
-	PutChallenge(ctx context.Context, c Challenge) error
-	// TakeChallenge removes the challenge and returns it, atomically: of
-	// concurrent takes exactly one succeeds. ErrNotFound when it was never
-	// issued, has expired or was already taken.
-	TakeChallenge(ctx context.Context, value string) (Challenge, error)
+	// SpendChallenge records that a challenge was used, atomically: of
+	// concurrent spends of one value exactly one succeeds, the others and
+	// every later one until expires get ErrExists.
+	SpendChallenge(ctx context.Context, value string, expires time.Time) error
+	// TakeBudget adds n to the named counter if the total stays within
+	// limit, in one atomic write, and returns the new total; ErrBudget
+	// (total 0) when it would not. The counter is forgotten after expires.
+	TakeBudget(ctx context.Context, name string, n, limit int64, expires time.Time) (int64, error)
 	// CreateKey stores a newly attested key; ErrExists when the key id is
 	// already stored (App Attest attests a key once).
 	CreateKey(ctx context.Context, k AttestedKey) error
@@ -27,13 +32,6 @@ type AttestStore interface {
 	// is lower, in one conditional write, and extends the key's expiry;
 	// ErrCounter when it is not lower (a replay or a race lost).
 	AdvanceCounter(ctx context.Context, keyID string, n uint32, expires time.Time) error
-}
-
-// Challenge is a one-time value the exchange issued to an app of Source.
-type Challenge struct {
-	Value     string
-	Source    string
-	ExpiresAt time.Time
 }
 
 // AttestedKey is an App Attest key as verified at attestation.
@@ -53,4 +51,5 @@ var (
 	ErrNotFound = errors.New("ledger: not found")
 	ErrExists   = errors.New("ledger: already exists")
 	ErrCounter  = errors.New("ledger: counter is not above the stored one")
+	ErrBudget   = errors.New("ledger: the budget is spent")
 )

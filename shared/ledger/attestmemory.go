@@ -9,12 +9,18 @@ import (
 // AttestMemory is an in-process AttestStore for tests and the local stack
 // (one process, so its guarantees hold there; never for serverless
 // instances). Expired records are dropped in a sweep at most once a minute.
+type memoryBudget struct {
+	used    int64
+	expires time.Time
+}
+
 type AttestMemory struct {
-	mu         sync.Mutex
-	challenges map[string]Challenge
-	keys       map[string]AttestedKey
-	lastSweep  time.Time
-	now        func() time.Time
+	mu        sync.Mutex
+	spent     map[string]time.Time // challenge → expiry
+	budgets   map[string]memoryBudget
+	keys      map[string]AttestedKey
+	lastSweep time.Time
+	now       func() time.Time
 }
 
 // NewAttestMemory returns an empty store; now may be nil.
@@ -22,7 +28,7 @@ func NewAttestMemory(now func() time.Time) *AttestMemory {
 	if now == nil {
 		now = time.Now
 	}
-	return &AttestMemory{challenges: map[string]Challenge{}, keys: map[string]AttestedKey{}, now: now, lastSweep: now()}
+	return &AttestMemory{spent: map[string]time.Time{}, budgets: map[string]memoryBudget{}, keys: map[string]AttestedKey{}, now: now, lastSweep: now()}
 }
 
 func (m *AttestMemory) sweep() time.Time {
@@ -31,9 +37,14 @@ func (m *AttestMemory) sweep() time.Time {
 		return now
 	}
 	m.lastSweep = now
-	for k, c := range m.challenges {
-		if !now.Before(c.ExpiresAt) {
-			delete(m.challenges, k)
+	for k, exp := range m.spent {
+		if !now.Before(exp) {
+			delete(m.spent, k)
+		}
+	}
+	for k, b := range m.budgets {
+		if !now.Before(b.expires) {
+			delete(m.budgets, k)
 		}
 	}
 	for k, v := range m.keys {
@@ -44,26 +55,34 @@ func (m *AttestMemory) sweep() time.Time {
 	return now
 }
 
-// PutChallenge implements AttestStore.
-func (m *AttestMemory) PutChallenge(_ context.Context, c Challenge) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sweep()
-	m.challenges[c.Value] = c
-	return nil
-}
-
-// TakeChallenge implements AttestStore.
-func (m *AttestMemory) TakeChallenge(_ context.Context, value string) (Challenge, error) {
+// SpendChallenge implements AttestStore.
+func (m *AttestMemory) SpendChallenge(_ context.Context, value string, expires time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.sweep()
-	c, ok := m.challenges[value]
-	delete(m.challenges, value)
-	if !ok || !now.Before(c.ExpiresAt) {
-		return Challenge{}, ErrNotFound
+	if exp, ok := m.spent[value]; ok && now.Before(exp) {
+		return ErrExists
 	}
-	return c, nil
+	m.spent[value] = expires
+	return nil
+}
+
+// TakeBudget implements AttestStore.
+func (m *AttestMemory) TakeBudget(_ context.Context, name string, n, limit int64, expires time.Time) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.sweep()
+	b := m.budgets[name]
+	if !now.Before(b.expires) {
+		b = memoryBudget{}
+	}
+	if b.used+n > limit {
+		return 0, ErrBudget
+	}
+	b.used += n
+	b.expires = expires
+	m.budgets[name] = b
+	return b.used, nil
 }
 
 // CreateKey implements AttestStore.

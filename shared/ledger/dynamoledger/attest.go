@@ -18,19 +18,13 @@ import (
 // The attestation exchange's state shares the ledger table and its TTL on
 // expires_at:
 //
-//	pk = "ac#<challenge>"  sk = "c"   a one-time challenge
+//	pk = "ac#<challenge>"  sk = "c"   a challenge already spent
+//	pk = "ab#<name>"       sk = "b"   a budget and how much of it is used
 //	pk = "ak#<key id>"     sk = "k"   an App Attest key and its counter
 //
-// Taking a challenge is one conditional DeleteItem, creating a key one
-// conditional PutItem, advancing a counter one conditional UpdateItem: each
-// atomic across every instance.
-
-type challengeItem struct {
-	PK        string `dynamodbav:"pk"`
-	SK        string `dynamodbav:"sk"`
-	Source    string `dynamodbav:"source"`
-	ExpiresAt int64  `dynamodbav:"expires_at"`
-}
+// Spending a challenge and creating a key are one conditional PutItem
+// each, taking from a budget and advancing a counter one conditional
+// UpdateItem each: atomic across every instance.
 
 type keyItem struct {
 	PK        string `dynamodbav:"pk"`
@@ -61,36 +55,54 @@ func conditionFailed(err error) bool {
 	return errors.As(err, &cf)
 }
 
-// PutChallenge implements ledger.AttestStore.
-func (s *Store) PutChallenge(ctx context.Context, c ledger.Challenge) error {
-	av, err := attributevalue.MarshalMap(challengeItem{PK: "ac#" + c.Value, SK: "c", Source: c.Source, ExpiresAt: c.ExpiresAt.Unix()})
-	if err != nil {
-		return err
+// SpendChallenge implements ledger.AttestStore. TTL deletion runs late, but
+// a challenge's value is never issued twice, so a spent one still in the
+// table refuses nothing genuine.
+func (s *Store) SpendChallenge(ctx context.Context, value string, expires time.Time) error {
+	item := challengeKey(value)
+	item["expires_at"] = num(expires.Unix())
+	_, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if conditionFailed(err) {
+		return ledger.ErrExists
 	}
-	if _, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
-		return fmt.Errorf("store challenge: %w", err)
+	if err != nil {
+		return fmt.Errorf("spend challenge: %w", err)
 	}
 	return nil
 }
 
-// TakeChallenge implements ledger.AttestStore. TTL deletion runs late, so
-// the condition also refuses an expired challenge still in the table.
-func (s *Store) TakeChallenge(ctx context.Context, value string) (ledger.Challenge, error) {
-	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: challengeKey(value),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND expires_at > :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(s.now().Unix())},
-		ReturnValues:              types.ReturnValueAllOld})
+// TakeBudget implements ledger.AttestStore: an expired budget still in the
+// table (TTL deletion runs late) starts again from n.
+func (s *Store) TakeBudget(ctx context.Context, name string, n, limit int64, expires time.Time) (int64, error) {
+	key := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "ab#" + name}, "sk": &types.AttributeValueMemberS{Value: "b"}}
+	vals := map[string]types.AttributeValue{":n": num(n), ":max": num(limit - n), ":e": num(expires.Unix()), ":now": num(s.now().Unix())}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key,
+		UpdateExpression:          aws.String("ADD used :n SET expires_at = :e"),
+		ConditionExpression:       aws.String("attribute_not_exists(used) OR (used <= :max AND expires_at > :now)"),
+		ExpressionAttributeValues: vals, ReturnValues: types.ReturnValueUpdatedNew})
 	if conditionFailed(err) {
-		return ledger.Challenge{}, ledger.ErrNotFound
+		// The only way past a full budget is its expiry: start it again,
+		// on the condition that it is still the expired one.
+		out, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key,
+			UpdateExpression:          aws.String("SET used = :n, expires_at = :e"),
+			ConditionExpression:       aws.String("expires_at <= :now AND :n <= :lim"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(n), ":e": num(expires.Unix()), ":now": num(s.now().Unix()), ":lim": num(limit)},
+			ReturnValues:              types.ReturnValueUpdatedNew})
+		if conditionFailed(err) {
+			return 0, ledger.ErrBudget
+		}
 	}
 	if err != nil {
-		return ledger.Challenge{}, fmt.Errorf("take challenge: %w", err)
+		return 0, fmt.Errorf("take budget: %w", err)
 	}
-	var it challengeItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return ledger.Challenge{}, fmt.Errorf("challenge item: %w", err)
+	var got struct {
+		Used int64 `dynamodbav:"used"`
 	}
-	return ledger.Challenge{Value: value, Source: it.Source, ExpiresAt: time.Unix(it.ExpiresAt, 0)}, nil
+	if err := attributevalue.UnmarshalMap(out.Attributes, &got); err != nil {
+		return 0, fmt.Errorf("budget item: %w", err)
+	}
+	return got.Used, nil
 }
 
 // CreateKey implements ledger.AttestStore; an expired key still waiting for

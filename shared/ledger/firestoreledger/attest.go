@@ -18,12 +18,18 @@ import (
 // ledger's, "<collection>-challenges" and "<collection>-keys", each with a
 // TTL policy on expires_at (declared in Terraform). Document ids are the
 // SHA-256 of the challenge or key id (a challenge may hold '/').
-// Taking a challenge and advancing a counter are transactions, creating a
-// key is Create (fails if the document exists): atomic across instances.
+// Spending a challenge is Create (fails if the document exists), taking
+// from a budget and advancing a counter are transactions, creating a key is
+// a transaction too: atomic across instances. A budget's document sits in
+// the challenges collection under "budget-<name>" (no SHA-256 hex id starts
+// so), where the same TTL policy deletes it.
 
-type challengeDoc struct {
-	Value     string    `firestore:"value"`
-	Source    string    `firestore:"source"`
+type spentDoc struct {
+	ExpiresAt time.Time `firestore:"expires_at"`
+}
+
+type budgetDoc struct {
+	Used      int64     `firestore:"used"`
 	ExpiresAt time.Time `firestore:"expires_at"`
 }
 
@@ -58,51 +64,50 @@ func (s *Store) keyRef(id string) *firestore.DocumentRef {
 	return s.client.Collection(KeysCollection(s.collection)).Doc(hashID(id))
 }
 
-// PutChallenge implements ledger.AttestStore.
-func (s *Store) PutChallenge(ctx context.Context, c ledger.Challenge) error {
-	if _, err := s.challengeRef(c.Value).Set(ctx, challengeDoc{Value: c.Value, Source: c.Source, ExpiresAt: c.ExpiresAt.UTC()}); err != nil {
-		return fmt.Errorf("store challenge: %w", err)
+// SpendChallenge implements ledger.AttestStore.
+func (s *Store) SpendChallenge(ctx context.Context, value string, expires time.Time) error {
+	_, err := s.challengeRef(value).Create(ctx, spentDoc{ExpiresAt: expires.UTC()})
+	switch {
+	case status.Code(err) == codes.AlreadyExists:
+		return ledger.ErrExists
+	case err != nil:
+		return fmt.Errorf("spend challenge: %w", err)
 	}
 	return nil
 }
 
-// TakeChallenge implements ledger.AttestStore.
-func (s *Store) TakeChallenge(ctx context.Context, value string) (ledger.Challenge, error) {
-	ref := s.challengeRef(value)
-	var out ledger.Challenge
+// TakeBudget implements ledger.AttestStore.
+func (s *Store) TakeBudget(ctx context.Context, name string, n, limit int64, expires time.Time) (int64, error) {
+	ref := s.client.Collection(ChallengesCollection(s.collection)).Doc("budget-" + name)
+	var total int64
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		var d budgetDoc
 		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return ledger.ErrNotFound
-		}
-		if err != nil {
+		switch {
+		case status.Code(err) == codes.NotFound:
+		case err != nil:
 			return err
+		default:
+			if err := snap.DataTo(&d); err != nil {
+				return err
+			}
+			if !s.now().Before(d.ExpiresAt) {
+				d = budgetDoc{} // expired, waiting for TTL deletion
+			}
 		}
-		var d challengeDoc
-		if err := snap.DataTo(&d); err != nil {
-			return err
+		if d.Used+n > limit {
+			return ledger.ErrBudget
 		}
-		if err := tx.Delete(ref); err != nil {
-			return err
-		}
-		// TTL deletion runs late: an expired challenge is deleted and refused.
-		if !s.now().Before(d.ExpiresAt) {
-			out = ledger.Challenge{}
-			return nil
-		}
-		out = ledger.Challenge{Value: d.Value, Source: d.Source, ExpiresAt: d.ExpiresAt}
-		return nil
-	}, firestore.MaxAttempts(5))
-	if err != nil {
-		if err == ledger.ErrNotFound {
-			return ledger.Challenge{}, err
-		}
-		return ledger.Challenge{}, fmt.Errorf("take challenge: %w", err)
+		total = d.Used + n
+		return tx.Set(ref, budgetDoc{Used: total, ExpiresAt: expires.UTC()})
+	}, firestore.MaxAttempts(10))
+	switch {
+	case err == ledger.ErrBudget:
+		return 0, err
+	case err != nil:
+		return 0, fmt.Errorf("take budget: %w", err)
 	}
-	if out.Value == "" {
-		return ledger.Challenge{}, ledger.ErrNotFound
-	}
-	return out, nil
+	return total, nil
 }
 
 // CreateKey implements ledger.AttestStore; an expired key still waiting for

@@ -21,45 +21,81 @@ func RunAttest(t *testing.T, now time.Time, newStore func(t *testing.T) ledger.A
 			t.Skip("SKIP: concurrent takes and advances not checked here: " + noIsolation)
 		}
 	}
-	t.Run("challenges are single-use", func(t *testing.T) {
+	t.Run("challenges are spent once", func(t *testing.T) {
 		s := newStore(t)
-		c := ledger.Challenge{Value: "Q2hhbGxlbmdl/+=", Source: "ios-app", ExpiresAt: now.Add(5 * time.Minute).Truncate(time.Second)}
-		if err := s.PutChallenge(ctx, c); err != nil {
+		exp := now.Add(5 * time.Minute).Truncate(time.Second)
+		if err := s.SpendChallenge(ctx, "Q2hhbGxlbmdl/+=", exp); err != nil {
 			t.Fatal(err)
 		}
-		s.PutChallenge(ctx, ledger.Challenge{Value: "stale", Source: "ios-app", ExpiresAt: now.Add(-time.Second)})
-		got, err := s.TakeChallenge(ctx, c.Value)
-		if err != nil || got.Source != c.Source || !got.ExpiresAt.Equal(c.ExpiresAt) {
-			t.Fatalf("take: %+v %v", got, err)
+		if err := s.SpendChallenge(ctx, "Q2hhbGxlbmdl/+=", exp); !errors.Is(err, ledger.ErrExists) {
+			t.Errorf("second spend: %v, want ErrExists", err)
 		}
-		for _, v := range []string{c.Value, "stale", "never-issued"} {
-			if _, err := s.TakeChallenge(ctx, v); !errors.Is(err, ledger.ErrNotFound) {
-				t.Errorf("take %q: %v, want ErrNotFound", v, err)
-			}
+		if err := s.SpendChallenge(ctx, "another", exp); err != nil {
+			t.Errorf("another challenge: %v", err)
 		}
 	})
-	t.Run("one of concurrent takes wins", func(t *testing.T) {
+	t.Run("one of concurrent spends wins", func(t *testing.T) {
 		races(t)
 		s := newStore(t)
-		s.PutChallenge(ctx, ledger.Challenge{Value: "raced", Source: "ios-app", ExpiresAt: now.Add(time.Minute)})
 		var wins, losses atomic.Int32
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				_, err := s.TakeChallenge(ctx, "raced")
+				err := s.SpendChallenge(ctx, "raced", now.Add(time.Minute))
 				switch {
 				case err == nil:
 					wins.Add(1)
-				case errors.Is(err, ledger.ErrNotFound):
+				case errors.Is(err, ledger.ErrExists):
 					losses.Add(1)
 				default:
-					t.Errorf("take: %v", err)
+					t.Errorf("spend: %v", err)
 				}
 			})
 		}
 		wg.Wait()
 		if wins.Load() != 1 || losses.Load() != 7 {
 			t.Errorf("%d wins, %d losses; want 1 and 7", wins.Load(), losses.Load())
+		}
+	})
+	t.Run("budgets stop at their limit", func(t *testing.T) {
+		s := newStore(t)
+		exp := now.Add(48 * time.Hour)
+		for i, want := range []int64{4, 8} {
+			if got, err := s.TakeBudget(ctx, "play-2026-12-07", 4, 10, exp); err != nil || got != want {
+				t.Fatalf("take %d: %d %v, want %d", i, got, err, want)
+			}
+		}
+		if _, err := s.TakeBudget(ctx, "play-2026-12-07", 4, 10, exp); !errors.Is(err, ledger.ErrBudget) {
+			t.Errorf("over the limit: %v, want ErrBudget", err)
+		}
+		if got, err := s.TakeBudget(ctx, "play-2026-12-07", 2, 10, exp); err != nil || got != 10 {
+			t.Errorf("up to the limit: %d %v, want 10", got, err)
+		}
+		if got, err := s.TakeBudget(ctx, "play-2026-12-08", 4, 10, exp); err != nil || got != 4 {
+			t.Errorf("another day: %d %v, want 4", got, err)
+		}
+	})
+	t.Run("concurrent budget takes never pass the limit", func(t *testing.T) {
+		races(t)
+		s := newStore(t)
+		var granted atomic.Int64
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 3 {
+					_, err := s.TakeBudget(ctx, "raced", 1, 10, now.Add(time.Hour))
+					switch {
+					case err == nil:
+						granted.Add(1)
+					case !errors.Is(err, ledger.ErrBudget):
+						t.Errorf("take: %v", err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if granted.Load() != 10 {
+			t.Errorf("%d granted of 24 asked; want exactly the limit, 10", granted.Load())
 		}
 	})
 	t.Run("keys and counters", func(t *testing.T) {
