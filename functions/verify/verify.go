@@ -25,13 +25,13 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 
+	"eventrelay.dev/eventrelay/shared/clientip"
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
@@ -655,33 +655,7 @@ func (s *Service) allowed(r *http.Request) bool {
 	return false
 }
 
-// clientAddr is the connection's address, or with ClientIPHeader the entry
-// TrustedProxies places from the right of that header: each proxy appends
-// the address it was called from, so the entries to the left of the ones our
-// own proxies wrote are the caller's to choose.
+// clientAddr is the caller's address (shared/clientip).
 func (s *Service) clientAddr(r *http.Request) (netip.Addr, bool) {
-	ip := ""
-	if s.cfg.ClientIPHeader != "" {
-		var hops []string
-		for _, line := range r.Header.Values(s.cfg.ClientIPHeader) {
-			for _, h := range strings.Split(line, ",") {
-				hops = append(hops, strings.TrimSpace(h))
-			}
-		}
-		n := max(s.cfg.TrustedProxies, 1)
-		if len(hops) < n {
-			return netip.Addr{}, false
-		}
-		ip = hops[len(hops)-n]
-	} else {
-		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
-		if ip == "" {
-			ip = r.RemoteAddr
-		}
-	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return addr.Unmap(), true
+	return clientip.Resolver{Header: s.cfg.ClientIPHeader, TrustedProxies: s.cfg.TrustedProxies}.Addr(r)
 }
