@@ -18,9 +18,11 @@ import (
 // (POST /v1/{packageName}:decodeIntegrityToken, JSON in and out, Google's
 // error shape), for the real client with option.WithEndpoint.
 //
-// Its tokens are opaque to the app as Google's are: "fakepi.<payload>.<mac>",
-// the payload the verdict JSON, the mac an HMAC under this server's own key,
-// so only tokens it minted decode. A token minted for another Cloud project
+// Its tokens are opaque to the app as Google's are, and have their shape: a
+// compact JWE (header {"alg":"A256KW","enc":"A256GCM"}, a 40-byte wrapped
+// key, a 12-byte IV, the ciphertext, a 16-byte tag), here with the verdict
+// JSON as the "ciphertext" and the tag an HMAC of it under this server's
+// own key, so only tokens it minted decode. A token minted for another Cloud project
 // is refused with 403, as Google refuses a token of an app not linked to
 // the caller's project.
 type Play struct {
@@ -52,13 +54,19 @@ type fakeToken struct {
 func (p *Play) Mint(project string, payload *pi.TokenPayloadExternal) string {
 	b, _ := json.Marshal(fakeToken{Project: project, Payload: payload})
 	body := base64.RawURLEncoding.EncodeToString(b)
-	return "fakepi." + body + "." + base64.RawURLEncoding.EncodeToString(p.mac(body))
+	wrapped, iv := make([]byte, 40), make([]byte, 12)
+	rand.Read(wrapped)
+	rand.Read(iv)
+	enc := base64.RawURLEncoding.EncodeToString
+	return jweHeader + "." + enc(wrapped) + "." + enc(iv) + "." + body + "." + enc(p.mac(body))
 }
+
+var jweHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"A256KW","enc":"A256GCM"}`))
 
 func (p *Play) mac(body string) []byte {
 	m := hmac.New(sha256.New, p.key)
 	m.Write([]byte(body))
-	return m.Sum(nil)
+	return m.Sum(nil)[:16]
 }
 
 // Calls counts decode requests, as the daily quota would.
@@ -84,16 +92,16 @@ func (p *Play) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(req.IntegrityToken, ".")
-	if len(parts) != 3 || parts[0] != "fakepi" {
+	if len(parts) != 5 || parts[0] != jweHeader {
 		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Integrity token cannot be decoded.")
 		return
 	}
-	mac, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil || !hmac.Equal(mac, p.mac(parts[1])) {
+	mac, err := base64.RawURLEncoding.DecodeString(parts[4])
+	if err != nil || !hmac.Equal(mac, p.mac(parts[3])) {
 		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Integrity token cannot be decoded.")
 		return
 	}
-	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[3])
 	var tok fakeToken
 	if err := json.Unmarshal(raw, &tok); err != nil || tok.Payload == nil {
 		googleError(w, http.StatusBadRequest, "INVALID_ARGUMENT", "Integrity token cannot be decoded.")

@@ -119,14 +119,12 @@ func RequestHash(challenge string) string {
 }
 
 // Verify decodes token, sent by packageName for our challenge, and checks
-// it against pol. Checks that need no call to Google come first, so a
-// wrong package costs nothing of the daily decode quota.
+// it against pol. Checks that need no call to Google come first
+// (CheckToken), so a wrong package or a token of the wrong shape costs
+// nothing of the daily decode quota.
 func (v *Verifier) Verify(ctx context.Context, packageName, token, challenge string, pol Policy) (*Verdict, error) {
-	switch {
-	case token == "" || len(token) > MaxTokenBytes:
-		return nil, fail(ReasonMalformed, "token is %d bytes; want 1 to %d", len(token), MaxTokenBytes)
-	case !slices.Contains(pol.PackageNames, packageName):
-		return nil, fail(ReasonWrongPackage, "package %q is not configured for this source", packageName)
+	if err := CheckToken(packageName, token, pol); err != nil {
+		return nil, err
 	}
 	p, err := v.api.decode(ctx, packageName, token)
 	if err != nil {

@@ -2,6 +2,7 @@ package playintegrity
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -138,9 +139,29 @@ func TestCheapChecksSkipGoogle(t *testing.T) {
 		v.Verify(context.Background(), pkg, token, challenge, policy)
 	}
 	v.Verify(context.Background(), "com.example.evil", play.Mint(project, good()), challenge, policy)
+	// Not the shape of a compact JWE with A256KW and A256GCM.
+	enc := base64.RawURLEncoding.EncodeToString
+	for _, token := range []string{"xxxxxxxxxx", "a.b.c.d.e",
+		enc([]byte(`{"alg":"dir","enc":"A256GCM"}`)) + shaped()[strings.IndexByte(shaped(), '.'):],
+		shaped() + "AA", shaped() + ".e30"} {
+		if _, err := v.Verify(context.Background(), pkg, token, challenge, policy); err == nil {
+			t.Errorf("%q accepted", token)
+		}
+	}
+	if err := CheckToken(pkg, shaped(), policy); err != nil {
+		t.Errorf("a token of the right shape refused: %v", err)
+	}
 	if n := play.Calls(); n != 0 {
 		t.Errorf("%d decode calls for tokens refused before decoding", n)
 	}
+}
+
+// shaped has the shape of a Play Integrity token (Google's token format:
+// a compact JWE, A256KW and A256GCM) and nothing else.
+func shaped() string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"A256KW","enc":"A256GCM"}`)) + "." + enc(make([]byte, 40)) + "." + enc(make([]byte, 12)) + "." +
+		enc([]byte("ciphertext")) + "." + enc(make([]byte, 16))
 }
 
 func TestGoogleDown(t *testing.T) {
@@ -153,7 +174,7 @@ func TestGoogleDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = v.Verify(context.Background(), pkg, "tok", challenge, policy)
+	_, err = v.Verify(context.Background(), pkg, shaped(), challenge, policy)
 	var e *Error
 	if !errors.As(err, &e) || !e.Retryable {
 		t.Fatalf("quota exhausted: %v", err)
@@ -179,6 +200,8 @@ func FuzzVerify(f *testing.F) {
 	f.Add("fakepi.e30.AAAA")
 	f.Add(play.Mint(project, good())[:40])
 	f.Add("fakepi..")
+	f.Add(shaped())
+	f.Add(play.Mint(project, good()) + "A")
 	f.Fuzz(func(t *testing.T, token string) {
 		if _, err := v.Verify(context.Background(), pkg, token, challenge, policy); err == nil {
 			t.Fatalf("token %q accepted", token)
