@@ -12,13 +12,18 @@
 //	POST /attest/v1/android       {"source","package_name","token","challenge"} → credential
 //	POST /attest/v1/firebase      {"source","token"}                            → credential (Firebase App Check)
 //
-// Challenges are single-use and short-lived, kept in the ledger backends
-// with the App Attest keys and counters, so every instance agrees.
+// Challenges are signed, short-lived and bound to the source and the
+// client's address (challenge.go); each is spent once in the ledger
+// backends, with the App Attest keys and counters and the day's Play
+// Integrity decode budget, so every instance agrees. Each client address
+// has its own request budget (ClientRate), so a flood from a few addresses
+// closes the exchange for those addresses only; and every check that costs
+// nothing comes before anything that does (a state store write, a Play
+// Integrity decode call).
 package attest
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -27,11 +32,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
 	"eventrelay.dev/eventrelay/shared/attest/appcheck"
@@ -39,6 +43,8 @@ import (
 	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
 	"eventrelay.dev/eventrelay/shared/attest/refusal"
 	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/clientip"
+	"eventrelay.dev/eventrelay/shared/keyedlimit"
 	"eventrelay.dev/eventrelay/shared/ledger"
 )
 
@@ -65,11 +71,17 @@ type Config struct {
 	CredentialTTL time.Duration // default 30 minutes
 	KeyTTL        time.Duration // an App Attest key unused this long is forgotten; default 180 days
 	RetryAfter    time.Duration
-	// ChallengeRate bounds the challenges one instance issues per second
-	// (burst twice that): they are unauthenticated writes to the state
-	// store. Per instance, so the bound across a deployment grows with
-	// its instances. 0: 50.
-	ChallengeRate float64
+	// ClientRate bounds the exchange requests of one client address (an
+	// IPv4 address or an IPv6 /64) a minute, every route together, in
+	// bursts of as many; per instance (shared/keyedlimit). A genuine
+	// exchange is two requests every CredentialTTL. 0: 20.
+	ClientRate float64
+	// ClientIP finds a request's client address.
+	ClientIP clientip.Resolver
+	// PlayDailyBudget bounds the Play Integrity decode calls of a UTC day
+	// across every instance; 0: 9,000 (Google's default quota is 10,000).
+	// A warning is logged past 80% of it.
+	PlayDailyBudget int64
 }
 
 // PlayVerifier is what the exchange needs from shared/attest/playintegrity.
@@ -92,9 +104,10 @@ type Deps struct {
 
 // Service is the exchange handler.
 type Service struct {
-	cfg     Config
-	d       Deps
-	issuing *rate.Limiter
+	cfg       Config
+	d         Deps
+	perClient *keyedlimit.Limiter
+	budget    *decodeBudget
 }
 
 // New returns a Service.
@@ -137,11 +150,23 @@ func New(cfg Config, d Deps) (*Service, error) {
 	def(&cfg.CredentialTTL, 30*time.Minute)
 	def(&cfg.KeyTTL, 180*24*time.Hour)
 	def(&cfg.RetryAfter, 5*time.Second)
-	if cfg.ChallengeRate <= 0 {
-		cfg.ChallengeRate = 50
+	if cfg.ClientRate <= 0 {
+		cfg.ClientRate = 20
 	}
-	return &Service{cfg: cfg, d: d, issuing: rate.NewLimiter(rate.Limit(cfg.ChallengeRate), int(2*cfg.ChallengeRate)+1)}, nil
+	if cfg.PlayDailyBudget <= 0 {
+		cfg.PlayDailyBudget = 9000
+	}
+	burst := max(int(cfg.ClientRate), 1)
+	return &Service{cfg: cfg, d: d,
+		perClient: keyedlimit.New(cfg.ClientRate, burst, maxClients, d.Now),
+		budget: &decodeBudget{state: d.State, limit: cfg.PlayDailyBudget, block: max(cfg.PlayDailyBudget/200, 1),
+			warnAt: cfg.PlayDailyBudget * 8 / 10, now: d.Now, log: d.Logger},
+	}, nil
 }
+
+// maxClients bounds the client addresses an instance keeps a request
+// budget for (some 100 bytes each).
+const maxClients = 100_000
 
 // Request is every exchange request's body; each route reads its fields.
 type Request struct {
@@ -180,18 +205,24 @@ const (
 	ReasonPlatformOff      = "platform_not_offered"
 	ReasonChallengeInvalid = "challenge_invalid" // never issued, expired or already used
 	ReasonChallengeSource  = "challenge_other_source"
+	ReasonChallengeClient  = "challenge_other_client"
 	ReasonKeyUnknown       = "key_unknown"
 	ReasonKeyExists        = "key_already_attested"
 	ReasonCounter          = appattest.ReasonCounterReplay
 	ReasonUnavailable      = "unavailable"
-	ReasonBusy             = "too_many_challenges"
+	ReasonBusy             = "too_many_requests" // this client address's budget is spent for now
+	ReasonBudget           = "decode_budget_spent"
 )
 
-// failure is a refusal with its status.
+// failure is a refusal with its status. msg is the caller's; detail, when
+// set, is for the log only (our own errors: the caller did nothing wrong
+// and learns nothing of our insides).
 type failure struct {
-	status int
-	reason string
-	msg    string
+	status     int
+	reason     string
+	msg        string
+	detail     string
+	retryAfter time.Duration // 0: Config.RetryAfter
 }
 
 // reasonStatus is the HTTP status of each reason the exchange gives (the
@@ -206,11 +237,13 @@ var reasonStatus = map[string]int{
 	ReasonPlatformOff:      http.StatusBadRequest,
 	ReasonChallengeInvalid: http.StatusUnauthorized,
 	ReasonChallengeSource:  http.StatusUnauthorized,
+	ReasonChallengeClient:  http.StatusUnauthorized,
 	ReasonKeyUnknown:       http.StatusUnauthorized,
 	ReasonKeyExists:        http.StatusUnauthorized,
 	ReasonCounter:          http.StatusUnauthorized,
 	ReasonBusy:             http.StatusTooManyRequests,
 	ReasonUnavailable:      http.StatusServiceUnavailable,
+	ReasonBudget:           http.StatusServiceUnavailable,
 }
 
 const (
@@ -227,6 +260,13 @@ func refuseWith(status int, reason, format string, args ...any) *failure {
 	return &failure{status: status, reason: reason, msg: fmt.Sprintf(format, args...)}
 }
 
+// unavailable is a 503 for a failure of ours: the detail goes to the log,
+// the caller reads only that it may retry.
+func unavailable(format string, args ...any) *failure {
+	return &failure{status: http.StatusServiceUnavailable, reason: ReasonUnavailable,
+		msg: "the exchange cannot answer now; retry later", detail: fmt.Sprintf(format, args...)}
+}
+
 // maxBody bounds a request: an attestation is about 6 KB, 8 KB in base64.
 const maxBody = 64 << 10
 
@@ -239,6 +279,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp any
 	var fail *failure
 	var req Request
+	client := s.cfg.ClientIP.Key(r)
 	switch {
 	case !routes[route]:
 		fail = refuse(reasonNotFound, "no exchange route %s", r.URL.Path)
@@ -246,33 +287,52 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", http.MethodPost)
 		fail = refuse(reasonMethod, "use POST")
+	case !s.perClient.Allow(client):
+		fail = refuse(ReasonBusy, "too many exchange requests from this address; retry later")
 	default:
 		req, fail = decode(w, r)
 		if fail == nil {
-			resp, fail = s.route(r.Context(), route, req)
+			resp, fail = s.route(r.Context(), route, req, client)
 		}
 	}
 	outcome, reason := "exchanged", "ok"
 	if fail != nil {
 		outcome, reason = "exchange_refused", fail.reason
 		if fail.status == http.StatusServiceUnavailable || fail.status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter/time.Second)))
+			after := fail.retryAfter
+			if after <= 0 {
+				after = s.cfg.RetryAfter
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
 		}
 		writeJSON(w, fail.status, ErrorBody{Error: fail.reason, Message: fail.msg})
 	} else {
 		writeJSON(w, http.StatusOK, resp)
 	}
-	attrs := []slog.Attr{slog.String("outcome", outcome), slog.String("route", route), slog.String("source", req.Source),
+	attrs := []slog.Attr{slog.String("outcome", outcome), slog.String("route", route), slog.String("source", s.sourceLabel(req.Source)),
 		slog.String("reason", reason),
 		slog.Int64("duration_us", s.d.Now().Sub(start).Microseconds())}
 	if fail != nil && fail.status != http.StatusNotFound {
-		attrs = append(attrs, slog.String("detail", fail.msg))
+		detail := fail.msg
+		if fail.detail != "" {
+			detail = fail.detail
+		}
+		attrs = append(attrs, slog.String("detail", detail))
 	}
 	level := slog.LevelInfo
 	if fail != nil && fail.status >= 500 {
 		level = slog.LevelWarn
 	}
 	s.d.Logger.LogAttrs(r.Context(), level, "attest exchange", attrs...)
+}
+
+// sourceLabel is the log line's source, a metric label: a configured
+// source, "unknown" for any other text a caller sent, "" for none.
+func (s *Service) sourceLabel(source string) string {
+	if _, ok := s.cfg.Sources[source]; ok || source == "" {
+		return source
+	}
+	return "unknown"
 }
 
 func decode(w http.ResponseWriter, r *http.Request) (Request, *failure) {
@@ -290,22 +350,22 @@ func decode(w http.ResponseWriter, r *http.Request) (Request, *failure) {
 	return req, nil
 }
 
-func (s *Service) route(ctx context.Context, route string, req Request) (any, *failure) {
+func (s *Service) route(ctx context.Context, route string, req Request, client string) (any, *failure) {
 	src, ok := s.cfg.Sources[req.Source]
 	if !ok {
 		return nil, refuse(ReasonUnknownSource, "source %q does not take attestations", req.Source)
 	}
 	switch route {
 	case "challenge":
-		return s.challenge(ctx, req.Source)
+		return s.challenge(ctx, req.Source, client)
 	case "apple/attest", "apple/assert":
 		if src.Apple == nil {
 			return nil, refuse(ReasonPlatformOff, "source %q has no iOS app configured", req.Source)
 		}
 		if route == "apple/attest" {
-			return s.appleAttest(ctx, req, src.Apple)
+			return s.appleAttest(ctx, req, src.Apple, client)
 		}
-		return s.appleAssert(ctx, req)
+		return s.appleAssert(ctx, req, src.Apple, client)
 	case "firebase":
 		if src.Firebase == nil {
 			return nil, refuse(ReasonPlatformOff, "source %q has no Firebase app configured", req.Source)
@@ -315,38 +375,25 @@ func (s *Service) route(ctx context.Context, route string, req Request) (any, *f
 		if src.Android == nil {
 			return nil, refuse(ReasonPlatformOff, "source %q has no Android app configured", req.Source)
 		}
-		return s.android(ctx, req, *src.Android)
+		return s.android(ctx, req, *src.Android, client)
 	}
 }
 
-func (s *Service) challenge(ctx context.Context, source string) (any, *failure) {
-	if !s.issuing.Allow() {
-		return nil, refuse(ReasonBusy, "too many challenges from this instance; retry later")
+func (s *Service) challenge(ctx context.Context, source, client string) (any, *failure) {
+	value, exp, err := s.issueChallenge(ctx, source, client)
+	if err != nil {
+		return nil, unavailable("credential keys: %v", err)
 	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	c := ledger.Challenge{Value: base64.RawURLEncoding.EncodeToString(b), Source: source, ExpiresAt: s.d.Now().Add(s.cfg.ChallengeTTL)}
-	if err := s.d.State.PutChallenge(ctx, c); err != nil {
-		return nil, refuse(ReasonUnavailable, "challenge store: %v", err)
-	}
-	return ChallengeResponse{Challenge: c.Value, ExpiresAt: c.ExpiresAt.UTC()}, nil
+	return ChallengeResponse{Challenge: value, ExpiresAt: exp.UTC()}, nil
 }
 
-// take spends the request's challenge, which must be this source's.
-func (s *Service) take(ctx context.Context, req Request) *failure {
+// challengeOf checks the request's challenge (challenge.go) without
+// spending it.
+func (s *Service) challengeOf(ctx context.Context, req Request, client string) (time.Time, *failure) {
 	if req.Challenge == "" || len(req.Challenge) > 128 {
-		return refuse(ReasonBadRequest, "challenge is missing or too long")
+		return time.Time{}, refuse(ReasonBadRequest, "challenge is missing or too long")
 	}
-	c, err := s.d.State.TakeChallenge(ctx, req.Challenge)
-	switch {
-	case errors.Is(err, ledger.ErrNotFound):
-		return refuse(ReasonChallengeInvalid, "the challenge was never issued, has expired or was already used")
-	case err != nil:
-		return refuse(ReasonUnavailable, "challenge store: %v", err)
-	case c.Source != req.Source:
-		return refuse(ReasonChallengeSource, "the challenge was issued for another source")
-	}
-	return nil
+	return s.openChallenge(ctx, req.Challenge, req.Source, client)
 }
 
 func decodeKeyID(v string) ([]byte, *failure) {
@@ -369,28 +416,32 @@ func decodeBlob(name, v string, limit int) ([]byte, *failure) {
 }
 
 // appleRequest reads an App Attest request's key id and object (named
-// field, at most limit bytes), then spends its challenge.
-func (s *Service) appleRequest(ctx context.Context, req Request, field, value string, limit int) (keyID, obj []byte, f *failure) {
+// field, at most limit bytes) and checks its challenge, which the caller
+// spends once the object verified.
+func (s *Service) appleRequest(ctx context.Context, req Request, field, value string, limit int, client string) (keyID, obj []byte, exp time.Time, f *failure) {
 	if keyID, f = decodeKeyID(req.KeyID); f != nil {
-		return nil, nil, f
+		return nil, nil, exp, f
 	}
 	if obj, f = decodeBlob(field, value, limit); f != nil {
-		return nil, nil, f
+		return nil, nil, exp, f
 	}
-	if f = s.take(ctx, req); f != nil {
-		return nil, nil, f
+	if exp, f = s.challengeOf(ctx, req, client); f != nil {
+		return nil, nil, exp, f
 	}
-	return keyID, obj, nil
+	return keyID, obj, exp, nil
 }
 
-func (s *Service) appleAttest(ctx context.Context, req Request, app *Apple) (any, *failure) {
-	keyID, obj, f := s.appleRequest(ctx, req, "attestation", req.Attestation, appattest.MaxAttestationBytes)
+func (s *Service) appleAttest(ctx context.Context, req Request, app *Apple, client string) (any, *failure) {
+	keyID, obj, exp, f := s.appleRequest(ctx, req, "attestation", req.Attestation, appattest.MaxAttestationBytes, client)
 	if f != nil {
 		return nil, f
 	}
 	att, err := s.d.Apple.Attest(obj, appattest.ClientDataHash([]byte(req.Challenge)), keyID, app.AppIDs, app.Env)
 	if err != nil {
 		return nil, verifierFailure(err)
+	}
+	if f := s.spendChallenge(ctx, req.Challenge, exp); f != nil {
+		return nil, f
 	}
 	now := s.d.Now()
 	id := hex.EncodeToString(keyID)
@@ -400,15 +451,17 @@ func (s *Service) appleAttest(ctx context.Context, req Request, app *Apple) (any
 	case errors.Is(err, ledger.ErrExists):
 		return nil, refuse(ReasonKeyExists, "this key was attested before; send assertions")
 	case err != nil:
-		return nil, refuse(ReasonUnavailable, "key store: %v", err)
+		return nil, unavailable("key store: %v", err)
 	}
 	return s.mint(ctx, req.Source, "apple_attest", credential.Subject("apple", att.AppID, id))
 }
 
 // appleAssert checks an assertion over the challenge (the client data is
-// the challenge's bytes) and stores its counter, only if higher.
-func (s *Service) appleAssert(ctx context.Context, req Request) (any, *failure) {
-	keyID, a, f := s.appleRequest(ctx, req, "assertion", req.Assertion, appattest.MaxAssertionBytes)
+// the challenge's bytes) and stores its counter, only if higher. The key
+// must still belong to the source's configuration as it is now: an app id
+// removed, or the environment changed, retires the keys attested under it.
+func (s *Service) appleAssert(ctx context.Context, req Request, app *Apple, client string) (any, *failure) {
+	keyID, a, exp, f := s.appleRequest(ctx, req, "assertion", req.Assertion, appattest.MaxAssertionBytes, client)
 	if f != nil {
 		return nil, f
 	}
@@ -418,13 +471,18 @@ func (s *Service) appleAssert(ctx context.Context, req Request) (any, *failure) 
 	case errors.Is(err, ledger.ErrNotFound):
 		return nil, refuse(ReasonKeyUnknown, "no attested key with this id (attest it first)")
 	case err != nil:
-		return nil, refuse(ReasonUnavailable, "key store: %v", err)
+		return nil, unavailable("key store: %v", err)
 	case key.Source != req.Source:
 		return nil, refuse(ReasonKeyUnknown, "the key was attested for another source")
+	case !slices.Contains(app.AppIDs, key.AppID) || key.Env != string(app.Env):
+		return nil, refuse(ReasonKeyUnknown, "the key was attested for an app id or environment this source no longer accepts; attest a new key")
 	}
 	n, err := appattest.Assert(a, []byte(req.Challenge), key.PublicKey, key.AppID, key.Counter)
 	if err != nil {
 		return nil, verifierFailure(err)
+	}
+	if f := s.spendChallenge(ctx, req.Challenge, exp); f != nil {
+		return nil, f
 	}
 	err = s.d.State.AdvanceCounter(ctx, id, n, s.d.Now().Add(s.cfg.KeyTTL))
 	switch {
@@ -433,16 +491,29 @@ func (s *Service) appleAssert(ctx context.Context, req Request) (any, *failure) 
 	case errors.Is(err, ledger.ErrNotFound):
 		return nil, refuse(ReasonKeyUnknown, "the key expired meanwhile")
 	case err != nil:
-		return nil, refuse(ReasonUnavailable, "key store: %v", err)
+		return nil, unavailable("key store: %v", err)
 	}
 	return s.mint(ctx, req.Source, "apple_assert", credential.Subject("apple", key.AppID, id))
 }
 
-func (s *Service) android(ctx context.Context, req Request, pol playintegrity.Policy) (any, *failure) {
+// android checks what costs nothing (the token's shape and package, the
+// challenge's signature, source and client), spends the challenge, then
+// one call of the day's decode budget, and only then asks Google.
+func (s *Service) android(ctx context.Context, req Request, pol playintegrity.Policy, client string) (any, *failure) {
 	if req.PackageName == "" || req.Token == "" {
 		return nil, refuse(ReasonBadRequest, "package_name and token are required")
 	}
-	if f := s.take(ctx, req); f != nil {
+	if err := playintegrity.CheckToken(req.PackageName, req.Token, pol); err != nil {
+		return nil, verifierFailure(err)
+	}
+	exp, f := s.challengeOf(ctx, req, client)
+	if f != nil {
+		return nil, f
+	}
+	if f := s.spendChallenge(ctx, req.Challenge, exp); f != nil {
+		return nil, f
+	}
+	if f := s.budget.take(ctx); f != nil {
 		return nil, f
 	}
 	v, err := s.d.Play.Verify(ctx, req.PackageName, req.Token, req.Challenge, pol)
@@ -482,7 +553,7 @@ func (s *Service) mintUntil(ctx context.Context, source, via, subject string, no
 	}
 	cred, err := s.d.Keys.Mint(ctx, credential.Claims{Source: source, Subject: subject, Via: via, Issued: now.Unix(), Expires: exp.Unix()})
 	if err != nil {
-		return nil, refuse(ReasonUnavailable, "credential keys: %v", err)
+		return nil, unavailable("credential keys: %v", err)
 	}
 	return CredentialResponse{Credential: cred, ExpiresAt: time.Unix(exp.Unix(), 0).UTC(), Header: auth.HeaderAttestation}, nil
 }
@@ -493,11 +564,14 @@ func verifierFailure(err error) *failure {
 	var r *refusal.Error
 	switch {
 	case errors.As(err, &r) && r.Retryable:
-		return refuseWith(http.StatusServiceUnavailable, r.Reason, "%s", r.Detail)
+		// The detail is the platform's or its transport's error text: the
+		// log's, not the anonymous caller's.
+		return &failure{status: http.StatusServiceUnavailable, reason: r.Reason,
+			msg: "the platform's attestation service could not be asked; retry later", detail: r.Detail}
 	case errors.As(err, &r):
 		return refuseWith(http.StatusUnauthorized, r.Reason, "%s", r.Detail)
 	}
-	return refuse(ReasonUnavailable, "%v", err)
+	return unavailable("%v", err)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

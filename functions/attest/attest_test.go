@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
 	pi "google.golang.org/api/playintegrity/v1"
 
 	"eventrelay.dev/eventrelay/internal/apicontract"
@@ -34,6 +33,9 @@ const (
 
 type harness struct {
 	svc      *Service
+	cfg      Config
+	deps     Deps
+	from     string // the client address requests come from
 	appCheck *fakeattest.AppCheck
 	keys     *credential.Keys
 	apple    *fakeattest.Apple
@@ -41,7 +43,14 @@ type harness struct {
 	clock    *time.Time
 }
 
+// newHarness is an exchange whose clients have a generous request budget
+// (the flood tests set their own with newHarnessWith).
 func newHarness(t testing.TB) *harness {
+	t.Helper()
+	return newHarnessWith(t, func(c *Config) { c.ClientRate = 10000 })
+}
+
+func newHarnessWith(t testing.TB, edit func(*Config)) *harness {
 	t.Helper()
 	clock := time.Now()
 	now := func() time.Time { return clock }
@@ -66,16 +75,34 @@ func newHarness(t testing.TB) *harness {
 	t.Cleanup(jwks.Close)
 	src := secrets.NewMemory(map[string]string{"creds": `{"credential_keys":[{"id":"c1","secret":"0123456789abcdef0123456789abcdef"}]}`})
 	keys := credential.NewKeys(src, "creds", now)
-	svc, err := New(Config{Sources: map[string]Source{
+	cfg := Config{Sources: map[string]Source{
 		"shop": {Apple: &Apple{AppIDs: []string{appID}, Env: appattest.Production}, Android: &playintegrity.Policy{PackageNames: []string{pkg}, CertDigests: []string{cert}},
 			Firebase: &appcheck.Policy{ProjectNumber: fbNumber, AppIDs: []string{fbApp}}},
 		"ios-only": {Apple: &Apple{AppIDs: []string{appID}, Env: appattest.Production}},
-	}}, Deps{State: ledger.NewAttestMemory(now), Keys: keys, Apple: &appattest.Verifier{Roots: roots}, Play: pv,
-		AppCheck: &appcheck.Verifier{URL: jwks.URL}, Now: now})
+	}}
+	edit(&cfg)
+	deps := Deps{State: ledger.NewAttestMemory(now), Keys: keys, Apple: &appattest.Verifier{Roots: roots}, Play: pv,
+		AppCheck: &appcheck.Verifier{URL: jwks.URL}, Now: now}
+	svc, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{svc: svc, appCheck: ac, keys: keys, apple: apple, play: play, clock: &clock}
+	return &harness{svc: svc, cfg: cfg, deps: deps, from: "192.0.2.1:40000", appCheck: ac, keys: keys, apple: apple, play: play, clock: &clock}
+}
+
+// another is a second instance beside h's: same state store, keys and
+// platforms, its own memory; edit changes its settings.
+func (h *harness) another(t testing.TB, edit func(*Config)) *harness {
+	t.Helper()
+	cfg := h.cfg
+	edit(&cfg)
+	svc, err := New(cfg, h.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := *h
+	o.svc, o.cfg = svc, cfg
+	return &o
 }
 
 func (h *harness) post(t testing.TB, route string, req Request) (int, map[string]string) {
@@ -83,6 +110,7 @@ func (h *harness) post(t testing.TB, route string, req Request) (int, map[string
 	b, _ := json.Marshal(req)
 	r := httptest.NewRequest(http.MethodPost, "/attest/v1/"+route, strings.NewReader(string(b)))
 	r.Header.Set("Content-Type", "application/json") // as attestclient sends it
+	r.RemoteAddr = h.from
 	w := httptest.NewRecorder()
 	var handler http.Handler = h.svc
 	if _, bench := t.(*testing.B); !bench { // a benchmark measures the exchange alone
@@ -215,6 +243,9 @@ func TestAppleRefusals(t *testing.T) {
 		{"challenge never issued", func(d *fakeattest.Device) (int, map[string]string) {
 			return h.attest(t, d, "shop", "bm90LWlzc3VlZA", nil)
 		}, 401, ReasonChallengeInvalid},
+		{"challenge forged in the issued shape", func(d *fakeattest.Device) (int, map[string]string) {
+			return h.attest(t, d, "shop", strings.Repeat("A", ChallengeChars), nil)
+		}, 401, ReasonChallengeInvalid},
 		{"attestation not base64", func(d *fakeattest.Device) (int, map[string]string) {
 			return h.post(t, "apple/attest", Request{Source: "shop", Challenge: h.challenge(t, "shop"),
 				KeyID: base64.StdEncoding.EncodeToString(d.KeyID), Attestation: "%%%"})
@@ -294,17 +325,6 @@ func TestFirebaseFlow(t *testing.T) {
 	wantRefusal(t, code, out, 400, ReasonPlatformOff)
 }
 
-func TestChallengeRate(t *testing.T) {
-	h := newHarness(t)
-	h.svc.issuing.SetLimit(0) // only the burst is left
-	h.svc.issuing.SetBurst(2)
-	for range 2 {
-		h.challenge(t, "shop")
-	}
-	code, out := h.post(t, "challenge", Request{Source: "shop"})
-	wantRefusal(t, code, out, http.StatusTooManyRequests, ReasonBusy)
-}
-
 func TestRequestShape(t *testing.T) {
 	h := newHarness(t)
 	for name, c := range map[string]struct {
@@ -337,7 +357,6 @@ func TestRequestShape(t *testing.T) {
 // case includes a loopback HTTP call to the local decode server.
 func BenchmarkExchange(b *testing.B) {
 	h := newHarness(b)
-	h.svc.issuing.SetLimit(rate.Inf)
 	d, _ := fakeattest.NewDevice(appID)
 	code, out := h.attest(b, d, "shop", h.challenge(b, "shop"), nil)
 	h.wantCredential(b, code, out, "shop")

@@ -19,7 +19,8 @@ import (
 
 // The attestation metrics count the real functions' attestation lines:
 // local-dev under monitor, three requests (no credential, a valid one, a
-// forged one), and exchanges that pass and one that is refused.
+// forged one), and exchanges that pass and two that are refused; a decode
+// budget of one call warns at the first and is spent at the second.
 func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
 	var out lines
 	logger, err := logging.New(&out, "info")
@@ -27,7 +28,8 @@ func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := devstack.Start(context.Background(), devstack.Config{Logger: logger,
-		Env: map[string]string{"ATTEST_SOURCES": devstack.AttestSources(map[string]string{devstack.DevSource: "monitor"})}})
+		Env: map[string]string{"ATTEST_SOURCES": devstack.AttestSources(map[string]string{devstack.DevSource: "monitor"}),
+			"ATTEST_PLAY_DAILY_BUDGET": "1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +43,9 @@ func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
 	}
 	if _, err := app.Android(ctx, play, devstack.Project, "com.example.other", devstack.DevAndroidCert, nil); err == nil {
 		t.Fatal("a wrong package got a credential")
+	}
+	if _, err := app.Android(ctx, play, devstack.Project, devstack.DevAndroidPkg, devstack.DevAndroidCert, nil); err == nil {
+		t.Fatal("an exchange past the decode budget got a credential")
 	}
 	post := func(hdr map[string]string) {
 		b, _ := json.Marshal(e2e.Events("attest-"+time.Now().Format("150405.000000"), "ANDROID", 1, time.Now()))
@@ -68,12 +73,15 @@ func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
 	gcpWant := funnel{
 		"ingest_attestation": {"policy=monitor," + src + ",verdict=missing": 1, "policy=monitor," + src + ",verdict=valid": 1,
 			"policy=monitor," + src + ",verdict=invalid": 1},
-		"attest_exchanges": {"reason=ok,route=challenge," + src: 2, "reason=ok,route=android," + src: 1,
-			"reason=wrong_package,route=android," + src: 1},
+		"attest_exchanges": {"reason=ok,route=challenge," + src: 3, "reason=ok,route=android," + src: 1,
+			"reason=wrong_package,route=android," + src: 1, "reason=decode_budget_spent,route=android," + src: 1},
+		"attest_decode_budget": {"outcome=decode_budget_low": 1, "outcome=decode_budget_spent": 1},
 	}
 	awsWant := funnel{
 		"ingest_attestation": {"Policy=monitor,Verdict=missing": 1, "Policy=monitor,Verdict=valid": 1, "Policy=monitor,Verdict=invalid": 1},
-		"attest_exchanges":   {"Reason=ok,Route=challenge": 2, "Reason=ok,Route=android": 1, "Reason=wrong_package,Route=android": 1},
+		"attest_exchanges": {"Reason=ok,Route=challenge": 3, "Reason=ok,Route=android": 1, "Reason=wrong_package,Route=android": 1,
+			"Reason=decode_budget_spent,Route=android": 1},
+		"attest_decode_budget": {"Outcome=decode_budget_low": 1, "Outcome=decode_budget_spent": 1},
 	}
 	only := func(got, want funnel) funnel {
 		out := funnel{}

@@ -204,7 +204,7 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 		// The forwarder's line about the key, and the failed run's.
 		"function_errors": {"function=eventrelay-forwarder": 1, "function=eventrelay-backfill": 1, "function=eventrelay-ingest": 1},
 		// Counted in attest_proof_test.go: no attestation traffic here.
-		"ingest_attestation": {}, "attest_exchanges": {},
+		"ingest_attestation": {}, "attest_exchanges": {}, "attest_decode_budget": {},
 	}
 	t.Run("gcp", func(t *testing.T) { compare(t, gcpCounts(t, logged), gcpWant, logged) })
 
@@ -228,7 +228,7 @@ func TestMetricsCountTheFunctionsLines(t *testing.T) {
 		"backfill_events":        {"Outcome=reparked": 2, "Outcome=resent": 2},
 		"backfill_runs":          {"Outcome=completed": 2, "Outcome=failed": 1},
 		// Counted in attest_proof_test.go: no attestation traffic here.
-		"ingest_attestation": {}, "attest_exchanges": {},
+		"ingest_attestation": {}, "attest_exchanges": {}, "attest_decode_budget": {},
 	}
 	t.Run("aws", func(t *testing.T) { compare(t, awsCounts(t, logged), awsWant, logged) })
 }

@@ -14,6 +14,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
 	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/clientip"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/secrets"
@@ -78,12 +79,14 @@ func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, erro
 	a := &attestSettings{on: true, policies: map[string]auth.Policy{},
 		keysSecret: env.Required("ATTEST_CREDENTIAL_KEYS_SECRET", "name of the secret holding the attestation credential signing keys"),
 		cfg: attest.Config{
-			Sources:       map[string]attest.Source{},
-			ChallengeTTL:  env.Duration("ATTEST_CHALLENGE_TTL", 5*time.Minute, 30*time.Second, 30*time.Minute),
-			CredentialTTL: env.Duration("ATTEST_CREDENTIAL_TTL", 30*time.Minute, time.Minute, time.Hour),
-			KeyTTL:        env.Duration("ATTEST_KEY_TTL", 180*24*time.Hour, 24*time.Hour, 400*24*time.Hour),
-			RetryAfter:    env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
-			ChallengeRate: float64(env.Int("ATTEST_CHALLENGE_RATE", 50, 1, 100000)),
+			Sources:         map[string]attest.Source{},
+			ChallengeTTL:    env.Duration("ATTEST_CHALLENGE_TTL", 5*time.Minute, 30*time.Second, 30*time.Minute),
+			CredentialTTL:   env.Duration("ATTEST_CREDENTIAL_TTL", 30*time.Minute, time.Minute, time.Hour),
+			KeyTTL:          env.Duration("ATTEST_KEY_TTL", 180*24*time.Hour, 24*time.Hour, 400*24*time.Hour),
+			RetryAfter:      env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
+			ClientRate:      float64(env.Int("ATTEST_CLIENT_RATE", 20, 1, 10000)),
+			ClientIP:        ingestClientIP(env),
+			PlayDailyBudget: int64(env.Int("ATTEST_PLAY_DAILY_BUDGET", 9000, 1, 10_000_000)),
 		},
 		rootPEM:         env.String("ATTEST_APPLE_ROOT_PEM", ""),
 		playEndpoint:    env.String("PLAYINTEGRITY_ENDPOINT", ""),
@@ -148,6 +151,15 @@ func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, erro
 		}
 	}
 	return a, nil
+}
+
+// ingestClientIP is how ingest's URL (the exchange, /erase) tells a
+// caller's address: behind Cloud Run's front end X-Forwarded-For's last
+// entry (INGEST_CLIENT_IP_HEADER, set by the GCP module), behind a Lambda
+// function URL the connection's address the adapter fills in.
+func ingestClientIP(env *config.Env) clientip.Resolver {
+	return clientip.Resolver{Header: env.String("INGEST_CLIENT_IP_HEADER", ""),
+		TrustedProxies: env.Int("INGEST_TRUSTED_PROXIES", 1, 1, 10)}
 }
 
 // secrets are the secrets the wiring reads, which must have values before

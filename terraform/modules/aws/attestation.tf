@@ -71,6 +71,34 @@ variable "attestation_challenge_ttl" {
   default     = "5m"
 }
 
+# Kept beside the resources while variables.tf is reworked (issue 12);
+# move into variables.tf then, and drop this annotation.
+# tflint-ignore: terraform_standard_module_structure
+variable "attestation_play_daily_budget" {
+  type        = number
+  description = "ATTEST_PLAY_DAILY_BUDGET: Play Integrity decode calls the exchange makes in a UTC day, across every instance (Google's default quota is 10,000 a day per app). Past 80% an alert fires; once spent, Android exchanges answer 503 decode_budget_spent until 00:00 UTC."
+  default     = 9000
+
+  validation {
+    condition     = var.attestation_play_daily_budget >= 1 && var.attestation_play_daily_budget <= 10000000
+    error_message = "attestation_play_daily_budget: 1 to 10,000,000."
+  }
+}
+
+# Kept beside the resources while variables.tf is reworked (issue 12);
+# move into variables.tf then, and drop this annotation.
+# tflint-ignore: terraform_standard_module_structure
+variable "attestation_client_rate" {
+  type        = number
+  description = "ATTEST_CLIENT_RATE: exchange requests one client address (an IPv4 address, an IPv6 /64) may send an instance a minute, every route together; a genuine exchange is two requests every credential lifetime."
+  default     = 20
+
+  validation {
+    condition     = var.attestation_client_rate >= 1 && var.attestation_client_rate <= 10000
+    error_message = "attestation_client_rate: 1 to 10,000 a minute."
+  }
+}
+
 locals {
   attestation_on      = length(var.attestation_sources) > 0
   attestation_android = anytrue([for s in values(var.attestation_sources) : s.android != null])
@@ -80,6 +108,8 @@ locals {
     ATTEST_CREDENTIAL_KEYS_SECRET = aws_secretsmanager_secret.attest_credential_keys[0].arn
     ATTEST_CREDENTIAL_TTL         = var.attestation_credential_ttl
     ATTEST_CHALLENGE_TTL          = var.attestation_challenge_ttl
+    ATTEST_PLAY_DAILY_BUDGET      = tostring(var.attestation_play_daily_budget)
+    ATTEST_CLIENT_RATE            = tostring(var.attestation_client_rate)
     } : {}, local.attestation_android ? {
     PLAYINTEGRITY_CREDENTIALS_SECRET = aws_secretsmanager_secret.play_integrity_credentials[0].arn
   } : {})
@@ -147,6 +177,14 @@ locals {
       unit       = "Count"
       dimensions = { Policy = "$.policy", Verdict = "$.verdict" }
     }
+    attest_decode_budget = {
+      fn         = "ingest"
+      pattern    = "{ $.outcome = \"decode_budget_low\" || $.outcome = \"decode_budget_spent\" }"
+      metric     = "attest_decode_budget"
+      value      = "1"
+      unit       = "Count"
+      dimensions = { Outcome = "$.outcome" }
+    }
     attest_exchanges = {
       fn         = "ingest"
       pattern    = "{ $.outcome = \"exchanged\" || $.outcome = \"exchange_refused\" }"
@@ -154,6 +192,19 @@ locals {
       value      = "1"
       unit       = "Count"
       dimensions = { Route = "$.route", Reason = "$.reason" }
+    }
+  }
+
+  attestation_alarms = {
+    for outcome in ["decode_budget_low", "decode_budget_spent"] : "attest_${outcome}" => {
+      description = outcome == "decode_budget_low" ? "Over 80% of the day's Play Integrity decode calls (ATTEST_PLAY_DAILY_BUDGET) are spent. Look at attest_exchanges by Route android and Reason for a flood; raise the budget (and Google's quota) if the traffic is genuine." : "The day's Play Integrity decode budget is spent: Android exchanges answer 503 decode_budget_spent until 00:00 UTC."
+      namespace   = local.metric_namespace
+      metric      = local.attestation_metric_filters.attest_decode_budget.metric
+      dimensions  = { Outcome = outcome }
+      statistic   = "Sum"
+      period      = 300
+      periods     = 1
+      threshold   = 0
     }
   }
 }

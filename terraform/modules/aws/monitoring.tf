@@ -152,7 +152,7 @@ locals {
 
   # Alarms on one metric each: name => what it watches and when it fires.
   # evaluation_periods x period is how long the condition must hold.
-  alarms = merge(local.queue_and_log_alarms, {
+  alarms = merge(local.queue_and_log_alarms, local.attestation_alarms, {
     for pair in setproduct(keys(local.functions), ["Errors", "Throttles"]) : "${pair[0]}_${lower(pair[1])}" => {
       description = pair[1] == "Errors" ? "The ${pair[0]} function failed more than ${var.alert_thresholds.function_errors_per_5m} invocations in 5 min (an error returned, a crash, a timeout). docs/operations.md: function errors." : "The ${pair[0]} function was throttled more than ${var.alert_thresholds.throttles_per_5m} times in 5 min: its reserved concurrency or the account's is used up. docs/operations.md: functions throttled."
       namespace   = "AWS/Lambda"

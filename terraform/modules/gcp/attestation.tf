@@ -74,6 +74,34 @@ variable "attestation_challenge_ttl" {
   default     = "5m"
 }
 
+# Kept beside the resources while variables.tf is reworked (issue 12);
+# move into variables.tf then, and drop this annotation.
+# tflint-ignore: terraform_standard_module_structure
+variable "attestation_play_daily_budget" {
+  type        = number
+  description = "ATTEST_PLAY_DAILY_BUDGET: Play Integrity decode calls the exchange makes in a UTC day, across every instance (Google's default quota is 10,000 a day per app). Past 80% an alert fires; once spent, Android exchanges answer 503 decode_budget_spent until 00:00 UTC."
+  default     = 9000
+
+  validation {
+    condition     = var.attestation_play_daily_budget >= 1 && var.attestation_play_daily_budget <= 10000000
+    error_message = "attestation_play_daily_budget: 1 to 10,000,000."
+  }
+}
+
+# Kept beside the resources while variables.tf is reworked (issue 12);
+# move into variables.tf then, and drop this annotation.
+# tflint-ignore: terraform_standard_module_structure
+variable "attestation_client_rate" {
+  type        = number
+  description = "ATTEST_CLIENT_RATE: exchange requests one client address (an IPv4 address, an IPv6 /64) may send an instance a minute, every route together; a genuine exchange is two requests every credential lifetime."
+  default     = 20
+
+  validation {
+    condition     = var.attestation_client_rate >= 1 && var.attestation_client_rate <= 10000
+    error_message = "attestation_client_rate: 1 to 10,000 a minute."
+  }
+}
+
 locals {
   attestation_on      = length(var.attestation_sources) > 0
   attestation_android = anytrue([for s in values(var.attestation_sources) : s.android != null])
@@ -83,6 +111,10 @@ locals {
     ATTEST_CREDENTIAL_KEYS_SECRET = google_secret_manager_secret.attest_credential_keys[0].id
     ATTEST_CREDENTIAL_TTL         = var.attestation_credential_ttl
     ATTEST_CHALLENGE_TTL          = var.attestation_challenge_ttl
+    ATTEST_PLAY_DAILY_BUDGET      = tostring(var.attestation_play_daily_budget)
+    ATTEST_CLIENT_RATE            = tostring(var.attestation_client_rate)
+    # Cloud Run's front end appends the caller's address to X-Forwarded-For.
+    INGEST_CLIENT_IP_HEADER = "X-Forwarded-For"
   } : {}
 }
 
@@ -150,8 +182,15 @@ locals {
       value       = ""
       scale       = 0
     }
+    attest_decode_budget = {
+      description = "Warnings about the day's Play Integrity decode budget (ATTEST_PLAY_DAILY_BUDGET): outcome decode_budget_low (past 80%) or decode_budget_spent."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"decode_budget_low\" OR \"decode_budget_spent\")"
+      labels      = { outcome = "jsonPayload.outcome" }
+      value       = ""
+      scale       = 0
+    }
     attest_exchanges = {
-      description = "Attestation exchanges by route (challenge, apple/attest, apple/assert, android, firebase) and reason (ok, or why refused)."
+      description = "Attestation exchanges by route (challenge, apple/attest, apple/assert, android, firebase), reason (ok, or why refused) and source (a configured one, or unknown)."
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"exchanged\" OR \"exchange_refused\")"
       labels      = { route = "jsonPayload.route", reason = "jsonPayload.reason", source = "jsonPayload.source" }
       value       = ""
@@ -163,5 +202,20 @@ locals {
     policy  = "the source's attestation policy (monitor, require)"
     verdict = "the credential's verdict (valid, missing, expired, invalid, unavailable)"
     route   = "the exchange route"
+    outcome = "decode_budget_low or decode_budget_spent"
+  }
+
+  attestation_alerts = {
+    attest_decode_budget = {
+      title     = "Play Integrity decode budget running out"
+      condition = "the exchange logged a decode budget warning in 5 min"
+      filter    = "metric.type=\"${local.metric_type.attest_decode_budget}\""
+      threshold = 0
+      duration  = 0
+      period    = 300
+      aligner   = "ALIGN_SUM"
+      group_by  = ["metric.labels.outcome"]
+      doc       = "Over 80% of the day's Play Integrity decode calls (ATTEST_PLAY_DAILY_BUDGET) are spent (decode_budget_low), or all (decode_budget_spent: Android exchanges answer 503 until 00:00 UTC). Look at attest_exchanges by route android and reason for a flood; raise the budget (and Google's quota) if the traffic is genuine."
+    }
   }
 }

@@ -315,7 +315,7 @@ locals {
 }
 
 resource "google_monitoring_alert_policy" "threshold" {
-  for_each = local.threshold_alerts
+  for_each = merge(local.threshold_alerts, local.attestation_alerts)
 
   project               = var.project_id
   display_name          = "${var.name_prefix}: ${each.value.title}"
