@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 )
@@ -108,7 +107,10 @@ func (a *Authenticator) attestation(ctx context.Context, p Principal, cred strin
 
 // credentialOnly authenticates a request whose only credential is an
 // attestation credential: it must be valid whatever the policy, since
-// nothing else vouches for the caller.
+// nothing else vouches for the caller, and name a source that takes
+// attestations (in ATTEST_SOURCES, whatever its policy): the credential
+// keys sign for the exchange's sources only, not for every source an API
+// key or a signing key serves.
 func (a *Authenticator) credentialOnly(ctx context.Context, cred string) (Principal, error) {
 	att := a.cfg.Attestation
 	c, err := att.Keys.Verify(ctx, cred)
@@ -121,7 +123,11 @@ func (a *Authenticator) credentialOnly(ctx context.Context, cred string) (Princi
 	case err != nil:
 		verdict = VerdictInvalid
 	}
-	if policy := att.policy(c.Source); c.Source != "" && policy != PolicyOff {
+	_, attests := att.Policies[c.Source]
+	if verdict == VerdictValid && !attests {
+		verdict, err = VerdictInvalid, fmt.Errorf("credential names source %q, which takes no attestations", c.Source)
+	}
+	if policy := att.policy(c.Source); attests && policy != PolicyOff {
 		a.logVerdict(ctx, c.Source, policy, verdict, err)
 	}
 	if verdict != VerdictValid {
@@ -156,5 +162,6 @@ func (a *Authenticator) logVerdict(ctx context.Context, source string, policy Po
 // hasOtherCredentials reports whether h carries an API key or a signature
 // (an Authorization header of another scheme is not ours).
 func hasOtherCredentials(h http.Header) bool {
-	return h.Get(HeaderSignature) != "" || h.Get("X-Api-Key") != "" || strings.HasPrefix(h.Get("Authorization"), "Bearer ")
+	_, isBearer := bearer(h)
+	return h.Get(HeaderSignature) != "" || h.Get("X-Api-Key") != "" || isBearer
 }

@@ -146,14 +146,22 @@ func (a *Authenticator) keyOrSignature(ctx context.Context, h http.Header, body 
 	}
 	presented := h.Get("X-Api-Key")
 	if presented == "" {
-		if v, ok := strings.CutPrefix(h.Get("Authorization"), "Bearer "); ok {
-			presented = strings.TrimSpace(v)
-		}
+		presented, _ = bearer(h)
 	}
 	if presented == "" {
 		return Principal{}, &Error{Reason: ReasonMissing}
 	}
 	return a.apiKey(ctx, presented)
+}
+
+// bearer is the token of an Authorization header of the Bearer scheme,
+// whose name is case-insensitive (RFC 9110, 11.1): "bearer x" is "Bearer x".
+func bearer(h http.Header) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // Release forgets a signed request's signature, so that the caller may retry
@@ -212,26 +220,45 @@ func (a *Authenticator) signed(ctx context.Context, source, header string, body 
 	}
 	keys := ring.signing[source]
 	tsText := strconv.FormatInt(ts, 10)
+	macs := 0
 	for _, k := range keys {
 		if !k.Expires.IsZero() && now.After(k.Expires) {
 			continue
 		}
-		mac := hmac.New(sha256.New, []byte(k.Secret))
-		mac.Write([]byte(tsText))
-		mac.Write([]byte{'.'})
-		mac.Write(body)
-		want := mac.Sum(nil)
+		macs++
+		want := signature(k.Secret, tsText, body)
 		for _, got := range sigs {
 			if hmac.Equal(want, got) {
-				replayKey := source + "|" + tsText + "|" + hex.EncodeToString(want)
+				// The request is remembered, not the MAC that matched: a
+				// request signed with two secrets during a rotation
+				// ("v1=<old>,v1=<new>") is the same request with either.
+				sum := sha256.Sum256(body)
+				replayKey := source + "|" + tsText + "|" + hex.EncodeToString(sum[:])
 				if !a.replay.Add(replayKey) {
-					return Principal{}, &Error{Reason: ReasonReplayed, err: fmt.Errorf("signature from %s at t=%s seen before", source, tsText)}
+					return Principal{}, &Error{Reason: ReasonReplayed, err: fmt.Errorf("request from %s at t=%s seen before", source, tsText)}
 				}
 				return Principal{Source: source, Method: "signature", replay: replayKey}, nil
 			}
 		}
 	}
+	if macs == 0 {
+		// A source without an active key costs the MAC a known one does,
+		// so the time taken does not tell which sources sign.
+		signature(unknownSourceSecret, tsText, body)
+	}
 	return Principal{}, &Error{Reason: ReasonBadSignature, err: fmt.Errorf("no v1 matches an active key of source %q", source)}
+}
+
+// unknownSourceSecret keys the MAC computed for a source without keys.
+const unknownSourceSecret = "eventrelay: no key for this source"
+
+// signature is the v1 MAC: HMAC-SHA256 over "<t>.<body>".
+func signature(secret, ts string, body []byte) []byte {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return mac.Sum(nil)
 }
 
 // parseSignatureHeader reads "t=<unix>,v1=<hex>[,v1=<hex>...]"; unknown
@@ -274,10 +301,7 @@ func Sign(t time.Time, body []byte, secrets ...string) string {
 	var b strings.Builder
 	b.WriteString("t=" + ts)
 	for _, s := range secrets {
-		mac := hmac.New(sha256.New, []byte(s))
-		mac.Write([]byte(ts + "."))
-		mac.Write(body)
-		b.WriteString(",v1=" + hex.EncodeToString(mac.Sum(nil)))
+		b.WriteString(",v1=" + hex.EncodeToString(signature(s, ts, body)))
 	}
 	return b.String()
 }
