@@ -133,6 +133,11 @@ type pipeline interface {
 	deadLettered(id string) (class string, ok bool)
 	// backfill runs the backfill function once with default parameters.
 	backfill(ctx context.Context) (backfill.Summary, error)
+	// parked reads, at the end, what the dead-letter store (the backfill's
+	// subscription or queue) still holds: event id → class. It takes
+	// nothing away. The tap only saw what arrived; an event counts as
+	// parked only if the store still holds it.
+	parked(ctx context.Context) (map[string]string, error)
 }
 
 // RunPubSub performs one run on the GCP path: ingest publishing to the
@@ -177,6 +182,49 @@ func (p *pubsubPipeline) apiKey() string                           { return devs
 func (p *pubsubPipeline) sink() *mcmsink.Sink                      { return p.st.Sink }
 func (p *pubsubPipeline) crashForwarder(ctx context.Context) error { return p.fwd.restart(ctx) }
 func (p *pubsubPipeline) deadLettered(id string) (string, bool)    { return p.tap.class(id) }
+
+// parked pulls the backfill's dead-letter subscription and hands every
+// message back at once (ack deadline 0), until pulls come back empty.
+func (p *pubsubPipeline) parked(ctx context.Context) (map[string]string, error) {
+	return pullParked(ctx, p.st.Client(), devstack.DeadLetterSub)
+}
+
+// pullParked reads what subscription sub holds, by event id and class,
+// leaving it there. A message is pulled again only after its deadline, so
+// three empty pulls in a row mean everything was seen.
+func pullParked(ctx context.Context, c *pubsub.Client, sub string) (map[string]string, error) {
+	out := map[string]string{}
+	var acks []string
+	defer func() { // hand everything back
+		for len(acks) > 0 {
+			n := min(len(acks), 1000)
+			c.SubscriptionAdminClient.ModifyAckDeadline(context.WithoutCancel(ctx),
+				&pubsubpb.ModifyAckDeadlineRequest{Subscription: sub, AckIds: acks[:n], AckDeadlineSeconds: 0})
+			acks = acks[n:]
+		}
+	}()
+	for empty := 0; empty < 3; {
+		resp, err := c.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: sub, MaxMessages: 1000})
+		if err != nil {
+			return nil, err
+		}
+		if len(resp.ReceivedMessages) == 0 {
+			empty++
+			continue
+		}
+		empty = 0
+		for _, m := range resp.ReceivedMessages {
+			a := m.GetMessage().GetAttributes()
+			class := a[delivery.AttrDLClass]
+			if class == "" {
+				class = classPubSubPolicy
+			}
+			out[a[queue.AttrEventID]] = class
+			acks = append(acks, m.GetAckId())
+		}
+	}
+	return out, nil
+}
 
 // backfill calls the stack's backfill function over HTTP, as Cloud
 // Scheduler does.
@@ -287,7 +335,7 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 			fmt.Fprintf(progress, "soak: timed out with %d events unaccounted for\n", left)
 			rep.Stuck = left
 			rep.DrainSeconds = time.Since(drain).Seconds()
-			return account(rep, sent, p, p.sink().CountByID(), cfg), nil
+			return account(ctx, rep, sent, p, p.sink().CountByID(), cfg)
 		case <-time.After(time.Second):
 			if tick%15 == 0 {
 				fmt.Fprintf(progress, "soak: %d events still on their way (%.0f s into the drain)\n", left, time.Since(drain).Seconds())
@@ -305,7 +353,7 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 	}
 	rep.BackfillSeconds = time.Since(backfillStart).Seconds()
 	fmt.Fprintf(progress, "soak: backfill resent %d, still failing %v\n", rep.Backfill.Resent, rep.Backfill.StillFailing)
-	return account(rep, sent, p, before, cfg), nil
+	return account(ctx, rep, sent, p, before, cfg)
 }
 
 // backfillRedelivery is how long messages a failed queue call left
@@ -370,8 +418,14 @@ func backfillUntilDrained(ctx context.Context, p pipeline, progress io.Writer) (
 }
 
 // account classifies every event; before is the platform's count per id
-// when the run had drained, ahead of the backfill.
-func account(rep *Report, sent *sentLedger, p pipeline, before map[string]int, cfg Config) *Report {
+// when the run had drained, ahead of the backfill. A dead letter the
+// store no longer holds at the end, of an event the platform never got,
+// is lost, whatever the tap saw.
+func account(ctx context.Context, rep *Report, sent *sentLedger, p pipeline, before map[string]int, cfg Config) (*Report, error) {
+	held, err := p.parked(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("reading the dead-letter store at the end: %w", err)
+	}
 	sink := p.sink()
 	after := sink.CountByID()
 	// At-least-once delivery means a forwarder killed between the
@@ -411,14 +465,14 @@ func account(rep *Report, sent *sentLedger, p pipeline, before map[string]int, c
 			rep.Accepted++
 			if refused(i) {
 				rep.Refused++
-				// Parked with a reason: permanent, or auth when it came
-				// during the 401s (the backfill then re-parks it as
-				// permanent after the run's tap).
-				class, dead := p.deadLettered(s.id)
+				// Parked with a reason, and still in the store at the end:
+				// permanent (one that came during the 401s was parked as
+				// auth, then re-parked as permanent by the backfill).
+				class, _ := p.deadLettered(s.id)
 				switch {
-				case dead && !reasonless(class) && after[s.id] == 0:
+				case held[s.id] == delivery.ClassPermanent && after[s.id] == 0:
 					rep.RefusedParked++
-				case !dead && after[s.id] == 0:
+				case after[s.id] == 0:
 					rep.Lost++
 				}
 				if reasonless(class) {
@@ -444,16 +498,18 @@ func account(rep *Report, sent *sentLedger, p pipeline, before map[string]int, c
 				rep.DeadLettered++
 				rep.DeadLetterReasons[class]++
 				rep.Backfilled++
-			default:
+			case held[s.id] != "":
 				rep.DeadLettered++
 				rep.DeadLetterReasons[class]++
 				rep.StillDeadLettered++
+			default:
+				rep.Lost++ // dead-lettered, then gone from the store unsent
 			}
 		default:
 			rep.Lost++ // sent but never answered with an id: counted as lost
 		}
 	}
-	return rep
+	return rep, nil
 }
 
 // Classes the taps give a dead letter that carries no reason of ours.

@@ -128,6 +128,41 @@ func (p *sqsPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
 	return fn.Core.Run(ctx, backfillParams)
 }
 
+// parked reads the dead-letter queue, hiding each message for a minute,
+// then hands every one back (visibility 0). Three empty receives in a row
+// mean everything was seen.
+func (p *sqsPipeline) parked(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	var handles []*string
+	defer func() {
+		for _, h := range handles {
+			p.st.Client.ChangeMessageVisibility(context.WithoutCancel(ctx), &sqs.ChangeMessageVisibilityInput{
+				QueueUrl: aws.String(p.st.DeadLetterURL), ReceiptHandle: h, VisibilityTimeout: 0})
+		}
+	}()
+	for empty := 0; empty < 3; {
+		resp, err := p.st.Client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.st.DeadLetterURL),
+			MaxNumberOfMessages: 10, VisibilityTimeout: 60, MessageAttributeNames: []string{"All"}})
+		if err != nil {
+			return nil, err
+		}
+		if len(resp.Messages) == 0 {
+			empty++
+			continue
+		}
+		empty = 0
+		for _, m := range resp.Messages {
+			class := classSQSRedrive
+			if v, ok := m.MessageAttributes[delivery.AttrDLClass]; ok {
+				class = aws.ToString(v.StringValue)
+			}
+			out[aws.ToString(m.MessageAttributes[queue.AttrEventID].StringValue)] = class
+			handles = append(handles, m.ReceiptHandle)
+		}
+	}
+	return out, nil
+}
+
 func (p *sqsPipeline) startTap() {
 	p.tap = newTap()
 	ctx, stop := context.WithCancel(context.Background())
