@@ -146,7 +146,9 @@ func startPubSub(addr string) (*localPubSub, error) {
 	go l.srv.Serve(ln)
 	var ctx context.Context
 	ctx, l.stop = context.WithCancel(context.Background())
-	go func() { defer close(l.done); l.front.keepClearing(ctx, clearEvery) }()
+	kept := make(chan struct{})
+	go func() { defer close(kept); l.front.keepDeadLetters(ctx) }()
+	go func() { defer close(l.done); l.front.keepClearing(ctx, clearEvery); <-kept }()
 	return l, nil
 }
 
