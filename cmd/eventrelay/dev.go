@@ -26,6 +26,7 @@ func runDev(args []string) error {
 	backfillAddr := fs.String("backfill", devstack.DefaultBackfillAddr, "backfill listen address")
 	verifyAddr := fs.String("verify", devstack.DefaultVerifyAddr, "verify listen address")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	backfillEvery := fs.Duration("backfill-every", 5*time.Minute, "run the backfill (retryable dead letters) this often, as the cloud's scheduler does; 0: never")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file` (for load measurements)")
 	env := map[string]string{}
 	fs.Func("set", "override a function setting, `NAME=VALUE` (repeatable), e.g. -set INGEST_DEDUPE_WINDOW=0", func(kv string) error {
@@ -56,7 +57,7 @@ func runDev(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr,
-		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, VerifyAddr: *verifyAddr, Logger: log, Env: env,
+		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, VerifyAddr: *verifyAddr, Logger: log, Env: env, BackfillEvery: *backfillEvery,
 		Progress: func(step string) { fmt.Println("starting " + step + " …") }})
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ func runDev(args []string) error {
   ingest              %s
   forwarder (push)    %s
   verify              %s
-  backfill            %s   (go run ./cmd/eventrelay backfill -dry-run)
+  backfill            %s   (every %s; go run ./cmd/eventrelay backfill -dry-run)
   Events API stand-in %s   (strict; faults: PUT %s/_sink/faults)
   counters            %s   (or: go run ./cmd/eventrelay counters)
   Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
@@ -85,7 +86,7 @@ then DFINERY's verification callback for it (200; the same again, as a
 DFINERY retry, 200 again; with another -time, a second callback for one
 purchase, already_confirmed):
   %s
-`, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, st.SinkURL, st.SinkURL, st.CountersURL,
+`, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, *backfillEvery, st.SinkURL, st.SinkURL, st.CountersURL,
 		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey, devstack.DevEraseKey,
 		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at))
 	<-ctx.Done()

@@ -199,3 +199,28 @@ func TestBackfillOfSubscriptionDeadLetters(t *testing.T) {
 		}
 	}
 }
+
+// Issue 28 point 5: `make dev` backfills on a schedule, as the cloud's
+// scheduler does: events dead-lettered during an outage reach the platform
+// after it recovers without anyone calling the backfill.
+func TestScheduledBackfill(t *testing.T) {
+	env := map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",
+		"FORWARDER_MAX_ATTEMPTS": "2", "FORWARDER_BREAKER_THRESHOLD": "10000", "BACKFILL_TIME_BUDGET": "1s"}
+	st, err := Start(context.Background(), Config{PushMaxBackoff: 20 * time.Millisecond, Env: env, BackfillEvery: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	evs := relabel(events(10, time.Now().Add(-time.Minute)), "scheduled")
+	deadLetterDuringOutage(t, st, evs)
+	st.Sink.SetFaults(mcmsink.Faults{})
+	waitFor(t, "every dead letter backfilled", 30*time.Second, func() bool {
+		counts := st.Sink.CountByID()
+		for _, e := range evs {
+			if counts[e["id"].(string)] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
+	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
@@ -95,6 +96,10 @@ type Config struct {
 	// process of its own (see FunctionEnv): the stack starts none and
 	// pushes the events subscription there.
 	ExternalForwarder string
+	// BackfillEvery runs the backfill with default parameters (retryable
+	// dead letters) this often, as the cloud's scheduler does (0: never;
+	// `make dev` sets it).
+	BackfillEvery time.Duration
 }
 
 // Stack is a running local pipeline.
@@ -253,7 +258,31 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 	progress("the push subscription to the forwarder")
 	st.startPush(cfg.PushMaxBackoff, pushTo)
+	if cfg.BackfillEvery > 0 {
+		st.startSchedule(cfg.BackfillEvery, backfillFn.Core)
+	}
 	return st, nil
+}
+
+// startSchedule runs b every interval until Close, as Cloud Scheduler runs
+// the deployed backfill; each run logs its summary.
+func (st *Stack) startSchedule(every time.Duration, b *backfill.Backfill) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				b.Run(ctx, backfill.Params{})
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	st.closers = append([]func() error{func() error { cancel(); <-done; return nil }}, st.closers...)
 }
 
 // pushWorkers is how many pushes the local push subscription has in flight
