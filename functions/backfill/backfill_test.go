@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -589,14 +589,14 @@ func TestParams(t *testing.T) {
 	}
 	// Over HTTP: query and body together; a bad parameter is a 400.
 	r := newRig(t, Config{}, many(4, delivery.ClassRetryable)...)
-	h := r.b.Handler()
+	h := apicontract.Wrap(t, apicontract.Backfill, r.b.Handler())
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?dry_run=true", strings.NewReader(`{"max_events":2}`)))
+	h.ServeHTTP(rec, runRequest("/?dry_run=true", `{"max_events":2}`))
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"selected":2`) || !strings.Contains(rec.Body.String(), `"dry_run":true`) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?dry_rn=1", nil))
+	h.ServeHTTP(rec, runRequest("/?dry_rn=1", ""))
 	if rec.Code != 400 || len(r.sender.sent) != 0 {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/delivery"
 )
 
@@ -14,7 +15,7 @@ import (
 // silently matched nothing.
 func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
 	r := newRig(t, Config{}, many(4, delivery.ClassRetryable)...)
-	h := r.b.Handler()
+	h := apicontract.Wrap(t, apicontract.Backfill, r.b.Handler())
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost {
@@ -27,18 +28,28 @@ func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
 		{"", `{"reasons":["undecodable"]}`, `"undecodable"`},
 	} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/"+c.query, strings.NewReader(c.body)))
+		h.ServeHTTP(rec, runRequest("/"+c.query, c.body))
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), strings.ReplaceAll(c.names, `"`, `\"`)) {
 			t.Errorf("%s %s: %d %s, want 400 naming %s", c.query, c.body, rec.Code, rec.Body, c.names)
 		}
 	}
 	// A body over the 64 KB limit is the caller's to correct too.
 	rec = httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"reasons":["`+strings.Repeat("x", 70<<10)+`"]}`)))
+	h.ServeHTTP(rec, runRequest("/", `{"reasons":["`+strings.Repeat("x", 70<<10)+`"]}`))
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "bad_parameters") {
 		t.Errorf("a 70 KB body: %d %.200s", rec.Code, rec.Body)
 	}
 	if len(r.sender.sent) != 0 || len(r.q.contents(t)) != 4 {
 		t.Fatal("a refused request changed something")
 	}
+}
+
+// runRequest is a run as Cloud Scheduler and the backfill command post it:
+// a JSON body, when there is one, says so.
+func runRequest(target, body string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return r
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/pii"
@@ -50,11 +51,12 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) post(t *testing.T, body, key string) (*httptest.ResponseRecorder, Response) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json") // as the erase command sends it
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	rec := httptest.NewRecorder()
-	f.svc.ServeHTTP(rec, req)
+	apicontract.Wrap(t, apicontract.Ingest, f.svc).ServeHTTP(rec, req)
 	var resp Response
 	json.Unmarshal(rec.Body.Bytes(), &resp)
 	return rec, resp
@@ -160,7 +162,7 @@ func TestEraseRefused(t *testing.T) {
 				req.Header.Set("Authorization", "Bearer "+c.key)
 			}
 			rec := httptest.NewRecorder()
-			f.svc.ServeHTTP(rec, req)
+			apicontract.Wrap(t, apicontract.Ingest, f.svc).ServeHTTP(rec, req)
 			if rec.Code != c.status {
 				t.Fatalf("%d %s", rec.Code, rec.Body)
 			}

@@ -1,8 +1,11 @@
 package erase
 
 import (
+	"maps"
+	"net/http"
 	"testing"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/internal/readme"
 )
 
@@ -20,4 +23,14 @@ func TestErrorStatusMatchesDocs(t *testing.T) {
 			t.Errorf("docs/data-governance.md: code %s (%d) is not in the Erasure table", code, status)
 		}
 	}
+}
+
+// TestErrorStatusMatchesContract: the codes erase refuses a request with,
+// with their statuses, are those api/openapi.yaml lists for POST /erase,
+// neither more nor fewer.
+func TestErrorStatusMatchesContract(t *testing.T) {
+	emitted := maps.Clone(errorStatus)
+	emitted["not_configured"] = http.StatusServiceUnavailable // internal/setup: ingest's secrets have no value yet
+	emitted["request_timeout"] = http.StatusRequestTimeout    // internal/httpserver
+	apicontract.CheckCodes(t, emitted, apicontract.Codes(t, http.MethodPost, Path, "error"))
 }

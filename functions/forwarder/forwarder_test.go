@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -154,6 +156,13 @@ func pushBody(t *testing.T, attempt int) []byte {
 	return b
 }
 
+// pushRequest is a push delivery as Pub/Sub sends it.
+func pushRequest(body io.Reader) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/", body)
+	r.Header.Set("Content-Type", "application/json")
+	return r
+}
+
 func TestPushHandler(t *testing.T) {
 	for _, c := range []struct {
 		answer mcm.Result
@@ -165,14 +174,14 @@ func TestPushHandler(t *testing.T) {
 	} {
 		f, _, _, _ := newForwarder(t, c.answer)
 		rec := httptest.NewRecorder()
-		f.PushHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(pushBody(t, 1))))
+		apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, pushRequest(bytes.NewReader(pushBody(t, 1))))
 		if rec.Code != c.status {
 			t.Fatalf("answer %d: status %d", c.answer.Status, rec.Code)
 		}
 	}
 	f, _, _, _ := newForwarder(t, mcm.Result{Status: 200, Class: mcm.Delivered})
 	rec := httptest.NewRecorder()
-	f.PushHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{")))
+	apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, pushRequest(strings.NewReader("{")))
 	if rec.Code != http.StatusBadRequest {
 		t.Fatalf("garbage push: %d", rec.Code)
 	}

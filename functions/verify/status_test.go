@@ -1,8 +1,10 @@
 package verify
 
 import (
+	"net/http"
 	"testing"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/internal/readme"
 )
 
@@ -24,5 +26,29 @@ func TestReasonStatusMatchesDocs(t *testing.T) {
 		if _, ok := documented[reason]; !ok {
 			t.Errorf("docs/verify.md: reason %s (%d) is not in the Reasons table", reason, status)
 		}
+	}
+}
+
+// TestReasonStatusMatchesContract: the reasons verify answers, with their
+// statuses under the default configuration, are those api/openapi.yaml
+// lists for a callback, neither more nor fewer.
+func TestReasonStatusMatchesContract(t *testing.T) {
+	emitted := map[string]int{}
+	for _, reason := range []string{ReasonUnsigned, ReasonBadSignature, ReasonBadToken, ReasonIPNotAllowed,
+		ReasonTooLarge, ReasonMalformed, ReasonNoEventTime, ReasonStale, ReasonUnsupported, ReasonNoIdentifier,
+		ReasonNotFound, ReasonAlreadyConfirmed, ReasonTime, ReasonAmount, ReasonCurrency, ReasonDevice, ReasonUser,
+		ReasonUnavailable, "not_configured"} { // not_configured: internal/setup, with the configured failure
+		status, ok := reasonStatus[reason]
+		if !ok {
+			status = http.StatusUnprocessableEntity // the default VERIFY_FAILURE_STATUS
+		}
+		emitted[reason] = status
+	}
+	for _, method := range []string{http.MethodPost, http.MethodGet} {
+		contract := apicontract.Codes(t, method, apicontract.Verify.Path(), "reason")
+		if method == http.MethodGet {
+			delete(emitted, ReasonTooLarge) // a GET has no body
+		}
+		apicontract.CheckCodes(t, emitted, contract)
 	}
 }

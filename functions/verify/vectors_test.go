@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/ingest"
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
@@ -152,7 +153,7 @@ func TestVectors(t *testing.T) {
 				}
 				req.RemoteAddr = "10.0.0.2:40000" // the proxy in front of us
 				rec := httptest.NewRecorder()
-				f.svc.ServeHTTP(rec, req)
+				apicontract.Wrap(t, apicontract.Verify, f.svc).ServeHTTP(rec, req)
 				if rec.Code != v.status || reasonOf(rec.Body.String()) != v.reason {
 					t.Errorf("%s: got %d %s, want %d %q", v.name, rec.Code, rec.Body.String(), v.status, v.reason)
 				}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/pii"
@@ -106,7 +107,7 @@ func (f *fixture) call(t *testing.T, body string, hdr map[string]string) (int, s
 		}
 	}
 	rec := httptest.NewRecorder()
-	f.svc.ServeHTTP(rec, req)
+	apicontract.Wrap(t, apicontract.Verify, f.svc).ServeHTTP(rec, req)
 	return rec.Code, rec.Body.String()
 }
 

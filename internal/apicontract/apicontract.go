@@ -56,6 +56,10 @@ var (
 	Forwarder = Function{name: "forwarder", path: "/push"}
 )
 
+// Path is the contract's path of fn's operations (for ingest, "", as each
+// has its own).
+func (fn Function) Path() string { return fn.path }
+
 // contract is the loaded contract and its router, shared by every test of
 // a package.
 type contract struct {
