@@ -35,7 +35,7 @@ func TestReasonStatusMatchesDocs(t *testing.T) {
 func TestReasonStatusMatchesContract(t *testing.T) {
 	emitted := map[string]int{}
 	for _, reason := range []string{ReasonUnsigned, ReasonBadSignature, ReasonBadToken, ReasonIPNotAllowed,
-		ReasonTooLarge, ReasonMalformed, ReasonNoEventTime, ReasonStale, ReasonUnsupported, ReasonNoIdentifier,
+		ReasonTooLarge, ReasonMalformed, ReasonNoEventTime, ReasonStale, ReasonUnsupported, ReasonNoIdentifier, ReasonNoIdentity, ReasonNoAmount, ReasonNoCurrency,
 		ReasonNotFound, ReasonAlreadyConfirmed, ReasonTime, ReasonAmount, ReasonCurrency, ReasonDevice, ReasonUser,
 		ReasonUnavailable, "not_configured"} { // not_configured: internal/setup, with the configured failure
 		status, ok := reasonStatus[reason]
