@@ -247,23 +247,26 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return s.fail(w, "", codeMediaType, err.Error())
 	}
+	// An API key or a credential does not cover the body: check it before
+	// reading (and inflating) a byte, so an anonymous caller's body costs
+	// nothing. A signature covers the body, which is read first, bounded
+	// by MaxBodyBytes after inflation.
+	signed := r.Header.Get(auth.HeaderSignature) != ""
+	var p auth.Principal
+	var err error
+	if !signed {
+		if p, err = s.auth.Authenticate(r.Context(), r.Header, nil); err != nil {
+			return s.authFailed(w, r, err)
+		}
+	}
 	body, code, err := s.readBody(w, r)
 	if err != nil {
-		return s.fail(w, "", code, err.Error())
+		return s.fail(w, p.Source, code, err.Error())
 	}
-	p, err := s.auth.Authenticate(r.Context(), r.Header, body)
-	if err != nil {
-		var ae *auth.Error
-		if errors.As(err, &ae) {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed", slog.String("outcome", "auth_failed"),
-				slog.String("reason", ae.Reason), slog.String("detail", ae.Error()))
-			if ae.Status() == http.StatusServiceUnavailable {
-				w.Header().Set("Retry-After", s.retryAfter())
-			}
-			return s.reply(w, "", ae.Status(), ae.Reason, "authentication failed: "+ae.Reason)
+	if signed {
+		if p, err = s.auth.Authenticate(r.Context(), r.Header, body); err != nil {
+			return s.authFailed(w, r, err)
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelError, "authentication error", slog.String("error", err.Error()))
-		return s.fail(w, "", codeInternal, "authentication could not be checked")
 	}
 	// Most bodies decode cleanly in one pass; any other takes Split and a
 	// decode per event, which give the answers and errors.
@@ -289,6 +292,21 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 	}
 	writeJSON(w, status, resp)
 	return status, p.Source, resp
+}
+
+// authFailed answers a request whose credentials were refused.
+func (s *Service) authFailed(w http.ResponseWriter, r *http.Request, err error) (int, string, *Response) {
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed", slog.String("outcome", "auth_failed"),
+			slog.String("reason", ae.Reason), slog.String("detail", ae.Error()))
+		if ae.Status() == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", s.retryAfter())
+		}
+		return s.reply(w, "", ae.Status(), ae.Reason, "authentication failed: "+ae.Reason)
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelError, "authentication error", slog.String("error", err.Error()))
+	return s.fail(w, "", codeInternal, "authentication could not be checked")
 }
 
 // process turns raw events into acknowledged messages and the answer.
