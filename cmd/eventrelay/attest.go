@@ -80,7 +80,7 @@ func runAttest(args []string) error {
 	default:
 		return errors.New("-platform is ios, android or firebase")
 	}
-	fmt.Printf("\ncredential:\n%s\n\ntry it:\n  echo '{\"event_type\":\"HOME\",\"timestamp\":%d,\"channel_type\":\"APP\",\"device\":{\"os\":\"IOS\",\"persistent_id\":\"dev-1\"}}' \\\n    | eventrelay send -url %s -credential '%s'\n",
-		cred, time.Now().UnixMilli(), *target, cred)
+	fmt.Printf("\ncredential:\n%s\n\ntry it:\n  echo '{\"event_type\":\"HOME\",\"timestamp\":%d,\"channel_type\":\"APP\",\"device\":{\"os\":\"IOS\",\"persistent_id\":\"dev-1\"}}' \\\n    | %s send -url %s -credential '%s'\n",
+		cred, time.Now().UnixMilli(), devstack.CLI, *target, cred)
 	return nil
 }

@@ -64,19 +64,21 @@ func runDev(args []string) error {
 	}
 	defer st.Close()
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
-	fmt.Printf(`eventrelay is running locally (Ctrl-C stops it)
+	// {cli} is the CLI as make dev built it: the commands shown run it
+	// as they are, without compiling it again.
+	banner := strings.ReplaceAll(`eventrelay is running locally (Ctrl-C stops it)
 
   ingest              %s
   forwarder (push)    %s
   verify              %s
-  backfill            %s   (every %s; go run ./cmd/eventrelay backfill -dry-run)
+  backfill            %s   (every %s; {cli} backfill -dry-run)
   Events API stand-in %s   (strict; faults: PUT %s/_sink/faults)
-  counters            %s   (or: go run ./cmd/eventrelay counters)
+  counters            %s   (or: {cli} counters)
   Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
   API key             %s   (local only)
   DFINERY key         %s   (local only)
-  erase key           %s   (local only: go run ./cmd/eventrelay erase -key … -user …)
-  app attestation     go run ./cmd/eventrelay attest -platform ios   (or android; source local-app, policy require)
+  erase key           %s   (local only: {cli} erase -key … -user …)
+  app attestation     {cli} attest -platform ios   (or android; source local-app, policy require)
 
 Try a purchase:
   curl -sS %s -H 'Content-Type: application/json' -H 'X-Api-Key: %s' \
@@ -86,7 +88,8 @@ then DFINERY's verification callback for it (200; the same again, as a
 DFINERY retry, 200 again; with another -time, a second callback for one
 purchase, already_confirmed):
   %s
-`, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, *backfillEvery, st.SinkURL, st.SinkURL, st.CountersURL,
+`, "{cli}", devstack.CLI)
+	fmt.Printf(banner, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, *backfillEvery, st.SinkURL, st.SinkURL, st.CountersURL,
 		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey, devstack.DevEraseKey,
 		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at))
 	<-ctx.Done()

@@ -1,5 +1,8 @@
 // Command eventrelay is the operator's tool: it runs the whole pipeline
-// locally (dev) and makes ingest API keys (keygen).
+// locally (dev), plays a sender, an app and DFINERY against it (send,
+// attest, callback), reads its counters, runs backfills and erasures,
+// makes ingest API keys, serves one function, runs the load-and-fault run
+// and builds the deployable archives (usage below lists them all).
 package main
 
 import (

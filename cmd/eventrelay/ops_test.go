@@ -94,7 +94,11 @@ func TestPrintFunnel(t *testing.T) {
 // against `make dev`'s stack: confirmed once, then already_confirmed.
 func TestREADMEExampleCallback(t *testing.T) {
 	quickStart := readme.Doc(t, "README.md")
-	command := devstack.ExampleCallbackCommand("http://"+devstack.DefaultVerifyAddr, time.Time{})
+	// The quick start names verify's address $VERIFY_URL, after exporting it.
+	if !strings.Contains(quickStart, "VERIFY_URL=http://"+devstack.DefaultVerifyAddr) {
+		t.Fatalf("README.md does not set VERIFY_URL to %s", devstack.DefaultVerifyAddr)
+	}
+	command := devstack.ExampleCallbackCommand(`"$VERIFY_URL"`, time.Time{})
 	for _, want := range []string{command, `"id":"` + devstack.ExampleOrder + `"`} {
 		if !strings.Contains(quickStart, want) {
 			t.Fatalf("README.md does not show %s", want)

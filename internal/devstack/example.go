@@ -34,7 +34,11 @@ func ExampleCallback(verifyURL string, at time.Time) []string {
 	return args
 }
 
+// CLI is the operator CLI as `make dev` builds it, the way the README and
+// the local stack's banner name it.
+const CLI = "./dist/eventrelay"
+
 // ExampleCallbackCommand is ExampleCallback as a shell command line.
 func ExampleCallbackCommand(verifyURL string, at time.Time) string {
-	return "go run ./cmd/eventrelay callback " + strings.Join(ExampleCallback(verifyURL, at), " ")
+	return CLI + " callback " + strings.Join(ExampleCallback(verifyURL, at), " ")
 }

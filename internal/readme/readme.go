@@ -81,13 +81,30 @@ func Rows(text string) [][]string {
 		case !body:
 			continue // the header
 		}
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		for i := range cells {
-			cells[i] = strings.TrimSpace(cells[i])
-		}
-		rows = append(rows, cells)
+		rows = append(rows, cells(line))
 	}
 	return rows
+}
+
+// cells splits a table row at its unescaped "|"s; a "\\|" is a "|" inside
+// a cell, as Markdown tables write one.
+func cells(line string) []string {
+	line = strings.TrimSuffix(strings.TrimPrefix(line, "|"), "|")
+	var out []string
+	var cell strings.Builder
+	for i := 0; i < len(line); i++ {
+		switch {
+		case line[i] == '\\' && i+1 < len(line) && line[i+1] == '|':
+			cell.WriteByte('|')
+			i++
+		case line[i] == '|':
+			out = append(out, strings.TrimSpace(cell.String()))
+			cell.Reset()
+		default:
+			cell.WriteByte(line[i])
+		}
+	}
+	return append(out, strings.TrimSpace(cell.String()))
 }
 
 var code = regexp.MustCompile("`([^`]+)`")

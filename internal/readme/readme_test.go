@@ -19,6 +19,15 @@ func TestRowsAndCodes(t *testing.T) {
 	}
 }
 
+// An escaped pipe is part of its cell, as Markdown renders it.
+func TestRowsKeepEscapedPipes(t *testing.T) {
+	got := Rows("| a | b |\n|---|---|\n| `x [-p ios\\|android]` | y \\| z |\n")
+	want := [][]string{{"`x [-p ios|android]`", "y | z"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Rows = %q, want %q", got, want)
+	}
+}
+
 func TestSectionOfADoc(t *testing.T) {
 	if s := Section(t, "docs/verify.md", "\n## Reasons\n", "\n## Verify settings"); len(Rows(s)) == 0 {
 		t.Fatal("verify's Reasons table has no rows")
