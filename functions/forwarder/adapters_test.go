@@ -27,7 +27,7 @@ import (
 
 func newForwarder(t testing.TB, s delivery.Sender, dlq *queue.Memory) *forwarder.Forwarder {
 	t.Helper()
-	f, err := forwarder.New(forwarder.Config{MaxAttempts: 5}, forwarder.Deps{Sender: s, DeadLetter: dlq,
+	f, err := forwarder.New(forwarder.WithDefaults(forwarder.Config{MaxAttempts: 5}), forwarder.Deps{Sender: s, DeadLetter: dlq,
 		Now: func() time.Time { return forwarder.TestNow }})
 	if err != nil {
 		t.Fatal(err)

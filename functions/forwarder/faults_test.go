@@ -26,7 +26,7 @@ func openBreaker(t *testing.T, s *script, logs *bytes.Buffer) (*Forwarder, *queu
 	t.Helper()
 	dlq := &queue.Memory{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	f, err := New(Config{MaxAttempts: 100, BreakerThreshold: 3, BreakerCooldown: cooldown},
+	f, err := New(WithDefaults(Config{MaxAttempts: 100, BreakerThreshold: 3, BreakerCooldown: cooldown}),
 		Deps{Sender: s, DeadLetter: dlq, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestCircuitBreakerPanickingProbeIsRecorded(t *testing.T) {
 	var logs bytes.Buffer
 	s := &panicky{script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}}
 	dlq := &queue.Memory{}
-	f, _ := New(Config{MaxAttempts: 100, BreakerThreshold: 3, BreakerCooldown: cooldown},
+	f, _ := New(WithDefaults(Config{MaxAttempts: 100, BreakerThreshold: 3, BreakerCooldown: cooldown}),
 		Deps{Sender: s, DeadLetter: dlq, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for range 3 {
 		f.Handle(context.Background(), queued(1))
@@ -154,7 +154,7 @@ func TestCircuitBreakerPanickingProbeIsRecorded(t *testing.T) {
 func TestCircuitOpenOnLastAttemptDeadLetters(t *testing.T) {
 	s := &script{answers: []mcm.Result{{Status: 503, Class: mcm.Retryable}}}
 	dlq := &queue.Memory{}
-	f, _ := New(Config{MaxAttempts: 5, BreakerThreshold: 3, BreakerCooldown: time.Hour}, Deps{Sender: s, DeadLetter: dlq})
+	f, _ := New(WithDefaults(Config{MaxAttempts: 5, BreakerThreshold: 3, BreakerCooldown: time.Hour}), Deps{Sender: s, DeadLetter: dlq})
 	for range 3 {
 		f.Handle(context.Background(), queued(1))
 	}
@@ -199,7 +199,7 @@ func TestLongMultiByteReasonStillDeadLetters(t *testing.T) {
 	msg := "x" + strings.Repeat("é", 600) // the 512-byte cut falls inside a character
 	s := &script{answers: []mcm.Result{{Status: 400, Class: mcm.Permanent, Message: msg}}}
 	dlq := &strictQueue{}
-	f, _ := New(Config{}, Deps{Sender: s, DeadLetter: dlq})
+	f, _ := New(WithDefaults(Config{}), Deps{Sender: s, DeadLetter: dlq})
 	d := f.Handle(context.Background(), queued(1))
 	if !d.Ack || d.Outcome != "dead_lettered" || dlq.refused != 0 {
 		t.Fatalf("decision %+v, refused %d", d, dlq.refused)
@@ -215,7 +215,7 @@ func TestLongMultiByteReasonStillDeadLetters(t *testing.T) {
 func TestRefusedDeadLetterIsPublishedWithOurAttributes(t *testing.T) {
 	s := &script{answers: []mcm.Result{{Status: 400, Class: mcm.Permanent, Message: "bad"}}}
 	dlq := &strictQueue{}
-	f, _ := New(Config{}, Deps{Sender: s, DeadLetter: dlq})
+	f, _ := New(WithDefaults(Config{}), Deps{Sender: s, DeadLetter: dlq})
 	dv := queued(1)
 	dv.Attributes["custom"] = "\xff\xfe"
 	if d := f.Handle(context.Background(), dv); !d.Ack || d.Outcome != "dead_lettered" || dlq.refused != 1 {
@@ -242,7 +242,7 @@ func TestBreakerHeldDeadLettersKeepTheirCause(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dlq := &queue.Memory{}
-			f, err := New(Config{MaxAttempts: 3, BreakerThreshold: 3, BreakerCooldown: time.Hour},
+			f, err := New(WithDefaults(Config{MaxAttempts: 3, BreakerThreshold: 3, BreakerCooldown: time.Hour}),
 				Deps{Sender: &script{answers: []mcm.Result{c.answer}}, DeadLetter: dlq})
 			if err != nil {
 				t.Fatal(err)

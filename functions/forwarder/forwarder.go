@@ -70,6 +70,27 @@ type Config struct {
 	IngestWindow time.Duration
 }
 
+// check refuses an incomplete configuration: the values come complete from
+// the settings registry (shared/settings), and a zero here is a caller that
+// skipped it, not a wish for some default.
+func (c Config) check() error {
+	switch {
+	case c.MaxAttempts < 1:
+		return fmt.Errorf("forwarder: MaxAttempts (FORWARDER_MAX_ATTEMPTS) must be at least 1, got %d", c.MaxAttempts)
+	case c.FirstBackoff <= 0:
+		return fmt.Errorf("forwarder: FirstBackoff (FORWARDER_FIRST_BACKOFF) must be positive, got %s", c.FirstBackoff)
+	case c.MaxBackoff < c.FirstBackoff:
+		return fmt.Errorf("forwarder: MaxBackoff (FORWARDER_MAX_BACKOFF) %s is shorter than FirstBackoff %s", c.MaxBackoff, c.FirstBackoff)
+	case c.BreakerThreshold < 1:
+		return fmt.Errorf("forwarder: BreakerThreshold (FORWARDER_BREAKER_THRESHOLD) must be at least 1, got %d", c.BreakerThreshold)
+	case c.BreakerCooldown <= 0:
+		return fmt.Errorf("forwarder: BreakerCooldown (FORWARDER_BREAKER_COOLDOWN) must be positive, got %s", c.BreakerCooldown)
+	case c.DeliveredWindow <= 0:
+		return fmt.Errorf("forwarder: DeliveredWindow (FORWARDER_DEDUPE_WINDOW) must be positive, got %s", c.DeliveredWindow)
+	}
+	return nil
+}
+
 // Forwarder is safe for concurrent use.
 type Forwarder struct {
 	cfg        Config
@@ -98,23 +119,8 @@ func New(cfg Config, d Deps) (*Forwarder, error) {
 	if d.Sender == nil || d.DeadLetter == nil {
 		return nil, errors.New("forwarder: a sender and a dead-letter publisher are required")
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 8
-	}
-	if cfg.FirstBackoff <= 0 {
-		cfg.FirstBackoff = 5 * time.Second
-	}
-	if cfg.MaxBackoff < cfg.FirstBackoff {
-		cfg.MaxBackoff = 10 * time.Minute
-	}
-	if cfg.BreakerThreshold <= 0 {
-		cfg.BreakerThreshold = 20
-	}
-	if cfg.BreakerCooldown <= 0 {
-		cfg.BreakerCooldown = 30 * time.Second
-	}
-	if cfg.DeliveredWindow <= 0 {
-		cfg.DeliveredWindow = time.Hour
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

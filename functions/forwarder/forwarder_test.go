@@ -44,7 +44,7 @@ func newForwarder(t testing.TB, answers ...mcm.Result) (*Forwarder, *script, *qu
 	s := &script{answers: answers}
 	dlq := &queue.Memory{}
 	invalidations := 0
-	f, err := New(Config{MaxAttempts: 5, BreakerThreshold: 3, BreakerCooldown: time.Minute},
+	f, err := New(WithDefaults(Config{MaxAttempts: 5, BreakerThreshold: 3, BreakerCooldown: time.Minute}),
 		Deps{Sender: s, DeadLetter: dlq, InvalidateKey: func() { invalidations++ }, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func throughputRig(b *testing.B) (*forwarder.Forwarder, *mcmsink.Sink) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := forwarder.New(forwarder.Config{}, forwarder.Deps{Sender: client, DeadLetter: &queue.Memory{}})
+	f, err := forwarder.New(forwarder.WithDefaults(forwarder.Config{}), forwarder.Deps{Sender: client, DeadLetter: &queue.Memory{}})
 	if err != nil {
 		b.Fatal(err)
 	}

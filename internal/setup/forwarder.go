@@ -9,6 +9,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Forwarder is the started forwarder: the core, the Pub/Sub push handler
@@ -29,20 +30,23 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	}
 	mcmCfg := platformConfig(env)
 	cfg := forwarder.Config{
-		MaxAttempts:      env.Int("FORWARDER_MAX_ATTEMPTS", 8, 1, 100),
-		FirstBackoff:     env.Duration("FORWARDER_FIRST_BACKOFF", 5*time.Second, 0, time.Hour),
-		MaxBackoff:       env.Duration("FORWARDER_MAX_BACKOFF", 10*time.Minute, time.Millisecond, 12*time.Hour),
-		BreakerThreshold: env.Int("FORWARDER_BREAKER_THRESHOLD", 20, 1, 10000),
-		BreakerCooldown:  env.Duration("FORWARDER_BREAKER_COOLDOWN", 30*time.Second, time.Second, time.Hour),
-		DeliveredWindow:  env.Duration("FORWARDER_DEDUPE_WINDOW", time.Hour, time.Minute, 48*time.Hour),
+		MaxAttempts:      settings.ForwarderMaxAttempts.Get(env),
+		FirstBackoff:     settings.ForwarderFirstBackoff.Get(env),
+		MaxBackoff:       settings.ForwarderMaxBackoff.Get(env),
+		BreakerThreshold: settings.ForwarderBreakerThreshold.Get(env),
+		BreakerCooldown:  settings.ForwarderBreakerCooldown.Get(env),
+		DeliveredWindow:  settings.ForwarderDedupeWindow.Get(env),
 		IngestWindow:     ingestDedupeWindow(env),
+	}
+	if cfg.MaxBackoff < cfg.FirstBackoff {
+		env.Fail(settings.ForwarderMaxBackoff.Name, "%s is shorter than FORWARDER_FIRST_BACKOFF (%s)", cfg.MaxBackoff, cfg.FirstBackoff)
 	}
 	// Sends in flight per SQS batch. An instance's throughput is this over
 	// the platform's latency: at 50 ms, 16 gave ~300 events/s; 128 sends a
 	// whole batch of up to 128 records at once (~2.5k events/s at 50 ms,
 	// BenchmarkForwarderThroughput), within the MCM client's 256
 	// connections per host.
-	concurrency := env.Int("FORWARDER_CONCURRENCY", 128, 1, 256)
+	concurrency := settings.ForwarderConcurrency.Get(env)
 	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt, log)
 	prefetch(ctx, src, mcmCfg.keySecret)
@@ -92,10 +96,10 @@ type platform struct {
 
 func platformConfig(env *config.Env) platform {
 	return platform{
-		baseURL:    env.Required("MCM_BASE_URL", "the Events API base URL Moloco gave you, e.g. https://<name>-evt.mcm-api.moloco.com"),
-		platformID: env.Required("MCM_PLATFORM_ID", "your MCM platform id (test or production)"),
-		keySecret:  env.Required("MCM_API_KEY_SECRET", "name of the secret holding the platform API key"),
-		timeout:    env.Duration("MCM_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Minute),
+		baseURL:    settings.MCMBaseURL.Require(env),
+		platformID: settings.MCMPlatformID.Require(env),
+		keySecret:  settings.MCMAPIKeySecret.Require(env),
+		timeout:    settings.MCMTimeout.Get(env),
 	}
 }
 

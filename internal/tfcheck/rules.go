@@ -16,7 +16,8 @@ import (
 type Config struct {
 	// EntryPoints are the function names registered in functions.go.
 	EntryPoints map[string]bool
-	// EnvNames are the environment variables the code reads.
+	// EnvNames are the environment variables a deployed function reads (the
+	// settings registry's).
 	EnvNames map[string]bool
 }
 

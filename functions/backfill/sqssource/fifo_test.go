@@ -16,6 +16,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // failing answers every send 503: the platform is still down.
@@ -37,7 +38,11 @@ func TestReparkOnFIFODeadLetterQueue(t *testing.T) {
 	url, _ := moto.CreateQueue(t, c, "eventrelay-dead-letters.fifo", map[string]string{"FifoQueue": "true"}, "", 0)
 	dlq := sqsqueue.New(c, url)
 
-	fwd, err := forwarder.New(forwarder.Config{MaxAttempts: 1}, forwarder.Deps{Sender: failing{}, DeadLetter: dlq})
+	// One attempt; the rest as deployed with nothing set.
+	cfg := forwarder.Config{MaxAttempts: 1, FirstBackoff: settings.ForwarderFirstBackoff.Default,
+		MaxBackoff: settings.ForwarderMaxBackoff.Default, BreakerThreshold: settings.ForwarderBreakerThreshold.Default,
+		BreakerCooldown: settings.ForwarderBreakerCooldown.Default, DeliveredWindow: settings.ForwarderDedupeWindow.Default}
+	fwd, err := forwarder.New(cfg, forwarder.Deps{Sender: failing{}, DeadLetter: dlq})
 	if err != nil {
 		t.Fatal(err)
 	}

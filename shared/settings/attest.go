@@ -1,0 +1,72 @@
+package settings
+
+import "time"
+
+// App attestation: the exchange on ingest's URL and the credentials it
+// issues (README, App attestation).
+
+var AttestSources = declare(&String{Meta: Meta{Name: "ATTEST_SOURCES",
+	Description: "per ingest source: the attestation policy and the apps that may attest for it; empty: attestation off",
+	Functions:   []Function{Ingest},
+	GCP:         Var("attestation_sources"), AWS: Var("attestation_sources")},
+	Format: "JSON object"})
+
+var AttestCredentialKeysSecret = declare(&String{Meta: Meta{Name: "ATTEST_CREDENTIAL_KEYS_SECRET",
+	Description: "secret with the attestation credential signing keys",
+	Functions:   []Function{Ingest}, Secret: NamesSecret, Required: "when ATTEST_SOURCES is set",
+	GCP: DerivedFrom("attestation_sources", "the attest-credential-keys secret when any source is set"),
+	AWS: DerivedFrom("attestation_sources", "the attest-credential-keys secret when any source is set")}})
+
+var AttestChallengeTTL = declare(&Duration{Meta: Meta{Name: "ATTEST_CHALLENGE_TTL",
+	Description: "how long a one-time challenge may wait for its attestation",
+	Functions:   []Function{Ingest},
+	GCP:         Var("attestation_challenge_ttl"), AWS: Var("attestation_challenge_ttl")},
+	Default: 5 * time.Minute, Min: 30 * time.Second, Max: 30 * time.Minute})
+
+var AttestCredentialTTL = declare(&Duration{Meta: Meta{Name: "ATTEST_CREDENTIAL_TTL",
+	Description: "how long an ingest credential from the exchange lasts",
+	Functions:   []Function{Ingest},
+	GCP:         Var("attestation_credential_ttl"), AWS: Var("attestation_credential_ttl")},
+	Default: 30 * time.Minute, Min: time.Minute, Max: time.Hour})
+
+var AttestKeyTTL = declare(&Duration{Meta: Meta{Name: "ATTEST_KEY_TTL",
+	Description: "an App Attest key unused this long is forgotten",
+	Functions:   []Function{Ingest},
+	GCP:         Var("attestation_key_ttl"), AWS: Var("attestation_key_ttl")},
+	Default: 180 * 24 * time.Hour, Min: 24 * time.Hour, Max: 400 * 24 * time.Hour})
+
+var AttestChallengeRate = declare(&Int{Meta: Meta{Name: "ATTEST_CHALLENGE_RATE",
+	Description: "challenges one instance issues per second at most (burst twice that): they are unauthenticated writes",
+	Functions:   []Function{Ingest},
+	GCP:         Var("attestation_challenge_rate"), AWS: Var("attestation_challenge_rate")},
+	Default: 50, Min: 1, Max: 100000})
+
+var AttestPlayMaxAge = declare(&Duration{Meta: Meta{Name: "ATTEST_PLAY_MAX_AGE",
+	Description: "how old a Play Integrity verdict may be",
+	Functions:   []Function{Ingest},
+	GCP:         Var("attestation_play_max_age"), AWS: Var("attestation_play_max_age")},
+	Default: 5 * time.Minute, Min: 30 * time.Second, Max: time.Hour})
+
+var AttestAppleRootPEM = declare(&String{Meta: Meta{Name: "ATTEST_APPLE_ROOT_PEM",
+	Description: "a root certificate to trust instead of Apple's App Attest root (the local stand-in's)",
+	Functions:   []Function{Ingest},
+	GCP:         OnlyLocal, AWS: OnlyLocal},
+	Format: "PEM"})
+
+var AttestFirebaseJWKSURL = declare(&String{Meta: Meta{Name: "ATTEST_FIREBASE_JWKS_URL",
+	Description: "where to fetch App Check's key set instead of Firebase's (the local stand-in's)",
+	Functions:   []Function{Ingest},
+	GCP:         OnlyLocal, AWS: OnlyLocal},
+	Format: "URL"})
+
+var PlayIntegrityEndpoint = declare(&String{Meta: Meta{Name: "PLAYINTEGRITY_ENDPOINT",
+	Description: "a Play Integrity decode server to call without credentials instead of Google's (the local stand-in)",
+	Functions:   []Function{Ingest},
+	GCP:         OnlyLocal, AWS: OnlyLocal},
+	Format: "URL"})
+
+var PlayIntegrityCredentialsSecret = declare(&String{Meta: Meta{Name: "PLAYINTEGRITY_CREDENTIALS_SECRET",
+	Description: "secret with a Google service account key (JSON) for Play Integrity, where the function has no Google identity",
+	Functions:   []Function{Ingest}, Secret: NamesSecret, Required: "on AWS when a source offers Android",
+	GCP: Unused("the function's own service account calls Play Integrity"),
+	AWS: DerivedFrom("attestation_sources", "the play-integrity-credentials secret when a source offers Android")}})
