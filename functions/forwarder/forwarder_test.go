@@ -224,7 +224,7 @@ func TestDeliveredSetTellsSourcesApart(t *testing.T) {
 func TestRepeatAfterIngestWindowIsSent(t *testing.T) {
 	clock := testNow
 	s := &script{answers: []mcm.Result{{Status: 200, Class: mcm.Delivered}}}
-	f, err := New(Config{IngestWindow: 10 * time.Minute, DeliveredWindow: time.Hour},
+	f, err := New(WithDefaults(Config{IngestWindow: 10 * time.Minute, DeliveredWindow: time.Hour}),
 		Deps{Sender: s, DeadLetter: &queue.Memory{}, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Options replace backends that would otherwise come from the environment;
@@ -207,5 +208,5 @@ func (p piiSettings) anonymiser(ctx context.Context, src secrets.Source) (*pii.A
 // it sends again an event ingest accepted anew after forgetting it, and
 // only that (forwarder.Config.IngestWindow).
 func ingestDedupeWindow(env *config.Env) time.Duration {
-	return env.Duration("INGEST_DEDUPE_WINDOW", 10*time.Minute, 0, 24*time.Hour)
+	return settings.IngestDedupeWindow.Get(env)
 }

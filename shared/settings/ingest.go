@@ -47,7 +47,7 @@ var IngestRetryAfter = declare(&Duration{Meta: Meta{Name: "INGEST_RETRY_AFTER",
 	Default: 5 * time.Second, Min: time.Second, Max: time.Hour})
 
 var IngestDedupeWindow = declare(&Duration{Meta: Meta{Name: "INGEST_DEDUPE_WINDOW",
-	Description: "per-instance memory of queued ids, at most some 24 MB (about 270,000 ids); 0 turns it off. The forwarder sends a repeat published this long after the first",
+	Description: "per-instance memory of queued ids (at most some 24 MB, about 270,000 ids; 0: off); the forwarder sends a repeat published later than this after the first",
 	Functions:   []Function{Ingest, Forwarder},
 	GCP:         Var("ingest_dedupe_window"), AWS: Var("ingest_dedupe_window")},
 	Default: 10 * time.Minute, Min: 0, Max: 24 * time.Hour})
