@@ -124,3 +124,15 @@ var VerifyTrustedProxies = declare(&Int{Meta: Meta{Name: "VERIFY_TRUSTED_PROXIES
 	Functions:   []Function{Verify},
 	GCP:         Var("verify_trusted_proxies"), AWS: Var("verify_trusted_proxies")},
 	Default: 1, Min: 1, Max: 10})
+
+var VerifyIdentity = declare(&OneOf{Meta: Meta{Name: "VERIFY_IDENTITY",
+	Description: "optional: confirm a callback naming a recorded order with its amount and currency even when no identifier matches (a spoof risk; only for a backend that sends ingest no id)",
+	Functions:   []Function{Verify},
+	GCP:         Var("verify_identity"), AWS: Var("verify_identity")},
+	Default: "required", Allowed: []string{"required", "optional"}})
+
+var VerifyLedgerDeadline = declare(&Duration{Meta: Meta{Name: "VERIFY_LEDGER_DEADLINE",
+	Description: "how long a callback may wait for the ledger before it is answered 503 unavailable (not stored); above VERIFY_LOOKUP_RETRY",
+	Functions:   []Function{Verify},
+	GCP:         Var("verify_ledger_deadline"), AWS: Var("verify_ledger_deadline")},
+	Default: 2 * time.Second, Min: 50 * time.Millisecond, Max: 4 * time.Second})
