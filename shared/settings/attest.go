@@ -35,11 +35,29 @@ var AttestKeyTTL = declare(&Duration{Meta: Meta{Name: "ATTEST_KEY_TTL",
 	GCP:         Var("attestation_key_ttl"), AWS: Var("attestation_key_ttl")},
 	Default: 180 * 24 * time.Hour, Min: 24 * time.Hour, Max: 400 * 24 * time.Hour})
 
-var AttestChallengeRate = declare(&Int{Meta: Meta{Name: "ATTEST_CHALLENGE_RATE",
-	Description: "challenges one instance issues per second at most (burst twice that): they are unauthenticated writes",
+var AttestClientRate = declare(&Int{Meta: Meta{Name: "ATTEST_CLIENT_RATE",
+	Description: "exchange requests one client address (IPv4, or IPv6 /64) may send an instance a minute, every route together",
 	Functions:   []Function{Ingest},
-	GCP:         Var("attestation_challenge_rate"), AWS: Var("attestation_challenge_rate")},
-	Default: 50, Min: 1, Max: 100000})
+	GCP:         Var("attestation_client_rate"), AWS: Var("attestation_client_rate")},
+	Default: 20, Min: 1, Max: 10000})
+
+var AttestPlayDailyBudget = declare(&Int{Meta: Meta{Name: "ATTEST_PLAY_DAILY_BUDGET",
+	Description: "Play Integrity decode calls in a UTC day across every instance (Google's default quota is 10,000); once spent, Android exchanges answer 503",
+	Functions:   []Function{Ingest},
+	GCP:         Var("attestation_play_daily_budget"), AWS: Var("attestation_play_daily_budget")},
+	Default: 9000, Min: 1, Max: 10_000_000})
+
+var IngestClientIPHeader = declare(&String{Meta: Meta{Name: "INGEST_CLIENT_IP_HEADER",
+	Description: "the header carrying the caller's address for the exchange's per-address budget (e.g. X-Forwarded-For); empty: the connection's",
+	Functions:   []Function{Ingest},
+	GCP:         From("X-Forwarded-For when attestation is on (Cloud Run's front end appends the caller)"),
+	AWS:         Var("ingest_client_ip_header")}})
+
+var IngestTrustedProxies = declare(&Int{Meta: Meta{Name: "INGEST_TRUSTED_PROXIES",
+	Description: "proxies of ours that append to that header: the client is that many entries from the right",
+	Functions:   []Function{Ingest},
+	GCP:         Var("ingest_trusted_proxies"), AWS: Var("ingest_trusted_proxies")},
+	Default: 1, Min: 1, Max: 10})
 
 var AttestPlayMaxAge = declare(&Duration{Meta: Meta{Name: "ATTEST_PLAY_MAX_AGE",
 	Description: "how old a Play Integrity verdict may be",
