@@ -73,5 +73,8 @@ func (st *Stack) startAttestation(env map[string]string) error {
 	env["ATTEST_CREDENTIAL_KEYS_SECRET"] = SecretAttestKeys
 	env["ATTEST_APPLE_ROOT_PEM"] = string(fakeattest.TestRootPEM())
 	env["PLAYINTEGRITY_ENDPOINT"] = url + "/"
+	// A local stack on dynalite or the Firestore emulator is still local:
+	// the stand-ins are allowed there (and logged), as nowhere deployed.
+	env["ATTEST_TEST_ENDPOINTS"] = "allow"
 	return nil
 }

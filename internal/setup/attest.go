@@ -62,7 +62,17 @@ type attestSettings struct {
 	playEndpoint    string
 	playCredsSecret string
 	jwksURL         string
+	// testEndpoints names the test-only settings in use in a deployment
+	// that allowed them (ATTEST_TEST_ENDPOINTS=allow): logged at build.
+	testEndpoints []string
 }
+
+// testOnlySettings point the exchange at another Apple root, decode server
+// or key set: for local runs and tests. Anyone who can set them can mint
+// credentials (the test root's private key is in the repository), so a
+// deployment refuses them unless ATTEST_TEST_ENDPOINTS=allow says
+// otherwise, and then logs a warning at every start.
+var testOnlySettings = []string{"ATTEST_APPLE_ROOT_PEM", "PLAYINTEGRITY_ENDPOINT", "ATTEST_FIREBASE_JWKS_URL"}
 
 // readAttestation reads the ATTEST_* settings. The state (challenges, App
 // Attest keys) must be shared by every instance, so it lives in the ledger
@@ -137,6 +147,22 @@ func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, erro
 	if len(a.cfg.Sources) == 0 {
 		return a, nil // policies only: credentials come from another deployment's exchange
 	}
+	_, local := store.(*ledger.Memory) // the local stack: the only place the memory ledger runs
+	allow := env.OneOf("ATTEST_TEST_ENDPOINTS", "refuse", "refuse", "allow") == "allow"
+	values := map[string]string{"ATTEST_APPLE_ROOT_PEM": a.rootPEM, "PLAYINTEGRITY_ENDPOINT": a.playEndpoint, "ATTEST_FIREBASE_JWKS_URL": a.jwksURL}
+	for _, name := range testOnlySettings {
+		switch v := values[name]; {
+		case v == "" || local:
+		case allow:
+			a.testEndpoints = append(a.testEndpoints, name)
+		default:
+			env.Fail(name, "is for local runs and tests only (another Apple root, decode server or key set lets its holder mint credentials); "+
+				"refused with the %s ledger; set ATTEST_TEST_ENDPOINTS=allow to use it anyway", env.String("LEDGER_BACKEND", ""))
+		}
+	}
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
 	switch s := store.(type) {
 	case *ledger.Memory:
 		a.state = ledger.NewAttestMemory(nil)
@@ -198,6 +224,10 @@ func (a *attestation) Mount(ingest http.Handler) http.Handler {
 func (a *attestSettings) build(ctx context.Context, src secrets.Source, log *slog.Logger) (*attestation, error) {
 	if !a.on {
 		return &attestation{}, nil
+	}
+	for _, name := range a.testEndpoints {
+		log.LogAttrs(ctx, slog.LevelWarn, "test-only attestation setting in use", slog.String("outcome", "test_endpoint_allowed"),
+			slog.String("setting", name), slog.String("allowed_by", "ATTEST_TEST_ENDPOINTS=allow"))
 	}
 	keys := credential.NewKeys(src, a.keysSecret, nil)
 	if err := keys.Check(ctx); err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"eventrelay.dev/eventrelay/internal/fakeattest"
+	"eventrelay.dev/eventrelay/internal/syncbuf"
 	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -98,4 +100,78 @@ func TestAttestationAwaitsCredentialKeys(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// deployedLedger is a ledger backend that is not the local stack's memory
+// ledger, as Firestore and DynamoDB are not.
+type deployedLedger struct {
+	*ledger.Memory
+	*ledger.AttestMemory
+}
+
+// The test-only settings (another Apple root, decode server or key set)
+// are refused outside the local stack unless ATTEST_TEST_ENDPOINTS=allow,
+// which is then logged at start (the code before took them anywhere,
+// silently).
+func TestTestOnlyEndpointsRefusedInADeployment(t *testing.T) {
+	const sources = `{"ios":{"policy":"require","apple":{"app_ids":["TEAM.app"]},"android":{"package_names":["p"],"certificate_digests":["d"]}}}`
+	for _, c := range []struct {
+		name    string
+		env     map[string]string
+		local   bool
+		wantErr string
+		warn    string
+	}{
+		{"root in a deployment", map[string]string{"ATTEST_APPLE_ROOT_PEM": string(testRoot(t))}, false, "ATTEST_APPLE_ROOT_PEM", ""},
+		{"decode server in a deployment", map[string]string{"PLAYINTEGRITY_ENDPOINT": "http://127.0.0.1:1/"}, false, "PLAYINTEGRITY_ENDPOINT", ""},
+		{"key set in a deployment", map[string]string{"ATTEST_FIREBASE_JWKS_URL": "http://127.0.0.1:1/"}, false, "ATTEST_FIREBASE_JWKS_URL", ""},
+		{"allowed, logged", map[string]string{"PLAYINTEGRITY_ENDPOINT": "http://127.0.0.1:1/", "ATTEST_TEST_ENDPOINTS": "allow"}, false, "", "PLAYINTEGRITY_ENDPOINT"},
+		{"allow misspelt", map[string]string{"PLAYINTEGRITY_ENDPOINT": "http://127.0.0.1:1/", "ATTEST_TEST_ENDPOINTS": "yes"}, false, "ATTEST_TEST_ENDPOINTS", ""},
+		{"the local stack", map[string]string{"PLAYINTEGRITY_ENDPOINT": "http://127.0.0.1:1/"}, true, "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{"INGEST_API_KEYS_SECRET": "keys", "PII_HASH_FIELDS": "none",
+				"ATTEST_CREDENTIAL_KEYS_SECRET": "creds", "ATTEST_SOURCES": sources, "PLAYINTEGRITY_ENDPOINT": "http://127.0.0.1:1/"}
+			if _, ok := c.env["PLAYINTEGRITY_ENDPOINT"]; !ok {
+				delete(env, "PLAYINTEGRITY_ENDPOINT")
+				env["PLAYINTEGRITY_CREDENTIALS_SECRET"] = "play"
+			}
+			for k, v := range c.env {
+				env[k] = v
+			}
+			var logs syncbuf.Buffer
+			opt := Options{Publisher: &queue.Memory{}, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+				Secrets: secrets.NewMemory(map[string]string{"keys": `{"api_keys":[]}`, "play": "{}",
+					"creds": `{"credential_keys":[{"id":"c1","secret":"0123456789abcdef0123456789abcdef"}]}`})}
+			if c.local {
+				opt.Ledger = ledger.NewMemory(nil)
+			} else {
+				opt.Ledger = deployedLedger{ledger.NewMemory(nil), ledger.NewAttestMemory(nil)}
+			}
+			f, err := Ingest(context.Background(), config.FromMap(env), opt)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %v, want an error naming %s", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			w := httptest.NewRecorder()
+			f.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/attest/v1/challenge", strings.NewReader(`{"source":"ios"}`)))
+			if c.warn != "" && !strings.Contains(logs.String(), `"setting":"`+c.warn+`"`) {
+				t.Errorf("no warning naming %s: %s", c.warn, logs.String())
+			}
+			if c.warn == "" && strings.Contains(logs.String(), "test_endpoint_allowed") {
+				t.Errorf("a warning on the local stack: %s", logs.String())
+			}
+		})
+	}
+}
+
+func testRoot(t *testing.T) []byte {
+	t.Helper()
+	return fakeattest.TestRootPEM()
 }
