@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,6 +65,10 @@ func runDev(args []string) error {
 	}
 	defer st.Close()
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	serveEnv := filepath.Join(os.TempDir(), "eventrelay-dev-serve.env")
+	if err := st.WriteServeEnv("Verify", serveEnv); err != nil {
+		return err
+	}
 	// {cli} is the CLI as make dev built it: the commands shown run it
 	// as they are, without compiling it again.
 	banner := strings.ReplaceAll(`eventrelay is running locally (Ctrl-C stops it)
@@ -75,6 +80,8 @@ func runDev(args []string) error {
   Events API stand-in %s   (strict; faults: PUT %s/_sink/faults)
   counters            %s   (or: {cli} counters)
   Pub/Sub emulator    %s   (PUBSUB_EMULATOR_HOST=%s)
+  Secret Manager stand-in %s   (SECRETMANAGER_EMULATOR_HOST=%s, SECRETS_BACKEND=gcp)
+  ledger              %s
   API key             %s   (local only)
   DFINERY key         %s   (local only)
   erase key           %s   (local only: {cli} erase -key … -user …)
@@ -88,13 +95,31 @@ then DFINERY's verification callback for it (200; the same again, as a
 DFINERY retry, 200 again; with another -time, a second callback for one
 purchase, already_confirmed):
   %s
+
+A function in a process of its own against this stack (here verify, on
+127.0.0.1:8096): the file holds every variable "eventrelay serve" needs
+(edit FUNCTION_TARGET for Ingest, Forward or Backfill):
+  (set -a; . %s; {cli} serve -listen 127.0.0.1:8096)
 `, "{cli}", devstack.CLI)
 	fmt.Printf(banner, st.IngestURL, st.ForwarderURL, st.VerifyURL, st.BackfillURL, *backfillEvery, st.SinkURL, st.SinkURL, st.CountersURL,
-		st.PubSubAddr, st.PubSubAddr, devstack.DevAPIKey, devstack.DevDFINERYKey, devstack.DevEraseKey,
-		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at))
+		st.PubSubAddr, st.PubSubAddr, st.SecretServer.Addr, st.SecretServer.Addr, ledgerLine(st), devstack.DevAPIKey, devstack.DevDFINERYKey, devstack.DevEraseKey,
+		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at),
+		serveEnv)
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return nil
+}
+
+// ledgerLine says where the stack's ledger is (LEDGER_BACKEND).
+func ledgerLine(st *devstack.Stack) string {
+	switch st.LedgerBackend {
+	case "firestore":
+		return "Firestore emulator " + st.LedgerAddr + "   (LEDGER_BACKEND=firestore, FIRESTORE_EMULATOR_HOST=" + st.LedgerAddr + ")"
+	case "dynamodb":
+		return "DynamoDB emulator " + st.LedgerAddr + "   (LEDGER_BACKEND=dynamodb, AWS_ENDPOINT_URL_DYNAMODB=" + st.LedgerAddr +
+			", table " + st.Env["LEDGER_DYNAMODB_TABLE"] + ")"
+	}
+	return "in memory, this process only   (-set LEDGER_BACKEND=firestore or dynamodb: an emulator's)"
 }
 
 // batchedWriter buffers what is written and writes it out every interval

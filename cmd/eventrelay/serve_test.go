@@ -6,11 +6,19 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	neturl "net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/internal/emulator"
+	"eventrelay.dev/eventrelay/internal/modroot"
+	"eventrelay.dev/eventrelay/shared/dfinery"
 )
 
 // Issue 11 point 3: `eventrelay serve` set no timeouts at all. The real
@@ -73,5 +81,86 @@ func TestServeCutsSlowClients(t *testing.T) {
 	h.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if _, err := io.ReadAll(h); err != nil {
 		t.Fatalf("unfinished headers were not closed: %v", err)
+	}
+}
+
+// Issue 23 point 8: the local stack honours LEDGER_BACKEND, and `serve`
+// runs verify on DynamoDB from the variables the stack names
+// (FunctionEnv): the stack's ingest records a purchase in dynalite, verify
+// in its own server confirms DFINERY's callback from there, and the
+// stack's own verify, on the same ledger, answers a second callback for
+// the purchase already_confirmed.
+func TestServeVerifyOnTheStacksDynamoDBLedger(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(modroot.Find(), "emulators", "node_modules", ".bin", "dynalite")); err != nil {
+		emulator.Missing(t, "dynalite is not installed: run `make emulators`")
+	}
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		t.Setenv(k, "") // the stack starts dynalite and sets them
+	}
+	st, err := devstack.Start(context.Background(), devstack.Config{Env: map[string]string{"LEDGER_BACKEND": "dynamodb"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.Ledger != nil || st.LedgerBackend != "dynamodb" || !strings.HasPrefix(st.LedgerAddr, "http://127.0.0.1:") {
+		t.Fatalf("the stack's ledger: memory %v, backend %q at %q; want dynalite's", st.Ledger != nil, st.LedgerBackend, st.LedgerAddr)
+	}
+	for _, kv := range st.FunctionEnv("Verify") {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	go func() { t.Log(runServe([]string{"-listen", addr})) }()
+
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	req, _ := http.NewRequest(http.MethodPost, st.IngestURL, strings.NewReader(devstack.ExampleEvent(at)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Api-Key", devstack.DevAPIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("ingest: %d", resp.StatusCode)
+	}
+	callback := func(url string, sdkAt time.Time) (int, string) {
+		param := `{"abx:order_id":"` + devstack.ExampleOrder + `","abx:order_sales":9.99,"abx:currency":"USD"}`
+		body := "event_name=abx%3Apurchase&user_id=user-1&event_timestamp=" + strconv.FormatInt(sdkAt.UnixMilli(), 10) +
+			"&param_json=" + neturl.QueryEscape(param)
+		var status int
+		var answer []byte
+		for range 100 { // the served verify may still be starting
+			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set(dfinery.HeaderHash, dfinery.Hash([]byte(devstack.DevDFINERYKey), []byte(body)))
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				answer, _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
+				status = resp.StatusCode
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return status, string(answer)
+	}
+	if status, answer := callback("http://"+addr, at); status != http.StatusOK {
+		t.Fatalf("verify served on its own, on the stack's DynamoDB ledger: %d %s, want 200", status, answer)
+	}
+	if status, answer := callback(st.VerifyURL, at.Add(time.Second)); status == http.StatusOK || !strings.Contains(answer, "already_confirmed") {
+		t.Fatalf("the stack's verify, a second callback: %d %s, want already_confirmed (one ledger)", status, answer)
+	}
+}
+
+func TestDevRefusesAnUnknownLedgerBackend(t *testing.T) {
+	_, err := devstack.Start(context.Background(), devstack.Config{Env: map[string]string{"LEDGER_BACKEND": "postgres"}})
+	if err == nil || !strings.Contains(err.Error(), "LEDGER_BACKEND=postgres") {
+		t.Fatalf("LEDGER_BACKEND=postgres: %v, want a refusal naming it", err)
 	}
 }

@@ -6,6 +6,7 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -116,7 +119,10 @@ type Stack struct {
 	Counters    *Counters
 	Sink        *mcmsink.Sink
 	Secrets     *secrets.Memory
-	Ledger      *ledger.Memory
+	// Ledger is the in-process ledger, nil when LEDGER_BACKEND names an
+	// emulator's (LedgerBackend, at LedgerAddr).
+	Ledger                    *ledger.Memory
+	LedgerBackend, LedgerAddr string
 	// SecretServer serves the same secrets over Secret Manager's gRPC API
 	// for functions in other processes.
 	SecretServer *fakesecrets.GCP
@@ -213,8 +219,16 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, fmt.Errorf("counters: %w", err)
 	}
 	st.CountersURL += "/counters"
-	st.Ledger = ledger.NewMemory(nil)
-	opts := setup.Options{Secrets: st.Secrets, Logger: logger, Ledger: st.Ledger}
+	progress("the ledger (" + cmp.Or(env["LEDGER_BACKEND"], "in memory") + ")")
+	if st.LedgerAddr, err = st.localLedger(ctx, env); err != nil {
+		return nil, err
+	}
+	st.LedgerBackend = cmp.Or(env["LEDGER_BACKEND"], "memory")
+	opts := setup.Options{Secrets: st.Secrets, Logger: logger}
+	if st.LedgerAddr == "" {
+		st.Ledger = ledger.NewMemory(nil)
+		opts.Ledger = st.Ledger
+	}
 
 	progress("the functions: ingest, forwarder, verify, backfill")
 	ingestFn, err := setup.Ingest(ctx, config.FromMap(env), opts)
@@ -380,10 +394,31 @@ func (st *Stack) serveCounters(w http.ResponseWriter, r *http.Request) {
 func (st *Stack) FunctionEnv(target string) []string {
 	out := []string{"FUNCTION_TARGET=" + target, "SECRETS_BACKEND=gcp",
 		"SECRETMANAGER_EMULATOR_HOST=" + st.SecretServer.Addr, "PUBSUB_EMULATOR_HOST=" + st.PubSubAddr}
+	// The ledger emulator's address and local credentials, which the
+	// clients read from the process's environment.
+	for _, k := range []string{"FIRESTORE_EMULATOR_HOST", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		if v := os.Getenv(k); v != "" && st.LedgerAddr != "" {
+			out = append(out, k+"="+v)
+		}
+	}
 	for k, v := range st.Env {
 		out = append(out, k+"="+v)
 	}
 	return out
+}
+
+// WriteServeEnv writes FunctionEnv(target) to path (mode 0600) as shell
+// assignments, for `(set -a; . path; eventrelay serve)`: every variable
+// `eventrelay serve` needs to run target against this stack.
+func (st *Stack) WriteServeEnv(target, path string) error {
+	env := st.FunctionEnv(target)
+	slices.Sort(env)
+	var b strings.Builder
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		b.WriteString(k + "='" + strings.ReplaceAll(v, "'", `'\''`) + "'\n")
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
 // Client is a Pub/Sub client on the stack's emulator.
