@@ -31,12 +31,20 @@ dev:
 # The unit tests spend much of their time waiting on emulators, so tflint's
 # build (about 3 CPU-minutes on a cold cache) runs beside them: two jobs for
 # those two only (the build prints nothing but its command).
-test: fmt-check vet emulators
+# preflight comes first, alone: a missing tool is named before anything
+# compiles, even under make -j.
+test: preflight
+	$(MAKE) --no-print-directory fmt-check vet emulators
 	$(MAKE) --no-print-directory -j2 unit $(BIN)/tflint
 	$(MAKE) --no-print-directory fuzz-short tf-check
 
 # Local servers the emulator tests start: goaws (SQS) and dynalite (DynamoDB).
 emulators: $(BIN)/goaws emulators/node_modules/.bin/dynalite
+
+# terraform, node, npm, moto_server, Google's emulators and java: each one
+# missing is named with the way to get it (tools/preflight.sh).
+preflight:
+	@./tools/preflight.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
