@@ -30,19 +30,19 @@ func start(t *testing.T) *Stack {
 	return st
 }
 
-// deadLetters collects what reaches the dead-letter subscription.
+// deadLetters collects what reaches a dead-letter subscription.
 type deadLetters struct {
 	mu   sync.Mutex
 	msgs map[string]map[string]string // event id → attributes
 }
 
-func collectDeadLetters(t *testing.T, st *Stack) *deadLetters {
+func collectDeadLetters(t *testing.T, st *Stack, sub string) *deadLetters {
 	d := &deadLetters{msgs: map[string]map[string]string{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		st.Client().Subscriber(DeadLetterSub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+		st.Client().Subscriber(sub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
 			d.mu.Lock()
 			d.msgs[m.Attributes[queue.AttrEventID]] = m.Attributes
 			d.mu.Unlock()
@@ -116,7 +116,7 @@ func TestPipelineDeliversByteCorrect(t *testing.T) {
 
 func TestPipelineUnderFaultsLosesNothing(t *testing.T) {
 	st := start(t)
-	dl := collectDeadLetters(t, st)
+	dl := collectDeadLetters(t, st, DeadLetterSub)
 	st.Sink.SetFaults(mcmsink.Faults{Rate5xx: 0.30, Rate429: 0.05, RetryAfter: time.Second, Seed: 42})
 	evs := events(200, time.Now().Add(-time.Minute))
 	for i := 0; i < len(evs); i += 50 {
@@ -161,7 +161,7 @@ func TestPipelineUnderFaultsLosesNothing(t *testing.T) {
 
 func TestPermanentRejectionDeadLetteredOnFirstTry(t *testing.T) {
 	st := start(t)
-	dl := collectDeadLetters(t, st)
+	dl := collectDeadLetters(t, st, DeadLetterSub)
 	// Ingest would refuse this event, so it goes straight onto the topic, as
 	// a bug in our own mapping would put it there.
 	bad := fmt.Sprintf(`{"id":"bad-1","event_type":"SEARCH","timestamp":%d,"channel_type":"SITE","user_id":"u"}`, time.Now().UnixMilli())
