@@ -9,24 +9,13 @@ import (
 )
 
 // TestReasonStatusMatchesDocs: docs/verify.md's Reasons table and
-// reasonStatus say the same; a reason outside reasonStatus is answered with
-// the configured failure status (422 by default).
+// api/openapi.yaml say the same (and the contract is the code's,
+// TestReasonStatusMatchesContract).
 func TestReasonStatusMatchesDocs(t *testing.T) {
-	documented := readme.Statuses(t, readme.Section(t, "docs/verify.md", "\n## Reasons\n", "\n## Verify settings"), 1, 0)
-	for reason, status := range documented {
-		want, ok := reasonStatus[reason]
-		if !ok {
-			want = 422
-		}
-		if status != want {
-			t.Errorf("docs/verify.md says %s is %d; the code answers %d", reason, status, want)
-		}
-	}
-	for reason, status := range reasonStatus {
-		if _, ok := documented[reason]; !ok {
-			t.Errorf("docs/verify.md: reason %s (%d) is not in the Reasons table", reason, status)
-		}
-	}
+	const doc = "docs/verify.md"
+	documented := readme.Statuses(t, readme.Section(t, doc, "\n## Reasons\n", "\n## Verify settings"), 1, 0)
+	apicontract.CheckDocTable(t, doc, documented, apicontract.Codes(t, http.MethodPost, apicontract.Verify.Path(), "reason"),
+		"not_configured") // docs/deploy.md
 }
 
 // TestReasonStatusMatchesContract: the reasons verify answers, with their

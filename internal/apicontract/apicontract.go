@@ -347,3 +347,22 @@ func CheckCodes(t testing.TB, emitted map[string]int, contract map[string][]int)
 		}
 	}
 }
+
+// CheckDocTable fails the test unless a documentation table (code →
+// status, as internal/readme reads it) agrees with the contract: every
+// code of the contract, but those the doc states elsewhere, is in the
+// table under a status the contract lists for it, and every code of the
+// table the contract knows is under one of its statuses. Other quoted
+// words of the table (settings, headers) are not codes and are let be.
+func CheckDocTable(t testing.TB, doc string, documented map[string]int, contract map[string][]int, elsewhere ...string) {
+	t.Helper()
+	for code, statuses := range contract {
+		status, ok := documented[code]
+		switch {
+		case !ok && !slices.Contains(elsewhere, code):
+			t.Errorf("%s: %q (%v in %s) is not in the table", doc, code, statuses, File)
+		case ok && !slices.Contains(statuses, status):
+			t.Errorf("%s says %q is %d; %s lists it under %v", doc, code, status, File, statuses)
+		}
+	}
+}
