@@ -83,6 +83,12 @@ var PlayIntegrityEndpoint = declare(&String{Meta: Meta{Name: "PLAYINTEGRITY_ENDP
 	GCP:         OnlyLocal, AWS: OnlyLocal},
 	Format: "URL"})
 
+var AttestTestEndpoints = declare(&OneOf{Meta: Meta{Name: "ATTEST_TEST_ENDPOINTS",
+	Description: "allow ATTEST_APPLE_ROOT_PEM, PLAYINTEGRITY_ENDPOINT and ATTEST_FIREBASE_JWKS_URL outside the local stack (each start then logs a warning naming them); refuse: ingest does not start with them",
+	Functions:   []Function{Ingest},
+	GCP:         OnlyLocal, AWS: OnlyLocal},
+	Default: "refuse", Allowed: []string{"refuse", "allow"}})
+
 var PlayIntegrityCredentialsSecret = declare(&String{Meta: Meta{Name: "PLAYINTEGRITY_CREDENTIALS_SECRET",
 	Description: "secret with a Google service account key (JSON) for Play Integrity, where the function has no Google identity",
 	Functions:   []Function{Ingest}, Secret: NamesSecret, Required: "on AWS when a source offers Android",
