@@ -28,7 +28,7 @@ variable "mcm_platform_id" {
 
 variable "ledger_deletion_protection" {
   type        = bool
-  description = "Refuse to delete the ledger table; set false, apply, then destroy (README, Teardown)."
+  description = "Refuse to delete the ledger table; set false, apply, then destroy (docs/deploy-aws.md, Teardown)."
   default     = true
 }
 

@@ -33,6 +33,6 @@ variable "mcm_platform_id" {
 
 variable "firestore_delete_protection" {
   type        = bool
-  description = "Refuse to delete the ledger database; set false, apply, then destroy (README, Teardown)."
+  description = "Refuse to delete the ledger database; set false, apply, then destroy (docs/deploy-gcp.md, Teardown)."
   default     = true
 }

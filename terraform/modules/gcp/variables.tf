@@ -326,7 +326,7 @@ variable "ledger_ttl" {
 
 variable "verify_event_map" {
   type        = string
-  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see the README); every type must be in ledger_event_types."
+  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see docs/verify.md); every type must be in ledger_event_types."
   default     = ""
 
   validation {
