@@ -12,9 +12,9 @@ import (
 	"eventrelay.dev/eventrelay/internal/modroot"
 )
 
-// pending are files the docs link to that another change of this session
-// brings (docs/configuration.md is generated from the settings registry).
-// Once one exists the test says to take it off the list.
+// pending are files the docs link to that another change brings
+// (docs/configuration.md is generated from the settings registry): a link
+// to one is not refused while it does not exist, and checked once it does.
 var pending = map[string]bool{"docs/configuration.md": true}
 
 // Every relative link in README.md and docs/*.md names a file of the
@@ -27,11 +27,6 @@ func TestLinksResolve(t *testing.T) {
 	}
 	files = append(files, filepath.Join(root, "README.md"))
 	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
-	for p := range pending {
-		if _, err := os.Stat(filepath.Join(root, p)); err == nil {
-			t.Errorf("%s exists now: take it off pending", p)
-		}
-	}
 	for _, file := range files {
 		rel, _ := filepath.Rel(root, file)
 		text := Doc(t, rel)
@@ -45,10 +40,11 @@ func TestLinksResolve(t *testing.T) {
 			if name != "" {
 				dest = path.Join(path.Dir(filepath.ToSlash(rel)), name)
 			}
-			if pending[dest] {
-				continue
-			}
 			if _, err := os.Stat(filepath.Join(root, dest)); err != nil {
+				if pending[dest] {
+					t.Logf("%s: link %s: %s is not there yet (pending)", rel, target, dest)
+					continue
+				}
 				t.Errorf("%s: link %s: %s does not exist", rel, target, dest)
 				continue
 			}
