@@ -20,7 +20,7 @@ import (
 	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	_ "eventrelay.dev/eventrelay/internal/wiring/gcp" // this entry runs on Google Cloud
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Entry point names, as Terraform's entry_point names them.
@@ -42,9 +42,9 @@ var (
 func init() {
 	// The Functions Framework's server sets no timeouts; each request gets
 	// its own read deadline, so a slow body is cut and answered 408.
-	limitsEnv := config.FromOS()
-	read := httpserver.FromEnv(limitsEnv).Read
-	if err := limitsEnv.Err(); err != nil && os.Getenv("FUNCTION_TARGET") != "" {
+	limitsEnv := settings.FromOS()
+	read := settings.HTTPReadTimeout.Get(limitsEnv)
+	if err := limitsEnv.Err(); err != nil && settings.FunctionTarget.Get(limitsEnv) != "" {
 		fmt.Fprintf(os.Stderr, "eventrelay: %v\n", err)
 		os.Exit(1)
 	}
@@ -97,15 +97,15 @@ func Handler(target string) (http.Handler, error) {
 // names it) it is built at start, so a bad setting stops the start with one
 // clear line; otherwise, as in tests importing this package for another
 // function, on first use.
-func lazy[T any](name string, build func(context.Context, *config.Env, setup.Options) (T, error)) func() (T, error) {
+func lazy[T any](name string, build func(context.Context, *settings.Env, setup.Options) (T, error)) func() (T, error) {
 	var once sync.Once
 	var fn T
 	var err error
 	get := func() (T, error) {
-		once.Do(func() { fn, err = build(context.Background(), config.FromOS(), setup.Options{}) })
+		once.Do(func() { fn, err = build(context.Background(), settings.FromOS(), setup.Options{}) })
 		return fn, err
 	}
-	if os.Getenv("FUNCTION_TARGET") == name {
+	if settings.FunctionTarget.Get(settings.FromOS()) == name {
 		if _, err := get(); err != nil {
 			fmt.Fprintf(os.Stderr, "eventrelay %s: %v\n", name, err)
 			os.Exit(1)

@@ -20,7 +20,7 @@ import (
 	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/setup"
 	_ "eventrelay.dev/eventrelay/internal/wiring/aws" // this entry runs on AWS
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 func main() {
@@ -33,8 +33,8 @@ func main() {
 
 func run() error {
 	ctx := context.Background()
-	env := config.FromOS()
-	switch env.OneOf("EVENTRELAY_FUNCTION", "", "ingest", "forwarder", "verify", "backfill") {
+	env := settings.FromOS()
+	switch settings.EventrelayFunction.Get(env) {
 	case "ingest":
 		fn, err := setup.Ingest(ctx, env, setup.Options{})
 		if err != nil {

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/internal/devstack"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // backfillClient waits out a whole run (BACKFILL_TIME_BUDGET, 240 s by
@@ -24,7 +24,7 @@ var backfillClient = &http.Client{Timeout: 15 * time.Minute}
 func runBackfill(args []string) error {
 	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
 	target := fs.String("url", "http://"+devstack.DefaultBackfillAddr, "the backfill endpoint")
-	token := fs.String("token", os.Getenv("EVENTRELAY_BACKFILL_TOKEN"),
+	token := fs.String("token", settings.CLIBackfillToken.Get(settings.FromOS()),
 		"bearer token, e.g. $(gcloud auth print-identity-token) for a deployed function (default $EVENTRELAY_BACKFILL_TOKEN)")
 	var p backfill.Params
 	fs.BoolVar(&p.DryRun, "dry-run", false, "count what would be resent; change nothing")

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"flag"
 	"net/http"
-	"os"
 	"strings"
 
 	"eventrelay.dev/eventrelay/functions/erase"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // runErase asks ingest's admin route to erase one person: their ledger
@@ -17,7 +17,7 @@ import (
 func runErase(args []string) error {
 	fs := flag.NewFlagSet("erase", flag.ContinueOnError)
 	target := fs.String("url", "http://127.0.0.1:8080", "the ingest endpoint (the request goes to its "+erase.Path+" route)")
-	key := fs.String("key", os.Getenv("EVENTRELAY_ERASE_KEY"), "an erase key, as stored in the ERASE_KEYS_SECRET secret (default $EVENTRELAY_ERASE_KEY)")
+	key := fs.String("key", settings.CLIEraseKey.Get(settings.FromOS()), "an erase key, as stored in the ERASE_KEYS_SECRET secret (default $EVENTRELAY_ERASE_KEY)")
 	user := fs.String("user", "", "the user id, raw, as the app sends it")
 	device := fs.String("device", "", "a device id (persistent, advertising or unique), raw, as the app sends it")
 	if err := fs.Parse(args); err != nil {

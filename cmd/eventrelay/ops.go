@@ -17,6 +17,7 @@ import (
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/dfinery"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 var opsClient = &http.Client{Timeout: 30 * time.Second}
@@ -27,9 +28,9 @@ func runSend(args []string) error {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	target := fs.String("url", "http://127.0.0.1:8080", "the ingest endpoint")
 	file := fs.String("file", "-", "a JSON file of one event, an array, or {\"events\":[...]} (- reads standard input)")
-	key := fs.String("key", os.Getenv("EVENTRELAY_API_KEY"), "API key <id>.<secret> (default $EVENTRELAY_API_KEY)")
+	key := fs.String("key", settings.CLIAPIKey.Get(settings.FromOS()), "API key <id>.<secret> (default $EVENTRELAY_API_KEY)")
 	source := fs.String("source", "", "with -signing-secret: the source the request is signed for")
-	secret := fs.String("signing-secret", os.Getenv("EVENTRELAY_SIGNING_SECRET"), "sign instead of sending a key (default $EVENTRELAY_SIGNING_SECRET)")
+	secret := fs.String("signing-secret", settings.CLISigningSecret.Get(settings.FromOS()), "sign instead of sending a key (default $EVENTRELAY_SIGNING_SECRET)")
 	credential := fs.String("credential", "", "an attestation credential from the exchange (eventrelay attest), alone or beside a key")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -70,7 +71,7 @@ func runSend(args []string) error {
 func runCallback(args []string) error {
 	fs := flag.NewFlagSet("callback", flag.ContinueOnError)
 	target := fs.String("url", "", "the verify endpoint (required)")
-	key := fs.String("key", os.Getenv("DFINERY_KEY"), "the HMAC key as issued, UUID text (default $DFINERY_KEY)")
+	key := fs.String("key", settings.CLIDFINERYKey.Get(settings.FromOS()), "the HMAC key as issued, UUID text (default $DFINERY_KEY)")
 	name := fs.String("event", "abx:purchase", "DFINERY event name")
 	adid := fs.String("adid", "", "the device's advertising id")
 	userID := fs.String("user", "", "the user id")

@@ -5,13 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 
 	// The Cloud Functions entry package: its init registers every function,
 	// exactly as in a deployed instance.
 	"eventrelay.dev/eventrelay"
 	"eventrelay.dev/eventrelay/internal/httpserver"
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // runServe serves one function on a local port, configured from the
@@ -26,11 +25,11 @@ func runServe(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	target := os.Getenv("FUNCTION_TARGET")
+	env := settings.FromOS()
+	target := settings.FunctionTarget.Get(env)
 	if target == "" {
 		return errors.New("FUNCTION_TARGET is not set: name the entry point (Ingest, Forward, ForwardEvent, Verify, Backfill)")
 	}
-	env := config.FromOS()
 	limits := httpserver.FromEnv(env)
 	if err := env.Err(); err != nil {
 		return err

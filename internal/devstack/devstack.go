@@ -27,10 +27,10 @@ import (
 	"eventrelay.dev/eventrelay/internal/setup"
 	_ "eventrelay.dev/eventrelay/internal/wiring/gcp" // the local stack is Google Cloud's shape
 	"eventrelay.dev/eventrelay/shared/auth"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Names used on the local stack. They are realistic (6+ character ids), so
@@ -231,7 +231,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 
 	progress("the functions: ingest, forwarder, verify, backfill")
-	ingestFn, err := setup.Ingest(ctx, config.FromMap(env), opts)
+	ingestFn, err := setup.Ingest(ctx, settings.FromMap(env), opts)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -241,7 +241,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 	pushTo := (&http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: pushWorkers}}).Do
 	if st.ForwarderURL = cfg.ExternalForwarder; st.ForwarderURL == "" {
-		fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
+		fwd, err := setup.NewForwarder(ctx, settings.FromMap(env), opts)
 		if err != nil {
 			return nil, fmt.Errorf("forwarder: %w", err)
 		}
@@ -251,7 +251,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		}
 		pushTo = inProcess{fwd.Handler}.RoundTrip // the URL serves others; the push needs no socket
 	}
-	verifyFn, err := setup.Verify(ctx, config.FromMap(env), opts)
+	verifyFn, err := setup.Verify(ctx, settings.FromMap(env), opts)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -262,7 +262,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	// No BACKFILL_REPLAY_SUBSCRIPTION here: pstest's time Seek (v2.8.0)
 	// re-adds messages without their body and every topic's messages, and
 	// the next pull panics; replay is tested against Google's emulator.
-	backfillFn, err := setup.NewBackfill(ctx, config.FromMap(env), opts)
+	backfillFn, err := setup.NewBackfill(ctx, settings.FromMap(env), opts)
 	if err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/modroot"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Start runs dynalite until the test ends and returns its endpoint. Without
@@ -27,7 +28,7 @@ import (
 // (as in `make test` and CI).
 func Start(t testing.TB) string {
 	t.Helper()
-	bin := os.Getenv("DYNALITE_BIN")
+	bin := settings.DynaliteBin.Get(settings.FromOS())
 	if bin == "" {
 		bin = filepath.Join(modroot.Find(), "emulators", "node_modules", ".bin", "dynalite")
 	}

@@ -6,9 +6,9 @@ package emulator
 
 import (
 	"bufio"
+	"eventrelay.dev/eventrelay/shared/settings"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -22,7 +22,7 @@ import (
 // `make test` and CI set it), so a machine without it cannot pass quietly.
 func Missing(t testing.TB, msg string) {
 	t.Helper()
-	if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
+	if settings.RequireEmulators.Get(settings.FromOS()) == "1" {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)

@@ -15,6 +15,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/modroot"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Emulator names.
@@ -48,7 +49,7 @@ func Require(t testing.TB) {
 	}
 	if googleBinary() == "" {
 		msg := "Google's Firestore emulator is not installed (Google Cloud CLI component cloud-firestore-emulator): only the npm emulator runs"
-		if os.Getenv("EVENTRELAY_REQUIRE_EMULATORS") == "1" {
+		if settings.RequireEmulators.Get(settings.FromOS()) == "1" {
 			t.Fatal(msg)
 		}
 		t.Log("SKIP part: " + msg)

@@ -32,13 +32,14 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/modroot"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Start runs goaws until the test ends and returns its endpoint. Without the
 // binary the test is skipped, or fails when EVENTRELAY_REQUIRE_EMULATORS=1.
 func Start(t testing.TB) string {
 	t.Helper()
-	bin := os.Getenv("GOAWS_BIN")
+	bin := settings.GoawsBin.Get(settings.FromOS())
 	if bin == "" {
 		bin = filepath.Join(modroot.Find(), "bin", "goaws")
 	}

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Limits bound one connection.
@@ -36,25 +36,26 @@ type Limits struct {
 	MaxHeaderBytes int
 }
 
-// Defaults: 10 s for headers, 30 s for a whole request (a 512 kB ingest
+// Defaults are the limits with nothing set (the settings registry's
+// defaults): 10 s for headers, 30 s for a whole request (a 512 kB ingest
 // body at 20 kB/s), 300 s to answer (Cloud Run's default request timeout,
 // above backfill's 240 s budget), 120 s idle, 64 KiB of headers.
 func Defaults() Limits {
-	return Limits{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 300 * time.Second,
-		Idle: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	return Limits{ReadHeader: settings.HTTPReadHeaderTimeout.Default, Read: settings.HTTPReadTimeout.Default,
+		Write: settings.HTTPWriteTimeout.Default, Idle: settings.HTTPIdleTimeout.Default,
+		MaxHeaderBytes: settings.HTTPMaxHeaderBytes.Default}
 }
 
 // FromEnv reads the limits from HTTP_READ_HEADER_TIMEOUT,
 // HTTP_READ_TIMEOUT, HTTP_WRITE_TIMEOUT, HTTP_IDLE_TIMEOUT and
 // HTTP_MAX_HEADER_BYTES; problems are recorded on env.
-func FromEnv(env *config.Env) Limits {
-	d := Defaults()
+func FromEnv(env *settings.Env) Limits {
 	return Limits{
-		ReadHeader:     env.Duration("HTTP_READ_HEADER_TIMEOUT", d.ReadHeader, 100*time.Millisecond, time.Minute),
-		Read:           env.Duration("HTTP_READ_TIMEOUT", d.Read, 100*time.Millisecond, 10*time.Minute),
-		Write:          env.Duration("HTTP_WRITE_TIMEOUT", d.Write, time.Second, time.Hour),
-		Idle:           env.Duration("HTTP_IDLE_TIMEOUT", d.Idle, time.Second, time.Hour),
-		MaxHeaderBytes: env.Int("HTTP_MAX_HEADER_BYTES", d.MaxHeaderBytes, 4<<10, 1<<20),
+		ReadHeader:     settings.HTTPReadHeaderTimeout.Get(env),
+		Read:           settings.HTTPReadTimeout.Get(env),
+		Write:          settings.HTTPWriteTimeout.Get(env),
+		Idle:           settings.HTTPIdleTimeout.Get(env),
+		MaxHeaderBytes: settings.HTTPMaxHeaderBytes.Get(env),
 	}
 }
 

@@ -9,12 +9,8 @@ import (
 	"testing"
 
 	"eventrelay.dev/eventrelay/internal/modroot"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
-
-// BootstrapEnv names a bootstrap built beforehand (`make test` builds one
-// and sets it), so the tests that run the bootstrap share one build instead
-// of each cross-compiling it.
-const BootstrapEnv = "EVENTRELAY_TEST_BOOTSTRAP"
 
 // BootstrapBuildArgs are `go build`'s arguments for the bootstrap as
 // `make dist` builds it (with CGO_ENABLED=0 and GOOS=linux in the
@@ -42,9 +38,9 @@ func Bootstrap(t testing.TB) string {
 	if runtime.GOOS != "linux" {
 		t.Skip("the linux bootstrap runs only on linux")
 	}
-	if p := os.Getenv(BootstrapEnv); p != "" {
+	if p := settings.TestBootstrap.Get(settings.FromOS()); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("%s=%s: %v", BootstrapEnv, p, err)
+			t.Fatalf("%s=%s: %v", settings.TestBootstrap.Name, p, err)
 		}
 		return p
 	}

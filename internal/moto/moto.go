@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -29,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"eventrelay.dev/eventrelay/internal/emulator"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Region is the region the client signs for; moto keeps queues per region.
@@ -39,10 +39,7 @@ const Region = "us-east-1"
 // fails when EVENTRELAY_REQUIRE_EMULATORS=1.
 func Start(t testing.TB) string {
 	t.Helper()
-	bin := os.Getenv("MOTO_SERVER")
-	if bin == "" {
-		bin = "moto_server"
-	}
+	bin := settings.MotoServer.Get(settings.FromOS())
 	path, err := exec.LookPath(bin)
 	if err != nil {
 		msg := fmt.Sprintf("moto_server not found (%v): install moto[server] 5.2.1 (pip) or set MOTO_SERVER", err)

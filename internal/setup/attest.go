@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"eventrelay.dev/eventrelay/functions/attest"
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
@@ -15,9 +14,9 @@ import (
 	"eventrelay.dev/eventrelay/shared/attest/playintegrity"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/clientip"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // AttestSource is one source's entry in ATTEST_SOURCES (JSON, keyed by
@@ -77,8 +76,8 @@ var testOnlySettings = []string{"ATTEST_APPLE_ROOT_PEM", "PLAYINTEGRITY_ENDPOINT
 // readAttestation reads the ATTEST_* settings. The state (challenges, App
 // Attest keys) must be shared by every instance, so it lives in the ledger
 // backend; the memory ledger (local stack) gets memory state.
-func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, error) {
-	raw := env.String("ATTEST_SOURCES", "")
+func readAttestation(env *settings.Env, store ledger.Store) (*attestSettings, error) {
+	raw := settings.AttestSources.Get(env)
 	if raw == "" {
 		return &attestSettings{}, nil
 	}
@@ -87,23 +86,23 @@ func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, erro
 		return nil, fmt.Errorf("config: ATTEST_SOURCES: not a JSON object of sources: %v", err)
 	}
 	a := &attestSettings{on: true, policies: map[string]auth.Policy{},
-		keysSecret: env.Required("ATTEST_CREDENTIAL_KEYS_SECRET", "name of the secret holding the attestation credential signing keys"),
+		keysSecret: settings.AttestCredentialKeysSecret.Require(env),
 		cfg: attest.Config{
 			Sources:         map[string]attest.Source{},
-			ChallengeTTL:    env.Duration("ATTEST_CHALLENGE_TTL", 5*time.Minute, 30*time.Second, 30*time.Minute),
-			CredentialTTL:   env.Duration("ATTEST_CREDENTIAL_TTL", 30*time.Minute, time.Minute, time.Hour),
-			KeyTTL:          env.Duration("ATTEST_KEY_TTL", 180*24*time.Hour, 24*time.Hour, 400*24*time.Hour),
-			RetryAfter:      env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
-			ClientRate:      float64(env.Int("ATTEST_CLIENT_RATE", 20, 1, 10000)),
+			ChallengeTTL:    settings.AttestChallengeTTL.Get(env),
+			CredentialTTL:   settings.AttestCredentialTTL.Get(env),
+			KeyTTL:          settings.AttestKeyTTL.Get(env),
+			RetryAfter:      settings.IngestRetryAfter.Get(env),
+			ClientRate:      float64(settings.AttestClientRate.Get(env)),
 			ClientIP:        ingestClientIP(env),
-			PlayDailyBudget: int64(env.Int("ATTEST_PLAY_DAILY_BUDGET", 9000, 1, 10_000_000)),
+			PlayDailyBudget: int64(settings.AttestPlayDailyBudget.Get(env)),
 		},
-		rootPEM:         env.String("ATTEST_APPLE_ROOT_PEM", ""),
-		playEndpoint:    env.String("PLAYINTEGRITY_ENDPOINT", ""),
-		playCredsSecret: env.String("PLAYINTEGRITY_CREDENTIALS_SECRET", ""),
-		jwksURL:         env.String("ATTEST_FIREBASE_JWKS_URL", ""),
+		rootPEM:         settings.AttestAppleRootPEM.Get(env),
+		playEndpoint:    settings.PlayIntegrityEndpoint.Get(env),
+		playCredsSecret: settings.PlayIntegrityCredentialsSecret.Get(env),
+		jwksURL:         settings.AttestFirebaseJWKSURL.Get(env),
 	}
-	playMaxAge := env.Duration("ATTEST_PLAY_MAX_AGE", 5*time.Minute, 30*time.Second, time.Hour)
+	playMaxAge := settings.AttestPlayMaxAge.Get(env)
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -183,9 +182,9 @@ func readAttestation(env *config.Env, store ledger.Store) (*attestSettings, erro
 // caller's address: behind Cloud Run's front end X-Forwarded-For's last
 // entry (INGEST_CLIENT_IP_HEADER, set by the GCP module), behind a Lambda
 // function URL the connection's address the adapter fills in.
-func ingestClientIP(env *config.Env) clientip.Resolver {
-	return clientip.Resolver{Header: env.String("INGEST_CLIENT_IP_HEADER", ""),
-		TrustedProxies: env.Int("INGEST_TRUSTED_PROXIES", 1, 1, 10)}
+func ingestClientIP(env *settings.Env) clientip.Resolver {
+	return clientip.Resolver{Header: settings.IngestClientIPHeader.Get(env),
+		TrustedProxies: settings.IngestTrustedProxies.Get(env)}
 }
 
 // secrets are the secrets the wiring reads, which must have values before

@@ -11,10 +11,10 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/fakeattest"
 	"eventrelay.dev/eventrelay/internal/syncbuf"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Each bad attestation setting stops ingest's start with one line naming it.
@@ -56,7 +56,7 @@ func TestAttestationSettings(t *testing.T) {
 			if c.memory {
 				opt.Ledger = ledger.NewMemory(nil)
 			}
-			f, err := Ingest(context.Background(), config.FromMap(env), opt)
+			f, err := Ingest(context.Background(), settings.FromMap(env), opt)
 			if c.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -75,7 +75,7 @@ func TestAttestationSettings(t *testing.T) {
 // ingest answers not_configured, then serves without a redeploy.
 func TestAttestationAwaitsCredentialKeys(t *testing.T) {
 	src := secrets.NewMemory(map[string]string{"keys": `{"api_keys":[]}`})
-	env := config.FromMap(map[string]string{"INGEST_API_KEYS_SECRET": "keys", "PII_HASH_FIELDS": "none",
+	env := settings.FromMap(map[string]string{"INGEST_API_KEYS_SECRET": "keys", "PII_HASH_FIELDS": "none",
 		"ATTEST_SOURCES":                `{"ios":{"policy":"require","apple":{"app_ids":["TEAM.app"]}}}`,
 		"ATTEST_CREDENTIAL_KEYS_SECRET": "creds", "SECRETS_CACHE_TTL": "1s"})
 	f, err := Ingest(context.Background(), env, Options{Publisher: &queue.Memory{}, Secrets: src,
@@ -148,7 +148,7 @@ func TestTestOnlyEndpointsRefusedInADeployment(t *testing.T) {
 			} else {
 				opt.Ledger = deployedLedger{ledger.NewMemory(nil), ledger.NewAttestMemory(nil)}
 			}
-			f, err := Ingest(context.Background(), config.FromMap(env), opt)
+			f, err := Ingest(context.Background(), settings.FromMap(env), opt)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("got %v, want an error naming %s", err, c.wantErr)

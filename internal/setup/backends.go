@@ -4,21 +4,20 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"time"
 
 	"eventrelay.dev/eventrelay/internal/wiring"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // The cloud clients come from internal/wiring, where the cloud packages a
 // binary imports (internal/wiring/gcp, internal/wiring/aws) registered
 // them; a backend this binary does not carry is a configuration error.
 
-func notLinked(env *config.Env, name, value string) {
-	env.Fail(name, "%q is not linked into this binary (it carries: %s); import its internal/wiring package",
+func notLinked(env *settings.Env, s settings.Setting, value string) {
+	env.Fail(s, "%q is not linked into this binary (it carries: %s); import its internal/wiring package",
 		value, strings.Join(wiring.Linked(), ", "))
 }
 
@@ -26,18 +25,18 @@ func notLinked(env *config.Env, name, value string) {
 // Problems are recorded on env; the caller checks env.Err().
 // A refresh that fails while a cached value is still served is logged on
 // log (a WARN naming the secret, never its value).
-func secretSource(ctx context.Context, env *config.Env, opt Options, log *slog.Logger) (secrets.Source, func() error) {
-	ttl := env.Duration("SECRETS_CACHE_TTL", time.Minute, time.Second, time.Hour)
+func secretSource(ctx context.Context, env *settings.Env, opt Options, log *slog.Logger) (secrets.Source, func() error) {
+	ttl := settings.SecretsCacheTTL.Get(env)
 	if opt.Secrets != nil {
 		return opt.Secrets, noClose
 	}
-	name := env.OneOf("SECRETS_BACKEND", "", "gcp", "aws")
+	name := settings.SecretsBackend.Get(env)
 	if name == "" {
 		return nil, noClose
 	}
 	b, ok := wiring.LookupSecrets(name)
 	if !ok {
-		notLinked(env, "SECRETS_BACKEND", name)
+		notLinked(env, settings.SecretsBackend, name)
 		return nil, noClose
 	}
 	src, closeSrc := b.Open(ctx, env)
@@ -49,54 +48,54 @@ func secretSource(ctx context.Context, env *config.Env, opt Options, log *slog.L
 
 // queueBackend is the QUEUE_BACKEND this binary carries (false: none, or
 // one it does not carry, recorded on env).
-func queueBackend(env *config.Env) (wiring.Queue, bool) {
-	name := env.OneOf("QUEUE_BACKEND", "", "pubsub", "sqs")
+func queueBackend(env *settings.Env) (wiring.Queue, bool) {
+	name := settings.QueueBackend.Get(env)
 	if name == "" {
 		return wiring.Queue{}, false
 	}
 	q, ok := wiring.LookupQueue(name)
 	if !ok {
-		notLinked(env, "QUEUE_BACKEND", name)
+		notLinked(env, settings.QueueBackend, name)
 	}
 	return q, ok
 }
 
 // publisher returns the events queue named by QUEUE_BACKEND.
-func publisher(ctx context.Context, env *config.Env, opt Options) (queue.Publisher, func() error) {
+func publisher(ctx context.Context, env *settings.Env, opt Options) (queue.Publisher, func() error) {
 	if opt.Publisher != nil {
 		return opt.Publisher, noClose
 	}
-	return openPublisher(ctx, env, "PUBSUB_TOPIC", "SQS_QUEUE_URL", "the events")
+	return openPublisher(ctx, env, settings.PubSubTopic, settings.SQSQueueURL)
 }
 
 // deadLetterPublisher returns the dead-letter topic or queue.
-func deadLetterPublisher(ctx context.Context, env *config.Env, opt Options) (queue.Publisher, func() error) {
+func deadLetterPublisher(ctx context.Context, env *settings.Env, opt Options) (queue.Publisher, func() error) {
 	if opt.DeadLetter != nil {
 		return opt.DeadLetter, noClose
 	}
-	return openPublisher(ctx, env, "DEADLETTER_TOPIC", "DEADLETTER_QUEUE_URL", "the dead-letter")
+	return openPublisher(ctx, env, settings.DeadLetterTopic, settings.DeadLetterQueueURL)
 }
 
-func openPublisher(ctx context.Context, env *config.Env, topicVar, urlVar, what string) (queue.Publisher, func() error) {
+func openPublisher(ctx context.Context, env *settings.Env, topic, url *settings.String) (queue.Publisher, func() error) {
 	q, ok := queueBackend(env)
 	if !ok {
 		return nil, noClose
 	}
-	return q.Publisher(ctx, env, topicVar, urlVar, what)
+	return q.Publisher(ctx, env, topic, url)
 }
 
 // ledgerStore returns the ledger named by LEDGER_BACKEND (none: nil).
-func ledgerStore(ctx context.Context, env *config.Env, opt Options, def string) (ledger.Store, func() error) {
+func ledgerStore(ctx context.Context, env *settings.Env, opt Options) (ledger.Store, func() error) {
 	if opt.Ledger != nil {
 		return opt.Ledger, noClose
 	}
-	name := env.OneOf("LEDGER_BACKEND", def, "none", "firestore", "dynamodb")
+	name := settings.LedgerBackend.Get(env)
 	if name == "" || name == "none" {
 		return nil, noClose
 	}
 	l, ok := wiring.LookupLedger(name)
 	if !ok {
-		notLinked(env, "LEDGER_BACKEND", name)
+		notLinked(env, settings.LedgerBackend, name)
 		return nil, noClose
 	}
 	return l.Open(ctx, env)

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Backfill is the started backfill function: the core, and its HTTP
@@ -16,7 +16,7 @@ type Backfill struct {
 }
 
 // NewBackfill builds the backfill function.
-func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, error) {
+func NewBackfill(ctx context.Context, env *settings.Env, opt Options) (*Backfill, error) {
 	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
@@ -26,10 +26,10 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 	cfg := backfill.Config{
 		// Keep BACKFILL_TIME_BUDGET + MCM_TIMEOUT + a few seconds below the
 		// function timeout: sends in flight finish and the last acks go out.
-		Budget:  env.Duration("BACKFILL_TIME_BUDGET", 240*time.Second, time.Second, 55*time.Minute),
+		Budget:  settings.BackfillTimeBudget.Get(env),
 		Reserve: p.timeout + 5*time.Second,
-		Rate:    float64(env.Int("BACKFILL_RATE", 50, 1, 10000)),
-		Batch:   env.Int("BACKFILL_BATCH", 100, 1, 1000),
+		Rate:    float64(settings.BackfillRate.Get(env)),
+		Batch:   settings.BackfillBatch.Get(env),
 	}
 	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt, log)
@@ -73,7 +73,7 @@ func NewBackfill(ctx context.Context, env *config.Env, opt Options) (*Backfill, 
 
 // backfillSource opens the dead-letter subscription or queue the backfill
 // drains and, on Pub/Sub, the live subscription replay_from seeks.
-func backfillSource(ctx context.Context, env *config.Env) (backfill.Source, backfill.Seeker, func() error) {
+func backfillSource(ctx context.Context, env *settings.Env) (backfill.Source, backfill.Seeker, func() error) {
 	q, ok := queueBackend(env)
 	if !ok {
 		return nil, nil, noClose

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // A bad backfill setting stops the start with one line naming it.
@@ -35,7 +35,7 @@ func TestBackfillSettings(t *testing.T) {
 		if c.set != "" {
 			env[c.set] = c.value
 		}
-		fn, err := NewBackfill(context.Background(), config.FromMap(env), opt)
+		fn, err := NewBackfill(context.Background(), settings.FromMap(env), opt)
 		if c.want == "" {
 			if err != nil {
 				t.Fatalf("valid settings: %v", err)
@@ -50,12 +50,12 @@ func TestBackfillSettings(t *testing.T) {
 	// SQS: the queue URL is required, and replay is Pub/Sub only.
 	sqsEnv := map[string]string{"QUEUE_BACKEND": "sqs", "AWS_REGION": "us-east-1", "MCM_BASE_URL": "http://127.0.0.1:1",
 		"MCM_PLATFORM_ID": "plat-local", "MCM_API_KEY_SECRET": "mcm-key"}
-	if _, err := NewBackfill(context.Background(), config.FromMap(sqsEnv), opt); err == nil || !strings.Contains(err.Error(), "BACKFILL_QUEUE_URL") {
+	if _, err := NewBackfill(context.Background(), settings.FromMap(sqsEnv), opt); err == nil || !strings.Contains(err.Error(), "BACKFILL_QUEUE_URL") {
 		t.Errorf("sqs without a queue URL: %v", err)
 	}
 	sqsEnv["BACKFILL_QUEUE_URL"] = "http://127.0.0.1:1/100010001000/deadletter"
 	sqsEnv["BACKFILL_REPLAY_SUBSCRIPTION"] = "projects/p/subscriptions/s"
-	if _, err := NewBackfill(context.Background(), config.FromMap(sqsEnv), opt); err == nil || !strings.Contains(err.Error(), "BACKFILL_REPLAY_SUBSCRIPTION") {
+	if _, err := NewBackfill(context.Background(), settings.FromMap(sqsEnv), opt); err == nil || !strings.Contains(err.Error(), "BACKFILL_REPLAY_SUBSCRIPTION") {
 		t.Errorf("sqs with a replay subscription: %v", err)
 	}
 }

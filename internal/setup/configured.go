@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/verify"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // ReasonNotConfigured is the answer of a function whose secrets exist but
@@ -25,8 +25,8 @@ const ReasonNotConfigured = "not_configured"
 
 // secretsTTL is how long a secret value is cached, and so how soon a value
 // added after the deploy is seen.
-func secretsTTL(env *config.Env) time.Duration {
-	return env.Duration("SECRETS_CACHE_TTL", time.Minute, time.Second, time.Hour)
+func secretsTTL(env *settings.Env) time.Duration {
+	return settings.SecretsCacheTTL.Get(env)
 }
 
 // unset reports whether err says a secret has no value. Both clouds answer
@@ -205,7 +205,7 @@ func verifyNotConfigured(failure verify.Answer, retry time.Duration) http.Handle
 // whenConfigured holds back h, built without reading any secret, until
 // required have values (the forwarder's and backfill's HTTP handlers, which
 // would otherwise spend deliveries and runs on a key that is not there).
-func whenConfigured(ctx context.Context, env *config.Env, src secrets.Source, log *slog.Logger, h http.Handler, required ...string) (http.Handler, error) {
+func whenConfigured(ctx context.Context, env *settings.Env, src secrets.Source, log *slog.Logger, h http.Handler, required ...string) (http.Handler, error) {
 	ttl := secretsTTL(env)
 	gate := &awaitSecrets{src: src, required: named(required...), retry: ttl, log: log,
 		build: func(context.Context) (http.Handler, error) { return h, nil }, refuse: notConfiguredJSON(ttl)}

@@ -22,11 +22,11 @@ import (
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/moto"
 	"eventrelay.dev/eventrelay/shared/auth"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // errorsNaming counts the error lines of a JSON log that name name.
@@ -114,7 +114,7 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 			log := slog.New(slog.NewJSONHandler(&logs, nil))
 			ctx := context.Background()
 
-			with := func(extra map[string]string) *config.Env {
+			with := func(extra map[string]string) *settings.Env {
 				m := map[string]string{}
 				for k, v := range env {
 					m[k] = v
@@ -122,7 +122,7 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 				for k, v := range extra {
 					m[k] = v
 				}
-				return config.FromMap(m)
+				return settings.FromMap(m)
 			}
 
 			// ingest

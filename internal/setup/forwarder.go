@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/secrets"
@@ -22,7 +21,7 @@ type Forwarder struct {
 }
 
 // NewForwarder builds the forwarder function.
-func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder, error) {
+func NewForwarder(ctx context.Context, env *settings.Env, opt Options) (*Forwarder, error) {
 	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
@@ -39,7 +38,7 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 		IngestWindow:     ingestDedupeWindow(env),
 	}
 	if cfg.MaxBackoff < cfg.FirstBackoff {
-		env.Fail(settings.ForwarderMaxBackoff.Name, "%s is shorter than FORWARDER_FIRST_BACKOFF (%s)", cfg.MaxBackoff, cfg.FirstBackoff)
+		env.Fail(settings.ForwarderMaxBackoff, "%s is shorter than FORWARDER_FIRST_BACKOFF (%s)", cfg.MaxBackoff, cfg.FirstBackoff)
 	}
 	// Sends in flight per SQS batch. An instance's throughput is this over
 	// the platform's latency: at 50 ms, 16 gave ~300 events/s; 128 sends a
@@ -56,7 +55,7 @@ func NewForwarder(ctx context.Context, env *config.Env, opt Options) (*Forwarder
 	erased, closeLedger := suppressionsOf(ctx, env, opt)
 	timer.phase("ledger")
 	var vis forwarder.VisibilityChanger
-	if opt.Publisher == nil && env.String("QUEUE_BACKEND", "") != "" {
+	if opt.Publisher == nil && settings.QueueBackend.Set(env) {
 		if q, ok := queueBackend(env); ok && q.Visibility != nil {
 			vis = q.Visibility(ctx, env)
 		}
@@ -94,7 +93,7 @@ type platform struct {
 	timeout                        time.Duration
 }
 
-func platformConfig(env *config.Env) platform {
+func platformConfig(env *settings.Env) platform {
 	return platform{
 		baseURL:    settings.MCMBaseURL.Require(env),
 		platformID: settings.MCMPlatformID.Require(env),

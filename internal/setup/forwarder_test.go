@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // A bad forwarder setting stops the start with one line naming it. A zero
@@ -34,7 +34,7 @@ func TestForwarderSettings(t *testing.T) {
 		if c.set != "" {
 			env[c.set] = c.value
 		}
-		fn, err := NewForwarder(context.Background(), config.FromMap(env), opt)
+		fn, err := NewForwarder(context.Background(), settings.FromMap(env), opt)
 		if c.want == "" {
 			if err != nil {
 				t.Fatalf("valid settings: %v", err)

@@ -13,10 +13,10 @@ import (
 	"eventrelay.dev/eventrelay/functions/ingest"
 	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/catalog"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 	"eventrelay.dev/eventrelay/shared/suppress"
 )
 
@@ -30,17 +30,17 @@ type governance struct {
 
 // readGovernance reads the settings; consent and the erase route are
 // ingest's (withIngest), the suppression cache everyone's.
-func readGovernance(env *config.Env, withIngest bool) governance {
-	g := governance{missCache: env.Duration("SUPPRESSION_CACHE", 30*time.Second, 0, 5*time.Minute)}
+func readGovernance(env *settings.Env, withIngest bool) governance {
+	g := governance{missCache: settings.SuppressionCache.Get(env)}
 	if !withIngest {
 		return g
 	}
-	g.consent.DenyByDefault = env.OneOf("CONSENT_DEFAULT", "granted", "granted", "denied") == "denied"
-	for _, pair := range env.List("CONSENT_SOURCES", nil) {
+	g.consent.DenyByDefault = settings.ConsentDefault.Get(env) == "denied"
+	for _, pair := range settings.ConsentSources.Get(env) {
 		source, value, ok := strings.Cut(pair, "=")
 		source, value = strings.TrimSpace(source), strings.TrimSpace(value)
 		if !ok || source == "" || (value != "granted" && value != "denied") {
-			env.Fail("CONSENT_SOURCES", "%q is not <source>=granted or <source>=denied", pair)
+			env.Fail(settings.ConsentSources, "%q is not <source>=granted or <source>=denied", pair)
 			continue
 		}
 		if g.consent.Sources == nil {
@@ -48,8 +48,8 @@ func readGovernance(env *config.Env, withIngest bool) governance {
 		}
 		g.consent.Sources[source] = value == "granted"
 	}
-	g.keySecret = env.String("ERASE_KEYS_SECRET", "")
-	g.retention = env.Duration("ERASE_RETENTION", 3*365*24*time.Hour, 24*time.Hour, 10*365*24*time.Hour)
+	g.keySecret = settings.EraseKeysSecret.Get(env)
+	g.retention = settings.EraseRetention.Get(env)
 	return g
 }
 
@@ -118,8 +118,8 @@ func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.An
 // suppressionsOf opens the ledger backend (LEDGER_BACKEND, default none)
 // for the forwarder's and backfill's erasure-list look-ups: nil without
 // one.
-func suppressionsOf(ctx context.Context, env *config.Env, opt Options) (*suppress.Checker, func() error) {
-	store, closeLedger := ledgerStore(ctx, env, opt, "none")
+func suppressionsOf(ctx context.Context, env *settings.Env, opt Options) (*suppress.Checker, func() error) {
+	store, closeLedger := ledgerStore(ctx, env, opt)
 	return readGovernance(env, false).checker(store), closeLedger
 }
 
@@ -132,24 +132,24 @@ func forwarderSuppressions(c *suppress.Checker) forwarder.Suppressions {
 
 // catalogEnricher opens the item catalog named by CATALOG_BACKEND (none,
 // file, firestore, dynamodb; default none) behind its per-instance cache.
-func catalogEnricher(ctx context.Context, env *config.Env, log *slog.Logger) (ingest.Catalog, func() error) {
+func catalogEnricher(ctx context.Context, env *settings.Env, log *slog.Logger) (ingest.Catalog, func() error) {
 	cfg := catalog.Config{
-		CatalogWins: env.OneOf("CATALOG_PRECEDENCE", "client", "client", "catalog") == "catalog",
-		Cache:       env.Duration("CATALOG_CACHE", 5*time.Minute, 0, 24*time.Hour),
+		CatalogWins: settings.CatalogPrecedence.Get(env) == "catalog",
+		Cache:       settings.CatalogCache.Get(env),
 	}
 	log = log.With("function", "ingest")
 	var src catalog.Source
 	closeFn := noClose
-	backend := env.OneOf("CATALOG_BACKEND", "none", "none", "file", "firestore", "dynamodb")
+	backend := settings.CatalogBackend.Get(env)
 	switch backend {
 	case "file":
-		path := env.Required("CATALOG_FILE", "the catalog's JSON file (item id → price, currency, item_group_id, seller_id)")
+		path := settings.CatalogFile.Require(env)
 		if path == "" {
 			return nil, noClose
 		}
 		f, err := catalog.LoadFile(path, log)
 		if err != nil {
-			env.Fail("CATALOG_FILE", "%v", err)
+			env.Fail(settings.CatalogFile, "%v", err)
 			return nil, noClose
 		}
 		src = f
@@ -158,7 +158,7 @@ func catalogEnricher(ctx context.Context, env *config.Env, log *slog.Logger) (in
 		// binary links only its own cloud's client.
 		c, ok := wiring.LookupCatalog(backend)
 		if !ok {
-			notLinked(env, "CATALOG_BACKEND", backend)
+			notLinked(env, settings.CatalogBackend, backend)
 			return nil, noClose
 		}
 		if src, closeFn = c.Open(ctx, env, log); src == nil {

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/erase"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 const testEraseKey = "erase-key-for-setup-tests"
@@ -121,7 +121,7 @@ func TestGovernanceSettings(t *testing.T) {
 		{map[string]string{"CATALOG_PRECEDENCE": "server"}, "CATALOG_PRECEDENCE"},
 		{map[string]string{"CATALOG_BACKEND": "bigtable"}, "CATALOG_BACKEND"},
 	} {
-		fn, err := Ingest(context.Background(), config.FromMap(verifyEnv(c.env)), opt)
+		fn, err := Ingest(context.Background(), settings.FromMap(verifyEnv(c.env)), opt)
 		if c.want == "" {
 			if err != nil {
 				t.Errorf("%v: %v", c.env, err)
@@ -136,7 +136,7 @@ func TestGovernanceSettings(t *testing.T) {
 	}
 	// An erase key secret with no value yet: ingest starts and serves
 	// events; /erase answers 503 until a key is added.
-	fn, err := Ingest(context.Background(), config.FromMap(verifyEnv(map[string]string{"ERASE_KEYS_SECRET": "not-there-yet"})), opt)
+	fn, err := Ingest(context.Background(), settings.FromMap(verifyEnv(map[string]string{"ERASE_KEYS_SECRET": "not-there-yet"})), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestGovernanceSettings(t *testing.T) {
 	}
 	// Erasure without a ledger backend has nowhere to keep suppressions.
 	noLedger := Options{Secrets: verifySecrets(t), Publisher: &queue.Memory{}}
-	if _, err := Ingest(context.Background(), config.FromMap(verifyEnv(nil)), noLedger); err == nil || !strings.Contains(err.Error(), "LEDGER_BACKEND") {
+	if _, err := Ingest(context.Background(), settings.FromMap(verifyEnv(nil)), noLedger); err == nil || !strings.Contains(err.Error(), "LEDGER_BACKEND") {
 		t.Errorf("erasure without a ledger: %v", err)
 	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/ingest"
 	"eventrelay.dev/eventrelay/shared/auth"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/pii"
@@ -51,11 +50,8 @@ func (f *Function) Close() error {
 	return errors.Join(errs...)
 }
 
-// DefaultHashFields are hashed unless PII_HASH_FIELDS says otherwise.
-var DefaultHashFields = []string{pii.UserID, pii.CustomID, pii.PersistentID, pii.AdvertisingID, pii.UniqueDeviceID}
-
 // Ingest builds the ingest function.
-func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error) {
+func Ingest(ctx context.Context, env *settings.Env, opt Options) (*Function, error) {
 	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
@@ -63,22 +59,22 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	}
 	cfg := ingest.Config{
 		Limits: ingest.Limits{
-			MaxEventBytes: env.Int("INGEST_MAX_EVENT_BYTES", 32<<10, 256, 1<<20),
-			MaxBodyBytes:  env.Int("INGEST_MAX_BODY_BYTES", 500<<10, 1<<10, 10<<20),
-			MaxEvents:     env.Int("INGEST_MAX_EVENTS", 1000, 1, 10000),
+			MaxEventBytes: settings.IngestMaxEventBytes.Get(env),
+			MaxBodyBytes:  settings.IngestMaxBodyBytes.Get(env),
+			MaxEvents:     settings.IngestMaxEvents.Get(env),
 		},
-		FutureSkew:     env.Duration("INGEST_FUTURE_SKEW", 10*time.Second, 0, time.Hour),
-		MaxAge:         env.Duration("INGEST_MAX_AGE", 0, 0, 365*24*time.Hour),
-		PublishTimeout: env.Duration("INGEST_PUBLISH_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute),
-		RetryAfter:     env.Duration("INGEST_RETRY_AFTER", 5*time.Second, time.Second, time.Hour),
+		FutureSkew:     settings.IngestFutureSkew.Get(env),
+		MaxAge:         settings.IngestMaxAge.Get(env),
+		PublishTimeout: settings.IngestPublishTimeout.Get(env),
+		RetryAfter:     settings.IngestRetryAfter.Get(env),
 		DedupeWindow:   ingestDedupeWindow(env),
 	}
-	apiKeys := env.String("INGEST_API_KEYS_SECRET", "")
-	signingKeys := env.String("INGEST_SIGNING_KEYS_SECRET", "")
+	apiKeys := settings.IngestAPIKeysSecret.Get(env)
+	signingKeys := settings.IngestSigningKeysSecret.Get(env)
 	if apiKeys == "" && signingKeys == "" {
-		env.Required("INGEST_API_KEYS_SECRET", "name of the secret holding the API key hashes; or set INGEST_SIGNING_KEYS_SECRET")
+		settings.IngestAPIKeysSecret.Require(env)
 	}
-	tolerance := env.Duration("INGEST_SIGNATURE_TOLERANCE", 300*time.Second, 10*time.Second, time.Hour)
+	tolerance := settings.IngestSignatureTolerance.Get(env)
 	piiCfg := readPII(env)
 	gov := readGovernance(env, true)
 	cfg.Consent = gov.consent
@@ -90,7 +86,7 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	timer.phase("secrets_client")
 	pub, closePub := publisher(ctx, env, opt)
 	timer.phase("queue")
-	store, closeLedger := ledgerStore(ctx, env, opt, "none")
+	store, closeLedger := ledgerStore(ctx, env, opt)
 	timer.phase("ledger")
 	items, closeCatalog := catalogEnricher(ctx, env, log)
 	timer.phase("catalog")
@@ -148,11 +144,11 @@ func Ingest(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	return f, nil
 }
 
-func logger(env *config.Env, opt Options) (*slog.Logger, error) {
+func logger(env *settings.Env, opt Options) (*slog.Logger, error) {
 	if opt.Logger != nil {
 		return opt.Logger, nil
 	}
-	l, err := logging.New(os.Stderr, env.String("LOG_LEVEL", "info"))
+	l, err := logging.New(os.Stderr, settings.LogLevel.Get(env))
 	if err != nil {
 		return nil, fmt.Errorf("config: LOG_LEVEL: %w", err)
 	}
@@ -177,14 +173,14 @@ type piiSettings struct {
 	saltSecret string
 }
 
-func readPII(env *config.Env) piiSettings {
-	p := piiSettings{fields: env.List("PII_HASH_FIELDS", DefaultHashFields)}
+func readPII(env *settings.Env) piiSettings {
+	p := piiSettings{fields: settings.PIIHashFields.Get(env)}
 	if len(p.fields) == 1 && p.fields[0] == "none" {
 		p.fields = nil
 	}
-	p.ip = pii.IPPolicy(env.OneOf("PII_IP_POLICY", string(pii.IPTruncate), "keep", "truncate", "drop"))
+	p.ip = pii.IPPolicy(settings.PIIIPPolicy.Get(env))
 	if len(p.fields) > 0 {
-		p.saltSecret = env.Required("PII_SALT_SECRET", "name of the secret holding the identifier hashing salt; or PII_HASH_FIELDS=none")
+		p.saltSecret = settings.PIISaltSecret.Require(env)
 	}
 	return p
 }
@@ -207,6 +203,6 @@ func (p piiSettings) anonymiser(ctx context.Context, src secrets.Source) (*pii.A
 // ingestDedupeWindow is INGEST_DEDUPE_WINDOW, which the forwarder reads too:
 // it sends again an event ingest accepted anew after forgetting it, and
 // only that (forwarder.Config.IngestWindow).
-func ingestDedupeWindow(env *config.Env) time.Duration {
+func ingestDedupeWindow(env *settings.Env) time.Duration {
 	return settings.IngestDedupeWindow.Get(env)
 }

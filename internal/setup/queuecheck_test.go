@@ -10,9 +10,9 @@ import (
 	"cloud.google.com/go/pubsub/v2/pstest"
 
 	"eventrelay.dev/eventrelay/internal/goaws"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Issue 11 point 4: a topic or queue that does not exist stops the start
@@ -33,13 +33,13 @@ func TestMissingQueueStopsTheStart(t *testing.T) {
 	opt := Options{Secrets: secrets.NewMemory(nil)}
 	env := map[string]string{"QUEUE_BACKEND": "pubsub", "MCM_BASE_URL": "http://127.0.0.1:1", "MCM_PLATFORM_ID": "plat-local",
 		"MCM_API_KEY_SECRET": "mcm-key", "DEADLETTER_TOPIC": "projects/proj-local/topics/deadletter"}
-	fn, err := NewForwarder(ctx, config.FromMap(env), opt)
+	fn, err := NewForwarder(ctx, settings.FromMap(env), opt)
 	if err != nil {
 		t.Fatalf("existing topic: %v", err)
 	}
 	fn.Close()
 	env["DEADLETTER_TOPIC"] = "projects/proj-local/topics/no-such-topic"
-	if _, err := NewForwarder(ctx, config.FromMap(env), opt); err == nil ||
+	if _, err := NewForwarder(ctx, settings.FromMap(env), opt); err == nil ||
 		!strings.Contains(err.Error(), "DEADLETTER_TOPIC") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("missing topic: %v, want one line naming DEADLETTER_TOPIC", err)
 	}
@@ -51,13 +51,13 @@ func TestMissingQueueStopsTheStart(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	sqsEnv := map[string]string{"QUEUE_BACKEND": "sqs", "AWS_REGION": "us-east-1", "MCM_BASE_URL": "http://127.0.0.1:1",
 		"MCM_PLATFORM_ID": "plat-local", "MCM_API_KEY_SECRET": "mcm-key", "SQS_QUEUE_URL": url, "DEADLETTER_QUEUE_URL": url}
-	fn, err = NewForwarder(ctx, config.FromMap(sqsEnv), opt)
+	fn, err = NewForwarder(ctx, settings.FromMap(sqsEnv), opt)
 	if err != nil {
 		t.Fatalf("existing queue: %v", err)
 	}
 	fn.Close()
 	sqsEnv["DEADLETTER_QUEUE_URL"] = strings.Replace(url, "eventrelay-deadletter-check", "eventrelay-no-such-queue", 1)
-	if _, err := NewForwarder(ctx, config.FromMap(sqsEnv), opt); err == nil ||
+	if _, err := NewForwarder(ctx, settings.FromMap(sqsEnv), opt); err == nil ||
 		!strings.Contains(err.Error(), "DEADLETTER_QUEUE_URL") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("missing queue: %v, want one line naming DEADLETTER_QUEUE_URL", err)
 	}
@@ -72,7 +72,7 @@ func TestSQSClientErrorStopsTheForwarder(t *testing.T) {
 	env := map[string]string{"QUEUE_BACKEND": "sqs", "AWS_REGION": "us-east-1", "MCM_BASE_URL": "http://127.0.0.1:1",
 		"MCM_PLATFORM_ID": "plat-local", "MCM_API_KEY_SECRET": "mcm-key",
 		"SQS_QUEUE_URL": "http://127.0.0.1:1/100010001000/events", "DEADLETTER_QUEUE_URL": "http://127.0.0.1:1/100010001000/dl"}
-	if _, err := NewForwarder(context.Background(), config.FromMap(env), opt); err == nil || !strings.Contains(err.Error(), "SQS_QUEUE_URL") {
+	if _, err := NewForwarder(context.Background(), settings.FromMap(env), opt); err == nil || !strings.Contains(err.Error(), "SQS_QUEUE_URL") {
 		t.Fatalf("got %v, want the start refused naming SQS_QUEUE_URL", err)
 	}
 }

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // barrier answers no read before want reads are waiting: read one after
@@ -85,7 +85,7 @@ func TestStartLogsInitDone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := config.FromMap(map[string]string{"INGEST_API_KEYS_SECRET": "keys", "PII_SALT_SECRET": "salt"})
+	env := settings.FromMap(map[string]string{"INGEST_API_KEYS_SECRET": "keys", "PII_SALT_SECRET": "salt"})
 	f, err := Ingest(context.Background(), env, Options{Publisher: &queue.Memory{}, Secrets: secrets.NewCached(src, time.Minute),
 		Logger: log})
 	if err != nil {

@@ -12,63 +12,63 @@ import (
 	_ "time/tzdata" // VERIFY_TIMEZONE must load on any base image
 
 	"eventrelay.dev/eventrelay/functions/verify"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Verify builds the verify function.
-func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error) {
+func Verify(ctx context.Context, env *settings.Env, opt Options) (*Function, error) {
 	timer := startTimer()
 	log, err := logger(env, opt)
 	if err != nil {
 		return nil, err
 	}
 	keys := &verify.SecretKeys{
-		KeysSecret:  env.Required("DFINERY_KEYS_SECRET", "name of the secret holding the DFINERY HMAC key(s)"),
-		TokenSecret: env.String("VERIFY_HEADER_TOKEN_SECRET", ""),
-		Encoding:    env.OneOf("DFINERY_KEY_ENCODING", verify.EncodingText, verify.EncodingText, verify.EncodingUUIDBytes),
+		KeysSecret:  settings.DFINERYKeysSecret.Require(env),
+		TokenSecret: settings.VerifyHeaderTokenSecret.Get(env),
+		Encoding:    settings.DFINERYKeyEncoding.Get(env),
 	}
 	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
 	fields := dfinery.DefaultFieldMap()
-	fields.OrderID = dfinery.OrderIDKeys(env.String("VERIFY_ORDER_ID_KEY", dfinery.DefaultOrderIDKey))
+	fields.OrderID = dfinery.OrderIDKeys(settings.VerifyOrderIDKey.Get(env))
 	cfg := verify.Config{
-		MaxBodyBytes:    int64(env.Int("VERIFY_MAX_BODY_BYTES", 64<<10, 1<<10, 1<<20)),
-		Freshness:       env.Duration("VERIFY_FRESHNESS", verify.DefaultFreshness, time.Minute, 30*24*time.Hour),
-		TimeTolerance:   env.Duration("VERIFY_TIME_TOLERANCE", 10*time.Minute, time.Second, 24*time.Hour),
-		LookupRetry:     env.Duration("VERIFY_LOOKUP_RETRY", 300*time.Millisecond, 0, 2*time.Second),
+		MaxBodyBytes:    int64(settings.VerifyMaxBodyBytes.Get(env)),
+		Freshness:       settings.VerifyFreshness.Get(env),
+		TimeTolerance:   settings.VerifyTimeTolerance.Get(env),
+		LookupRetry:     settings.VerifyLookupRetry.Get(env),
 		AmountTolerance: 0.01,
 		EventTypes:      eventMap(env, recorded),
 		NotRecorded:     notRecorded(recorded),
-		Sources:         env.List("VERIFY_SOURCES", nil),
-		MatchDeviceTime: env.OneOf("VERIFY_MATCH_DEVICE_TIME", "false", "true", "false") == "true",
-		LooseIdentity:   env.OneOf("VERIFY_IDENTITY", "required", "required", "optional") == "optional",
-		LedgerDeadline:  env.Duration("VERIFY_LEDGER_DEADLINE", verify.DefaultLedgerDeadline, 50*time.Millisecond, 4*time.Second),
+		Sources:         settings.VerifySources.Get(env),
+		MatchDeviceTime: settings.VerifyMatchDeviceTime.Get(env),
+		LooseIdentity:   settings.VerifyIdentity.Get(env) == "optional",
+		LedgerDeadline:  settings.VerifyLedgerDeadline.Get(env),
 		Zone:            zone(env),
 		VerdictTTL:      ttl,
-		Success:         verify.Answer{Status: env.Int("VERIFY_SUCCESS_STATUS", 200, 200, 299), Body: env.String("VERIFY_SUCCESS_BODY", `{"result":"success"}`)},
-		Failure:         verify.Answer{Status: env.Int("VERIFY_FAILURE_STATUS", 422, 200, 599), Body: env.String("VERIFY_FAILURE_BODY", `{"result":"failure","reason":"{reason}"}`)},
-		ClientIPHeader:  env.String("VERIFY_CLIENT_IP_HEADER", ""),
-		TrustedProxies:  env.Int("VERIFY_TRUSTED_PROXIES", 1, 1, 10),
+		Success:         verify.Answer{Status: settings.VerifySuccessStatus.Get(env), Body: settings.VerifySuccessBody.Get(env)},
+		Failure:         verify.Answer{Status: settings.VerifyFailureStatus.Get(env), Body: settings.VerifyFailureBody.Get(env)},
+		ClientIPHeader:  settings.VerifyClientIPHeader.Get(env),
+		TrustedProxies:  settings.VerifyTrustedProxies.Get(env),
 		Fields:          fields,
 	}
 	if cfg.LookupRetry >= cfg.LedgerDeadline {
-		env.Fail("VERIFY_LOOKUP_RETRY", "%s is not shorter than VERIFY_LEDGER_DEADLINE (%s): the wait for an event on its way would use up the callback's whole time", cfg.LookupRetry, cfg.LedgerDeadline)
+		env.Fail(settings.VerifyLookupRetry, "%s is not shorter than VERIFY_LEDGER_DEADLINE (%s): the wait for an event on its way would use up the callback's whole time", cfg.LookupRetry, cfg.LedgerDeadline)
 	}
 	if cfg.Freshness > ttl {
-		env.Fail("VERIFY_FRESHNESS", "%s is longer than LEDGER_TTL (%s): a callback could ask about an entry already expired", cfg.Freshness, ttl)
+		env.Fail(settings.VerifyFreshness, "%s is longer than LEDGER_TTL (%s): a callback could ask about an entry already expired", cfg.Freshness, ttl)
 	}
 	if keys.TokenSecret != "" {
-		cfg.TokenHeader = env.String("VERIFY_TOKEN_HEADER", "X-Verify-Token")
+		cfg.TokenHeader = settings.VerifyTokenHeader.Get(env)
 	}
-	for _, c := range env.List("VERIFY_ALLOWED_IPS", nil) {
+	for _, c := range settings.VerifyAllowedIPs.Get(env) {
 		p, err := netip.ParsePrefix(c)
 		if err != nil {
 			if a, aerr := netip.ParseAddr(c); aerr == nil {
 				p = netip.PrefixFrom(a, a.BitLen())
 			} else {
-				env.Fail("VERIFY_ALLOWED_IPS", "%q is not a CIDR or an IP address", c)
+				env.Fail(settings.VerifyAllowedIPs, "%q is not a CIDR or an IP address", c)
 				continue
 			}
 		}
@@ -80,7 +80,7 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 	src, closeSecrets := secretSource(ctx, env, opt, log)
 	prefetch(ctx, src, keys.KeysSecret, keys.TokenSecret, piiCfg.saltSecret)
 	timer.phase("secrets_client")
-	store, closeLedger := ledgerStore(ctx, env, opt, "")
+	store, closeLedger := ledgerStore(ctx, env, opt)
 	timer.phase("ledger")
 	if err := env.Err(); err != nil {
 		closeAll(closeSecrets, closeLedger)
@@ -120,23 +120,23 @@ func Verify(ctx context.Context, env *config.Env, opt Options) (*Function, error
 // which adds names or overrides the defaults. A pair whose type ingest does
 // not record (LEDGER_EVENT_TYPES) could only ever answer not_found, so it
 // stops the start.
-func eventMap(env *config.Env, recorded map[string]bool) map[string]string {
+func eventMap(env *settings.Env, recorded map[string]bool) map[string]string {
 	m := map[string]string{}
 	for name, typ := range dfinery.DefaultEventTypes {
 		if recorded[typ] {
 			m[name] = typ
 		}
 	}
-	for _, pair := range env.List("VERIFY_EVENT_MAP", nil) {
+	for _, pair := range settings.VerifyEventMap.Get(env) {
 		name, typ, ok := strings.Cut(pair, "=")
 		name, typ = strings.ToLower(strings.TrimSpace(name)), strings.ToUpper(strings.TrimSpace(typ))
 		switch {
 		case !ok || name == "" || typ == "":
-			env.Fail("VERIFY_EVENT_MAP", "%q is not dfinery_event=EVENT_TYPE", pair)
+			env.Fail(settings.VerifyEventMap, "%q is not dfinery_event=EVENT_TYPE", pair)
 		case !isEventType(typ):
-			env.Fail("VERIFY_EVENT_MAP", "%q: %s is not an event type", pair, typ)
+			env.Fail(settings.VerifyEventMap, "%q: %s is not an event type", pair, typ)
 		case !recorded[typ]:
-			env.Fail("VERIFY_EVENT_MAP", "%q asks verify to confirm %s, but LEDGER_EVENT_TYPES (%s) does not record it: add %s to LEDGER_EVENT_TYPES or drop the pair",
+			env.Fail(settings.VerifyEventMap, "%q asks verify to confirm %s, but LEDGER_EVENT_TYPES (%s) does not record it: add %s to LEDGER_EVENT_TYPES or drop the pair",
 				pair, typ, strings.Join(slices.Sorted(maps.Keys(recorded)), ","), typ)
 		default:
 			m[name] = typ
@@ -161,11 +161,11 @@ func isEventType(t string) bool { _, ok := event.EventTypes[t]; return ok }
 
 // zone reads VERIFY_TIMEZONE, the zone of an event_datetime without an
 // offset (an IANA name; the binary embeds the zone database).
-func zone(env *config.Env) *time.Location {
-	name := env.String("VERIFY_TIMEZONE", "UTC")
+func zone(env *settings.Env) *time.Location {
+	name := settings.VerifyTimezone.Get(env)
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		env.Fail("VERIFY_TIMEZONE", "%q is not an IANA time zone (e.g. Asia/Seoul)", name)
+		env.Fail(settings.VerifyTimezone, "%q is not an IANA time zone (e.g. Asia/Seoul)", name)
 		return time.UTC
 	}
 	return loc

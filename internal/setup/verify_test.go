@@ -19,13 +19,13 @@ import (
 	"eventrelay.dev/eventrelay/internal/dynalite"
 	"eventrelay.dev/eventrelay/internal/firestoreemu"
 	"eventrelay.dev/eventrelay/shared/auth"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/ledger/dynamoledger"
 	"eventrelay.dev/eventrelay/shared/ledger/firestoreledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 const (
@@ -72,7 +72,7 @@ func TestVerifySettings(t *testing.T) {
 		{map[string]string{"VERIFY_MATCH_DEVICE_TIME": "maybe"}, []string{"VERIFY_MATCH_DEVICE_TIME"}},
 		{map[string]string{"VERIFY_TRUSTED_PROXIES": "0"}, []string{"VERIFY_TRUSTED_PROXIES"}},
 	} {
-		fn, err := Verify(context.Background(), config.FromMap(verifyEnv(c.env)), opt)
+		fn, err := Verify(context.Background(), settings.FromMap(verifyEnv(c.env)), opt)
 		if len(c.want) == 0 {
 			if err != nil {
 				t.Errorf("%v: %v", c.env, err)
@@ -106,14 +106,14 @@ func newStack(t *testing.T, backend map[string]string, shared ledger.Store) *sta
 	opt := Options{Secrets: verifySecrets(t), Publisher: &queue.Memory{}, Ledger: shared}
 	env := verifyEnv(backend)
 	st := &stack{}
-	in, err := Ingest(context.Background(), config.FromMap(env), opt)
+	in, err := Ingest(context.Background(), settings.FromMap(env), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { in.Close() })
 	st.ingest = in.Handler
 	for i := range st.verifies {
-		v, err := Verify(context.Background(), config.FromMap(env), opt)
+		v, err := Verify(context.Background(), settings.FromMap(env), opt)
 		if err != nil {
 			t.Fatal(err)
 		}

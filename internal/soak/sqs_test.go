@@ -16,10 +16,10 @@ import (
 	"eventrelay.dev/eventrelay/functions/forwarder/lambdasqs"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // The AWS path of the load-and-fault run: ingest sending to SQS (goaws),
@@ -87,7 +87,7 @@ func (p *sqsPipeline) handle(ctx context.Context, ev events.SQSEvent) (events.SQ
 }
 
 func (p *sqsPipeline) crashForwarder(ctx context.Context) error {
-	fwd, err := setup.NewForwarder(ctx, config.FromMap(p.st.Env), setup.Options{})
+	fwd, err := setup.NewForwarder(ctx, settings.FromMap(p.st.Env), setup.Options{})
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (p *sqsPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
 	time.Sleep(1500 * time.Millisecond)
 	env := maps.Clone(p.st.Env)
 	env["BACKFILL_QUEUE_URL"] = p.st.DeadLetterURL
-	fn, err := setup.NewBackfill(ctx, config.FromMap(env), setup.Options{})
+	fn, err := setup.NewBackfill(ctx, settings.FromMap(env), setup.Options{})
 	if err != nil {
 		return backfill.Summary{}, err
 	}

@@ -24,13 +24,13 @@ import (
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/catalog/dynamocatalog"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/dfinery"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/ledger/dynamoledger"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 const (
@@ -65,7 +65,7 @@ func TestGovernanceEndToEndOnSQS(t *testing.T) {
 			// The steps are seconds apart, inside the default 30 s cache.
 			"SUPPRESSION_CACHE": "0s"}})
 	quiet := setup.Options{Logger: slog.New(slog.DiscardHandler)}
-	verifyFn, err := setup.Verify(context.Background(), config.FromMap(st.Env), quiet)
+	verifyFn, err := setup.Verify(context.Background(), settings.FromMap(st.Env), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestGovernanceEndToEndOnSQS(t *testing.T) {
 	for k, v := range st.Env {
 		bfEnv[k] = v
 	}
-	bf, err := setup.NewBackfill(context.Background(), config.FromMap(bfEnv), quiet)
+	bf, err := setup.NewBackfill(context.Background(), settings.FromMap(bfEnv), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestGovernanceEndToEndOnSQS(t *testing.T) {
 	}
 
 	// U's event already on the queue, as ingest publishes it.
-	anon, err := pii.New([]byte(PIISalt), setup.DefaultHashFields, pii.IPKeep)
+	anon, err := pii.New([]byte(PIISalt), settings.PIIHashFields.Default, pii.IPKeep)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,8 +62,8 @@ import (
 	"eventrelay.dev/eventrelay/internal/setup"
 	_ "eventrelay.dev/eventrelay/internal/wiring/aws"
 	"eventrelay.dev/eventrelay/shared/auth"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Names and keys of the local stack.
@@ -181,7 +181,7 @@ func Start(t testing.TB, cfg Config) *Stack {
 	}
 	ctx := context.Background()
 	opts := setup.Options{Logger: slog.New(slog.DiscardHandler)}
-	ingestFn, err := setup.Ingest(ctx, config.FromMap(st.Env), opts)
+	ingestFn, err := setup.Ingest(ctx, settings.FromMap(st.Env), opts)
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -192,7 +192,7 @@ func Start(t testing.TB, cfg Config) *Stack {
 	}
 	handler := cfg.Handler
 	if handler == nil {
-		fwd, err := setup.NewForwarder(ctx, config.FromMap(st.Env), opts)
+		fwd, err := setup.NewForwarder(ctx, settings.FromMap(st.Env), opts)
 		if err != nil {
 			t.Fatalf("forwarder: %v", err)
 		}

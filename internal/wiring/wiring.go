@@ -16,10 +16,10 @@ import (
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/shared/catalog"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Closer releases a client; NoClose is the one for clients without one.
@@ -31,16 +31,16 @@ func NoClose() error { return nil }
 // queueCheckTimeout bounds the existence check at start.
 const queueCheckTimeout = 10 * time.Second
 
-// CheckQueue asks the queue once whether the topic or queue that variable
+// CheckQueue asks the queue once whether the topic or queue that setting s
 // names exists and may be published to, and records a permanent failure on
-// env, so that the start stops with one line naming the variable. A
+// env, so that the start stops with one line naming the setting. A
 // transient failure (the service did not answer in time) does not stop the
 // start: publishes will answer 503 until it does.
-func CheckQueue(ctx context.Context, env *config.Env, variable string, c interface{ Check(context.Context) error }) bool {
+func CheckQueue(ctx context.Context, env *settings.Env, s settings.Setting, c interface{ Check(context.Context) error }) bool {
 	ctx, cancel := context.WithTimeout(ctx, queueCheckTimeout)
 	defer cancel()
 	if err := c.Check(ctx); err != nil && !queue.Transient(err) {
-		env.Fail(variable, "the queue refuses it: %v", err)
+		env.Fail(s, "the queue refuses it: %v", err)
 		return false
 	}
 	return true
@@ -50,37 +50,36 @@ func CheckQueue(ctx context.Context, env *config.Env, variable string, c interfa
 // caller checks env.Err()) and returns nil then.
 type Queue struct {
 	Name string // pubsub, sqs
-	// Publisher opens the events or the dead-letter queue: topicVar names
-	// the setting holding a Pub/Sub topic, urlVar an SQS queue URL; what
-	// says which queue in messages.
-	Publisher func(ctx context.Context, env *config.Env, topicVar, urlVar, what string) (queue.Publisher, Closer)
+	// Publisher opens the events or the dead-letter queue: topic is the
+	// setting holding a Pub/Sub topic, url an SQS queue URL.
+	Publisher func(ctx context.Context, env *settings.Env, topic, url *settings.String) (queue.Publisher, Closer)
 	// BackfillSource opens what backfill drains and, where the queue can
 	// replay, the seeker replay_from uses (nil otherwise).
-	BackfillSource func(ctx context.Context, env *config.Env) (backfill.Source, backfill.Seeker, Closer)
+	BackfillSource func(ctx context.Context, env *settings.Env) (backfill.Source, backfill.Seeker, Closer)
 	// Visibility is what the forwarder's backoff rides on, nil where the
 	// queue spaces redeliveries itself (Pub/Sub's retry policy). May be nil.
-	Visibility func(ctx context.Context, env *config.Env) forwarder.VisibilityChanger
+	Visibility func(ctx context.Context, env *settings.Env) forwarder.VisibilityChanger
 }
 
 // Secrets is a SECRETS_BACKEND: Open returns the uncached store (setup
 // caches it), or nil with the problem recorded on env.
 type Secrets struct {
 	Name string // gcp, aws
-	Open func(ctx context.Context, env *config.Env) (secrets.Source, Closer)
+	Open func(ctx context.Context, env *settings.Env) (secrets.Source, Closer)
 }
 
 // Ledger is a LEDGER_BACKEND: Open returns the store, or nil with the
 // problem recorded on env.
 type Ledger struct {
 	Name string // firestore, dynamodb
-	Open func(ctx context.Context, env *config.Env) (ledger.Store, Closer)
+	Open func(ctx context.Context, env *settings.Env) (ledger.Store, Closer)
 }
 
 // Catalog is a CATALOG_BACKEND kept in a cloud store: Open returns the
 // read-only item source, or nil with the problem recorded on env.
 type Catalog struct {
 	Name string // firestore, dynamodb
-	Open func(ctx context.Context, env *config.Env, log *slog.Logger) (catalog.Source, Closer)
+	Open func(ctx context.Context, env *settings.Env, log *slog.Logger) (catalog.Source, Closer)
 }
 
 var reg struct {

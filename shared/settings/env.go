@@ -37,11 +37,11 @@ func FromMap(m map[string]string) *Env {
 // Err returns the first problem found, or nil.
 func (e *Env) Err() error { return e.err }
 
-// Fail records a problem with the setting named name found by the caller
-// (a value that parses but does not make sense, or does not fit another
-// setting).
-func (e *Env) Fail(name string, format string, args ...any) {
-	e.fail(name, format, args...)
+// Fail records a problem with setting s found by the caller (a value that
+// parses but does not make sense, or does not fit another setting, or a
+// client it names that cannot be made).
+func (e *Env) Fail(s Setting, format string, args ...any) {
+	e.fail(s.Info().Name, format, args...)
 }
 
 func (e *Env) fail(name, format string, args ...any) {

@@ -156,9 +156,15 @@ type String struct {
 // Get returns the value, or the default when unset.
 func (s *String) Get(e *Env) string { return e.str(s.Name, s.Default) }
 
-// Require returns the value, recording "is required (<description>)" when
-// it is unset.
-func (s *String) Require(e *Env) string { return e.required(s.Name, s.Description) }
+// Require returns the value, recording "is required (<description>;
+// <when>)" when it is unset.
+func (s *String) Require(e *Env) string {
+	what := s.Description
+	if s.Required != "" && s.Required != "always" {
+		what += "; " + s.Required
+	}
+	return e.required(s.Name, what)
+}
 
 func (s *String) Type() string {
 	if s.Format != "" {

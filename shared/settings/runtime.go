@@ -94,7 +94,7 @@ var GCEMetadataHost = declare(&String{Meta: Meta{Name: "GCE_METADATA_HOST",
 	Description: "the metadata server the Play Integrity client gets its access token from, instead of metadata.google.internal",
 	Functions:   []Function{Ingest},
 	GCP:         OnlyTest, AWS: Nowhere},
-	Format: "host:port"})
+	Default: "metadata.google.internal", Format: "host:port"})
 
 // The operator CLI's flags default to these, so a key need not be typed on
 // the command line (and kept in the shell's history).
@@ -133,7 +133,7 @@ var TestBootstrap = declare(&String{Meta: Meta{Name: "EVENTRELAY_TEST_BOOTSTRAP"
 var MotoServer = declare(&String{Meta: Meta{Name: "MOTO_SERVER",
 	Description: "the moto_server binary the AWS emulator tests start",
 	Functions:   []Function{Test}},
-	Format: "path"})
+	Default: "moto_server", Format: "path"})
 
 var GoawsBin = declare(&String{Meta: Meta{Name: "GOAWS_BIN",
 	Description: "the goaws binary the SQS emulator tests start",

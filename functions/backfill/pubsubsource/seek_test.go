@@ -25,10 +25,10 @@ import (
 	"eventrelay.dev/eventrelay/internal/emulator"
 	"eventrelay.dev/eventrelay/internal/setup"
 	_ "eventrelay.dev/eventrelay/internal/wiring/gcp"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 const (
@@ -145,7 +145,7 @@ func TestReplaySeeksTheLiveSubscription(t *testing.T) {
 	opts := setup.Options{Secrets: secrets.NewMemory(map[string]string{"mcm-key": "local-mcm-key"}),
 		Logger: slog.New(slog.DiscardHandler)}
 	forwarderURL := func() string {
-		fwd, err := setup.NewForwarder(ctx, config.FromMap(env), opts)
+		fwd, err := setup.NewForwarder(ctx, settings.FromMap(env), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestReplaySeeksTheLiveSubscription(t *testing.T) {
 	// forwarder instance that has not delivered them (a warm one would
 	// take them for duplicates within FORWARDER_DEDUPE_WINDOW).
 	p.target.Store(forwarderURL())
-	bf, err := setup.NewBackfill(ctx, config.FromMap(env), opts)
+	bf, err := setup.NewBackfill(ctx, settings.FromMap(env), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,10 +20,10 @@ import (
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/internal/sqsstack"
 	_ "eventrelay.dev/eventrelay/internal/wiring/aws"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // The SQS dead-letter path end to end: ingest → SQS → the forwarder
@@ -42,7 +42,7 @@ func TestBackfillOnSQS(t *testing.T) {
 	for k, v := range st.Env {
 		env[k] = v
 	}
-	fn, err := setup.NewBackfill(context.Background(), config.FromMap(env), setup.Options{Logger: slog.New(slog.DiscardHandler)})
+	fn, err := setup.NewBackfill(context.Background(), settings.FromMap(env), setup.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,12 +57,12 @@ import (
 	"eventrelay.dev/eventrelay/internal/httpserver"
 	"eventrelay.dev/eventrelay/internal/setup"
 	"eventrelay.dev/eventrelay/shared/auth"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/pubsubqueue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 func main() {
@@ -91,7 +91,7 @@ func run() error {
 		return err
 	}
 	src := secrets.NewMemory(map[string]string{"api-keys": keys, "pii-salt": "local-development-pii-salt"})
-	env := config.FromMap(map[string]string{
+	env := settings.FromMap(map[string]string{
 		"INGEST_API_KEYS_SECRET": "api-keys",
 		"PII_SALT_SECRET":        "pii-salt",
 		"INGEST_DEDUPE_WINDOW":   "0", // as bench-load runs the stack: hey repeats one body
@@ -108,7 +108,7 @@ func run() error {
 	case "discard":
 		pub = queue.Discard{}
 	case "pubsub":
-		if os.Getenv("PUBSUB_EMULATOR_HOST") == "" {
+		if settings.PubSubEmulatorHost.Get(settings.FromOS()) == "" {
 			return errors.New("-queue pubsub needs PUBSUB_EMULATOR_HOST (loopback only)")
 		}
 		client, err := pubsub.NewClient(ctx, "eventrelay-local")

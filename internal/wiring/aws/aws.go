@@ -11,13 +11,13 @@ import (
 	"eventrelay.dev/eventrelay/functions/backfill/sqssource"
 	"eventrelay.dev/eventrelay/functions/forwarder"
 	"eventrelay.dev/eventrelay/internal/wiring"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/ledger/dynamoledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
 	"eventrelay.dev/eventrelay/shared/secrets"
 	"eventrelay.dev/eventrelay/shared/secrets/awssecrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 func init() {
@@ -27,10 +27,10 @@ func init() {
 	wiring.RegisterLedger(wiring.Ledger{Name: "dynamodb", Open: ledgerStore})
 }
 
-func secretSource(ctx context.Context, env *config.Env) (secrets.Source, wiring.Closer) {
+func secretSource(ctx context.Context, env *settings.Env) (secrets.Source, wiring.Closer) {
 	client, err := secretsClient(ctx, env)
 	if err != nil {
-		env.Fail("SECRETS_BACKEND", "cannot create the Secrets Manager client: %v", err)
+		env.Fail(settings.SecretsBackend, "cannot create the Secrets Manager client: %v", err)
 		return nil, wiring.NoClose
 	}
 	return awssecrets.New(client), wiring.NoClose
@@ -38,28 +38,28 @@ func secretSource(ctx context.Context, env *config.Env) (secrets.Source, wiring.
 
 // openPublisher opens an SQS queue. The client honours AWS_ENDPOINT_URL_SQS,
 // so the same code runs against local emulators.
-func openPublisher(ctx context.Context, env *config.Env, _, urlVar, what string) (queue.Publisher, wiring.Closer) {
-	url := env.Required(urlVar, what+" queue URL")
+func openPublisher(ctx context.Context, env *settings.Env, _, urlSetting *settings.String) (queue.Publisher, wiring.Closer) {
+	url := urlSetting.Require(env)
 	if url == "" {
 		return nil, wiring.NoClose
 	}
 	client, err := sqsClient(ctx, env)
 	if err != nil {
-		env.Fail(urlVar, "cannot create the SQS client: %v", err)
+		env.Fail(urlSetting, "cannot create the SQS client: %v", err)
 		return nil, wiring.NoClose
 	}
 	p := sqsqueue.New(client, url)
-	if !wiring.CheckQueue(ctx, env, urlVar, p) {
+	if !wiring.CheckQueue(ctx, env, urlSetting, p) {
 		return nil, wiring.NoClose
 	}
-	return queue.WithSetting(p, urlVar), wiring.NoClose
+	return queue.WithSetting(p, urlSetting.Name), wiring.NoClose
 }
 
-func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Closer) {
-	table := env.Required("LEDGER_DYNAMODB_TABLE", "the ledger table name")
+func ledgerStore(ctx context.Context, env *settings.Env) (ledger.Store, wiring.Closer) {
+	table := settings.LedgerDynamoDBTable.Require(env)
 	client, err := dynamoClient(ctx, env)
 	if err != nil {
-		env.Fail("LEDGER_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
+		env.Fail(settings.LedgerDynamoDBTable, "cannot load the AWS configuration: %v", err)
 		return nil, wiring.NoClose
 	}
 	return dynamoledger.New(client, table), wiring.NoClose
@@ -67,8 +67,8 @@ func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Clo
 
 // visibility is the events queue's ChangeMessageVisibility, which the
 // forwarder's backoff rides on.
-func visibility(ctx context.Context, env *config.Env) forwarder.VisibilityChanger {
-	url := env.Required("SQS_QUEUE_URL", "the events queue the forwarder reads")
+func visibility(ctx context.Context, env *settings.Env) forwarder.VisibilityChanger {
+	url := settings.SQSQueueURL.Require(env)
 	if url == "" {
 		return nil
 	}
@@ -77,7 +77,7 @@ func visibility(ctx context.Context, env *config.Env) forwarder.VisibilityChange
 	// to start instead.
 	client, err := sqsClient(ctx, env)
 	if err != nil {
-		env.Fail("SQS_QUEUE_URL", "cannot create the SQS client the backoff uses: %v", err)
+		env.Fail(settings.SQSQueueURL, "cannot create the SQS client the backoff uses: %v", err)
 		return nil
 	}
 	return sqsqueue.Visibility{Client: client, QueueURL: url}
@@ -85,17 +85,17 @@ func visibility(ctx context.Context, env *config.Env) forwarder.VisibilityChange
 
 // backfillSource opens the dead-letter queue the backfill drains; SQS
 // cannot replay acknowledged messages, so there is no seeker.
-func backfillSource(ctx context.Context, env *config.Env) (backfill.Source, backfill.Seeker, wiring.Closer) {
-	if env.String("BACKFILL_REPLAY_SUBSCRIPTION", "") != "" {
-		env.Fail("BACKFILL_REPLAY_SUBSCRIPTION", "is for QUEUE_BACKEND=pubsub only (SQS cannot replay acknowledged messages)")
+func backfillSource(ctx context.Context, env *settings.Env) (backfill.Source, backfill.Seeker, wiring.Closer) {
+	if settings.BackfillReplaySubscription.Get(env) != "" {
+		env.Fail(settings.BackfillReplaySubscription, "is for QUEUE_BACKEND=pubsub only (SQS cannot replay acknowledged messages)")
 	}
-	url := env.Required("BACKFILL_QUEUE_URL", "the dead-letter queue URL the backfill drains")
+	url := settings.BackfillQueueURL.Require(env)
 	if url == "" {
 		return nil, nil, wiring.NoClose
 	}
 	client, err := sqsClient(ctx, env)
 	if err != nil {
-		env.Fail("BACKFILL_QUEUE_URL", "cannot create the SQS client: %v", err)
+		env.Fail(settings.BackfillQueueURL, "cannot create the SQS client: %v", err)
 		return nil, nil, wiring.NoClose
 	}
 	return sqssource.New(client, url), nil, wiring.NoClose

@@ -7,7 +7,7 @@ import (
 	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/catalog"
 	"eventrelay.dev/eventrelay/shared/catalog/dynamocatalog"
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 func init() {
@@ -16,14 +16,14 @@ func init() {
 
 // catalogSource opens the item catalog kept in a DynamoDB table
 // (CATALOG_BACKEND=dynamodb), read only.
-func catalogSource(ctx context.Context, env *config.Env, log *slog.Logger) (catalog.Source, wiring.Closer) {
-	table := env.Required("CATALOG_DYNAMODB_TABLE", "the catalog table name (partition key item_id)")
+func catalogSource(ctx context.Context, env *settings.Env, log *slog.Logger) (catalog.Source, wiring.Closer) {
+	table := settings.CatalogDynamoDBTable.Require(env)
 	if table == "" {
 		return nil, wiring.NoClose
 	}
 	client, err := dynamoClient(ctx, env)
 	if err != nil {
-		env.Fail("CATALOG_DYNAMODB_TABLE", "cannot load the AWS configuration: %v", err)
+		env.Fail(settings.CatalogDynamoDBTable, "cannot load the AWS configuration: %v", err)
 		return nil, wiring.NoClose
 	}
 	return dynamocatalog.New(client, table, log), wiring.NoClose

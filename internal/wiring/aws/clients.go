@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // sdkClients shares one client per AWS service in a process: the ledger and
@@ -46,8 +46,8 @@ func sdkEnv(region string) string {
 
 // sharedClient returns the process's client for service, made by newClient
 // from the configuration for env's AWS_REGION on first use.
-func sharedClient[C any](ctx context.Context, env *config.Env, service string, newClient func(aws.Config) C) (C, error) {
-	region := env.String("AWS_REGION", "")
+func sharedClient[C any](ctx context.Context, env *settings.Env, service string, newClient func(aws.Config) C) (C, error) {
+	region := settings.AWSRegion.Get(env)
 	key := clientKey{service, sdkEnv(region)}
 	sdkClients.Lock()
 	defer sdkClients.Unlock()
@@ -72,15 +72,15 @@ func sharedClient[C any](ctx context.Context, env *config.Env, service string, n
 	return c, nil
 }
 
-func sqsClient(ctx context.Context, env *config.Env) (*sqs.Client, error) {
+func sqsClient(ctx context.Context, env *settings.Env) (*sqs.Client, error) {
 	return sharedClient(ctx, env, "sqs", func(cfg aws.Config) *sqs.Client { return sqs.NewFromConfig(cfg) })
 }
 
-func dynamoClient(ctx context.Context, env *config.Env) (*dynamodb.Client, error) {
+func dynamoClient(ctx context.Context, env *settings.Env) (*dynamodb.Client, error) {
 	return sharedClient(ctx, env, "dynamodb", func(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) })
 }
 
-func secretsClient(ctx context.Context, env *config.Env) (*secretsmanager.Client, error) {
+func secretsClient(ctx context.Context, env *settings.Env) (*secretsmanager.Client, error) {
 	return sharedClient(ctx, env, "secretsmanager", func(cfg aws.Config) *secretsmanager.Client {
 		return secretsmanager.NewFromConfig(cfg)
 	})

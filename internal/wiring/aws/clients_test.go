@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // The ledger and the catalog, and every SQS user, get one client per
@@ -15,7 +15,7 @@ func TestOneClientPerServiceAndEnvironment(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1")
 	ctx := context.Background()
-	env := config.FromMap(map[string]string{"AWS_REGION": "eu-west-1"})
+	env := settings.FromMap(map[string]string{"AWS_REGION": "eu-west-1"})
 	ledgerClient, err := dynamoClient(ctx, env)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestOneClientPerServiceAndEnvironment(t *testing.T) {
 	if got := ledgerClient.Options().Region; got != "eu-west-1" {
 		t.Errorf("region %q, want the configured eu-west-1", got)
 	}
-	other, _ := dynamoClient(ctx, config.FromMap(map[string]string{"AWS_REGION": "us-east-1"}))
+	other, _ := dynamoClient(ctx, settings.FromMap(map[string]string{"AWS_REGION": "us-east-1"}))
 	if other == ledgerClient {
 		t.Error("another region shared the client")
 	}

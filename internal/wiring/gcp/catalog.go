@@ -7,7 +7,7 @@ import (
 	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/catalog"
 	"eventrelay.dev/eventrelay/shared/catalog/firestorecatalog"
-	"eventrelay.dev/eventrelay/shared/config"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 func init() {
@@ -16,16 +16,16 @@ func init() {
 
 // catalogSource opens the item catalog kept in a Firestore collection
 // (CATALOG_BACKEND=firestore), read only.
-func catalogSource(ctx context.Context, env *config.Env, log *slog.Logger) (catalog.Source, wiring.Closer) {
-	project := env.Required("GOOGLE_CLOUD_PROJECT", "the project holding the Firestore database")
-	database := env.String("CATALOG_FIRESTORE_DATABASE", "(default)")
-	collection := env.String("CATALOG_FIRESTORE_COLLECTION", "eventrelay-catalog")
+func catalogSource(ctx context.Context, env *settings.Env, log *slog.Logger) (catalog.Source, wiring.Closer) {
+	project := settings.GoogleCloudProject.Require(env)
+	database := settings.CatalogFirestoreDatabase.Get(env)
+	collection := settings.CatalogFirestoreCollection.Get(env)
 	if project == "" {
 		return nil, wiring.NoClose
 	}
 	client, closeClient, err := firestoreClient(ctx, project, database)
 	if err != nil {
-		env.Fail("CATALOG_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
+		env.Fail(settings.CatalogFirestoreDatabase, "cannot create the Firestore client: %v", err)
 		return nil, wiring.NoClose
 	}
 	return firestorecatalog.New(client, collection, log), closeClient

@@ -2,12 +2,12 @@ package gcp
 
 import (
 	"context"
-	"os"
 	"sync"
 
 	"cloud.google.com/go/firestore"
 
 	"eventrelay.dev/eventrelay/internal/wiring"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // firestoreClients shares one Firestore client per project and database in
@@ -31,7 +31,7 @@ type sharedFirestore struct {
 // firestoreClient returns the process's client for project and database,
 // and its user's closer (which closes it once, whatever the callers do).
 func firestoreClient(ctx context.Context, project, database string) (*firestore.Client, wiring.Closer, error) {
-	key := firestoreDB{project, database, os.Getenv("FIRESTORE_EMULATOR_HOST")}
+	key := firestoreDB{project, database, settings.FirestoreEmulatorHost.Get(settings.FromOS())}
 	firestoreClients.Lock()
 	defer firestoreClients.Unlock()
 	s := firestoreClients.open[key]

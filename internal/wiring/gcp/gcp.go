@@ -16,13 +16,13 @@ import (
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/backfill/pubsubsource"
 	"eventrelay.dev/eventrelay/internal/wiring"
-	"eventrelay.dev/eventrelay/shared/config"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/ledger/firestoreledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/queue/pubsubqueue"
 	"eventrelay.dev/eventrelay/shared/secrets"
 	"eventrelay.dev/eventrelay/shared/secrets/gcpsecrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 func init() {
@@ -31,10 +31,10 @@ func init() {
 	wiring.RegisterLedger(wiring.Ledger{Name: "firestore", Open: ledgerStore})
 }
 
-func secretSource(ctx context.Context, env *config.Env) (secrets.Source, wiring.Closer) {
+func secretSource(ctx context.Context, env *settings.Env) (secrets.Source, wiring.Closer) {
 	src, err := gcpsecrets.New(ctx, secretManagerEmulator(env)...)
 	if err != nil {
-		env.Fail("SECRETS_BACKEND", "cannot create the Secret Manager client: %v", err)
+		env.Fail(settings.SecretsBackend, "cannot create the Secret Manager client: %v", err)
 		return nil, wiring.NoClose
 	}
 	return src, src.Close
@@ -44,8 +44,8 @@ func secretSource(ctx context.Context, env *config.Env) (secrets.Source, wiring.
 // when SECRETMANAGER_EMULATOR_HOST names one, as PUBSUB_EMULATOR_HOST does
 // for Pub/Sub; Secret Manager has no official emulator, so this is how a
 // function in its own process reads secrets on the local stack.
-func secretManagerEmulator(env *config.Env) []option.ClientOption {
-	host := env.String("SECRETMANAGER_EMULATOR_HOST", "")
+func secretManagerEmulator(env *settings.Env) []option.ClientOption {
+	host := settings.SecretManagerEmulatorHost.Get(env)
 	if host == "" {
 		return nil
 	}
@@ -55,39 +55,39 @@ func secretManagerEmulator(env *config.Env) []option.ClientOption {
 
 // openPublisher opens a Pub/Sub topic. The client honours
 // PUBSUB_EMULATOR_HOST, so the same code runs against the emulator.
-func openPublisher(ctx context.Context, env *config.Env, topicVar, _, what string) (queue.Publisher, wiring.Closer) {
-	topic := env.Required(topicVar, what+" topic: projects/<project>/topics/<topic>")
+func openPublisher(ctx context.Context, env *settings.Env, topicSetting, _ *settings.String) (queue.Publisher, wiring.Closer) {
+	topic := topicSetting.Require(env)
 	project, ok := pubsubProject(topic)
 	if !ok {
 		if topic != "" {
-			env.Fail(topicVar, "%q is not of the form projects/<project>/topics/<topic>", topic)
+			env.Fail(topicSetting, "%q is not of the form projects/<project>/topics/<topic>", topic)
 		}
 		return nil, wiring.NoClose
 	}
 	client, err := pubsub.NewClient(ctx, project)
 	if err != nil {
-		env.Fail(topicVar, "cannot create the Pub/Sub client: %v", err)
+		env.Fail(topicSetting, "cannot create the Pub/Sub client: %v", err)
 		return nil, wiring.NoClose
 	}
 	p := pubsubqueue.New(client, topic)
 	closeAll := func() error { p.Close(); return client.Close() }
-	if !wiring.CheckQueue(ctx, env, topicVar, p) {
+	if !wiring.CheckQueue(ctx, env, topicSetting, p) {
 		closeAll()
 		return nil, wiring.NoClose
 	}
-	return queue.WithSetting(p, topicVar), closeAll
+	return queue.WithSetting(p, topicSetting.Name), closeAll
 }
 
-func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Closer) {
-	project := env.Required("GOOGLE_CLOUD_PROJECT", "the project holding the Firestore database")
-	database := env.String("LEDGER_FIRESTORE_DATABASE", "(default)")
-	collection := env.String("LEDGER_FIRESTORE_COLLECTION", "eventrelay-ledger")
+func ledgerStore(ctx context.Context, env *settings.Env) (ledger.Store, wiring.Closer) {
+	project := settings.GoogleCloudProject.Require(env)
+	database := settings.LedgerFirestoreDatabase.Get(env)
+	collection := settings.LedgerFirestoreCollection.Get(env)
 	if project == "" {
 		return nil, wiring.NoClose
 	}
 	client, closeClient, err := firestoreClient(ctx, project, database)
 	if err != nil {
-		env.Fail("LEDGER_FIRESTORE_DATABASE", "cannot create the Firestore client: %v", err)
+		env.Fail(settings.LedgerFirestoreDatabase, "cannot create the Firestore client: %v", err)
 		return nil, wiring.NoClose
 	}
 	return firestoreledger.New(client, collection), closeClient
@@ -96,16 +96,16 @@ func ledgerStore(ctx context.Context, env *config.Env) (ledger.Store, wiring.Clo
 // backfillSource opens the dead-letter subscription the backfill drains
 // and, when BACKFILL_REPLAY_SUBSCRIPTION names it, the live subscription
 // replay_from seeks.
-func backfillSource(ctx context.Context, env *config.Env) (backfill.Source, backfill.Seeker, wiring.Closer) {
-	sub := subscriptionName(env, "BACKFILL_SUBSCRIPTION", true)
-	replay := subscriptionName(env, "BACKFILL_REPLAY_SUBSCRIPTION", false)
+func backfillSource(ctx context.Context, env *settings.Env) (backfill.Source, backfill.Seeker, wiring.Closer) {
+	sub := subscriptionName(env, settings.BackfillSubscription, true)
+	replay := subscriptionName(env, settings.BackfillReplaySubscription, false)
 	project, ok := pubsubProject(sub)
 	if !ok {
 		return nil, nil, wiring.NoClose
 	}
 	client, err := pubsub.NewClient(ctx, project)
 	if err != nil {
-		env.Fail("BACKFILL_SUBSCRIPTION", "cannot create the Pub/Sub client: %v", err)
+		env.Fail(settings.BackfillSubscription, "cannot create the Pub/Sub client: %v", err)
 		return nil, nil, wiring.NoClose
 	}
 	var seeker backfill.Seeker // a nil *Seeker in the interface would not read as nil
@@ -116,18 +116,18 @@ func backfillSource(ctx context.Context, env *config.Env) (backfill.Source, back
 }
 
 // subscriptionName reads and checks projects/<project>/subscriptions/<id>.
-func subscriptionName(env *config.Env, name string, required bool) string {
+func subscriptionName(env *settings.Env, s *settings.String, required bool) string {
 	var v string
 	if required {
-		v = env.Required(name, "a pull subscription: projects/<project>/subscriptions/<subscription>")
+		v = s.Require(env)
 	} else {
-		v = env.String(name, "")
+		v = s.Get(env)
 	}
 	if v == "" {
 		return ""
 	}
 	if _, ok := pubsubProject(v); !ok || !strings.Contains(v, "/subscriptions/") {
-		env.Fail(name, "%q is not of the form projects/<project>/subscriptions/<subscription>", v)
+		env.Fail(s, "%q is not of the form projects/<project>/subscriptions/<subscription>", v)
 		return ""
 	}
 	return v

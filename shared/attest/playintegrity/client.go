@@ -9,9 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
+	"eventrelay.dev/eventrelay/shared/settings"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/jwt"
 )
@@ -171,10 +171,7 @@ func (d *decoder) decode(ctx context.Context, packageName, token string) (*paylo
 type metadataTokens struct{ http *http.Client }
 
 func (m metadataTokens) Token() (*oauth2.Token, error) {
-	host := os.Getenv("GCE_METADATA_HOST")
-	if host == "" {
-		host = "metadata.google.internal"
-	}
+	host := settings.GCEMetadataHost.Get(settings.FromOS())
 	req, err := http.NewRequest(http.MethodGet, "http://"+host+
 		"/computeMetadata/v1/instance/service-accounts/default/token?scopes="+url.QueryEscape(apiScope), nil)
 	if err != nil {
