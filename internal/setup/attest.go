@@ -71,7 +71,7 @@ type attestSettings struct {
 // credentials (the test root's private key is in the repository), so a
 // deployment refuses them unless ATTEST_TEST_ENDPOINTS=allow says
 // otherwise, and then logs a warning at every start.
-var testOnlySettings = []string{"ATTEST_APPLE_ROOT_PEM", "PLAYINTEGRITY_ENDPOINT", "ATTEST_FIREBASE_JWKS_URL"}
+var testOnlySettings = []*settings.String{settings.AttestAppleRootPEM, settings.PlayIntegrityEndpoint, settings.AttestFirebaseJWKSURL}
 
 // readAttestation reads the ATTEST_* settings. The state (challenges, App
 // Attest keys) must be shared by every instance, so it lives in the ledger
@@ -147,16 +147,15 @@ func readAttestation(env *settings.Env, store ledger.Store) (*attestSettings, er
 		return a, nil // policies only: credentials come from another deployment's exchange
 	}
 	_, local := store.(*ledger.Memory) // the local stack: the only place the memory ledger runs
-	allow := env.OneOf("ATTEST_TEST_ENDPOINTS", "refuse", "refuse", "allow") == "allow"
-	values := map[string]string{"ATTEST_APPLE_ROOT_PEM": a.rootPEM, "PLAYINTEGRITY_ENDPOINT": a.playEndpoint, "ATTEST_FIREBASE_JWKS_URL": a.jwksURL}
-	for _, name := range testOnlySettings {
-		switch v := values[name]; {
+	allow := settings.AttestTestEndpoints.Get(env) == "allow"
+	for _, s := range testOnlySettings {
+		switch v := s.Get(env); {
 		case v == "" || local:
 		case allow:
-			a.testEndpoints = append(a.testEndpoints, name)
+			a.testEndpoints = append(a.testEndpoints, s.Name)
 		default:
-			env.Fail(name, "is for local runs and tests only (another Apple root, decode server or key set lets its holder mint credentials); "+
-				"refused with the %s ledger; set ATTEST_TEST_ENDPOINTS=allow to use it anyway", env.String("LEDGER_BACKEND", ""))
+			env.Fail(s, "is for local runs and tests only (another Apple root, decode server or key set lets its holder mint credentials); "+
+				"refused with the %s ledger; set ATTEST_TEST_ENDPOINTS=allow to use it anyway", settings.LedgerBackend.Get(env))
 		}
 	}
 	if err := env.Err(); err != nil {
