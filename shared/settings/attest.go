@@ -94,9 +94,3 @@ var PlayIntegrityCredentialsSecret = declare(&String{Meta: Meta{Name: "PLAYINTEG
 	Functions:   []Function{Ingest}, Secret: NamesSecret, Required: "on AWS when a source offers Android",
 	GCP: Unused("the function's own service account calls Play Integrity"),
 	AWS: DerivedFrom("attestation_sources", "the play-integrity-credentials secret when a source offers Android")}})
-
-var AttestTestEndpoints = declare(&OneOf{Meta: Meta{Name: "ATTEST_TEST_ENDPOINTS",
-	Description: "allow: accept ATTEST_APPLE_ROOT_PEM, PLAYINTEGRITY_ENDPOINT and ATTEST_FIREBASE_JWKS_URL outside the local stack, with a warning at every start (their holder can mint credentials)",
-	Functions:   []Function{Ingest},
-	GCP:         OnlyTest, AWS: OnlyTest},
-	Default: "refuse", Allowed: []string{"refuse", "allow"}})
