@@ -3,6 +3,7 @@ package tfcheck
 import (
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -249,9 +250,65 @@ func CheckModuleCalls(m *Module) []string {
 				out = append(out, fmt.Sprintf("%s: passes %s, which the module does not declare", where, arg))
 			}
 		}
+		out = append(out, m.checkPassThrough(where, call, child)...)
 	}
 	return out
 }
+
+// checkPassThrough: a call passes every variable of the module on, each
+// from the caller's variable of the same name, so that whatever is set in
+// the caller's terraform.tfvars takes effect (a value for a variable the
+// caller does not declare is dropped with a warning). Where the argument
+// is the variable itself, the caller's type and default are the module's:
+// leaving it unset must mean what the module means.
+func (m *Module) checkPassThrough(where string, call *hclsyntax.Block, child *Module) []string {
+	var out []string
+	for _, name := range sortedKeys(child.Inspect.Variables) {
+		a := call.Body.Attributes[name]
+		if a == nil {
+			if !child.Inspect.Variables[name].Required {
+				out = append(out, fmt.Sprintf("%s: does not pass variable %s on: a value for it in terraform.tfvars would not take effect", where, name))
+			}
+			continue
+		}
+		reads := false
+		for _, t := range a.Expr.Variables() {
+			if t.RootName() == "var" && len(t) > 1 {
+				if ta, ok := t[1].(hcl.TraverseAttr); ok && ta.Name == name {
+					reads = true
+				}
+			}
+		}
+		if !reads || m.Inspect.Variables[name] == nil {
+			out = append(out, fmt.Sprintf("%s: %s is not passed from a variable %s of its own: a value for it in terraform.tfvars would not take effect", where, name, name))
+			continue
+		}
+		if !isVarRef(a.Expr, name) {
+			continue // derived (a path made absolute): its default is the caller's own
+		}
+		mine, theirs := m.Inspect.Variables[name], child.Inspect.Variables[name]
+		if squash(mine.Type) != squash(theirs.Type) {
+			out = append(out, fmt.Sprintf("%s: variable %s is typed %s here and %s in the module", where, name, squash(mine.Type), squash(theirs.Type)))
+		}
+		if mine.Required != theirs.Required || !reflect.DeepEqual(mine.Default, theirs.Default) {
+			out = append(out, fmt.Sprintf("%s: variable %s defaults to %v here and %v in the module: left unset it would not mean what the module means", where, name, mine.Default, theirs.Default))
+		}
+	}
+	return out
+}
+
+// isVarRef: e is exactly var.name.
+func isVarRef(e hclsyntax.Expression, name string) bool {
+	st, ok := e.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(st.Traversal) != 2 || st.Traversal.RootName() != "var" {
+		return false
+	}
+	ta, ok := st.Traversal[1].(hcl.TraverseAttr)
+	return ok && ta.Name == name
+}
+
+// squash removes the white space of a type expression.
+func squash(s string) string { return strings.Join(strings.Fields(s), "") }
 
 // CheckVariables reports variables without a type or a description.
 func CheckVariables(m *Module) []string {

@@ -205,6 +205,9 @@ func TestRulesCatchViolations(t *testing.T) {
 			"required variable mcm_platform_id is not passed",
 			"passes bogus, which the module does not declare",
 			"module.eventrelay has no output no_such_output",
+			"does not pass variable forwarder_maximum_concurrency on: a value for it in terraform.tfvars would not take effect",
+			"name_prefix is not passed from a variable name_prefix of its own",
+			"variable log_level defaults to debug here and info in the module",
 		},
 		"syntax": {
 			"parse: ",

@@ -1,4 +1,7 @@
-# eventrelay on AWS with the module's defaults.
+# eventrelay on AWS: the module (module.tf) with every one of its
+# variables passed on (variables.tf; both generated from the module), so any
+# of them set in terraform.tfvars takes effect, and unset the module's
+# default holds.
 #   make dist
 #   cd terraform/examples/aws && cp terraform.tfvars.example terraform.tfvars
 #   terraform init && terraform apply
@@ -24,14 +27,9 @@ provider "aws" {
   }
 }
 
-module "eventrelay" {
-  source = "../../modules/aws"
-
-  name_prefix     = var.name_prefix
-  lambda_zip      = coalesce(var.lambda_zip, "${path.root}/../../../dist/lambda-arm64.zip")
-  mcm_base_url    = var.mcm_base_url
-  mcm_platform_id = var.mcm_platform_id
-
-  ledger_deletion_protection  = var.ledger_deletion_protection
-  secret_recovery_window_days = var.secret_recovery_window_days
+# The example's own: the module deploys into the provider's region.
+variable "region" {
+  type        = string
+  description = "AWS region to deploy into."
+  default     = "us-east-1"
 }

@@ -1,4 +1,7 @@
-# eventrelay on Google Cloud with the module's defaults.
+# eventrelay on Google Cloud: the module (module.tf) with every one of its
+# variables passed on (variables.tf; both generated from the module), so any
+# of them set in terraform.tfvars takes effect, and unset the module's
+# default holds.
 #   make dist
 #   cd terraform/examples/gcp && cp terraform.tfvars.example terraform.tfvars
 #   terraform init && terraform apply
@@ -25,23 +28,9 @@ provider "google" {
   region  = var.region
 }
 
-# The module creates the Pub/Sub and Cloud Scheduler service agents with
-# google-beta (google_project_service_identity).
+# The module creates the Pub/Sub, Cloud Scheduler and Monitoring service
+# agents with google-beta (google_project_service_identity).
 provider "google-beta" {
   project = var.project_id
   region  = var.region
-}
-
-module "eventrelay" {
-  source = "../../modules/gcp"
-
-  project_id      = var.project_id
-  region          = var.region
-  name_prefix     = var.name_prefix
-  source_archive  = coalesce(var.source_archive, "${path.root}/../../../dist/gcp-source.zip")
-  mcm_base_url    = var.mcm_base_url
-  mcm_platform_id = var.mcm_platform_id
-  labels          = { app = "eventrelay" }
-
-  firestore_delete_protection = var.firestore_delete_protection
 }

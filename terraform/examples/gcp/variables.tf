@@ -1,3 +1,9 @@
+# GENERATED from terraform/modules/gcp: every variable of the module, with
+# its type, description and default, so that any of them set in
+# terraform.tfvars takes effect (the module checks the values).
+# Do not edit: change the module, then
+#   go test ./internal/tfcheck -run TestExamplesPassEveryVariable -update
+
 variable "project_id" {
   type        = string
   description = "The Google Cloud project to deploy into."
@@ -5,34 +11,362 @@ variable "project_id" {
 
 variable "region" {
   type        = string
-  description = "Region of the functions."
+  description = "Region of the functions, the source bucket and the scheduler job."
   default     = "us-central1"
 }
 
 variable "name_prefix" {
   type        = string
-  description = "Prefix of every resource name."
+  description = "Prefix of every resource name (functions, topics, secrets, service accounts)."
   default     = "eventrelay"
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels added to every resource that takes labels."
+  default     = {}
 }
 
 variable "source_archive" {
   type        = string
-  description = "Path of the source archive; null uses dist/gcp-source.zip of this checkout."
+  description = "Path of the source archive; null uses dist/gcp-source.zip of this checkout (make dist)."
+  default     = null
+}
+
+variable "go_runtime" {
+  type        = string
+  description = "Cloud Functions Go runtime id; must be at least the go directive of go.mod."
+  default     = "go126"
+}
+
+variable "build_service_account" {
+  type        = string
+  description = "Service account (full resource name projects/P/serviceAccounts/EMAIL) that builds the functions; null: the module creates one (<name_prefix>-build) with only what a build needs."
   default     = null
 }
 
 variable "mcm_base_url" {
   type        = string
-  description = "The MCM Events API base URL Moloco gave you."
+  description = "The MCM Events API base URL Moloco gave you, e.g. https://<name>-evt.mcm-api.moloco.com."
 }
 
 variable "mcm_platform_id" {
   type        = string
-  description = "Your MCM platform id."
+  description = "Your MCM platform id (test or production)."
+}
+
+variable "log_level" {
+  type        = string
+  description = "LOG_LEVEL of every function: debug, info, warn or error."
+  default     = "info"
+}
+
+variable "ingest" {
+  type = object({
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 20)
+    concurrency     = optional(number, 200)
+    memory          = optional(string, "256Mi")
+    cpu             = optional(string, "1")
+    timeout_seconds = optional(number, 60)
+  })
+  description = "Scaling of ingest: instances, requests per instance (concurrency), memory, CPU and request timeout."
+  default     = {}
+}
+
+variable "forwarder" {
+  type = object({
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 20)
+    concurrency     = optional(number, 200)
+    memory          = optional(string, "256Mi")
+    cpu             = optional(string, "1")
+    timeout_seconds = optional(number, 60)
+  })
+  description = "Scaling of the forwarder (one push request per message, so concurrency is sends in flight per instance: about concurrency / platform latency events per second). Its timeout must not exceed ack_deadline_seconds."
+  default     = {}
+}
+
+variable "verify" {
+  type = object({
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 10)
+    concurrency     = optional(number, 200)
+    memory          = optional(string, "256Mi")
+    cpu             = optional(string, "1")
+    timeout_seconds = optional(number, 30)
+  })
+  description = "Scaling of verify (DFINERY callbacks)."
+  default     = {}
+}
+
+variable "backfill" {
+  type = object({
+    min_instances   = optional(number, 0)
+    max_instances   = optional(number, 1)
+    concurrency     = optional(number, 1)
+    memory          = optional(string, "256Mi")
+    cpu             = optional(string, "1")
+    timeout_seconds = optional(number, 540)
+  })
+  description = "Scaling of backfill. One instance, one run at a time by default, so two scheduler runs never drain the dead-letter subscription at once."
+  default     = {}
+}
+
+variable "public_ingest" {
+  type        = bool
+  description = "Let anyone reach ingest (allUsers run.invoker on ingest only). Ingest authenticates every request itself with API keys or signatures."
+  default     = true
+}
+
+variable "public_verify" {
+  type        = bool
+  description = "Let anyone reach verify (allUsers run.invoker on verify only). DFINERY cannot send a Google identity token; verify checks the ABX-HASH signature itself."
+  default     = true
+}
+
+variable "max_delivery_attempts" {
+  type        = number
+  description = "Deliveries of one message before Pub/Sub moves it to the dead-letter topic. The forwarder dead-letters it itself, with a reason, one attempt earlier."
+  default     = 10
+}
+
+variable "ack_deadline_seconds" {
+  type        = number
+  description = "Ack deadline of the events subscription: how long Pub/Sub waits for the forwarder's answer to a push."
+  default     = 60
+}
+
+variable "message_retention_seconds" {
+  type        = number
+  description = "How long the events topic and subscription keep messages, acknowledged ones included, so backfill can seek back and replay."
+  default     = 604800
+}
+
+variable "backfill_schedule" {
+  type        = string
+  description = "Cron schedule (in backfill_time_zone) of the backfill run."
+  default     = "*/15 * * * *"
+}
+
+variable "backfill_time_zone" {
+  type        = string
+  description = "Time zone of backfill_schedule."
+  default     = "Etc/UTC"
+}
+
+variable "backfill_time_budget" {
+  type        = string
+  description = "BACKFILL_TIME_BUDGET: how long one backfill run may resend; with MCM_TIMEOUT (10 s) and 10 s to spare it must fit in the backfill timeout."
+  default     = "240s"
+}
+
+variable "backfill_rate" {
+  type        = number
+  description = "BACKFILL_RATE: events per second backfill sends at most, to stay under the platform's throttling."
+  default     = 50
+}
+
+variable "create_firestore_database" {
+  type        = bool
+  description = "Create the Firestore database of the ledger. false: use an existing database named firestore_database."
+  default     = true
+}
+
+variable "firestore_database" {
+  type        = string
+  description = "Firestore database id of the ledger; null: <name_prefix>-ledger (eventrelay-ledger at the default prefix). A deployment made with another name_prefix before this default was derived from it set it to eventrelay-ledger to keep its database."
+  default     = null
+}
+
+variable "firestore_location" {
+  type        = string
+  description = "Firestore location (e.g. nam5, eur3 or a region); null uses region."
+  default     = null
 }
 
 variable "firestore_delete_protection" {
   type        = bool
-  description = "Refuse to delete the ledger database; set false, apply, then destroy (docs/deploy-gcp.md, Teardown)."
+  description = "Refuse to delete the ledger database (turn off before terraform destroy)."
   default     = true
+}
+
+variable "ledger_collection" {
+  type        = string
+  description = "LEDGER_FIRESTORE_COLLECTION: the ledger's collection."
+  default     = "eventrelay-ledger"
+}
+
+variable "ledger_event_types" {
+  type        = list(string)
+  description = "LEDGER_EVENT_TYPES: event types ingest records in the ledger for verify."
+  default     = ["PURCHASE"]
+}
+
+variable "ledger_ttl" {
+  type        = string
+  description = "LEDGER_TTL: how long a ledger entry lives (Firestore deletes it after expires_at)."
+  default     = "720h"
+}
+
+variable "verify_event_map" {
+  type        = string
+  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see the README); every type must be in ledger_event_types."
+  default     = ""
+}
+
+variable "dfinery_key_encoding" {
+  type        = string
+  description = "DFINERY_KEY_ENCODING: text, or uuid-bytes when DFINERY signs with the key's 16 bytes."
+  default     = "text"
+}
+
+variable "extra_environment" {
+  type        = map(map(string))
+  description = "More environment variables per function (keys ingest, forwarder, verify, backfill), e.g. PII_HASH_FIELDS or INGEST_MAX_EVENTS; they win over the module's."
+  default     = {}
+}
+
+variable "pii_hash_fields" {
+  type        = list(string)
+  description = "PII_HASH_FIELDS of ingest and verify (they must agree); null keeps the code's default list, [\"none\"] turns hashing off."
+  default     = null
+}
+
+variable "pii_ip_policy" {
+  type        = string
+  description = "PII_IP_POLICY of ingest and verify: keep, truncate or drop."
+  default     = "truncate"
+}
+
+variable "enable_apis" {
+  type        = bool
+  description = "Enable the Google APIs the module uses (left enabled on destroy)."
+  default     = true
+}
+
+variable "attestation_sources" {
+  type = map(object({
+    policy = string
+    apple = optional(object({
+      app_ids     = list(string)
+      environment = optional(string, "production")
+    }))
+    android = optional(object({
+      package_names       = list(string)
+      certificate_digests = list(string)
+      device_verdict      = optional(string, "MEETS_DEVICE_INTEGRITY")
+    }))
+    firebase = optional(object({
+      project_number = string
+      app_ids        = list(string)
+    }))
+  }))
+  description = "Per ingest source: attestation policy (off, monitor, require) and the apps that may attest for it: Apple app ids (<team id>.<bundle id>, App Attest environment production or development) and Android package names, signing certificate SHA-256 digests (base64url, as the Play Console shows them) and the device verdict required; Firebase App Check project number and app ids. Empty: attestation off."
+  default     = {}
+}
+
+variable "attestation_credential_ttl" {
+  type        = string
+  description = "ATTEST_CREDENTIAL_TTL: how long an ingest credential from the exchange lasts (1m to 1h), e.g. 30m."
+  default     = "30m"
+}
+
+variable "attestation_challenge_ttl" {
+  type        = string
+  description = "ATTEST_CHALLENGE_TTL: how long a one-time challenge may wait for its attestation (30s to 30m)."
+  default     = "5m"
+}
+
+variable "consent_default" {
+  type        = string
+  description = "CONSENT_DEFAULT: what an event without a consent field means, granted or denied."
+  default     = "granted"
+}
+
+variable "consent_sources" {
+  type        = map(string)
+  description = "CONSENT_SOURCES: per ingest source, what an event without a consent field means (granted or denied); overrides consent_default."
+  default     = {}
+}
+
+variable "erase_enabled" {
+  type        = bool
+  description = "Serve POST /erase on ingest, behind the keys in the erase-keys secret (created empty; add keys out of band)."
+  default     = true
+}
+
+variable "erase_retention" {
+  type        = string
+  description = "ERASE_RETENTION: how long an erased person's suppression lasts (their events are refused and dropped meanwhile)."
+  default     = "26280h"
+}
+
+variable "suppression_cache" {
+  type        = string
+  description = "SUPPRESSION_CACHE: how long an instance may keep a \"not erased\" answer; an erasure takes effect everywhere within it. 0s reads the ledger for every event."
+  default     = "30s"
+}
+
+variable "catalog_enabled" {
+  type        = bool
+  description = "Enrich events at ingest from the item catalog, a Firestore collection in the ledger database that the operator keeps."
+  default     = false
+}
+
+variable "catalog_collection" {
+  type        = string
+  description = "CATALOG_FIRESTORE_COLLECTION: the catalog collection; one document per item id with price, currency, item_group_id, seller_id."
+  default     = "eventrelay-catalog"
+}
+
+variable "catalog_precedence" {
+  type        = string
+  description = "CATALOG_PRECEDENCE: client (the client's price, group and seller win; the catalog fills gaps) or catalog (the catalog's win)."
+  default     = "client"
+}
+
+variable "catalog_cache" {
+  type        = string
+  description = "CATALOG_CACHE: how long an instance keeps a catalog answer (found or not)."
+  default     = "5m"
+}
+
+variable "alerts_enabled" {
+  type        = bool
+  description = "Whether the alert policies notify. They are created either way; false leaves them disabled."
+  default     = true
+}
+
+variable "notification_channels" {
+  type        = list(string)
+  description = "Cloud Monitoring notification channel ids (projects/<p>/notificationChannels/<id>) every alert notifies, besides the module's own Pub/Sub alerts topic."
+  default     = []
+}
+
+variable "alert_thresholds" {
+  type = object({
+    deadletter_backlog_minutes  = optional(number, 60)
+    deadletter_oldest_age_hours = optional(number, 24)
+    events_backlog_age_minutes  = optional(number, 15)
+    dead_letters_per_5m         = optional(number, 10)
+    ingest_5xx_ratio            = optional(number, 0.05)
+    auth_failures_per_5m        = optional(number, 100)
+    platform_auth_failures_5m   = optional(number, 0)
+    verify_failure_ratio        = optional(number, 0.5)
+    backfill_run_failures       = optional(number, 0)
+    function_errors_per_5m      = optional(number, 5)
+    throttles_per_5m            = optional(number, 10)
+  })
+  description = <<-EOT
+    Alert thresholds (README, Operations). deadletter_backlog_minutes: how long dead letters may wait before the backlog alert;
+    deadletter_oldest_age_hours: the oldest dead letter's age; events_backlog_age_minutes: the oldest undelivered event's age
+    on the forwarder's subscription; dead_letters_per_5m: events the forwarder dead-letters in 5 minutes; ingest_5xx_ratio:
+    share of ingest requests answered 5xx over 5 minutes; auth_failures_per_5m: ingest authentication failures in 5 minutes
+    (a leaked or rotated key); platform_auth_failures_5m: events the platform refused for the API key in 5 minutes (0: any);
+    verify_failure_ratio: share of DFINERY callbacks answered with a failure over 15 minutes; backfill_run_failures: failed
+    backfill runs in an hour (0: any); function_errors_per_5m: ERROR lines per function in 5 minutes; throttles_per_5m:
+    requests a function refused with 429 (no instance free) in 5 minutes.
+  EOT
+  default     = {}
 }
