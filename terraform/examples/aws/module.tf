@@ -38,6 +38,8 @@ module "eventrelay" {
   attestation_sources                = var.attestation_sources
   attestation_credential_ttl         = var.attestation_credential_ttl
   attestation_challenge_ttl          = var.attestation_challenge_ttl
+  attestation_play_daily_budget      = var.attestation_play_daily_budget
+  attestation_client_rate            = var.attestation_client_rate
   consent_default                    = var.consent_default
   consent_sources                    = var.consent_sources
   erase_enabled                      = var.erase_enabled

@@ -278,6 +278,18 @@ variable "attestation_challenge_ttl" {
   default     = "5m"
 }
 
+variable "attestation_play_daily_budget" {
+  type        = number
+  description = "ATTEST_PLAY_DAILY_BUDGET: Play Integrity decode calls the exchange makes in a UTC day, across every instance (Google's default quota is 10,000 a day per app). Past 80% an alert fires; once spent, Android exchanges answer 503 decode_budget_spent until 00:00 UTC."
+  default     = 9000
+}
+
+variable "attestation_client_rate" {
+  type        = number
+  description = "ATTEST_CLIENT_RATE: exchange requests one client address (an IPv4 address, an IPv6 /64) may send an instance a minute, every route together; a genuine exchange is two requests every credential lifetime."
+  default     = 20
+}
+
 variable "consent_default" {
   type        = string
   description = "CONSENT_DEFAULT: what an event without a consent field means, granted or denied."
