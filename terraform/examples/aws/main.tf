@@ -27,7 +27,9 @@ provider "aws" {
   }
 }
 
-# The example's own: the module deploys into the provider's region.
+# The example's own: the module deploys into the provider's region. Here,
+# not in variables.tf, which is generated from the module.
+# tflint-ignore: terraform_standard_module_structure
 variable "region" {
   type        = string
   description = "AWS region to deploy into."
