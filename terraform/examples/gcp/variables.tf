@@ -211,7 +211,7 @@ variable "ledger_ttl" {
 
 variable "verify_event_map" {
   type        = string
-  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see the README); every type must be in ledger_event_types."
+  description = "VERIFY_EVENT_MAP: dfinery_event=EVENT_TYPE pairs, comma separated, added to DFINERY's standard names (abx:purchase, df_purchase, ...; see docs/verify.md); every type must be in ledger_event_types."
   default     = ""
 }
 
@@ -371,7 +371,7 @@ variable "alert_thresholds" {
     throttles_per_5m            = optional(number, 10)
   })
   description = <<-EOT
-    Alert thresholds (README, Operations). deadletter_backlog_minutes: how long dead letters may wait before the backlog alert;
+    Alert thresholds (docs/operations.md, Alerts). deadletter_backlog_minutes: how long dead letters may wait before the backlog alert;
     deadletter_oldest_age_hours: the oldest dead letter's age; events_backlog_age_minutes: the oldest undelivered event's age
     on the forwarder's subscription; dead_letters_per_5m: events the forwarder dead-letters in 5 minutes; ingest_5xx_ratio:
     share of ingest requests answered 5xx over 5 minutes; auth_failures_per_5m: ingest authentication failures in 5 minutes
