@@ -292,11 +292,20 @@ func (s *Service) decide(r *http.Request) decision {
 	defer cancel()
 	if s.cfg.TokenHeader != "" {
 		want, err := s.keys.Token(ctx)
+		if err == nil && want == "" {
+			// A token is configured but its secret holds only blanks: that
+			// is a broken deployment, not a check turned off.
+			err = errors.New("the static token's secret is blank")
+		}
 		if err != nil {
+			s.log.ErrorContext(ctx, "cannot read the static token", "error", err.Error())
 			return decision{reason: ReasonUnavailable, keyIdx: -1}
 		}
-		got := r.Header.Get(s.cfg.TokenHeader)
-		if want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		// Compared as SHA-256 digests, so the time taken tells nothing of
+		// the token's length either (ConstantTimeCompare returns at once
+		// on a length difference).
+		got, exp := sha256.Sum256([]byte(r.Header.Get(s.cfg.TokenHeader))), sha256.Sum256([]byte(want))
+		if subtle.ConstantTimeCompare(got[:], exp[:]) != 1 {
 			d.reason = ReasonBadToken
 			return d
 		}
