@@ -129,12 +129,13 @@ type Stack struct {
 	// Env is the functions' settings on this stack.
 	Env map[string]string
 
-	pubsub   *localPubSub
-	client   *pubsub.Client
-	servers  []*http.Server
-	closers  []func() error
-	stopPush context.CancelFunc
-	pushDone chan error
+	ledgerEnv map[string]string // what localLedger set in the process for the ledger's client
+	pubsub    *localPubSub
+	client    *pubsub.Client
+	servers   []*http.Server
+	closers   []func() error
+	stopPush  context.CancelFunc
+	pushDone  chan error
 }
 
 // Start brings the stack up; Close takes it down.
@@ -394,12 +395,10 @@ func (st *Stack) serveCounters(w http.ResponseWriter, r *http.Request) {
 func (st *Stack) FunctionEnv(target string) []string {
 	out := []string{"FUNCTION_TARGET=" + target, "SECRETS_BACKEND=gcp",
 		"SECRETMANAGER_EMULATOR_HOST=" + st.SecretServer.Addr, "PUBSUB_EMULATOR_HOST=" + st.PubSubAddr}
-	// The ledger emulator's address and local credentials, which the
+	// The ledger emulator's address (and local credentials), which the
 	// clients read from the process's environment.
-	for _, k := range []string{"FIRESTORE_EMULATOR_HOST", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
-		if v := os.Getenv(k); v != "" && st.LedgerAddr != "" {
-			out = append(out, k+"="+v)
-		}
+	for k, v := range st.ledgerEnv {
+		out = append(out, k+"="+v)
 	}
 	for k, v := range st.Env {
 		out = append(out, k+"="+v)

@@ -45,10 +45,12 @@ func (st *Stack) localLedger(ctx context.Context, env map[string]string) (string
 			}
 			os.Setenv("FIRESTORE_EMULATOR_HOST", host) // the Firestore client reads it from the process
 		}
+		st.ledgerEnv = map[string]string{"FIRESTORE_EMULATOR_HOST": host}
 		setDefault(env, "GOOGLE_CLOUD_PROJECT", Project)
 		return host, nil
 	case "dynamodb":
 		endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+		st.ledgerEnv = map[string]string{}
 		if endpoint == "" {
 			host, err := st.startEmulator(ctx, "dynalite (the DynamoDB emulator)", filepath.Join("node_modules", ".bin", "dynalite"), func(port int) *exec.Cmd {
 				return exec.Command(filepath.Join(modroot.Find(), "emulators", "node_modules", ".bin", "dynalite"),
@@ -58,12 +60,16 @@ func (st *Stack) localLedger(ctx context.Context, env map[string]string) (string
 				return "", err
 			}
 			endpoint = "http://" + host
-			os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-		}
-		for k, v := range map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"} {
-			if os.Getenv(k) == "" {
-				os.Setenv(k, v)
+			// Our own dynalite takes any credentials; the AWS client reads
+			// these from the process.
+			st.ledgerEnv = map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+			if os.Getenv("AWS_REGION") == "" {
+				st.ledgerEnv["AWS_REGION"] = "us-east-1"
 			}
+		}
+		st.ledgerEnv["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+		for k, v := range st.ledgerEnv {
+			os.Setenv(k, v)
 		}
 		setDefault(env, "LEDGER_DYNAMODB_TABLE", LocalLedgerTable)
 		if err := createLedgerTable(ctx, endpoint, env["LEDGER_DYNAMODB_TABLE"]); err != nil {
