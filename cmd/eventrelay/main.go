@@ -26,6 +26,7 @@ commands:
   erase    erase one person (-user or -device): their ledger records go, their events stop
   soak     the load-and-fault run: many events through the local stack while the platform fails and the forwarder is killed
   serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
+  docs     docs config: write docs/configuration.md from the settings registry
 `
 
 // commands are the subcommands by name; each parses its own flags, so
@@ -42,6 +43,7 @@ var commands = map[string]func([]string) error{
 	"backfill": runBackfill,
 	"erase":    runErase,
 	"package":  runPackage,
+	"docs":     runDocs,
 }
 
 func main() {
