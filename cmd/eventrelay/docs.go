@@ -13,15 +13,22 @@ import (
 // runDocs writes the generated documentation: `docs config` writes
 // docs/configuration.md from the settings registry (-o - prints it).
 func runDocs(args []string) error {
-	if len(args) == 0 || args[0] != "config" {
-		return errors.New("usage: eventrelay docs config [-o path]: writes " + settingsdoc.Path + " from the settings registry")
+	fs := flag.NewFlagSet("docs", flag.ContinueOnError)
+	out := fs.String("o", "", "where docs config writes the page: a `path`, or - for standard output (default: "+settingsdoc.Path+" in the checkout)")
+	config := len(args) > 0 && args[0] == "config"
+	if config {
+		args = args[1:]
 	}
-	fs := flag.NewFlagSet("docs config", flag.ContinueOnError)
-	out := fs.String("o", filepath.Join(modroot.Find(), settingsdoc.Path), "where to write the page (- for standard output)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if !config || fs.NArg() > 0 {
+		return errors.New("usage: eventrelay docs config [-o path]: writes " + settingsdoc.Path + " from the settings registry")
+	}
 	page := settingsdoc.Markdown()
+	if *out == "" {
+		*out = filepath.Join(modroot.Find(), settingsdoc.Path)
+	}
 	if *out == "-" {
 		_, err := os.Stdout.Write(page)
 		return err
