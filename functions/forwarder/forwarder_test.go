@@ -180,7 +180,14 @@ func TestPushHandler(t *testing.T) {
 		}
 	}
 	f, _, _, _ := newForwarder(t, mcm.Result{Status: 200, Class: mcm.Delivered})
+	// Any other method is refused, saying which one is served (the
+	// contract requires Allow, as on every other function).
 	rec := httptest.NewRecorder()
+	apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost {
+		t.Fatalf("GET: %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
+	}
+	rec = httptest.NewRecorder()
 	apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, pushRequest(strings.NewReader("{")))
 	if rec.Code != http.StatusBadRequest {
 		t.Fatalf("garbage push: %d", rec.Code)
