@@ -60,7 +60,7 @@ func answer(status int, body string, hdr ...string) http.HandlerFunc {
 			w.Header().Set(hdr[i], hdr[i+1])
 		}
 		w.WriteHeader(status)
-		fmt.Fprintln(w, body)
+		_, _ = fmt.Fprintln(w, body)
 	}
 }
 
