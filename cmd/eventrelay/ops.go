@@ -73,7 +73,10 @@ func runCallback(args []string) error {
 	target := fs.String("url", "", "the verify endpoint (required)")
 	key := fs.String("key", settings.CLIDFINERYKey.Get(settings.FromOS()), "the HMAC key as issued, UUID text (default $DFINERY_KEY)")
 	name := fs.String("event", "abx:purchase", "DFINERY event name")
-	adid := fs.String("adid", "", "the device's advertising id")
+	adid := fs.String("adid", "", "the device's advertising id ({req.common.identity.adid}: the GAID on Android, the IDFA on iOS)")
+	gaid := fs.String("gaid", "", "Android's advertising id ({req.common.identity.gaid})")
+	idfa := fs.String("idfa", "", "iOS's advertising id ({req.common.identity.idfa}; the zero UUID without ATT consent)")
+	idfv := fs.String("idfv", "", "iOS's vendor id ({req.common.identity.idfv})")
 	userID := fs.String("user", "", "the user id")
 	order := fs.String("order", "", "order id (our event id), sent in param_json as abx:order_id")
 	amount := fs.String("amount", "", "sales amount, sent in param_json as abx:order_sales")
@@ -111,8 +114,10 @@ func runCallback(args []string) error {
 	paramJSON, _ := json.Marshal(params)
 	fields := map[string]string{"event_name": *name, "event_timestamp": strconv.FormatInt(when.UnixMilli(), 10),
 		"param_json": string(paramJSON)}
-	if *adid != "" {
-		fields["adid"] = *adid
+	for k, v := range map[string]string{"adid": *adid, "gaid": *gaid, "idfa": *idfa, "idfv": *idfv} {
+		if v != "" {
+			fields[k] = v
+		}
 	}
 	if *userID != "" {
 		fields["user_id"] = *userID

@@ -31,19 +31,7 @@ func TestServeCutsSlowClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, kv := range st.FunctionEnv("Forward") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("HTTP_READ_TIMEOUT", "2s")
-	t.Setenv("HTTP_READ_HEADER_TIMEOUT", "1s")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	go func() { t.Log(runServe([]string{"-listen", addr})) }()
+	addr := serveFunction(t, st, "Forward", map[string]string{"HTTP_READ_TIMEOUT": "2s", "HTTP_READ_HEADER_TIMEOUT": "1s"})
 	var c net.Conn
 	for range 100 {
 		if c, err = net.Dial("tcp", addr); err == nil {
@@ -105,17 +93,7 @@ func TestServeVerifyOnTheStacksDynamoDBLedger(t *testing.T) {
 	if st.Ledger != nil || st.LedgerBackend != "dynamodb" || !strings.HasPrefix(st.LedgerAddr, "http://127.0.0.1:") {
 		t.Fatalf("the stack's ledger: memory %v, backend %q at %q; want dynalite's", st.Ledger != nil, st.LedgerBackend, st.LedgerAddr)
 	}
-	for _, kv := range st.FunctionEnv("Verify") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	go func() { t.Log(runServe([]string{"-listen", addr})) }()
+	addr := serveFunction(t, st, "Verify", nil)
 
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
 	req, _ := http.NewRequest(http.MethodPost, st.IngestURL, strings.NewReader(devstack.ExampleEvent(at)))
@@ -163,4 +141,25 @@ func TestDevRefusesAnUnknownLedgerBackend(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "LEDGER_BACKEND=postgres") {
 		t.Fatalf("LEDGER_BACKEND=postgres: %v, want a refusal naming it", err)
 	}
+}
+
+// serveFunction runs `eventrelay serve` for target in this process, with
+// the stack's FunctionEnv plus extra, on a free port it returns.
+func serveFunction(t *testing.T, st *devstack.Stack, target string, extra map[string]string) string {
+	t.Helper()
+	for _, kv := range st.FunctionEnv(target) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	for k, v := range extra {
+		t.Setenv(k, v)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	go func() { t.Log(runServe([]string{"-listen", addr})) }()
+	return addr
 }
