@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/fakesecrets"
 	"eventrelay.dev/eventrelay/internal/moto"
@@ -91,6 +92,13 @@ func localSecrets(t *testing.T, cloud string) (map[string]string, secretStore) {
 	}}
 }
 
+// postTo is post with the exchange checked against fn's contract
+// (api/openapi.yaml).
+func postTo(t *testing.T, fn apicontract.Function, h http.Handler, header http.Header, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	return post(t, apicontract.Wrap(t, fn, h), header, body)
+}
+
 func post(t *testing.T, h http.Handler, header http.Header, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
@@ -133,7 +141,7 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 				t.Fatalf("ingest did not start with empty secrets: %v", err)
 			}
 			defer ing.Close()
-			w := post(t, ing.Handler, http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {"a.b"}}, `[]`)
+			w := postTo(t, apicontract.Ingest, ing.Handler, http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {"a.b"}}, `[]`)
 			var refusal struct{ Error string }
 			json.Unmarshal(w.Body.Bytes(), &refusal)
 			if w.Code != http.StatusServiceUnavailable || refusal.Error != ReasonNotConfigured || w.Header().Get("Retry-After") != "1" {
@@ -151,7 +159,7 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 				t.Fatalf("verify did not start with empty secrets: %v", err)
 			}
 			defer ver.Close()
-			if w := post(t, ver.Handler, http.Header{"Content-Type": {"application/json"}}, `{}`); !fail.is(w, http.StatusUnprocessableEntity, ReasonNotConfigured) ||
+			if w := postTo(t, apicontract.Verify, ver.Handler, http.Header{"Content-Type": {"application/json"}}, `{}`); !fail.is(w, http.StatusUnprocessableEntity, ReasonNotConfigured) ||
 				w.Header().Get("Retry-After") != "1" {
 				t.Fatalf("verify before the values: %d %s", w.Code, w.Body)
 			}
@@ -171,7 +179,7 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 			ev, _ := json.Marshal(e2e.Events("one-apply", "ANDROID", 1, at)[0])
 			push := `{"subscription":"projects/proj-local/subscriptions/events","deliveryAttempt":1,"message":{"messageId":"m1","data":"` +
 				base64.StdEncoding.EncodeToString(ev) + `"}}`
-			if w := post(t, fwd.Handler, http.Header{"Content-Type": {"application/json"}}, push); w.Code != http.StatusServiceUnavailable ||
+			if w := postTo(t, apicontract.Forwarder, fwd.Handler, http.Header{"Content-Type": {"application/json"}}, push); w.Code != http.StatusServiceUnavailable ||
 				!strings.Contains(w.Body.String(), ReasonNotConfigured) || w.Header().Get("Retry-After") == "" {
 				t.Fatalf("forwarder before the key: %d %s", w.Code, w.Body)
 			}
@@ -187,14 +195,14 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 			// Within about one TTL each serves, the same handler, no restart.
 			batch := `[` + string(ev) + `]`
 			e2e.WaitFor(t, "ingest to serve", 30*time.Second, func() bool {
-				w := post(t, ing.Handler, http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {presented}}, batch)
+				w := postTo(t, apicontract.Ingest, ing.Handler, http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {presented}}, batch)
 				return w.Code == http.StatusAccepted
 			})
 			e2e.WaitFor(t, "verify to serve", 30*time.Second, func() bool {
-				return fail.is(post(t, ver.Handler, http.Header{"Content-Type": {"application/json"}}, `{}`), http.StatusUnauthorized, "unsigned")
+				return fail.is(postTo(t, apicontract.Verify, ver.Handler, http.Header{"Content-Type": {"application/json"}}, `{}`), http.StatusUnauthorized, "unsigned")
 			})
 			e2e.WaitFor(t, "the forwarder to deliver", 30*time.Second, func() bool {
-				return post(t, fwd.Handler, http.Header{"Content-Type": {"application/json"}}, push).Code == http.StatusNoContent
+				return postTo(t, apicontract.Forwarder, fwd.Handler, http.Header{"Content-Type": {"application/json"}}, push).Code == http.StatusNoContent
 			})
 			if got := sink.Accepted(); len(got) != 1 {
 				t.Fatalf("MCM got %d events, want 1", len(got))

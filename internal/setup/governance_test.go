@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/erase"
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/settings"
@@ -22,11 +23,12 @@ const testEraseKey = "erase-key-for-setup-tests"
 func (st *stack) erase(t *testing.T, body, key string) (int, erase.Response) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, erase.Path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json") // as the erase command sends it
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	rec := httptest.NewRecorder()
-	st.ingest.ServeHTTP(rec, req)
+	apicontract.Wrap(t, apicontract.Ingest, st.ingest).ServeHTTP(rec, req)
 	var resp erase.Response
 	json.Unmarshal(rec.Body.Bytes(), &resp)
 	return rec.Code, resp
@@ -38,7 +40,7 @@ func (st *stack) post(t *testing.T, body string) (int, map[string]any) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Api-Key", testAPIKey)
 	rec := httptest.NewRecorder()
-	st.ingest.ServeHTTP(rec, req)
+	apicontract.Wrap(t, apicontract.Ingest, st.ingest).ServeHTTP(rec, req)
 	var resp map[string]any
 	json.Unmarshal(rec.Body.Bytes(), &resp)
 	return rec.Code, resp

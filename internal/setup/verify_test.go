@@ -16,6 +16,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/internal/dynalite"
 	"eventrelay.dev/eventrelay/internal/firestoreemu"
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -192,7 +193,7 @@ func (st *stack) purchase(t testing.TB, order string, at time.Time) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Api-Key", testAPIKey)
 	rec := httptest.NewRecorder()
-	st.ingest.ServeHTTP(rec, req)
+	apicontract.Wrap(t, apicontract.Ingest, st.ingest).ServeHTTP(rec, req)
 	if rec.Code != http.StatusAccepted {
 		t.Fatalf("ingest %s: %d %s", order, rec.Code, rec.Body.String())
 	}
