@@ -4,8 +4,11 @@ import (
 	"maps"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+
+	"eventrelay.dev/eventrelay/internal/readme"
 )
 
 // grantLoop is the runbook's loop granting the deployer's roles (GCP:
@@ -32,6 +35,16 @@ func TestDeployerGrants(t *testing.T) {
 		if len(granted) == 0 {
 			t.Errorf("docs/deploy-%s.md: no grant loop (for role in ...; do / for p in ...; do)", cloud)
 			continue
+		}
+		// The table that says what each is for lists the same ones.
+		var listed []string
+		for _, row := range readme.Rows(text) {
+			if codes := readme.Codes(row[0]); len(codes) > 0 {
+				listed = append(listed, codes[0])
+			}
+		}
+		if a, b := sortedCopy(listed), sortedCopy(granted); strings.Join(a, " ") != strings.Join(b, " ") {
+			t.Errorf("docs/deploy-%s.md: the table lists %v, the grant loop %v", cloud, a, b)
 		}
 		module := load(t, filepath.Join(tfRoot, "modules", cloud))
 		for _, p := range checkDeployerGrants(granted, module, deployerGrants, deployerReaders) {
@@ -62,4 +75,10 @@ func TestDeployerGrantsCatchViolations(t *testing.T) {
 	if t.Failed() {
 		t.Logf("reported:\n%s", all)
 	}
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }
