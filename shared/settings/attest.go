@@ -3,7 +3,11 @@ package settings
 import "time"
 
 // App attestation: the exchange on ingest's URL and the credentials it
-// issues (README, App attestation).
+// issues (docs/attestation.md).
+
+// Behind a Lambda function URL the adapter gives the caller's address as
+// the connection's: no header to read.
+const lambdaAddress = "the Lambda adapter gives the caller's address as the connection's"
 
 var AttestSources = declare(&String{Meta: Meta{Name: "ATTEST_SOURCES",
 	Description: "per ingest source: the attestation policy and the apps that may attest for it; empty: attestation off",
@@ -51,12 +55,12 @@ var IngestClientIPHeader = declare(&String{Meta: Meta{Name: "INGEST_CLIENT_IP_HE
 	Description: "the header carrying the caller's address for the exchange's per-address budget (e.g. X-Forwarded-For); empty: the connection's",
 	Functions:   []Function{Ingest},
 	GCP:         From("X-Forwarded-For when attestation is on (Cloud Run's front end appends the caller)"),
-	AWS:         Var("ingest_client_ip_header")}})
+	AWS:         Unused(lambdaAddress)}})
 
 var IngestTrustedProxies = declare(&Int{Meta: Meta{Name: "INGEST_TRUSTED_PROXIES",
 	Description: "proxies of ours that append to that header: the client is that many entries from the right",
 	Functions:   []Function{Ingest},
-	GCP:         Var("ingest_trusted_proxies"), AWS: Var("ingest_trusted_proxies")},
+	GCP:         Var("ingest_trusted_proxies"), AWS: Unused(lambdaAddress)},
 	Default: 1, Min: 1, Max: 10})
 
 var AttestPlayMaxAge = declare(&Duration{Meta: Meta{Name: "ATTEST_PLAY_MAX_AGE",

@@ -18,6 +18,7 @@ const (
 	NotOnCloud            // read there, but not used (Note says why), or not read at all
 	LocalOnly             // read by a deployed function, but only meaningful locally
 	TestOnly              // read by a deployed function, but only tests set it
+	Gap                   // deployable, but no module variable sets it yet (Note says why)
 )
 
 // Terraform is how one cloud's module sets a setting.
@@ -48,6 +49,11 @@ var Nowhere = Terraform{How: NotOnCloud}
 // Unused: the cloud's functions read it but it changes nothing there (note
 // says why).
 func Unused(note string) Terraform { return Terraform{How: NotOnCloud, Note: note} }
+
+// NoVariableYet: a deployable setting the module cannot set yet but through
+// extra_environment (note says what is missing); the doc and the tests'
+// logs list each.
+func NoVariableYet(note string) Terraform { return Terraform{How: Gap, Note: note} }
 
 // OnlyLocal and OnlyTest: a deployed function reads it, but only the local
 // stack or the tests set it (stand-ins' addresses and roots).
@@ -82,6 +88,8 @@ func (t Terraform) Text() string {
 		return "local only"
 	case TestOnly:
 		return "test only"
+	case Gap:
+		return "no variable yet (extra_environment): " + t.Note
 	}
 	return ""
 }
