@@ -329,3 +329,225 @@ variable "alert_thresholds" {
   EOT
   default     = {}
 }
+
+variable "attestation_key_ttl" {
+  type        = string
+  description = "ATTEST_KEY_TTL: an App Attest key unused this long is forgotten."
+  default     = "4320h"
+}
+
+variable "attestation_play_max_age" {
+  type        = string
+  description = "ATTEST_PLAY_MAX_AGE: how old a Play Integrity verdict may be."
+  default     = "5m"
+}
+
+variable "backfill_batch" {
+  type        = number
+  description = "BACKFILL_BATCH: the most messages a run receives at once."
+  default     = 100
+}
+
+variable "forwarder_breaker_cooldown" {
+  type        = string
+  description = "FORWARDER_BREAKER_COOLDOWN: how long the open breaker holds deliveries back before one is tried again."
+  default     = "30s"
+}
+
+variable "forwarder_breaker_threshold" {
+  type        = number
+  description = "FORWARDER_BREAKER_THRESHOLD: consecutive retryable failures after which an instance stops calling the platform for a while."
+  default     = 20
+}
+
+variable "forwarder_dedupe_window" {
+  type        = string
+  description = "FORWARDER_DEDUPE_WINDOW: per-instance memory of delivered ids, so a redelivery does not call the platform twice (at most some 32 MB)."
+  default     = "1h"
+}
+
+variable "forwarder_first_backoff" {
+  type        = string
+  description = "FORWARDER_FIRST_BACKOFF: the wait after a first retryable failure (Moloco asks for at least 5 s); it doubles per attempt."
+  default     = "5s"
+}
+
+variable "forwarder_max_backoff" {
+  type        = string
+  description = "FORWARDER_MAX_BACKOFF: the longest wait between attempts; at least FORWARDER_FIRST_BACKOFF."
+  default     = "10m"
+}
+
+variable "ingest_dedupe_window" {
+  type        = string
+  description = "INGEST_DEDUPE_WINDOW: per-instance memory of queued ids (at most some 24 MB, about 270,000 ids; 0: off); the forwarder sends a repeat published later than this after the first."
+  default     = "10m"
+}
+
+variable "ingest_future_skew" {
+  type        = string
+  description = "INGEST_FUTURE_SKEW: how far ahead of ours a client's clock may run."
+  default     = "10s"
+}
+
+variable "ingest_max_age" {
+  type        = string
+  description = "INGEST_MAX_AGE: refuse events older than this; 0 accepts any age."
+  default     = "0s"
+}
+
+variable "ingest_max_body_bytes" {
+  type        = number
+  description = "INGEST_MAX_BODY_BYTES: the largest request body, after gzip expansion."
+  default     = 512000
+}
+
+variable "ingest_max_events" {
+  type        = number
+  description = "INGEST_MAX_EVENTS: the most events in one request."
+  default     = 1000
+}
+
+variable "ingest_max_event_bytes" {
+  type        = number
+  description = "INGEST_MAX_EVENT_BYTES: the largest event, as JSON."
+  default     = 32768
+}
+
+variable "ingest_publish_timeout" {
+  type        = string
+  description = "INGEST_PUBLISH_TIMEOUT: how long ingest waits for the queue's acknowledgement before answering 503."
+  default     = "10s"
+}
+
+variable "ingest_retry_after" {
+  type        = string
+  description = "INGEST_RETRY_AFTER: the Retry-After advised with a 503 (ingest and the attestation exchange)."
+  default     = "5s"
+}
+
+variable "ingest_signature_tolerance" {
+  type        = string
+  description = "INGEST_SIGNATURE_TOLERANCE: the accepted age of a request signature."
+  default     = "5m"
+}
+
+variable "mcm_timeout" {
+  type        = string
+  description = "MCM_TIMEOUT: how long one Events API call may wait for its answer."
+  default     = "10s"
+}
+
+variable "secrets_cache_ttl" {
+  type        = string
+  description = "SECRETS_CACHE_TTL: how long a secret value is reused before it is read again (a rotation is seen within it)."
+  default     = "1m"
+}
+
+variable "verify_allowed_ips" {
+  type        = list(string)
+  description = "VERIFY_ALLOWED_IPS: CIDRs or addresses DFINERY calls from; empty: any."
+  default     = []
+}
+
+variable "verify_client_ip_header" {
+  type        = string
+  description = "VERIFY_CLIENT_IP_HEADER: the header carrying the caller's address (e.g. X-Forwarded-For); empty: the connection's."
+  default     = ""
+}
+
+variable "verify_failure_body" {
+  type        = string
+  description = "VERIFY_FAILURE_BODY: the body of a refusal; {reason} is replaced by the reason."
+  default     = "{\"result\":\"failure\",\"reason\":\"{reason}\"}"
+}
+
+variable "verify_failure_status" {
+  type        = number
+  description = "VERIFY_FAILURE_STATUS: the HTTP status of a refusal."
+  default     = 422
+}
+
+variable "verify_freshness" {
+  type        = string
+  description = "VERIFY_FRESHNESS: how old a callback's event may be; at most LEDGER_TTL."
+  default     = "24h"
+}
+
+variable "verify_identity" {
+  type        = string
+  description = "VERIFY_IDENTITY: optional: confirm a callback naming a recorded order with its amount and currency even when no identifier matches (a spoof risk; only for a backend that sends ingest no id)."
+  default     = "required"
+}
+
+variable "verify_ledger_deadline" {
+  type        = string
+  description = "VERIFY_LEDGER_DEADLINE: how long a callback may wait for the ledger before it is answered 503 unavailable (not stored); above VERIFY_LOOKUP_RETRY."
+  default     = "2s"
+}
+
+variable "verify_lookup_retry" {
+  type        = string
+  description = "VERIFY_LOOKUP_RETRY: how long a miss is retried (a callback may beat ingest's ledger write)."
+  default     = "300ms"
+}
+
+variable "verify_match_device_time" {
+  type        = bool
+  description = "VERIFY_MATCH_DEVICE_TIME: confirm a callback without an order or user id by device id and time alone (whoever knows a device id can then get events near its real ones confirmed)."
+  default     = false
+}
+
+variable "verify_max_body_bytes" {
+  type        = number
+  description = "VERIFY_MAX_BODY_BYTES: the largest callback body."
+  default     = 65536
+}
+
+variable "verify_order_id_key" {
+  type        = string
+  description = "VERIFY_ORDER_ID_KEY: the param_json key(s) of the order id (our event id), comma separated."
+  default     = "abx:order_id"
+}
+
+variable "verify_sources" {
+  type        = list(string)
+  description = "VERIFY_SOURCES: the ingest sources whose events verify confirms; empty: all."
+  default     = []
+}
+
+variable "verify_success_body" {
+  type        = string
+  description = "VERIFY_SUCCESS_BODY: the body of a confirmation."
+  default     = "{\"result\":\"success\"}"
+}
+
+variable "verify_success_status" {
+  type        = number
+  description = "VERIFY_SUCCESS_STATUS: the HTTP status of a confirmation."
+  default     = 200
+}
+
+variable "verify_timezone" {
+  type        = string
+  description = "VERIFY_TIMEZONE: the zone of an event_datetime without an offset."
+  default     = "UTC"
+}
+
+variable "verify_time_tolerance" {
+  type        = string
+  description = "VERIFY_TIME_TOLERANCE: how far a callback's event time may be from the time ingest recorded."
+  default     = "10m"
+}
+
+variable "verify_token_header" {
+  type        = string
+  description = "VERIFY_TOKEN_HEADER: the header carrying that token."
+  default     = "X-Verify-Token"
+}
+
+variable "verify_trusted_proxies" {
+  type        = number
+  description = "VERIFY_TRUSTED_PROXIES: proxies of ours that append to that header: the client is that many entries from the right."
+  default     = 1
+}

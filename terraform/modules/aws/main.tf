@@ -94,9 +94,7 @@ locals {
       INGEST_API_KEYS_SECRET     = aws_secretsmanager_secret.secret["ingest_api_keys"].arn
       INGEST_SIGNING_KEYS_SECRET = aws_secretsmanager_secret.secret["ingest_signing_keys"].arn
       PII_SALT_SECRET            = aws_secretsmanager_secret.secret["pii_salt"].arn
-      LEDGER_EVENT_TYPES         = join(",", var.ledger_event_types)
-      LEDGER_TTL                 = var.ledger_ttl
-    }, local.governance_environment.ingest, lookup(var.extra_environment, "ingest", {}))
+    }, local.governance_environment.ingest, local.settings_environment.ingest, lookup(var.extra_environment, "ingest", {}))
 
     forwarder = merge(local.common_environment, local.platform_environment, {
       EVENTRELAY_FUNCTION    = "forwarder"
@@ -104,7 +102,7 @@ locals {
       DEADLETTER_QUEUE_URL   = aws_sqs_queue.deadletter.url
       FORWARDER_MAX_ATTEMPTS = tostring(local.forwarder_max_attempts)
       FORWARDER_CONCURRENCY  = tostring(local.forwarder_concurrency)
-    }, local.governance_environment.forwarder, lookup(var.extra_environment, "forwarder", {}))
+    }, local.governance_environment.forwarder, local.settings_environment.forwarder, lookup(var.extra_environment, "forwarder", {}))
 
     verify = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
       EVENTRELAY_FUNCTION  = "verify"
@@ -112,7 +110,7 @@ locals {
       DFINERY_KEY_ENCODING = var.dfinery_key_encoding
       PII_SALT_SECRET      = aws_secretsmanager_secret.secret["pii_salt"].arn
       VERIFY_EVENT_MAP     = var.verify_event_map
-    }, lookup(var.extra_environment, "verify", {}))
+    }, local.settings_environment.verify, lookup(var.extra_environment, "verify", {}))
 
     backfill = merge(local.common_environment, local.platform_environment, {
       EVENTRELAY_FUNCTION  = "backfill"
@@ -120,7 +118,7 @@ locals {
       DEADLETTER_QUEUE_URL = aws_sqs_queue.deadletter.url
       BACKFILL_TIME_BUDGET = var.backfill_time_budget
       BACKFILL_RATE        = tostring(var.backfill_rate)
-    }, local.governance_environment.backfill, lookup(var.extra_environment, "backfill", {}))
+    }, local.governance_environment.backfill, local.settings_environment.backfill, lookup(var.extra_environment, "backfill", {}))
   }
 }
 

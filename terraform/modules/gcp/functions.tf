@@ -68,21 +68,19 @@ locals {
       INGEST_API_KEYS_SECRET     = google_secret_manager_secret.secret["ingest_api_keys"].id
       INGEST_SIGNING_KEYS_SECRET = google_secret_manager_secret.secret["ingest_signing_keys"].id
       PII_SALT_SECRET            = google_secret_manager_secret.secret["pii_salt"].id
-      LEDGER_EVENT_TYPES         = join(",", var.ledger_event_types)
-      LEDGER_TTL                 = var.ledger_ttl
-    }, local.governance_environment.ingest, lookup(var.extra_environment, "ingest", {}))
+    }, local.governance_environment.ingest, local.settings_environment.ingest, lookup(var.extra_environment, "ingest", {}))
 
     forwarder = merge(local.common_environment, local.platform_environment, {
       DEADLETTER_TOPIC       = google_pubsub_topic.deadletter.id
       FORWARDER_MAX_ATTEMPTS = tostring(local.forwarder_max_attempts)
-    }, local.governance_environment.forwarder, lookup(var.extra_environment, "forwarder", {}))
+    }, local.governance_environment.forwarder, local.settings_environment.forwarder, lookup(var.extra_environment, "forwarder", {}))
 
     verify = merge(local.common_environment, local.pii_environment, local.ledger_environment, {
       DFINERY_KEYS_SECRET  = google_secret_manager_secret.secret["dfinery_keys"].id
       DFINERY_KEY_ENCODING = var.dfinery_key_encoding
       PII_SALT_SECRET      = google_secret_manager_secret.secret["pii_salt"].id
       VERIFY_EVENT_MAP     = var.verify_event_map
-    }, lookup(var.extra_environment, "verify", {}))
+    }, local.settings_environment.verify, lookup(var.extra_environment, "verify", {}))
 
     backfill = merge(local.common_environment, local.platform_environment, {
       BACKFILL_SUBSCRIPTION = google_pubsub_subscription.deadletter.id
@@ -92,7 +90,7 @@ locals {
       DEADLETTER_TOPIC             = google_pubsub_topic.deadletter.id
       BACKFILL_TIME_BUDGET         = var.backfill_time_budget
       BACKFILL_RATE                = tostring(var.backfill_rate)
-    }, local.governance_environment.backfill, lookup(var.extra_environment, "backfill", {}))
+    }, local.governance_environment.backfill, local.settings_environment.backfill, lookup(var.extra_environment, "backfill", {}))
   }
 }
 
