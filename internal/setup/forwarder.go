@@ -35,7 +35,9 @@ func NewForwarder(ctx context.Context, env *settings.Env, opt Options) (*Forward
 		BreakerThreshold: settings.ForwarderBreakerThreshold.Get(env),
 		BreakerCooldown:  settings.ForwarderBreakerCooldown.Get(env),
 		DeliveredWindow:  settings.ForwarderDedupeWindow.Get(env),
-		IngestWindow:     ingestDedupeWindow(env),
+		// The forwarder sends again an event ingest accepted anew after
+		// forgetting it, and only that (forwarder.Config.IngestWindow).
+		IngestWindow: settings.IngestDedupeWindow.Get(env),
 	}
 	if cfg.MaxBackoff < cfg.FirstBackoff {
 		env.Fail(settings.ForwarderMaxBackoff, "%s is shorter than FORWARDER_FIRST_BACKOFF (%s)", cfg.MaxBackoff, cfg.FirstBackoff)

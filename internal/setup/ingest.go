@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"time"
 
 	"eventrelay.dev/eventrelay/functions/ingest"
 	"eventrelay.dev/eventrelay/shared/auth"
@@ -67,7 +66,7 @@ func Ingest(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 		MaxAge:         settings.IngestMaxAge.Get(env),
 		PublishTimeout: settings.IngestPublishTimeout.Get(env),
 		RetryAfter:     settings.IngestRetryAfter.Get(env),
-		DedupeWindow:   ingestDedupeWindow(env),
+		DedupeWindow:   settings.IngestDedupeWindow.Get(env),
 	}
 	apiKeys := settings.IngestAPIKeysSecret.Get(env)
 	signingKeys := settings.IngestSigningKeysSecret.Get(env)
@@ -198,11 +197,4 @@ func (p piiSettings) anonymiser(ctx context.Context, src secrets.Source) (*pii.A
 		return nil, fmt.Errorf("config: PII_HASH_FIELDS: %w", err)
 	}
 	return anon, nil
-}
-
-// ingestDedupeWindow is INGEST_DEDUPE_WINDOW, which the forwarder reads too:
-// it sends again an event ingest accepted anew after forgetting it, and
-// only that (forwarder.Config.IngestWindow).
-func ingestDedupeWindow(env *settings.Env) time.Duration {
-	return settings.IngestDedupeWindow.Get(env)
 }
