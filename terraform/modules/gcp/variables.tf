@@ -285,7 +285,7 @@ variable "create_firestore_database" {
 
 variable "firestore_database" {
   type        = string
-  description = "Firestore database id of the ledger; null: <name_prefix>-ledger (eventrelay-ledger at the default prefix). A deployment made with another name_prefix before this default was derived from it set it to eventrelay-ledger to keep its database."
+  description = "Firestore database id of the ledger; null: <name_prefix>-ledger, so deployments in one project do not share it. A deployment whose name_prefix is not eventrelay and that was made before this default keeps its database with eventrelay-ledger (docs/deploy-gcp.md, Teardown)."
   default     = null
 }
 
