@@ -20,8 +20,9 @@ type Memory struct {
 	latest     map[Key]int        // the live position of each key; older ones are replaced
 	index      map[indexKey][]int // by event, device and user id → entries
 	verdicts   map[string]expiring[Verdict]
-	claims     map[Key]expiring[string] // the claiming body hash
-	suppressed map[string]time.Time     // erasure suppressions: key → expiry
+	claims     map[Key]expiring[string]    // the claiming body hash
+	suppressed map[string]time.Time        // erasure suppressions: key → expiry
+	cursors    map[string]expiring[string] // long jobs' places (Cursors)
 	lastSweep  time.Time
 	max        int // live entries kept at a compaction; 0: no count cap
 	now        func() time.Time

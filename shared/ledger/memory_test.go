@@ -14,6 +14,7 @@ func TestMemory(t *testing.T) {
 	now := time.Now()
 	ledgertest.Run(t, now, func(*testing.T) ledger.Store { return ledger.NewMemory(func() time.Time { return now }) })
 	ledgertest.RunErase(t, now, func(*testing.T) ledgertest.ErasingStore { return ledger.NewMemory(func() time.Time { return now }) })
+	ledgertest.RunCursors(t, now, func(*testing.T) ledger.Cursors { return ledger.NewMemory(func() time.Time { return now }) })
 }
 
 // The sweep drops expired entries from storage, not only from answers, and

@@ -21,4 +21,5 @@ func TestDynamoDB(t *testing.T) {
 	ledgertest.Run(t, now, func(t *testing.T) ledger.Store { return fresh(t) })
 	ledgertest.RunVerdicts(t, now, func(t *testing.T) ledger.VerifyStore { return fresh(t) })
 	ledgertest.RunErase(t, now, func(t *testing.T) ledgertest.ErasingStore { return fresh(t) })
+	ledgertest.RunCursors(t, now, func(t *testing.T) ledger.Cursors { return fresh(t) })
 }

@@ -36,6 +36,7 @@ func TestFirestore(t *testing.T) {
 			ledgertest.Run(t, now, func(t *testing.T) ledger.Store { return fresh() })
 			ledgertest.RunVerdicts(t, now, func(t *testing.T) ledger.VerifyStore { return fresh() })
 			ledgertest.RunErase(t, now, func(t *testing.T) ledgertest.ErasingStore { return fresh() })
+			ledgertest.RunCursors(t, now, func(t *testing.T) ledger.Cursors { return fresh() })
 			// The attestation state, on the same emulator (Google's takes
 			// about 10 s to start).
 			noIsolation := ""
