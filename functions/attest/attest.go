@@ -37,6 +37,8 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"eventrelay.dev/eventrelay/shared/attest/appattest"
 	"eventrelay.dev/eventrelay/shared/attest/appcheck"
 	"eventrelay.dev/eventrelay/shared/attest/credential"
@@ -341,7 +343,9 @@ func decode(w http.ResponseWriter, r *http.Request) (Request, *failure) {
 	if err != nil {
 		return req, refuseWith(http.StatusRequestEntityTooLarge, ReasonBadRequest, "body larger than %d bytes", maxBody)
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	// v2's defaults: names exactly as declared, none given twice (with
+	// encoding/json, {"source":"a","Source":"b"} would be b).
+	if err := jsonv2.Unmarshal(body, &req); err != nil {
 		return req, refuse(ReasonBadRequest, "body is not the JSON object expected: %v", err)
 	}
 	if req.Source == "" || len(req.Source) > 128 {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -312,4 +313,24 @@ func TestKeyRetiredWithItsAppID(t *testing.T) {
 	}
 	code, out = h.assert(t, d, "shop", h.challenge(t, "shop"), nil)
 	h.wantCredential(t, code, out, "shop")
+}
+
+// TestExchangeNamesExactAndOnce: a name in another case is not the field,
+// and a name twice is refused (encoding/json took {"source":"nobody",
+// "Source":"shop"} as shop).
+func TestExchangeNamesExactAndOnce(t *testing.T) {
+	h := newHarness(t)
+	for body, reason := range map[string]string{
+		`{"source":"nobody","Source":"shop"}`: ReasonUnknownSource,
+		`{"SOURCE":"shop"}`:                   ReasonBadRequest,
+		`{"source":"nobody","source":"shop"}`: ReasonBadRequest,
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/attest/v1/challenge", strings.NewReader(body))
+		r.RemoteAddr = h.from
+		w := httptest.NewRecorder()
+		h.svc.ServeHTTP(w, r)
+		if w.Code == http.StatusOK || !strings.Contains(w.Body.String(), `"error":"`+reason+`"`) {
+			t.Errorf("%s: %d %s, want %s", body, w.Code, w.Body, reason)
+		}
+	}
 }

@@ -16,12 +16,15 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"eventrelay.dev/eventrelay/shared/event"
 	"eventrelay.dev/eventrelay/shared/ledger"
@@ -62,6 +65,7 @@ type Service struct {
 	keys      Keys
 	retention time.Duration
 	local     *suppress.Checker // this instance's cache, told at once; may be nil
+	allow     func(*http.Request) bool
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -74,8 +78,12 @@ type Deps struct {
 	// Retention is how long a suppression lives.
 	Retention time.Duration
 	Local     *suppress.Checker
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Allow, when set, is asked first for every request: false answers 429
+	// before the key is looked at (a per-address budget: the route is on
+	// ingest's public URL, and guessing keys should cost the guesser).
+	Allow  func(*http.Request) bool
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // New returns a Service.
@@ -90,7 +98,7 @@ func New(d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	return &Service{store: d.Store, anon: d.Anonymiser, keys: d.Keys, retention: d.Retention,
-		local: d.Local, log: d.Logger, now: d.Now}, nil
+		local: d.Local, allow: d.Allow, log: d.Logger, now: d.Now}, nil
 }
 
 // Forms returns the ids as the ledger stores them (cleansed, then hashed
@@ -139,13 +147,21 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Att
 		w.Header().Set("Allow", http.MethodPost)
 		return fail(w, codeMethod, "use POST")
 	}
+	if s.allow != nil && !s.allow(r) {
+		w.Header().Set("Retry-After", "60")
+		return fail(w, codeTooMany, "too many erasure requests from this address; retry in a minute")
+	}
 	if code := s.authorize(r); code != "" {
 		return fail(w, code, "erasure needs a valid admin key: Authorization: Bearer <key>")
 	}
 	var req Request
-	dec := json.NewDecoder(io.LimitReader(r.Body, 4<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	// Names exactly as declared, none twice, nothing unknown (encoding/json
+	// would take USER_ID for user_id, and the last of two).
+	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<10))
+	if err == nil {
+		err = jsonv2.Unmarshal(body, &req, jsonv2.RejectUnknownMembers(true))
+	}
+	if err != nil {
 		return fail(w, codeBadRequest, `the body must be {"user_id": "..."} or {"device_id": "..."}: `+err.Error())
 	}
 	ids, keys := s.Forms(req)
@@ -198,8 +214,8 @@ func (s *Service) authorize(r *http.Request) string {
 }
 
 // ParseKeys reads the admin key secret: one key per line, blank lines and
-// lines starting with # ignored. Keys shorter than 16 characters are
-// refused, so a placeholder never guards erasure.
+// lines starting with # ignored. Keys shorter than MinKeyLen characters
+// are refused, so a placeholder or a guessable word never guards erasure.
 func ParseKeys(b []byte) ([]string, error) {
 	var keys []string
 	for line := range strings.SplitSeq(string(b), "\n") {
@@ -207,8 +223,8 @@ func ParseKeys(b []byte) ([]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if len(line) < 16 {
-			return nil, errors.New("an erase key must be at least 16 characters")
+		if len(line) < MinKeyLen {
+			return nil, fmt.Errorf("an erase key must be at least %d characters", MinKeyLen)
 		}
 		keys = append(keys, line)
 	}
@@ -217,6 +233,10 @@ func ParseKeys(b []byte) ([]string, error) {
 	}
 	return keys, nil
 }
+
+// MinKeyLen is the shortest erase key accepted: 32 characters, as
+// `openssl rand -hex 16` prints.
+const MinKeyLen = 32
 
 // ErrorBody is the answer to a refused request.
 type ErrorBody struct {
@@ -230,7 +250,8 @@ const (
 	codeUnauthorized = "unauthorized" // no bearer key
 	codeForbidden    = "forbidden"    // a key, but not a valid one
 	codeBadRequest   = "bad_request"
-	codeUnavailable  = "unavailable" // the keys or the ledger could not be reached: send it again
+	codeTooMany      = "too_many_requests" // this address's budget is spent for now
+	codeUnavailable  = "unavailable"       // the keys or the ledger could not be reached: send it again
 )
 
 var errorStatus = map[string]int{
@@ -238,6 +259,7 @@ var errorStatus = map[string]int{
 	codeUnauthorized: http.StatusUnauthorized,
 	codeForbidden:    http.StatusForbidden,
 	codeBadRequest:   http.StatusBadRequest,
+	codeTooMany:      http.StatusTooManyRequests,
 	codeUnavailable:  http.StatusServiceUnavailable,
 }
 

@@ -153,6 +153,9 @@ func TestEraseRefused(t *testing.T) {
 		{"null-like id", `{"user_id":"null"}`, adminKey, http.MethodPost, http.StatusBadRequest},
 		{"unknown field", `{"email":"a@b.c"}`, adminKey, http.MethodPost, http.StatusBadRequest},
 		{"not JSON", `user_id=u-1`, adminKey, http.MethodPost, http.StatusBadRequest},
+		// encoding/json took these as user_id (the code before erased u-1).
+		{"name in another case", `{"USER_ID":"u-1"}`, adminKey, http.MethodPost, http.StatusBadRequest},
+		{"name twice", `{"user_id":"someone-else","user_id":"u-1"}`, adminKey, http.MethodPost, http.StatusBadRequest},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -184,13 +187,31 @@ func TestEraseBackendDown(t *testing.T) {
 }
 
 func TestParseKeys(t *testing.T) {
-	keys, err := ParseKeys([]byte("# rotated 2026-12\nfirst-key-0123456789\n\n  second-key-0123456789  \n"))
-	if err != nil || len(keys) != 2 || keys[1] != "second-key-0123456789" {
+	keys, err := ParseKeys([]byte("# rotated 2026-12\nfirst-key-0123456789abcdef0123456\n\n  second-key-0123456789abcdef012345  \n"))
+	if err != nil || len(keys) != 2 || keys[1] != "second-key-0123456789abcdef012345" {
 		t.Fatalf("%v %v", keys, err)
 	}
-	for _, bad := range []string{"", "# none\n", "short"} {
+	// 16 characters passed before; 31 is still one short.
+	for _, bad := range []string{"", "# none\n", "short", "sixteen-chars-ok", strings.Repeat("k", MinKeyLen-1)} {
 		if _, err := ParseKeys([]byte(bad)); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestEraseRateLimited: past its budget an address is answered 429 before
+// its key is looked at.
+func TestEraseRateLimited(t *testing.T) {
+	f := newFixture(t)
+	asked := 0
+	f.svc.allow = func(*http.Request) bool { asked++; return asked <= 2 }
+	for i, want := range []int{http.StatusForbidden, http.StatusForbidden, http.StatusTooManyRequests} {
+		rec, _ := f.post(t, `{"user_id":"u-1"}`, "a-guessed-key-0123456789abcdefgh")
+		if rec.Code != want {
+			t.Errorf("request %d: %d %s, want %d", i, rec.Code, rec.Body, want)
+		}
+	}
+	if rec, _ := f.post(t, `{"user_id":"u-1"}`, adminKey); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("the right key past the budget: %d", rec.Code)
 	}
 }

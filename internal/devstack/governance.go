@@ -4,5 +4,5 @@ package devstack
 // DevAPIKey, the key exists in this process only.
 const (
 	SecretEraseKeys = "projects/" + Project + "/secrets/erase-keys"
-	DevEraseKey     = "dev-erase-key-local-only"
+	DevEraseKey     = "dev-erase-key-local-only-0123456"
 )

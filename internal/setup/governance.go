@@ -13,6 +13,8 @@ import (
 	"eventrelay.dev/eventrelay/functions/ingest"
 	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/catalog"
+	"eventrelay.dev/eventrelay/shared/clientip"
+	"eventrelay.dev/eventrelay/shared/keyedlimit"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/secrets"
@@ -26,6 +28,7 @@ type governance struct {
 	missCache time.Duration
 	keySecret string // ERASE_KEYS_SECRET; empty: no erase route
 	retention time.Duration
+	clientIP  clientip.Resolver // who calls /erase, for its per-address budget
 }
 
 // readGovernance reads the settings; consent and the erase route are
@@ -50,6 +53,7 @@ func readGovernance(env *settings.Env, withIngest bool) governance {
 	}
 	g.keySecret = settings.EraseKeysSecret.Get(env)
 	g.retention = settings.EraseRetention.Get(env)
+	g.clientIP = ingestClientIP(env)
 	return g
 }
 
@@ -104,8 +108,12 @@ func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.An
 		}
 		return erase.ParseKeys(b)
 	}
+	// Ten requests a minute per address and instance: an operator erases
+	// a few people at a time; a key guesser gets no further.
+	perAddress := keyedlimit.New(10, 10, 10_000, nil)
 	es, err := erase.New(erase.Deps{Store: eraser, Anonymiser: anon, Keys: keys, Retention: g.retention,
-		Local: local, Logger: log}) // ingest's logger: the route is ingest's
+		Local: local, Logger: log, // ingest's logger: the route is ingest's
+		Allow: func(r *http.Request) bool { return perAddress.Allow(g.clientIP.Key(r)) }})
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/settings"
 )
 
-const testEraseKey = "erase-key-for-setup-tests"
+const testEraseKey = "erase-key-for-setup-tests-0123456"
 
 func (st *stack) erase(t *testing.T, body, key string) (int, erase.Response) {
 	t.Helper()

@@ -169,6 +169,13 @@ func decodeInto(raw []byte, e *Event) *FieldError {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return &FieldError{Field: "", Reason: "each event must be a JSON object"}
 	}
+	// encoding/json matches names case-insensitively and lets the last of
+	// two equal names win, so {"consent":false,"Consent":true} would be
+	// consented: a name given twice, or not spelt exactly as declared, is
+	// refused first (as the v2 fast path refuses them).
+	if ferr := strictNames(trimmed); ferr != nil {
+		return ferr
+	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(e); err != nil {
@@ -325,6 +332,33 @@ func decodeError(err error) *FieldError {
 		return &FieldError{Field: strings.Trim(name, `"`), Reason: "unknown field"}
 	}
 	return &FieldError{Field: "", Reason: strings.TrimPrefix(msg, "json: ")}
+}
+
+// strictNames refuses an event whose objects hold a name twice, or a name
+// that is no field's exact spelling.
+func strictNames(raw []byte) *FieldError {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	for {
+		_, err := dec.ReadToken()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, jsontext.ErrDuplicateName) {
+			var se *jsontext.SyntacticError
+			field := ""
+			if errors.As(err, &se) {
+				field = strings.ReplaceAll(strings.TrimPrefix(string(se.JSONPointer), "/"), "/", ".")
+			}
+			return &FieldError{Field: field, Reason: "given more than once"}
+		}
+		if err != nil {
+			return nil // a syntax error: encoding/json names it
+		}
+	}
+	if path := unknownFieldPath(raw, reflect.TypeFor[Event]()); path != "" {
+		return &FieldError{Field: path, Reason: "unknown field"}
+	}
+	return nil
 }
 
 // unknownFieldPath finds the full path of the first key in raw that t does
