@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -149,6 +150,11 @@ func Wrap(t testing.TB, fn Function, h http.Handler) http.Handler {
 			} else {
 				answers.Add(1)
 			}
+			if fn == Ingest && input.Route.Path == "/" {
+				for _, err := range c.acceptedEvents(input.Request, rec.Body.Bytes()) {
+					t.Errorf("apicontract: %s: %v", where, err)
+				}
+			}
 		}
 
 		for k, v := range rec.Header() {
@@ -207,6 +213,46 @@ func (c *contract) checkRequest(fn Function, r *http.Request, body []byte) (reqE
 	}
 	vr.Body = io.NopCloser(bytes.NewReader(decoded))
 	return reqErr, input, nil
+}
+
+// acceptedEvents checks each event ingest answered as accepted against the
+// contract's Event schema: the request's schema takes any objects (each is
+// judged on its own), so this is where Event is held to the code.
+func (c *contract) acceptedEvents(r *http.Request, answer []byte) []error {
+	var a struct {
+		Accepted []struct{ Index int } `json:"accepted"`
+	}
+	if json.Unmarshal(answer, &a) != nil || len(a.Accepted) == 0 {
+		return nil
+	}
+	body, _ := io.ReadAll(r.Body)
+	var events []any
+	var one any
+	if err := json.Unmarshal(body, &one); err != nil {
+		return []error{fmt.Errorf("events accepted from a body that is not JSON: %v", err)}
+	}
+	switch v := one.(type) {
+	case []any:
+		events = v
+	case map[string]any:
+		if list, ok := v["events"].([]any); ok {
+			events = list
+		} else {
+			events = []any{v}
+		}
+	}
+	schema := c.doc.Components.Schemas["Event"].Value
+	var errs []error
+	for _, acc := range a.Accepted {
+		if acc.Index < 0 || acc.Index >= len(events) {
+			errs = append(errs, fmt.Errorf("accepted index %d of %d events", acc.Index, len(events)))
+			continue
+		}
+		if err := schema.VisitJSON(events[acc.Index]); err != nil {
+			errs = append(errs, fmt.Errorf("event %d was accepted, but the contract's Event refuses it: %v", acc.Index, err))
+		}
+	}
+	return errs
 }
 
 // otherMethod is a route whose one operation is the 405 answer the path's

@@ -68,6 +68,7 @@ func answer(status int, body string, hdr ...string) http.HandlerFunc {
 // each kind of departure from it.
 func TestWrapCatches(t *testing.T) {
 	accepted := `{"accepted":[{"index":0,"id":"e1"}],"duplicates":[],"rejected":[]}`
+	event := `{"event_type":"HOME","timestamp":1795348700000,"channel_type":"SITE","user_id":"u"}`
 	cases := []struct {
 		name  string
 		fn    Function
@@ -75,7 +76,9 @@ func TestWrapCatches(t *testing.T) {
 		req   *http.Request
 		wants string // "" : no report
 	}{
-		{"listed", Ingest, answer(202, accepted), eventRequest(`{}`), ""},
+		{"listed", Ingest, answer(202, accepted), eventRequest(event), ""},
+		{"listed, in an envelope", Ingest, answer(202, accepted), eventRequest(`{"events":[`+event+`]}`), ""},
+		{"accepted event off Event", Ingest, answer(202, accepted), eventRequest(`[{"event_type":"HOME","color":"red"}]`), "Event refuses"},
 		{"status not listed", Ingest, answer(201, accepted), eventRequest(`{}`), "status is not supported"},
 		{"body off schema", Ingest, answer(202, `{"accepted":[]}`), eventRequest(`{}`), "doesn't match schema"},
 		{"error code not listed", Ingest, answer(413, `{"error":"too_big","message":"m"}`), eventRequest(`{}`), "doesn't match schema"},
