@@ -14,6 +14,7 @@ import (
 	"eventrelay.dev/eventrelay/internal/readme"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // keygen -o writes a key that authenticates against the printed entry, to
@@ -60,7 +61,7 @@ func TestKeygenOutput(t *testing.T) {
 		t.Fatalf("stdout is not the entry: %q", stdout)
 	}
 	file, _ := json.Marshal(auth.APIKeyFile{Keys: []auth.APIKey{entry}})
-	a, _ := auth.New(auth.Config{Secrets: secrets.NewMemory(map[string]string{"keys": string(file)}), APIKeysSecret: "keys"})
+	a, _ := auth.New(auth.Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: secrets.NewMemory(map[string]string{"keys": string(file)}), APIKeysSecret: "keys"})
 	if p, err := a.Authenticate(context.Background(), http.Header{"X-Api-Key": {strings.TrimSpace(string(key))}}, nil); err != nil || p.Source != "shop" {
 		t.Fatalf("the written key does not match the entry: %v", err)
 	}

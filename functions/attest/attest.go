@@ -69,19 +69,19 @@ type Source struct {
 // Config is the exchange's settings.
 type Config struct {
 	Sources       map[string]Source
-	ChallengeTTL  time.Duration // default 5 minutes
-	CredentialTTL time.Duration // default 30 minutes
-	KeyTTL        time.Duration // an App Attest key unused this long is forgotten; default 180 days
+	ChallengeTTL  time.Duration
+	CredentialTTL time.Duration
+	KeyTTL        time.Duration // an App Attest key unused this long is forgotten
 	RetryAfter    time.Duration
 	// ClientRate bounds the exchange requests of one client address (an
 	// IPv4 address or an IPv6 /64) a minute, every route together, in
 	// bursts of as many; per instance (shared/keyedlimit). A genuine
-	// exchange is two requests every CredentialTTL. 0: 20.
+	// exchange is two requests every CredentialTTL.
 	ClientRate float64
 	// ClientIP finds a request's client address.
 	ClientIP clientip.Resolver
 	// PlayDailyBudget bounds the Play Integrity decode calls of a UTC day
-	// across every instance; 0: 9,000 (Google's default quota is 10,000).
+	// across every instance (Google's default quota is 10,000).
 	// A warning is logged past 80% of it.
 	PlayDailyBudget int64
 }
@@ -143,20 +143,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.AppCheck.Now == nil {
 		d.AppCheck.Now = d.Now
 	}
-	def := func(v *time.Duration, x time.Duration) {
-		if *v <= 0 {
-			*v = x
-		}
-	}
-	def(&cfg.ChallengeTTL, 5*time.Minute)
-	def(&cfg.CredentialTTL, 30*time.Minute)
-	def(&cfg.KeyTTL, 180*24*time.Hour)
-	def(&cfg.RetryAfter, 5*time.Second)
-	if cfg.ClientRate <= 0 {
-		cfg.ClientRate = 20
-	}
-	if cfg.PlayDailyBudget <= 0 {
-		cfg.PlayDailyBudget = 9000
+	// The values come complete from the settings registry; a zero is a
+	// caller that skipped it, not a wish for some default.
+	if cfg.ChallengeTTL <= 0 || cfg.CredentialTTL <= 0 || cfg.KeyTTL <= 0 || cfg.RetryAfter <= 0 ||
+		cfg.ClientRate <= 0 || cfg.PlayDailyBudget <= 0 {
+		return nil, errors.New("attest: ChallengeTTL, CredentialTTL, KeyTTL, RetryAfter, ClientRate and PlayDailyBudget " +
+			"(ATTEST_CHALLENGE_TTL, ATTEST_CREDENTIAL_TTL, ATTEST_KEY_TTL, INGEST_RETRY_AFTER, ATTEST_CLIENT_RATE, ATTEST_PLAY_DAILY_BUDGET) must be positive")
 	}
 	burst := max(int(cfg.ClientRate), 1)
 	return &Service{cfg: cfg, d: d,

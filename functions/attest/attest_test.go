@@ -81,6 +81,7 @@ func newHarnessWith(t testing.TB, edit func(*Config)) *harness {
 		"ios-only": {Apple: &Apple{AppIDs: []string{appID}, Env: appattest.Production}},
 	}}
 	edit(&cfg)
+	cfg = withDefaults(cfg)
 	deps := Deps{State: ledger.NewAttestMemory(now), Keys: keys, Apple: &appattest.Verifier{Roots: roots}, Play: pv,
 		AppCheck: &appcheck.Verifier{URL: jwks.URL}, Now: now}
 	svc, err := New(cfg, deps)
@@ -96,7 +97,7 @@ func (h *harness) another(t testing.TB, edit func(*Config)) *harness {
 	t.Helper()
 	cfg := h.cfg
 	edit(&cfg)
-	svc, err := New(cfg, h.deps)
+	svc, err := New(withDefaults(cfg), h.deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,14 +116,11 @@ func New(cfg Config, d Deps) (*Backfill, error) {
 	if d.Source == nil || d.Sender == nil || d.DeadLetter == nil {
 		return nil, errors.New("backfill: a source, a sender and a dead-letter publisher are required")
 	}
-	if cfg.Budget <= 0 {
-		cfg.Budget = 240 * time.Second
-	}
-	if cfg.Rate <= 0 {
-		cfg.Rate = 50
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = 100
+	// Budget, Rate and Batch come complete from the settings registry; a
+	// zero is a caller that skipped it, not a wish for some default.
+	if cfg.Budget <= 0 || cfg.Rate <= 0 || cfg.Batch <= 0 {
+		return nil, fmt.Errorf("backfill: Budget (BACKFILL_TIME_BUDGET), Rate (BACKFILL_RATE) and Batch (BACKFILL_BATCH) must be positive, got %s, %g, %d",
+			cfg.Budget, cfg.Rate, cfg.Batch)
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 16

@@ -221,7 +221,7 @@ func newRig(t *testing.T, cfg Config, letters ...dead) *rig {
 		r.q.add(body(d), attrs(d))
 	}
 	var err error
-	r.b, err = New(cfg, Deps{Source: r.q, Sender: r.sender, DeadLetter: r.q, Clock: r.clock})
+	r.b, err = New(withDefaults(cfg), Deps{Source: r.q, Sender: r.sender, DeadLetter: r.q, Clock: r.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -617,20 +617,20 @@ func (q limitedQueue) MaxHold() time.Duration { return q.limit }
 func TestBudgetMustFitTheQueuesHold(t *testing.T) {
 	q := limitedQueue{newQueue(), 600 * time.Second}
 	reserve := 15 * time.Second // MCM_TIMEOUT 10 s + 5 s
-	_, err := New(Config{Budget: 30 * time.Minute, Reserve: reserve}, Deps{Source: q, Sender: &fakeSender{}, DeadLetter: q})
+	_, err := New(withDefaults(Config{Budget: 30 * time.Minute, Reserve: reserve}), Deps{Source: q, Sender: &fakeSender{}, DeadLetter: q})
 	if err == nil || !strings.Contains(err.Error(), "BACKFILL_TIME_BUDGET=30m0s") || !strings.Contains(err.Error(), "at most 8m45s") {
 		t.Fatalf("a 30 min budget on a 10 min hold: %v", err)
 	}
 	for _, ok := range []time.Duration{240 * time.Second, 525 * time.Second} {
-		if _, err := New(Config{Budget: ok, Reserve: reserve}, Deps{Source: q, Sender: &fakeSender{}, DeadLetter: q}); err != nil {
+		if _, err := New(withDefaults(Config{Budget: ok, Reserve: reserve}), Deps{Source: q, Sender: &fakeSender{}, DeadLetter: q}); err != nil {
 			t.Fatalf("budget %s: %v", ok, err)
 		}
 	}
-	if _, err := New(Config{Budget: 526 * time.Second, Reserve: reserve}, Deps{Source: q, Sender: &fakeSender{}, DeadLetter: q}); err == nil {
+	if _, err := New(withDefaults(Config{Budget: 526 * time.Second, Reserve: reserve}), Deps{Source: q, Sender: &fakeSender{}, DeadLetter: q}); err == nil {
 		t.Fatal("a budget 1 s over the hold started")
 	}
 	// A queue without a limit (SQS holds up to 12 h) takes any budget.
-	if _, err := New(Config{Budget: 55 * time.Minute, Reserve: reserve}, Deps{Source: newQueue(), Sender: &fakeSender{}, DeadLetter: newQueue()}); err != nil {
+	if _, err := New(withDefaults(Config{Budget: 55 * time.Minute, Reserve: reserve}), Deps{Source: newQueue(), Sender: &fakeSender{}, DeadLetter: newQueue()}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // attestHarness is the usual harness with source shop under the given
@@ -24,7 +25,7 @@ func attestHarness(t testing.TB, policy auth.Policy) (*harness, string) {
 		"creds": `{"credential_keys":[{"id":"c1","secret":"0123456789abcdef0123456789abcdef"}]}`})
 	now := func() time.Time { return testNow }
 	ck := credential.NewKeys(src, "creds", now)
-	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: "keys", Now: now,
+	authn, err := auth.New(auth.Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: src, APIKeysSecret: "keys", Now: now,
 		Attestation: &auth.Attestation{Keys: ck, Policies: map[string]auth.Policy{"shop": policy}}})
 	if err != nil {
 		t.Fatal(err)

@@ -94,18 +94,16 @@ func New(cfg Config, d Deps) (*Service, error) {
 		return nil, errors.New("ingest: no anonymiser")
 	case cfg.Limits.MaxEventBytes <= 0 || cfg.Limits.MaxBodyBytes <= 0 || cfg.Limits.MaxEvents <= 0:
 		return nil, errors.New("ingest: limits must be positive")
+	// The values come complete from the settings registry; a zero is a
+	// caller that skipped it, not a wish for some default.
+	case cfg.PublishTimeout <= 0 || cfg.RetryAfter <= 0:
+		return nil, errors.New("ingest: PublishTimeout (INGEST_PUBLISH_TIMEOUT) and RetryAfter (INGEST_RETRY_AFTER) must be positive")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	if cfg.PublishTimeout <= 0 {
-		cfg.PublishTimeout = 10 * time.Second
-	}
-	if cfg.RetryAfter <= 0 {
-		cfg.RetryAfter = 5 * time.Second
 	}
 	s := &Service{cfg: cfg, auth: d.Auth, pub: d.Publisher, anon: d.Anonymiser,
 		ledger: d.Ledger, supp: d.Suppressed, catalog: d.Catalog, log: d.Logger, now: d.Now}

@@ -20,6 +20,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -50,7 +51,7 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 	stored := auth.HashAPIKey("shop-2026a", "shop", "supersecretvalue", []byte("0123456789abcdef"))
 	keys, _ := json.Marshal(auth.APIKeyFile{Keys: []auth.APIKey{stored}})
 	src := secrets.NewMemory(map[string]string{"keys": string(keys)})
-	authn, err := auth.New(auth.Config{Secrets: src, APIKeysSecret: "keys", Now: func() time.Time { return testNow }})
+	authn, err := auth.New(auth.Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: src, APIKeysSecret: "keys", Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,8 @@ func newHarness(t *testing.T, mutate func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	cfg := Config{Limits: Limits{MaxEventBytes: 32 << 10, MaxBodyBytes: 500 << 10, MaxEvents: 1000},
-		FutureSkew: 10 * time.Second, DedupeWindow: 10 * time.Minute}
+		FutureSkew: 10 * time.Second, DedupeWindow: 10 * time.Minute,
+		PublishTimeout: settings.IngestPublishTimeout.Default, RetryAfter: settings.IngestRetryAfter.Default}
 	if mutate != nil {
 		mutate(&cfg)
 	}

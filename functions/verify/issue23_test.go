@@ -159,8 +159,8 @@ func (stalledStore) Verdict(ctx context.Context, _ string) (ledger.Verdict, bool
 
 func TestIssue23StalledLedgerAnswersWithinTheDeadline(t *testing.T) {
 	anonF := newFixture(t, nil, staticKeys{})
-	svc, err := New(Config{EventTypes: map[string]string{"abx:purchase": "PURCHASE"}, Fields: dfinery.DefaultFieldMap(),
-		LedgerDeadline: 300 * time.Millisecond},
+	svc, err := New(withDefaults(Config{EventTypes: map[string]string{"abx:purchase": "PURCHASE"}, Fields: dfinery.DefaultFieldMap(),
+		LedgerDeadline: 300 * time.Millisecond}),
 		Deps{Keys: staticKeys{keys: []string{hmacKey}}, Ledger: stalledStore{ledger.NewMemory(nil)}, Hasher: PIIHasher{anonF.anon},
 			Now: func() time.Time { return testNow }})
 	if err != nil {

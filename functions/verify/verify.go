@@ -162,42 +162,34 @@ type Deps struct {
 	Now    func() time.Time
 }
 
-// DefaultFreshness is long because DFINERY asks late: an SDK queues events
-// while the device is offline and sends them when it is back, and DFINERY
-// verifies after its own processing. Stored verdicts and one-claim-per-event
-// are what stop reuse, so a long window costs little.
-const DefaultFreshness = 24 * time.Hour
-
-// DefaultLedgerDeadline is well inside any callback timeout DFINERY is
-// likely to use (it documents none; see the verify docs), and far above a
-// ledger call's normal time (a few to a few dozen milliseconds).
-const DefaultLedgerDeadline = 2 * time.Second
+// check refuses an incomplete configuration: the values come complete from
+// the settings registry (shared/settings, where the defaults and their
+// reasons live), and a zero here is a caller that skipped it.
+func (c Config) check() error {
+	switch {
+	case c.MaxBodyBytes <= 0:
+		return fmt.Errorf("verify: MaxBodyBytes (VERIFY_MAX_BODY_BYTES) must be positive, got %d", c.MaxBodyBytes)
+	case c.Freshness <= 0:
+		return fmt.Errorf("verify: Freshness (VERIFY_FRESHNESS) must be positive, got %s", c.Freshness)
+	case c.TimeTolerance <= 0:
+		return fmt.Errorf("verify: TimeTolerance (VERIFY_TIME_TOLERANCE) must be positive, got %s", c.TimeTolerance)
+	case c.LedgerDeadline <= 0:
+		return fmt.Errorf("verify: LedgerDeadline (VERIFY_LEDGER_DEADLINE) must be positive, got %s", c.LedgerDeadline)
+	case c.VerdictTTL <= 0:
+		return fmt.Errorf("verify: VerdictTTL (LEDGER_TTL) must be positive, got %s", c.VerdictTTL)
+	case c.Success.Status == 0 || c.Failure.Status == 0:
+		return fmt.Errorf("verify: the success and failure answers (VERIFY_SUCCESS_STATUS, VERIFY_FAILURE_STATUS) need a status")
+	}
+	return nil
+}
 
 // New returns a Service.
 func New(cfg Config, d Deps) (*Service, error) {
 	if d.Keys == nil || d.Ledger == nil || d.Hasher == nil {
 		return nil, errors.New("verify: keys, ledger and hasher are required")
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 64 << 10
-	}
-	if cfg.Freshness <= 0 {
-		cfg.Freshness = DefaultFreshness
-	}
-	if cfg.TimeTolerance <= 0 {
-		cfg.TimeTolerance = 10 * time.Minute
-	}
-	if cfg.LedgerDeadline <= 0 {
-		cfg.LedgerDeadline = DefaultLedgerDeadline
-	}
-	if cfg.VerdictTTL <= 0 {
-		cfg.VerdictTTL = 30 * 24 * time.Hour
-	}
-	if cfg.Success.Status == 0 {
-		cfg.Success = Answer{Status: http.StatusOK, Body: `{"result":"success"}`}
-	}
-	if cfg.Failure.Status == 0 {
-		cfg.Failure = Answer{Status: http.StatusUnprocessableEntity, Body: `{"result":"failure","reason":"{reason}"}`}
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

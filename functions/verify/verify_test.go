@@ -64,7 +64,7 @@ func newFixture(t testing.TB, mutate func(*Config), keys staticKeys) *fixture {
 	if keys.keys == nil {
 		keys.keys = []string{hmacKey}
 	}
-	svc, err := New(cfg, Deps{Keys: keys, Ledger: store, Hasher: PIIHasher{anon}, Now: func() time.Time { return clock }})
+	svc, err := New(withDefaults(cfg), Deps{Keys: keys, Ledger: store, Hasher: PIIHasher{anon}, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

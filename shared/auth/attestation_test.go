@@ -11,6 +11,7 @@ import (
 
 	"eventrelay.dev/eventrelay/shared/attest/credential"
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 const credKeys = `{"credential_keys":[{"id":"c1","secret":"0123456789abcdef0123456789abcdef"}]}`
@@ -26,7 +27,7 @@ func newAttestAuth(t testing.TB, clock *time.Time, shopPolicy Policy, logs *byte
 	})
 	nowFn := func() time.Time { return *clock }
 	keys := credential.NewKeys(src, "creds", nowFn)
-	a, err := New(Config{Secrets: src, APIKeysSecret: "keys", SigningKeysSecret: "signing", Now: nowFn,
+	a, err := New(Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: src, APIKeysSecret: "keys", SigningKeysSecret: "signing", Now: nowFn,
 		Attestation: &Attestation{Keys: keys, Policies: map[string]Policy{"shop": shopPolicy},
 			Logger: slog.New(slog.NewJSONHandler(logs, nil))}})
 	if err != nil {
@@ -163,7 +164,7 @@ func TestRequireReleasesSignature(t *testing.T) {
 func TestAttestationKeysUnavailable(t *testing.T) {
 	clock := now
 	src := secrets.NewMemory(nil)
-	a, err := New(Config{Secrets: src, Now: func() time.Time { return clock },
+	a, err := New(Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: src, Now: func() time.Time { return clock },
 		Attestation: &Attestation{Keys: credential.NewKeys(src, "creds", nil)}})
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +221,7 @@ func TestAttestationKeysUnavailableByPolicy(t *testing.T) {
 		var logs bytes.Buffer
 		src := secrets.NewMemory(map[string]string{
 			"keys": `{"api_keys":[{"id":"shop-2026a","source":"shop","salt":"` + vectorSalt + `","sha256":"` + vectorKeyHash + `"}]}`})
-		a, err := New(Config{Secrets: src, APIKeysSecret: "keys", Now: func() time.Time { return clock },
+		a, err := New(Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: src, APIKeysSecret: "keys", Now: func() time.Time { return clock },
 			Attestation: &Attestation{Keys: credential.NewKeys(src, "creds", nil), Policies: map[string]Policy{"shop": c.policy},
 				Logger: slog.New(slog.NewJSONHandler(&logs, nil))}})
 		if err != nil {

@@ -105,7 +105,9 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, errors.New("auth: neither an API keys secret nor a signing keys secret nor attestation is configured")
 	}
 	if cfg.Tolerance <= 0 {
-		cfg.Tolerance = 300 * time.Second
+		// INGEST_SIGNATURE_TOLERANCE comes complete from the settings
+		// registry; a zero is a caller that skipped it.
+		return nil, errors.New("auth: Tolerance (INGEST_SIGNATURE_TOLERANCE) must be positive")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // Vectors computed outside Go:
@@ -35,7 +36,7 @@ func newAuth(t testing.TB, clock *time.Time) (*Authenticator, *secrets.Memory) {
 			{"id":"old-key","source":"shop","salt":"` + vectorSalt + `","sha256":"` + vectorKeyHash + `","expires":"2026-01-01T00:00:00Z"}]}`,
 		"signing": `{"signing_keys":[{"source":"shop","secret":"` + vectorSecret + `"}]}`,
 	})
-	a, err := New(Config{Secrets: src, APIKeysSecret: "keys", SigningKeysSecret: "signing",
+	a, err := New(Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: src, APIKeysSecret: "keys", SigningKeysSecret: "signing",
 		Now: func() time.Time { return *clock }})
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +200,7 @@ func (failingSource) Get(context.Context, string) ([]byte, error) {
 func TestKeysUnavailable(t *testing.T) {
 	clock := now
 	src := secrets.NewMemory(nil)
-	a, _ := New(Config{Secrets: src, APIKeysSecret: "api", SigningKeysSecret: "signing", Now: func() time.Time { return clock }})
+	a, _ := New(Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: src, APIKeysSecret: "api", SigningKeysSecret: "signing", Now: func() time.Time { return clock }})
 	_, err := a.Authenticate(context.Background(), http.Header{"X-Api-Key": {"a.b"}}, nil)
 	var ae *Error
 	if !errors.As(err, &ae) || ae.Reason != ReasonNotConfigured || ae.Status() != http.StatusServiceUnavailable ||
@@ -217,7 +218,7 @@ func TestKeysUnavailable(t *testing.T) {
 	if _, err := a.Authenticate(context.Background(), http.Header{"X-Api-Key": {"x.b"}}, nil); reason(err) != ReasonUnavailable {
 		t.Fatalf("malformed key file: %v", err)
 	}
-	down, _ := New(Config{Secrets: failingSource{}, APIKeysSecret: "api"})
+	down, _ := New(Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: failingSource{}, APIKeysSecret: "api"})
 	if _, err := down.Authenticate(context.Background(), http.Header{"X-Api-Key": {"x.b"}}, nil); reason(err) != ReasonUnavailable {
 		t.Fatalf("unreadable key secret: %v", err)
 	}

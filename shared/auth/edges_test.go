@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/secrets"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // TestDualSignedRequestIsOneRequest: during a rotation a sender signs with
@@ -18,7 +19,7 @@ import (
 func TestDualSignedRequestIsOneRequest(t *testing.T) {
 	clock := now
 	src := map[string]string{"signing": `{"signing_keys":[{"source":"shop","secret":"old-signing-secret-0001"},{"source":"shop","secret":"new-signing-secret-0002"}]}`}
-	a, err := New(Config{Secrets: secrets.NewMemory(src), SigningKeysSecret: "signing", Now: func() time.Time { return clock }})
+	a, err := New(Config{Tolerance: settings.IngestSignatureTolerance.Default, Secrets: secrets.NewMemory(src), SigningKeysSecret: "signing", Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

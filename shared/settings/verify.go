@@ -133,6 +133,9 @@ var VerifyIdentity = declare(&OneOf{Meta: Meta{Name: "VERIFY_IDENTITY",
 	GCP:         Var("verify_identity"), AWS: Var("verify_identity")},
 	Default: "required", Allowed: []string{"required", "optional"}})
 
+// The deadline is well inside any callback timeout DFINERY is likely to use
+// (it documents none; see docs/verify.md), and far above a ledger call's
+// normal time (a few to a few dozen milliseconds).
 var VerifyLedgerDeadline = declare(&Duration{Meta: Meta{Name: "VERIFY_LEDGER_DEADLINE",
 	Description: "how long a callback may wait for the ledger before it is answered 503 unavailable (not stored); above VERIFY_LOOKUP_RETRY",
 	Functions:   []Function{Verify},

@@ -53,7 +53,7 @@ func TestReparkOnFIFODeadLetterQueue(t *testing.T) {
 		t.Fatalf("forwarder: %+v", dec)
 	}
 
-	bf, err := backfill.New(backfill.Config{Budget: 3 * time.Second, Rate: 100},
+	bf, err := backfill.New(backfill.Config{Budget: 3 * time.Second, Rate: 100, Batch: settings.BackfillBatch.Default},
 		backfill.Deps{Source: sqssource.New(c, url), Sender: failing{}, DeadLetter: dlq})
 	if err != nil {
 		t.Fatal(err)
