@@ -222,3 +222,25 @@ func TestLooseIdentityIsAnOptIn(t *testing.T) {
 		t.Fatalf("no matching identifier, loose: %d %s, want 200", code, resp)
 	}
 }
+
+// With VERIFY_MATCH_DEVICE_TIME, a callback is looked up by every form of
+// every id it carries; a miss waits for ingest once (VERIFY_LOOKUP_RETRY),
+// not once per id, and an iOS callback without ATT consent is found by
+// its IDFV.
+func TestMatchDeviceTimeLooksUpEveryIDOnce(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MatchDeviceTime = true }, staticKeys{})
+	noOrder := `{"abx:order_sales":24000,"abx:currency":"KRW"}`
+	ids := map[string]string{"adid": "11111111-2222-4333-8444-555555555555", "gaid": "11111111-2222-4333-8444-555555555556",
+		"idfa": "11111111-2222-4333-8444-555555555557", "idfv": "11111111-2222-4333-8444-555555555558"}
+	start := *f.clock
+	if code, resp := f.call(t, dfineryForm("", ids, noOrder), nil); reasonOf(resp) != ReasonNotFound {
+		t.Fatalf("unknown device: %d %s, want not_found", code, resp)
+	}
+	if waited := f.clock.Sub(start); waited > 200*time.Millisecond {
+		t.Fatalf("a miss waited %v for ingest, LookupRetry is 200 ms", waited)
+	}
+	f.ingestPurchase(t, "ios-dt", "", &event.Device{OS: "ios", PersistentID: iosIDFV}, 24000)
+	if code, resp := f.call(t, dfineryForm("", map[string]string{"adid": zeroUUID, "idfa": zeroUUID, "idfv": iosIDFV}, noOrder), nil); code != 200 {
+		t.Fatalf("iOS without ATT, by device and time: %d %s, want 200", code, resp)
+	}
+}

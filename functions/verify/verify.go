@@ -416,13 +416,11 @@ func (s *Service) confirm(ctx context.Context, cb *dfinery.Callback, bodyHash st
 	default:
 		return ReasonNoIdentifier, ledger.Key{}
 	}
-	var entries []ledger.Entry
-	var err error
+	var devices []string
 	if q.EventID == "" && q.UserID == "" {
-		entries, err = s.findByDevices(ctx, q, id.devices)
-	} else {
-		entries, err = s.find(ctx, q)
+		devices = id.devices
 	}
+	entries, err := s.find(ctx, q, devices)
 	if err != nil {
 		s.log.ErrorContext(ctx, "ledger lookup failed", "error", err.Error())
 		return ReasonUnavailable, ledger.Key{}
@@ -594,11 +592,11 @@ func truncate(s string, n int) string {
 // find retries a miss briefly: the callback may arrive a moment before
 // ingest's ledger write is visible. (A longer race is DFINERY's retry's:
 // not_found is not stored.)
-func (s *Service) find(ctx context.Context, q ledger.Query) ([]ledger.Entry, error) {
+func (s *Service) find(ctx context.Context, q ledger.Query, devices []string) ([]ledger.Entry, error) {
 	deadline := s.now().Add(s.cfg.LookupRetry)
 	wait := 25 * time.Millisecond
 	for {
-		entries, err := s.store.Find(ctx, q)
+		entries, err := s.lookup(ctx, q, devices)
 		if err != nil || len(entries) > 0 || !s.now().Add(wait).Before(deadline) {
 			return entries, err
 		}
@@ -607,14 +605,17 @@ func (s *Service) find(ctx context.Context, q ledger.Query) ([]ledger.Entry, err
 	}
 }
 
-// findByDevices looks up by each ledger form of each device id and joins
-// the answers, once per entry.
-func (s *Service) findByDevices(ctx context.Context, q ledger.Query, devices []string) ([]ledger.Entry, error) {
+// lookup is one look-up: q as it is, or with devices, by each ledger form
+// of each device id, the answers joined once per entry.
+func (s *Service) lookup(ctx context.Context, q ledger.Query, devices []string) ([]ledger.Entry, error) {
+	if len(devices) == 0 {
+		return s.store.Find(ctx, q)
+	}
 	var out []ledger.Entry
 	seen := map[ledger.Key]bool{}
 	for _, d := range devices {
 		q.DeviceID = d
-		entries, err := s.find(ctx, q)
+		entries, err := s.store.Find(ctx, q)
 		if err != nil {
 			return nil, err
 		}
