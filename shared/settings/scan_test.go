@@ -198,3 +198,75 @@ func TestScanFindsUndeclaredReads(t *testing.T) {
 		t.Errorf("the scan of the planted reads found\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// readElsewhere are the declared settings that the Go runtime or a client
+// library reads, not our code.
+var readElsewhere = map[string]string{
+	"GoGC":                         "the Go runtime",
+	"GoMemLimit":                   "the Go runtime",
+	"AWSEndpointURLSQS":            "the AWS SDK",
+	"AWSEndpointURLSecretsManager": "the AWS SDK",
+	"AWSEndpointURLDynamoDB":       "the AWS SDK",
+}
+
+// TestEveryDeclarationIsRead: each declared setting is read by the code
+// (settings.X outside this package), or by the runtime or a library named
+// in readElsewhere; a setting the code stopped reading is a stale row in
+// the docs and a dead Terraform variable.
+func TestEveryDeclarationIsRead(t *testing.T) {
+	root := modroot.Find()
+	fset := token.NewFileSet()
+	declared := map[string]bool{}
+	used := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && (d.Name() == "testdata" || d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && path != root {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		inSettings := f.Name.Name == "settings"
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ValueSpec:
+				if inSettings && len(n.Values) == 1 {
+					if call, ok := n.Values[0].(*ast.CallExpr); ok {
+						if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "declare" {
+							declared[n.Names[0].Name] = true
+						}
+					}
+				}
+			case *ast.SelectorExpr:
+				if pkg, ok := n.X.(*ast.Ident); ok && pkg.Name == "settings" && !inSettings {
+					used[n.Sel.Name] = true
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(declared) != len(registry) {
+		t.Fatalf("the scan found %d declarations, the registry holds %d", len(declared), len(registry))
+	}
+	for name := range declared {
+		if !used[name] && readElsewhere[name] == "" {
+			t.Errorf("settings.%s is declared but nothing reads it: read it, or drop the declaration (and its Terraform variable)", name)
+		}
+	}
+}
