@@ -3,6 +3,7 @@ package backfill
 import (
 	"context"
 	"errors"
+	"net/url"
 	"fmt"
 	"maps"
 	"net/http/httptest"
@@ -632,5 +633,30 @@ func TestBudgetMustFitTheQueuesHold(t *testing.T) {
 	// A queue without a limit (SQS holds up to 12 h) takes any budget.
 	if _, err := New(withDefaults(Config{Budget: 55 * time.Minute, Reserve: reserve}), Deps{Source: newQueue(), Sender: &fakeSender{}, DeadLetter: newQueue()}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestParamsRefuseWhatWasTakenSilently: a rate that is not a number of
+// events a second, and a name in another case or given twice, are refused
+// (the code before ignored rate NaN and Inf, and took "Dry_Run" for
+// dry_run, the last of two winning).
+func TestParamsRefuseWhatWasTakenSilently(t *testing.T) {
+	for _, q := range []string{"rate=NaN", "rate=Inf", "rate=-5", "max_events=-1"} {
+		v, _ := url.ParseQuery(q)
+		p, err := ParseQuery(v)
+		if err == nil {
+			_, err = p.selection()
+		}
+		if !errors.Is(err, ErrBadParams) {
+			t.Errorf("%s: %v, want ErrBadParams", q, err)
+		}
+	}
+	for _, body := range []string{`{"dry_run":true,"Dry_Run":false}`, `{"dry_run":true,"dry_run":false}`, `{"MAX_EVENTS":5}`} {
+		if _, err := ParseParams([]byte(body)); !errors.Is(err, ErrBadParams) {
+			t.Errorf("%s: %v, want ErrBadParams", body, err)
+		}
+	}
+	if p, err := ParseParams([]byte(`{"dry_run":true,"reasons":"retryable","max_events":5}`)); err != nil || !p.DryRun || p.MaxEvents != 5 {
+		t.Errorf("a plain body: %+v %v", p, err)
 	}
 }

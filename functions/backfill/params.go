@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/event"
@@ -80,9 +83,9 @@ func ParseParams(body []byte) (Params, error) {
 	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
 		return p, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	// Names exact and once, nothing unknown: encoding/json would take
+	// {"dry_run":true,"Dry_Run":false} as a real run.
+	if err := jsonv2.Unmarshal(body, &p, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return p, fmt.Errorf("%w: %v", ErrBadParams, err)
 	}
 	return p, nil
@@ -191,8 +194,8 @@ func (p Params) selection() (selection, error) {
 	if p.MaxEvents < 0 {
 		bad("max_events must not be negative")
 	}
-	if p.Rate < 0 {
-		bad("rate must be positive")
+	if p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0) {
+		bad("rate must be a positive number of events a second, or 0 for the configured cap")
 	}
 	if p.ReplayFrom != "" {
 		if _, err := time.Parse(time.RFC3339, p.ReplayFrom); err != nil {
