@@ -119,7 +119,9 @@ func (h *harness) post(t testing.TB, route string, req Request) (int, map[string
 	}
 	handler.ServeHTTP(w, r)
 	var out map[string]string
-	json.Unmarshal(w.Body.Bytes(), &out)
+	if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+		t.Fatalf("answer %d is not JSON: %v: %s", w.Code, err, w.Body)
+	}
 	if out == nil {
 		out = map[string]string{}
 	}

@@ -20,7 +20,9 @@ func erasedRig(t *testing.T) (*rig, *ledger.Memory) {
 	other := dead{id: "ev-other", typ: "PAGE_VIEW", at: t0.Add(-time.Hour), class: delivery.ClassRetryable}
 	r.q.add(strings.Replace(body(other), "u-1", "u-2", 1), attrs(other))
 	store := ledger.NewMemory(nil)
-	store.Erase(context.Background(), nil, []string{suppress.Key("u-1")}, time.Now().Add(time.Hour))
+	if _, err := store.Erase(context.Background(), nil, []string{suppress.Key("u-1")}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	r.b.d.Erased = suppress.NewChecker(store, 0, nil)
 	return r, store
 }

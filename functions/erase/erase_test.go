@@ -58,7 +58,9 @@ func (f *fixture) post(t *testing.T, body, key string) (*httptest.ResponseRecord
 	rec := httptest.NewRecorder()
 	apicontract.Wrap(t, apicontract.Ingest, f.svc).ServeHTTP(rec, req)
 	var resp Response
-	json.Unmarshal(rec.Body.Bytes(), &resp)
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("answer %d is not JSON: %v: %s", rec.Code, err, rec.Body)
+	}
 	return rec, resp
 }
 
@@ -80,10 +82,16 @@ func TestEraseUser(t *testing.T) {
 	ctx := context.Background()
 	// The stored form is the cleansed, hashed one: surrounding blanks do
 	// not matter.
-	f.store.Put(ctx, []ledger.Entry{f.recorded("ord-1", "alice@example.com", "GAID-1"),
-		f.recorded("ord-2", "bob@example.com", "gaid-2")})
-	f.store.Claim(ctx, ledger.Key{Source: "shop", EventID: "ord-1"}, "body-1", now.Add(time.Hour))
-	f.store.SaveVerdict(ctx, "body-1", ledger.Verdict{Reason: ledger.ReasonConfirmed}, now.Add(time.Hour))
+	if err := f.store.Put(ctx, []ledger.Entry{f.recorded("ord-1", "alice@example.com", "GAID-1"),
+		f.recorded("ord-2", "bob@example.com", "gaid-2")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Claim(ctx, ledger.Key{Source: "shop", EventID: "ord-1"}, "body-1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.SaveVerdict(ctx, "body-1", ledger.Verdict{Reason: ledger.ReasonConfirmed}, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 
 	rec, resp := f.post(t, `{"user_id":"  alice@example.com "}`, adminKey)
 	if rec.Code != http.StatusOK {
@@ -117,7 +125,9 @@ func TestEraseDevice(t *testing.T) {
 	ctx := context.Background()
 	// A GAID is a UUID: its case carries no meaning (event.DeviceID).
 	gaid := "3f2b6c1e-8d4a-4b7e-9c2f-1a5e7d9b0c4f"
-	f.store.Put(ctx, []ledger.Entry{f.recorded("ord-1", "alice@example.com", gaid)})
+	if err := f.store.Put(ctx, []ledger.Entry{f.recorded("ord-1", "alice@example.com", gaid)}); err != nil {
+		t.Fatal(err)
+	}
 	rec, resp := f.post(t, `{"device_id":" `+strings.ToUpper(gaid)+`"}`, adminKey)
 	if rec.Code != http.StatusOK || resp.Removed.Entries != 1 {
 		t.Fatalf("%d %s", rec.Code, rec.Body)

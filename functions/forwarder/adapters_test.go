@@ -70,7 +70,9 @@ type bySend map[string]mcm.Result
 
 func (b bySend) Send(_ context.Context, body []byte) mcm.Result {
 	var e struct{ ID string }
-	json.Unmarshal(body, &e)
+	if err := json.Unmarshal(body, &e); err != nil {
+		return mcm.Result{Class: mcm.Permanent, Message: "test stand-in: body is not JSON", Err: err}
+	}
 	return b[e.ID]
 }
 

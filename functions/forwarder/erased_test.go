@@ -22,7 +22,9 @@ func TestErasedEventAcknowledgedUnsent(t *testing.T) {
 	}
 	// The body's user id is "u" (as published): erased, the same message
 	// is acknowledged and never sent; nothing is dead-lettered.
-	store.Erase(context.Background(), nil, []string{suppress.Key("u")}, time.Now().Add(time.Hour))
+	if _, err := store.Erase(context.Background(), nil, []string{suppress.Key("u")}, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	d := f.Handle(context.Background(), queued(2))
 	if !d.Ack || d.Outcome != OutcomeErased || sender.calls != 1 || len(dlq.Messages()) != 0 {
 		t.Fatalf("%+v, %d sends, %d dead letters", d, sender.calls, len(dlq.Messages()))

@@ -116,7 +116,9 @@ func TestErasedPersonRefused(t *testing.T) {
 
 	t.Run("by device id too", func(t *testing.T) {
 		devKey := suppress.Key(h.svc.anon.Hash("gaid-9"))
-		store.Erase(context.Background(), nil, []string{devKey}, testNow.AddDate(1, 0, 0))
+		if _, err := store.Erase(context.Background(), nil, []string{devKey}, testNow.AddDate(1, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
 		carol := strings.Replace(strings.Replace(purchase("ord-3"), "alice@example.com", "carol@example.com", 1), "gaid-1", "gaid-9", 1)
 		_, resp := h.post(t, carol, nil)
 		if len(resp.Refused) != 1 || resp.Refused[0].Reason != RefusedErased {
@@ -155,7 +157,9 @@ func TestCatalogEnrichesBeforeValidation(t *testing.T) {
 		t.Fatalf("%d %s", code.Code, code.Body)
 	}
 	var queued event.Event
-	json.Unmarshal(h.pub.Messages()[0].Body, &queued)
+	if err := json.Unmarshal(h.pub.Messages()[0].Body, &queued); err != nil {
+		t.Fatal(err)
+	}
 	if p := queued.Items[0].Price; p == nil || *p.Amount != 12000 || p.Currency != "KRW" || queued.Items[0].ItemGroupID != "shoes" ||
 		queued.Revenue == nil || *queued.Revenue.Amount != 24000 || queued.Revenue.Currency != "KRW" {
 		t.Fatalf("queued %s", h.pub.Messages()[0].Body)

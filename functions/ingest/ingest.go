@@ -180,7 +180,8 @@ type ErrorBody struct {
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	ctx, lines := logging.WithBuffer(r.Context())
-	defer lines.Flush()
+	// A log write that fails has nowhere left to be reported.
+	defer func() { _ = lines.Flush() }()
 	r = r.WithContext(ctx)
 	status, source, resp := s.serve(w, r)
 	if resp != nil {
@@ -505,7 +506,8 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, stri
 		if err != nil {
 			return nil, codeBadRequest, fmt.Errorf("gzip body: %v", err)
 		}
-		defer zr.Close()
+		// Close only repeats a read error the handler has already seen.
+		defer func() { _ = zr.Close() }()
 		// The limit applies to what the body expands to, so a small
 		// compressed bomb is refused like a large plain body.
 		src = io.LimitReader(zr, limit+1)

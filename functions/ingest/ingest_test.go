@@ -88,7 +88,9 @@ func (h *harness) post(t *testing.T, body string, hdr map[string]string) (*httpt
 	rec := httptest.NewRecorder()
 	apicontract.Wrap(t, apicontract.Ingest, h.svc).ServeHTTP(rec, req)
 	var resp Response
-	json.Unmarshal(rec.Body.Bytes(), &resp)
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("answer %d is not JSON: %v: %s", rec.Code, err, rec.Body)
+	}
 	return rec, resp
 }
 
@@ -159,7 +161,9 @@ func TestEnvelopeAndErrorBodyShape(t *testing.T) {
 		t.Fatalf("every event bad: status %d", rec.Code)
 	}
 	var generic map[string]any
-	json.Unmarshal(rec.Body.Bytes(), &generic)
+	if err := json.Unmarshal(rec.Body.Bytes(), &generic); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []string{"accepted", "duplicates", "rejected"} {
 		if _, ok := generic[k]; !ok {
 			t.Fatalf("key %s missing from %s", k, rec.Body)
@@ -226,7 +230,7 @@ func TestRequestErrors(t *testing.T) {
 			}
 			if c.code != "" {
 				var eb ErrorBody
-				if json.Unmarshal(rec.Body.Bytes(), &eb); eb.Error != c.code || eb.Message == "" {
+				if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error != c.code || eb.Message == "" {
 					t.Fatalf("error body %s, want code %s", rec.Body, c.code)
 				}
 			}
@@ -250,8 +254,10 @@ func TestRequestErrors(t *testing.T) {
 func gz(s string) string {
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
+	// Writes into a bytes.Buffer cannot fail, so neither can the gzip
+	// stream's.
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
 	return b.String()
 }
 

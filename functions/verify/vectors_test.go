@@ -3,6 +3,7 @@ package verify
 import (
 	"bufio"
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -37,7 +38,7 @@ func loadVectors(t *testing.T) []vector {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	testclose.Cleanup(t, f)
 	var out []vector
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)

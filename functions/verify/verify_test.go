@@ -75,9 +75,11 @@ func newFixture(t testing.TB, mutate func(*Config), keys staticKeys) *fixture {
 // record stores a purchase the way ingest would have.
 func (f *fixture) record(t testing.TB, id string, at time.Time, amount float64) {
 	t.Helper()
-	f.store.Put(context.Background(), []ledger.Entry{{EventID: id, Source: "shop", EventType: "PURCHASE", Time: at,
+	if err := f.store.Put(context.Background(), []ledger.Entry{{EventID: id, Source: "shop", EventType: "PURCHASE", Time: at,
 		UserID: f.anon.Hash("alice"), DeviceIDs: []string{f.anon.Hash(adid)}, Revenue: &amount, Currency: "KRW",
-		ExpiresAt: testNow.Add(24 * time.Hour)}})
+		ExpiresAt: testNow.Add(24 * time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func callbackBody(order string, at time.Time, amount string) string {
@@ -113,7 +115,9 @@ func (f *fixture) call(t *testing.T, body string, hdr map[string]string) (int, s
 
 func reasonOf(body string) string {
 	var v struct{ Result, Reason string }
-	json.Unmarshal([]byte(body), &v)
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		return "(not JSON: " + body + ")"
+	}
 	if v.Result == "success" {
 		return ""
 	}

@@ -18,6 +18,8 @@ func BenchmarkMemoryPut(b *testing.B) {
 			n++
 			batch[i] = Entry{EventID: "evt-" + strconv.Itoa(n), Source: "s", UserID: "u" + strconv.Itoa(n%1000), DeviceIDs: []string{"d"}}
 		}
-		m.Put(context.Background(), batch)
+		if err := m.Put(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

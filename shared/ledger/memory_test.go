@@ -23,16 +23,20 @@ func TestMemorySweepKeepsLiveEntries(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	m := ledger.NewMemory(func() time.Time { return now })
 	ctx := context.Background()
-	m.Put(ctx, []ledger.Entry{
+	if err := m.Put(ctx, []ledger.Entry{
 		{EventID: "short", EventType: "PURCHASE", UserID: "u1", DeviceIDs: []string{"d1", "d1"}, ExpiresAt: now.Add(time.Second)},
 		{EventID: "long", EventType: "PURCHASE", UserID: "u1", DeviceIDs: []string{"d1"}, ExpiresAt: now.Add(time.Hour)},
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	got, _ := m.Find(ctx, ledger.Query{DeviceID: "d1"})
 	if len(got) != 2 {
 		t.Fatalf("before expiry, by device: %d entries, want 2 (a repeated device id must not double an entry)", len(got))
 	}
 	now = now.Add(2 * time.Minute)
-	m.Put(ctx, []ledger.Entry{{EventID: "later", UserID: "u2", ExpiresAt: now.Add(time.Hour)}})
+	if err := m.Put(ctx, []ledger.Entry{{EventID: "later", UserID: "u2", ExpiresAt: now.Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, q := range []ledger.Query{{EventID: "long"}, {DeviceID: "d1"}, {UserID: "u1"}, {EventID: "later"}} {
 		got, _ := m.Find(ctx, q)
 		if len(got) != 1 {
@@ -52,8 +56,10 @@ func TestMemoryCountCap(t *testing.T) {
 	ctx := context.Background()
 	for i := range 95 {
 		// The same key again (as a resent event) and a new one.
-		m.Put(ctx, []ledger.Entry{{EventID: "again", UserID: "u", ExpiresAt: now.Add(time.Hour)},
-			{EventID: fmt.Sprintf("e%d", i), UserID: "u", ExpiresAt: now.Add(time.Hour)}})
+		if err := m.Put(ctx, []ledger.Entry{{EventID: "again", UserID: "u", ExpiresAt: now.Add(time.Hour)},
+			{EventID: fmt.Sprintf("e%d", i), UserID: "u", ExpiresAt: now.Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
 		if n := m.Len(); n >= 20 {
 			t.Fatalf("after %d puts: %d entries stored, cap 10", i+1, n)
 		}

@@ -88,9 +88,13 @@ func TestBufferFlushedOnPanic(t *testing.T) {
 	var out countingWriter
 	log, _ := New(&out, "info")
 	func() {
-		defer func() { recover() }()
+		defer func() { _ = recover() }() // the panic is the point: the deferred Flush must still write
 		ctx, b := WithBuffer(context.Background())
-		defer b.Flush()
+		defer func() {
+			if err := b.Flush(); err != nil {
+				t.Error(err)
+			}
+		}()
 		log.InfoContext(ctx, "before the panic")
 		panic("boom")
 	}()
@@ -109,7 +113,11 @@ func TestBuffersKeepLinesTogether(t *testing.T) {
 	for u := range units {
 		wg.Go(func() {
 			ctx, b := WithBuffer(context.Background())
-			defer b.Flush()
+			defer func() {
+				if err := b.Flush(); err != nil {
+					t.Error(err)
+				}
+			}()
 			for i := range lines {
 				log.InfoContext(ctx, "line", "unit", u, "i", i)
 			}
@@ -153,5 +161,7 @@ func TestBufferIgnoredByOtherHandlers(t *testing.T) {
 	if !strings.Contains(out.String(), "now") {
 		t.Fatalf("held: %q", out.String())
 	}
-	b.Flush()
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
 }

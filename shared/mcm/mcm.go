@@ -163,7 +163,8 @@ func (c *Client) Send(ctx context.Context, body []byte) Result {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // so the connection is reused
+	// Drained so the connection is reused; a failed drain costs only that.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	res := Result{Status: resp.StatusCode, Class: Classify(resp.StatusCode)}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		res.Message = clip.String(fmt.Sprintf("%s: the Events API redirected to %q, which is not followed (the API key is never sent elsewhere); check MCM_BASE_URL",

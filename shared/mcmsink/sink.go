@@ -232,7 +232,9 @@ func (s *Sink) accept(r *http.Request, body []byte, readErr error) (int, int, st
 	var ev struct {
 		ID string `json:"id"`
 	}
-	json.Unmarshal(body, &ev)
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return http.StatusBadRequest, 3, "body is not a JSON object: " + err.Error()
+	}
 	s.mu.Lock()
 	s.accepted = append(s.accepted, Record{ID: ev.ID, Body: body, At: s.cfg.Now()})
 	s.counts[ev.ID]++

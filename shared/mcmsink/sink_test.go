@@ -39,13 +39,17 @@ func post(t *testing.T, url, key, body string) (int, string) {
 	}
 	defer resp.Body.Close()
 	var e struct{ Message string }
-	json.NewDecoder(resp.Body).Decode(&e)
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
 	return resp.StatusCode, e.Message
 }
 
 func edit(t *testing.T, patch string) string {
 	var base, p map[string]any
-	json.Unmarshal([]byte(valid), &base)
+	if err := json.Unmarshal([]byte(valid), &base); err != nil {
+		t.Fatal(err)
+	}
 	if err := json.Unmarshal([]byte(patch), &p); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +121,11 @@ func TestAuthPathMethod(t *testing.T) {
 	if status, _ := post(t, srv.URL+"/rmp/event/v1/platforms/other/userevents", "k-123", valid); status != 404 {
 		t.Errorf("wrong platform: %d", status)
 	}
-	resp, _ := http.Get(url)
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != 405 {
 		t.Errorf("GET: %d", resp.StatusCode)
 	}
@@ -145,21 +153,35 @@ func TestAdminEndpoints(t *testing.T) {
 	s, srv := newSink()
 	defer srv.Close()
 	resp, err := http.Post(srv.URL+"/_sink/faults", "application/json", bytes.NewReader([]byte(`{"down":true}`)))
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatal(err, resp.StatusCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatal(resp.Status)
 	}
 	url := srv.URL + "/rmp/event/v1/platforms/shop/userevents"
 	if status, _ := post(t, url, "k-123", valid); status != 503 {
 		t.Fatal("faults not applied")
 	}
-	http.Post(srv.URL+"/_sink/reset", "", nil)
+	resp, err = http.Post(srv.URL+"/_sink/reset", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	post(t, url, "k-123", valid)
-	resp, _ = http.Get(srv.URL + "/_sink/events")
+	resp, err = http.Get(srv.URL + "/_sink/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
 	var ev struct {
 		Events    []Record       `json:"events"`
 		CountByID map[string]int `json:"count_by_id"`
 	}
-	json.NewDecoder(resp.Body).Decode(&ev)
+	if err := json.NewDecoder(resp.Body).Decode(&ev); err != nil {
+		t.Fatal(err)
+	}
 	if len(ev.Events) != 1 || ev.CountByID["evt_7f3a"] != 1 || s.Stats().Requests != 1 {
 		t.Fatalf("%+v %+v", ev, s.Stats())
 	}

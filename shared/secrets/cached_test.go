@@ -56,7 +56,9 @@ func TestCachedStaleWithinGrace(t *testing.T) {
 	clock := time.Now()
 	src := &slowSource{value: "v1"}
 	c := NewCached(src, time.Minute, WithGrace(5*time.Minute), WithClock(func() time.Time { return clock }))
-	c.Get(context.Background(), "k")
+	if _, err := c.Get(context.Background(), "k"); err != nil {
+		t.Fatal(err)
+	}
 	src.set("", errors.New("secret manager down"))
 	clock = clock.Add(3 * time.Minute)
 	if v, err := c.Get(context.Background(), "k"); err != nil || string(v) != "v1" {

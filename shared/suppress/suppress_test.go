@@ -40,7 +40,9 @@ func TestChecker(t *testing.T) {
 	}
 	// Another instance erases both: this one still answers from its miss
 	// cache within the setting, then reads the backend again.
-	store.Erase(ctx, nil, []string{Key("u-hash"), Key("adid-hash")}, now.Add(time.Hour))
+	if _, err := store.Erase(ctx, nil, []string{Key("u-hash"), Key("adid-hash")}, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := c.Erased(ctx, []*event.Event{u, d}); got[0] || got[1] || store.reads != 1 {
 		t.Fatalf("within the miss cache: %v, %d reads", got, store.reads)
 	}
@@ -59,7 +61,9 @@ func TestCheckerWithoutMissCacheReadsEveryTime(t *testing.T) {
 	c := NewChecker(store, 0, nil)
 	e := &event.Event{UserID: "u"}
 	for range 3 {
-		c.ErasedOne(context.Background(), e)
+		if _, err := c.ErasedOne(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if store.reads != 3 {
 		t.Fatalf("%d reads", store.reads)

@@ -66,8 +66,7 @@ func (s *Source) Receive(ctx context.Context, max int, hold time.Duration) ([]ba
 		if err := s.modify(ctx, items, min(hold, maxAckDeadline)); err != nil {
 			// Without the longer hold they would come back mid-run: hand
 			// them back now instead.
-			s.Release(context.WithoutCancel(ctx), items)
-			return nil, err
+			return nil, errors.Join(err, s.Release(context.WithoutCancel(ctx), items))
 		}
 	}
 	return items, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -101,7 +102,7 @@ func TestReplaySeeksTheLiveSubscription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	testclose.Cleanup(t, client)
 	for _, name := range []string{topic, dlTopic} {
 		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: name}); err != nil {
 			t.Fatal(err)
@@ -127,7 +128,7 @@ func TestReplaySeeksTheLiveSubscription(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { fwd.Close() })
+		testclose.Cleanup(t, fwd)
 		srv := httptest.NewServer(fwd.Handler)
 		t.Cleanup(srv.Close)
 		return srv.URL
@@ -137,7 +138,12 @@ func TestReplaySeeksTheLiveSubscription(t *testing.T) {
 	pctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.run(pctx, client.Subscriber(eventsSub)) }()
-	defer func() { stop(); <-done }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
 
 	from := time.Now().Add(-time.Second).Truncate(time.Second)
 	at := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
@@ -167,7 +173,7 @@ func TestReplaySeeksTheLiveSubscription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bf.Close()
+	testclose.Cleanup(t, bf)
 	s, err := bf.Core.Run(ctx, backfill.Params{ReplayFrom: from.Format(time.RFC3339)})
 	if err != nil || s.StopReason != backfill.StopReplayed || s.ReplaySubscription != eventsSub {
 		t.Fatalf("replay: %+v %v", s, err)

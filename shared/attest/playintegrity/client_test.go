@@ -45,14 +45,18 @@ func TestServiceAccountKey(t *testing.T) {
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
 	var claims map[string]any
 	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
 		parts := strings.Split(r.PostForm.Get("assertion"), ".")
 		if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" || len(parts) != 3 {
 			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
 			return
 		}
 		raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
-		json.Unmarshal(raw, &claims)
+		if err := json.Unmarshal(raw, &claims); err != nil {
+			t.Error(err)
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"access_token":"sa-token","token_type":"Bearer","expires_in":3600}`))
 	}))

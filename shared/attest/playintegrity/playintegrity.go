@@ -180,12 +180,12 @@ func (v *Verifier) Verify(ctx context.Context, packageName, token, challenge str
 func classify(err error) error {
 	var ge *apiError
 	if errors.As(err, &ge) {
-		switch {
-		case ge.Code == http.StatusBadRequest:
+		switch ge.Code {
+		case http.StatusBadRequest:
 			return fail(ReasonMalformed, "Google could not decode the token: %s", ge.Message)
-		case ge.Code == http.StatusForbidden:
+		case http.StatusForbidden:
 			return fail(ReasonOtherProject, "Google refused to decode the token for this project: %s", ge.Message)
-		case ge.Code == http.StatusNotFound:
+		case http.StatusNotFound:
 			return fail(ReasonWrongPackage, "Google does not know the package: %s", ge.Message)
 		}
 	}

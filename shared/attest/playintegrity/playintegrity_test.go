@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -136,9 +137,13 @@ func TestRefusals(t *testing.T) {
 func TestCheapChecksSkipGoogle(t *testing.T) {
 	v, play := newVerifier(t)
 	for _, token := range []string{"", strings.Repeat("a", MaxTokenBytes+1)} {
-		v.Verify(context.Background(), pkg, token, challenge, policy)
+		if _, err := v.Verify(context.Background(), pkg, token, challenge, policy); err == nil {
+			t.Fatalf("a token of %d bytes was accepted", len(token))
+		}
 	}
-	v.Verify(context.Background(), "com.example.evil", play.Mint(project, good()), challenge, policy)
+	if _, err := v.Verify(context.Background(), "com.example.evil", play.Mint(project, good()), challenge, policy); err == nil {
+		t.Fatal("a token for another package was accepted")
+	}
 	// Not the shape of a compact JWE with A256KW and A256GCM.
 	enc := base64.RawURLEncoding.EncodeToString
 	for _, token := range []string{"xxxxxxxxxx", "a.b.c.d.e",
@@ -167,7 +172,7 @@ func shaped() string {
 func TestGoogleDown(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTooManyRequests)
-		fmt.Fprint(w, `{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}`)
+		io.WriteString(w, `{"error":{"code":429,"message":"Quota exceeded","status":"RESOURCE_EXHAUSTED"}}`)
 	}))
 	defer srv.Close()
 	v, err := New(context.Background(), Config{Endpoint: srv.URL + "/"})

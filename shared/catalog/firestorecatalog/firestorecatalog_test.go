@@ -3,6 +3,7 @@ package firestorecatalog
 import (
 	"bytes"
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -39,7 +40,7 @@ func TestFirestoreCatalog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { client.Close() })
+			testclose.Cleanup(t, client)
 			seed(t, client, "catalog")
 			logs := &bytes.Buffer{}
 			s := New(client, "catalog", slog.New(slog.NewJSONHandler(logs, nil)))
@@ -70,7 +71,7 @@ func BenchmarkColdLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer client.Close()
+	testclose.Cleanup(b, client)
 	seed(b, client, "catalog")
 	s := New(client, "catalog", nil)
 	for _, n := range []int{1, 10} {

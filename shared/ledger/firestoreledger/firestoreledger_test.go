@@ -2,6 +2,7 @@ package firestoreledger
 
 import (
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestFirestore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { client.Close() })
+			testclose.Cleanup(t, client)
 			now := time.Now()
 			n := 0
 			fresh := func() *Store {

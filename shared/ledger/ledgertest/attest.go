@@ -136,7 +136,9 @@ func RunAttest(t *testing.T, now time.Time, newStore func(t *testing.T) ledger.A
 		}
 		expired := k
 		expired.KeyID, expired.ExpiresAt = "6578706972656400", now.Add(-time.Second)
-		s.CreateKey(ctx, expired)
+		if err := s.CreateKey(ctx, expired); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := s.GetKey(ctx, expired.KeyID); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("expired key: %v", err)
 		}
@@ -144,7 +146,9 @@ func RunAttest(t *testing.T, now time.Time, newStore func(t *testing.T) ledger.A
 	t.Run("one of concurrent advances wins", func(t *testing.T) {
 		races(t)
 		s := newStore(t)
-		s.CreateKey(ctx, ledger.AttestedKey{KeyID: "72616365", Source: "ios-app", PublicKey: []byte{1}, ExpiresAt: now.Add(time.Hour)})
+		if err := s.CreateKey(ctx, ledger.AttestedKey{KeyID: "72616365", Source: "ios-app", PublicKey: []byte{1}, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
 		var wins atomic.Int32
 		var wg sync.WaitGroup
 		for range 8 {

@@ -3,6 +3,7 @@ package pubsubqueue
 import (
 	"context"
 	"errors"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"sync"
 	"testing"
@@ -30,7 +31,13 @@ func emulator(t *testing.T) (stop func(), client *pubsub.Client) {
 	t.Helper()
 	srv := pstest.NewServer()
 	var once sync.Once
-	stop = func() { once.Do(func() { srv.Close() }) } // pstest panics on a second Close
+	stop = func() { // pstest panics on a second Close
+		once.Do(func() {
+			if err := srv.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
 	t.Cleanup(stop)
 	conn, err := grpc.NewClient(srv.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -40,7 +47,7 @@ func emulator(t *testing.T) (stop func(), client *pubsub.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { client.Close() })
+	testclose.Cleanup(t, client)
 	return stop, client
 }
 
@@ -59,7 +66,7 @@ func TestPublishAndReceive(t *testing.T) {
 	_, client := emulator(t)
 	createTopic(t, client)
 	p := New(client, topic)
-	defer p.Close()
+	testclose.Cleanup(t, p)
 	msgs := make([]queue.Message, 250)
 	for i := range msgs {
 		id := fmt.Sprintf("evt-%03d", i)
@@ -99,7 +106,7 @@ func TestPublishAndReceive(t *testing.T) {
 func TestMissingTopicIsAnErrorPerSlot(t *testing.T) {
 	_, client := emulator(t)
 	p := New(client, "projects/"+project+"/topics/does-not-exist")
-	defer p.Close()
+	testclose.Cleanup(t, p)
 	errs := p.Publish(context.Background(), []queue.Message{{ID: "a", Body: []byte("{}")}, {ID: "b", Body: []byte("{}")}})
 	for i, err := range errs {
 		if err == nil {
@@ -131,7 +138,7 @@ func TestServerDownIsUnavailable(t *testing.T) {
 	stop()
 	p := New(client, topic)
 	p.p.PublishSettings.Timeout = 2 * time.Second // so Close does not wait 10 s
-	defer p.Close()
+	testclose.Cleanup(t, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	start := time.Now()

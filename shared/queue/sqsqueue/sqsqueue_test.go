@@ -43,7 +43,9 @@ func receiveAll(t *testing.T, c *sqs.Client, url string, want int) map[string]st
 				t.Errorf("%s received twice", id)
 			}
 			got[id] = aws.ToString(m.Body)
-			c.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle})
+			if _, err := c.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	return got

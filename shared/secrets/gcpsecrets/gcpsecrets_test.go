@@ -3,6 +3,7 @@ package gcpsecrets
 import (
 	"context"
 	"errors"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func TestSecretManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
+	testclose.Cleanup(t, src)
 	ctx := context.Background()
 
 	get := func(name string) string {
