@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"io"
 	"net/http"
@@ -57,7 +58,7 @@ func fromLambdaZip(t *testing.T, binary string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	testclose.Cleanup(t, r)
 	out := filepath.Join(t.TempDir(), "bootstrap")
 	f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY, zr.File[0].Mode().Perm())
 	if err != nil {
@@ -79,7 +80,9 @@ func start(t *testing.T, bin string, env []string) *lambdaharness.Runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		rt.Close()
+		if err := rt.Close(); err != nil {
+			t.Error(err)
+		}
 		if t.Failed() {
 			t.Logf("bootstrap output:\n%s", rt.Output())
 		}

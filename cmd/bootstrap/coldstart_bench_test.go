@@ -57,7 +57,9 @@ func BenchmarkColdStart(b *testing.B) {
 				res, err := rt.Invoke(ctx, payloads[fn]())
 				cancel()
 				starts = append(starts, time.Since(t0))
-				rt.Close()
+				if cerr := rt.Close(); cerr != nil {
+					b.Fatal(cerr)
+				}
 				if err != nil || res.IsError {
 					b.Fatalf("first invocation: %v %s", err, res.Payload)
 				}

@@ -60,7 +60,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		lambda.StartHandler(backfillInvoke(fn.Core.Run))
+		lambda.Start(backfillInvoke(fn.Core.Run)) // a lambda.Handler, which Start takes as StartHandler did
 	}
 	return env.Err()
 }

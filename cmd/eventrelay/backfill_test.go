@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ func TestBackfillCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	testclose.Cleanup(t, st)
 	if err := runBackfill([]string{"-url", st.BackfillURL, "-dry-run", "-include-permanent", "-types", "PURCHASE,SEARCH",
 		"-from", "2026-01-01T00:00:00Z", "-rate", "5"}); err != nil {
 		t.Fatalf("dry run: %v", err)

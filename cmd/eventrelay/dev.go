@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/logging"
 )
 
-func runDev(args []string) error {
+func runDev(args []string) (err error) {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	ingestAddr := fs.String("ingest", "127.0.0.1:8080", "ingest listen address")
 	pubsubAddr := fs.String("pubsub", "127.0.0.1:8085", "Pub/Sub emulator listen address")
@@ -45,7 +46,7 @@ func runDev(args []string) error {
 	// per line costs more than the line, so lines go out in batches, at
 	// most a tenth of a second late.
 	logs := newBatchedWriter(os.Stderr, 100*time.Millisecond)
-	defer logs.Close()
+	defer func() { err = errors.Join(err, logs.Close()) }()
 	log, err := logging.New(logs, *logLevel)
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func runDev(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer stopProfile()
+	defer func() { err = errors.Join(err, stopProfile()) }()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr,
@@ -63,7 +64,7 @@ func runDev(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() { err = errors.Join(err, st.Close()) }()
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
 	serveEnv := filepath.Join(os.TempDir(), "eventrelay-dev-serve.env")
 	if err := st.WriteServeEnv("Verify", serveEnv); err != nil {
@@ -127,6 +128,7 @@ func ledgerLine(st *devstack.Stack) string {
 type batchedWriter struct {
 	mu   sync.Mutex
 	buf  *bufio.Writer
+	err  error // the first failed flush, which Close returns
 	stop chan struct{}
 	done chan struct{}
 }
@@ -158,13 +160,15 @@ func (b *batchedWriter) Write(p []byte) (int, error) {
 
 func (b *batchedWriter) flush() {
 	b.mu.Lock()
-	b.buf.Flush()
+	if err := b.buf.Flush(); err != nil && b.err == nil {
+		b.err = err
+	}
 	b.mu.Unlock()
 }
 
-// Close writes out what is left.
+// Close writes out what is left, and returns the first write that failed.
 func (b *batchedWriter) Close() error {
 	close(b.stop)
 	<-b.done
-	return nil
+	return b.err
 }

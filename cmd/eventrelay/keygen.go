@@ -42,11 +42,11 @@ func runKeygen(args []string) error {
 	}
 	presented, stored, err := auth.NewAPIKey(*id, *source)
 	if err != nil {
-		keyFile.Close()
+		errs := []error{err, keyFile.Close()}
 		if *out != "" {
-			os.Remove(*out)
+			errs = append(errs, os.Remove(*out))
 		}
-		return err
+		return errors.Join(errs...)
 	}
 	entry, _ := json.Marshal(stored)
 	if *out == "" {

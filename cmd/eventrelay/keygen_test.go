@@ -22,8 +22,12 @@ import (
 func TestKeygenOutput(t *testing.T) {
 	outside := t.TempDir()
 	repo := t.TempDir()
-	os.Mkdir(filepath.Join(repo, ".git"), 0o700)
-	os.MkdirAll(filepath.Join(repo, "terraform", "examples", "gcp"), 0o700)
+	if err := os.Mkdir(filepath.Join(repo, ".git"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "terraform", "examples", "gcp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, p := range []string{filepath.Join(repo, "key.txt"), filepath.Join(repo, "terraform", "examples", "gcp", "key.txt")} {
 		err := runKeygen([]string{"-id", "shop-1", "-source", "shop", "-o", p})
@@ -38,8 +42,7 @@ func TestKeygenOutput(t *testing.T) {
 	if wd, _ := os.Getwd(); gitCheckout(wd) == "" {
 		t.Log("not run from a git checkout: the check on this repository's own folder is left out")
 	} else if err := runKeygen([]string{"-id", "shop-1", "-source", "shop", "-o", "key.txt"}); err == nil {
-		os.Remove("key.txt")
-		t.Fatal("-o key.txt in the eventrelay checkout was accepted")
+		t.Fatalf("-o key.txt in the eventrelay checkout was accepted (removing it: %v)", os.Remove("key.txt"))
 	}
 
 	keyPath := filepath.Join(outside, "shop-1.key")
@@ -77,7 +80,9 @@ func captureStdout(t *testing.T, fn func()) string {
 	os.Stdout = w
 	fn()
 	os.Stdout = old
-	w.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	b, _ := io.ReadAll(r)
 	return string(b)
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
@@ -159,20 +160,21 @@ func runCounters(args []string) error {
 	if err := json.NewDecoder(resp.Body).Decode(&counters); err != nil {
 		return fmt.Errorf("%s did not answer with counters: %w", *target, err)
 	}
-	printFunnel(os.Stdout, counters)
-	return nil
+	return printFunnel(os.Stdout, counters)
 }
 
 // printFunnel prints the funnel (what ingest accepted, and what became of
 // it), then every counter. The names are the cloud metrics' (docs/operations.md),
-// so the same story reads the same on the dashboard.
-func printFunnel(w io.Writer, c map[string]int64) {
+// so the same story reads the same on the dashboard. The text is built first
+// and written once, so a failed write is one error returned.
+func printFunnel(w io.Writer, c map[string]int64) error {
+	var b strings.Builder
 	row := func(stage string, parts ...string) {
-		fmt.Fprintf(w, "%-10s", stage)
+		fmt.Fprintf(&b, "%-10s", stage)
 		for i := 0; i+1 < len(parts); i += 2 {
-			fmt.Fprintf(w, "  %s %d", parts[i], c[parts[i+1]])
+			fmt.Fprintf(&b, "  %s %d", parts[i], c[parts[i+1]])
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(&b)
 	}
 	row("ingest", "accepted", "ingest_events.accepted", "duplicate", "ingest_events.duplicate",
 		"rejected", "ingest_events.rejected", "not_accepted", "ingest_events.not_accepted",
@@ -182,19 +184,21 @@ func printFunnel(w io.Writer, c map[string]int64) {
 	// Every accepted event ends delivered or dead-lettered; the rest is on
 	// its way (a duplicate delivery counts once, as delivered).
 	pending := c["ingest_events.accepted"] - c["forwarder_outcomes.delivered"] - c["forwarder_outcomes.dead_lettered"]
-	fmt.Fprintf(w, "%-10s  %d (accepted - delivered - dead_lettered)\n", "pending", max(pending, 0))
+	fmt.Fprintf(&b, "%-10s  %d (accepted - delivered - dead_lettered)\n", "pending", max(pending, 0))
 	row("backfill", "resent", "backfill_events.resent", "reparked", "backfill_events.reparked",
 		"runs_completed", "backfill_runs.completed", "runs_failed", "backfill_runs.failed")
 	row("verify", "confirmed", "verify_callbacks.confirmed", "failed", "verify_callbacks.failed")
-	fmt.Fprintln(w)
+	fmt.Fprintln(&b)
 	names := make([]string, 0, len(c))
 	for k := range c {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		fmt.Fprintf(w, "%-40s %d\n", k, c[k])
+		fmt.Fprintf(&b, "%-40s %d\n", k, c[k])
 	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // exchange sends req, prints the status line and the body, and fails on an

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,7 +22,7 @@ func TestOperatorCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	testclose.Cleanup(t, st)
 	at := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
 	purchase := func(id string) string {
 		return `{"id":"` + id + `","event_type":"PURCHASE","timestamp":` + strconv.FormatInt(at.UnixMilli(), 10) +
@@ -31,7 +32,9 @@ func TestOperatorCommands(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(body), 0o600)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Error(err)
+		}
 		return p
 	}
 	if err := runSend([]string{"-url", st.IngestURL, "-key", devstack.DevAPIKey, "-file", write("a.json", purchase("order-cli-1"))}); err != nil {
@@ -72,9 +75,11 @@ func TestOperatorCommands(t *testing.T) {
 
 func TestPrintFunnel(t *testing.T) {
 	var b strings.Builder
-	printFunnel(&b, map[string]int64{"ingest_events.accepted": 10, "ingest_events.rejected": 2,
+	if err := printFunnel(&b, map[string]int64{"ingest_events.accepted": 10, "ingest_events.rejected": 2,
 		"forwarder_outcomes.delivered": 6, "forwarder_outcomes.dead_lettered": 3, "backfill_events.resent": 1,
-		"verify_callbacks.failed": 4, "ingest_auth_failures": 5})
+		"verify_callbacks.failed": 4, "ingest_auth_failures": 5}); err != nil {
+		t.Fatal(err)
+	}
 	out := b.String()
 	for _, want := range []string{
 		"ingest      accepted 10  duplicate 0  rejected 2  not_accepted 0  auth_failed 5\n",
@@ -108,9 +113,11 @@ func TestREADMEExampleCallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	testclose.Cleanup(t, st)
 	file := filepath.Join(t.TempDir(), "example.json")
-	os.WriteFile(file, []byte(devstack.ExampleEvent(time.Now().Add(-time.Minute))), 0o600)
+	if err := os.WriteFile(file, []byte(devstack.ExampleEvent(time.Now().Add(-time.Minute))), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := runSend([]string{"-url", st.IngestURL, "-key", devstack.DevAPIKey, "-file", file}); err != nil {
 		t.Fatalf("the README's example event: %v", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -35,8 +36,7 @@ func runPackage(args []string) error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(*out)
-		return err
+		return errors.Join(err, os.Remove(*out))
 	}
 	fmt.Println(*out)
 	return nil

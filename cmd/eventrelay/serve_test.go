@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"io"
 	"net"
@@ -30,7 +31,7 @@ func TestServeCutsSlowClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	testclose.Cleanup(t, st)
 	addr := serveFunction(t, st, "Forward", map[string]string{"HTTP_READ_TIMEOUT": "2s", "HTTP_READ_HEADER_TIMEOUT": "1s"})
 	var c net.Conn
 	for range 100 {
@@ -42,9 +43,11 @@ func TestServeCutsSlowClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	testclose.Cleanup(t, c)
 	start := time.Now()
-	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	if _, err := fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
 	go func() {
 		for range 60 {
 			time.Sleep(time.Second)
@@ -53,7 +56,9 @@ func TestServeCutsSlowClients(t *testing.T) {
 			}
 		}
 	}()
-	c.SetReadDeadline(time.Now().Add(60 * time.Second))
+	if err := c.SetReadDeadline(time.Now().Add(60 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 408") {
 		t.Fatalf("slow body: %q %v", line, err)
@@ -64,9 +69,13 @@ func TestServeCutsSlowClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
-	fmt.Fprintf(h, "POST / HTTP/1.1\r\nHost: x\r\n")
-	h.SetReadDeadline(time.Now().Add(30 * time.Second))
+	testclose.Cleanup(t, h)
+	if _, err := fmt.Fprintf(h, "POST / HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := io.ReadAll(h); err != nil {
 		t.Fatalf("unfinished headers were not closed: %v", err)
 	}

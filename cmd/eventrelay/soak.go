@@ -41,9 +41,11 @@ func runSoak(args []string) error {
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(rep)
-	} else {
-		rep.Print(os.Stdout)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := rep.Print(os.Stdout); err != nil {
+		return err
 	}
 	if !rep.OK() {
 		return errors.New("the run lost, duplicated or misjudged events (see the report)")

@@ -57,7 +57,9 @@ func (c *Client) post(ctx context.Context, route string, req attest.Request, out
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		ref := &Refused{Status: resp.StatusCode}
-		json.NewDecoder(resp.Body).Decode(&ref.Body)
+		// A refusal whose body is not the JSON error is still a refusal:
+		// Status says so, and Body stays empty.
+		_ = json.NewDecoder(resp.Body).Decode(&ref.Body)
 		return ref
 	}
 	return json.NewDecoder(resp.Body).Decode(out)

@@ -12,7 +12,9 @@ func TestStartWritesAProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		t.Fatalf("profile %s: %v, %v", path, fi, err)
 	}
@@ -21,7 +23,9 @@ func TestStartWritesAProfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a second profile after stop: %v", err)
 	}
-	stop()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestStartWithoutPathProfilesNothing(t *testing.T) {
@@ -29,7 +33,9 @@ func TestStartWithoutPathProfilesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestStartWhereNoFileCanBeMade(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"net/http"
 	"testing"
 	"time"
@@ -35,7 +36,9 @@ func postEvents(t *testing.T, url string, hdr map[string]string, events []map[st
 	var out struct {
 		Error string `json:"error"`
 	}
-	json.NewDecoder(resp.Body).Decode(&out)
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
 	return resp.StatusCode, out.Error
 }
 
@@ -46,7 +49,7 @@ func startAttest(t *testing.T, devSourcePolicy string) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	return st
 }
 

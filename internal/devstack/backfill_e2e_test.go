@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"maps"
 	"net/http"
@@ -29,7 +30,7 @@ func startForBackfill(t *testing.T, extra ...map[string]string) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	return st
 }
 
@@ -114,7 +115,9 @@ func TestBackfillAfterOutage(t *testing.T) {
 		var got struct {
 			Timestamp int64 `json:"timestamp"`
 		}
-		json.Unmarshal(r.Body, &got)
+		if err := json.Unmarshal(r.Body, &got); err != nil {
+			t.Fatal(err)
+		}
 		if got.Timestamp != at.UnixMilli() {
 			t.Fatalf("%s arrived with timestamp %d, want the original %d", r.ID, got.Timestamp, at.UnixMilli())
 		}
@@ -178,7 +181,7 @@ func TestBackfillOfSubscriptionDeadLetters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	st.Sink.SetFaults(mcmsink.Faults{Down: true})
 	evs := relabel(events(20, time.Now().Add(-time.Minute)), "subdl")
 	if status, resp := postIngest(t, st, evs); status != http.StatusAccepted {

@@ -144,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	started := st // the returns below set st to nil
 	defer func() {
 		if err != nil {
-			started.Close()
+			err = errors.Join(err, started.Close())
 		}
 	}()
 	if cfg.PubSubAddr == "" {
@@ -161,7 +161,9 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	st.PubSubAddr = st.pubsub.addr
 	// The real client reads this; every Pub/Sub client in the process (ours
 	// and the functions') then talks to the emulator.
-	os.Setenv("PUBSUB_EMULATOR_HOST", st.PubSubAddr)
+	if err := os.Setenv("PUBSUB_EMULATOR_HOST", st.PubSubAddr); err != nil {
+		return nil, err
+	}
 	if st.client, err = pubsub.NewClient(ctx, Project); err != nil {
 		return nil, fmt.Errorf("pubsub client: %w", err)
 	}
@@ -428,12 +430,23 @@ func (st *Stack) Close() error {
 	var errs []error
 	if st.stopPush != nil {
 		st.stopPush()
-		<-st.pushDone
+		if err := <-st.pushDone; err != nil {
+			errs = append(errs, err)
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// The pushes have ended (above), so what a server still holds is a
+	// caller's request or a connection opened and never used (an HTTP
+	// client's spare dial), which Shutdown would wait on until it is five
+	// seconds old. Past a short grace both are cut, as an instance that
+	// stops cuts them.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	for _, s := range st.servers {
-		errs = append(errs, s.Shutdown(ctx))
+		err := s.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = s.Close()
+		}
+		errs = append(errs, err)
 	}
 	for _, c := range st.closers {
 		errs = append(errs, c())

@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,7 +27,7 @@ func start(t *testing.T) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	return st
 }
 
@@ -42,12 +43,14 @@ func collectDeadLetters(t *testing.T, st *Stack, sub string) *deadLetters {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		st.Client().Subscriber(sub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+		if err := st.Client().Subscriber(sub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
 			d.mu.Lock()
 			d.msgs[m.Attributes[queue.AttrEventID]] = m.Attributes
 			d.mu.Unlock()
 			m.Ack()
-		})
+		}); err != nil {
+			t.Error(err)
+		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return d

@@ -143,7 +143,9 @@ func startPubSub(addr string) (*localPubSub, error) {
 	pubsubpb.RegisterPublisherServer(l.srv, l.front)
 	pubsubpb.RegisterSubscriberServer(l.srv, l.front)
 	pubsubpb.RegisterSchemaServiceServer(l.srv, &ps.GServer)
-	go l.srv.Serve(ln)
+	// Serve returns nil once Stop is called; a listener that fails shows as
+	// every client call failing.
+	go func() { _ = l.srv.Serve(ln) }()
 	var ctx context.Context
 	ctx, l.stop = context.WithCancel(context.Background())
 	kept := make(chan struct{})

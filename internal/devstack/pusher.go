@@ -110,7 +110,8 @@ func (p *pusher) deliver(ctx context.Context, m *queued) {
 	resp, err := p.send(req)
 	wait := p.maxBackoff
 	if err == nil {
-		io.Copy(io.Discard, resp.Body) // so the connection is reused
+		// Drained so the connection is reused; a failed drain costs only that.
+		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			p.queue.ack(m)

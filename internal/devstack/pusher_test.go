@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"net/http"
 	"strconv"
 	"sync"
@@ -64,7 +65,7 @@ func TestDeadLetterPolicyMovesEachMessageOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	ctx := context.Background()
 	const tapName = "projects/" + Project + "/subscriptions/pusher-test-tap"
 	if _, err := st.Client().SubscriptionAdminClient.CreateSubscription(ctx,
@@ -75,17 +76,25 @@ func TestDeadLetterPolicyMovesEachMessageOnce(t *testing.T) {
 	got := map[string]int{}
 	counts := map[string]string{}
 	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go st.Client().Subscriber(tapName).Receive(rctx, func(_ context.Context, m *pubsub.Message) {
-		mu.Lock()
-		got[m.Attributes[queue.AttrEventID]]++
-		counts[m.Attributes[queue.AttrEventID]] = m.Attributes["CloudPubSubDeadLetterSourceDeliveryCount"]
-		if m.Attributes[delivery.AttrDLClass] != "" {
-			t.Errorf("the subscription's dead letter carries our class %q", m.Attributes[delivery.AttrDLClass])
+	received := make(chan error, 1)
+	defer func() {
+		cancel()
+		if err := <-received; err != nil {
+			t.Error(err)
 		}
-		mu.Unlock()
-		m.Ack()
-	})
+	}()
+	go func() {
+		received <- st.Client().Subscriber(tapName).Receive(rctx, func(_ context.Context, m *pubsub.Message) {
+			mu.Lock()
+			got[m.Attributes[queue.AttrEventID]]++
+			counts[m.Attributes[queue.AttrEventID]] = m.Attributes["CloudPubSubDeadLetterSourceDeliveryCount"]
+			if m.Attributes[delivery.AttrDLClass] != "" {
+				t.Errorf("the subscription's dead letter carries our class %q", m.Attributes[delivery.AttrDLClass])
+			}
+			mu.Unlock()
+			m.Ack()
+		})
+	}()
 	st.Sink.SetFaults(mcmsink.Faults{Down: true})
 	evs := relabel(events(5, time.Now().Add(-time.Minute)), "dlpolicy")
 	if status, resp := postIngest(t, st, evs); status != http.StatusAccepted {

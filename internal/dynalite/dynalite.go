@@ -46,7 +46,11 @@ func Start(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dynalite: %v", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		// The test is over: the emulator is killed, and Wait's error is that kill.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
 	ready := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(out)

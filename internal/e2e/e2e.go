@@ -57,7 +57,9 @@ func PostIngest(t testing.TB, url, apiKey string, body any) (int, map[string]any
 	}
 	defer resp.Body.Close()
 	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("ingest answered %s, not in JSON: %v", resp.Status, err)
+	}
 	return resp.StatusCode, out
 }
 
@@ -112,7 +114,9 @@ func CheckDeliveredByteCorrect(t testing.TB, sink *mcmsink.Sink, evs []map[strin
 			t.Fatalf("%s never arrived", e["id"])
 		}
 		var got map[string]any
-		json.Unmarshal(body, &got)
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("%s arrived as no JSON object: %v: %s", e["id"], err, body)
+		}
 		dev, _ := got["device"].(map[string]any)
 		if got["timestamp"] != float64(at.UnixMilli()) || got["event_type"] != e["event_type"] ||
 			got["user_id"] != anon.Hash(fmt.Sprintf("user-%d@example.com", i)) || dev["persistent_id"] != anon.Hash(fmt.Sprintf("dev-%d", i)) {

@@ -63,7 +63,9 @@ func CheckCatalogPrices(t testing.TB, sink *mcmsink.Sink, id string) {
 				Amount   float64
 			}
 		}
-		json.Unmarshal(r.Body, &got)
+		if err := json.Unmarshal(r.Body, &got); err != nil {
+			t.Fatalf("%s arrived as no JSON object: %v: %s", id, err, r.Body)
+		}
 		if len(got.Items) != 1 || got.Items[0].Price.Amount != 9.5 || got.Items[0].Price.Currency != "USD" ||
 			got.Items[0].ItemGroupID != "shoes" || got.Items[0].SellerID != "seller-7" ||
 			got.Revenue.Amount != 19 || got.Revenue.Currency != "USD" {
@@ -89,7 +91,9 @@ func Erase(t testing.TB, ingestURL, key string, req erase.Request) (int, erase.R
 	}
 	defer resp.Body.Close()
 	var out erase.Response
-	json.NewDecoder(resp.Body).Decode(&out)
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("erase answered %s, not in JSON: %v", resp.Status, err)
+	}
 	return resp.StatusCode, out
 }
 

@@ -39,8 +39,11 @@ func FreePort(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
 
 // Start runs the emulator that command builds for a port free a moment
@@ -66,7 +69,12 @@ func Start(t testing.TB, what string, command func(port int) *exec.Cmd, ready fu
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start the %s: %v", what, err)
 		}
-		stop := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }
+		stop := func() {
+			// The whole group is killed (the emulator may be gone already);
+			// Wait's error is that kill.
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
 		started := make(chan bool, 1) // true: ready; false: output ended first
 		var mu sync.Mutex             // lines is read on a timeout while still written
 		var lines strings.Builder
@@ -88,7 +96,9 @@ func Start(t testing.TB, what string, command func(port int) *exec.Cmd, ready fu
 			if !signalled {
 				started <- false
 			}
-			io.Copy(io.Discard, out)
+			// Keep the pipe drained until the process ends; the copy ends
+			// with the pipe, and its error says only that.
+			_, _ = io.Copy(io.Discard, out)
 		}()
 		select {
 		case ok := <-started:

@@ -40,7 +40,9 @@ func StartGCP() (*GCP, error) {
 	}
 	g := &GCP{versions: map[string][][]byte{}, calls: map[string]int{}, srv: grpc.NewServer(), Addr: ln.Addr().String()}
 	secretmanagerpb.RegisterSecretManagerServiceServer(g.srv, g)
-	go g.srv.Serve(ln)
+	// Serve returns nil once Stop is called; a listener that fails shows as
+	// every client call failing.
+	go func() { _ = g.srv.Serve(ln) }()
 	return g, nil
 }
 

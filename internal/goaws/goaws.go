@@ -58,7 +58,11 @@ func Start(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start goaws: %v", err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		// The test is over: the emulator is killed, and Wait's error is that kill.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
 	backend := fmt.Sprintf("http://127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {

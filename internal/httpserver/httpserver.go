@@ -69,7 +69,9 @@ func New(h http.Handler, l Limits) *http.Server {
 // returns the server so the caller can shut it down.
 func Serve(ln net.Listener, h http.Handler, l Limits) *http.Server {
 	srv := New(h, l)
-	go srv.Serve(ln)
+	// Serve returns http.ErrServerClosed once the caller closes the server;
+	// a listener that fails shows as every request failing.
+	go func() { _ = srv.Serve(ln) }()
 	return srv
 }
 
@@ -89,7 +91,8 @@ func CutSlowBodies(h http.Handler, read time.Duration) http.Handler {
 			return
 		}
 		// The next request on this connection gets the server's own limits.
-		defer rc.SetReadDeadline(time.Time{})
+		// It cannot fail: the connection took the deadline above.
+		defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
 		gw := &guardedWriter{ResponseWriter: w, read: read}
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = &deadlineBody{ReadCloser: r.Body, w: gw}
@@ -139,7 +142,8 @@ func (g *guardedWriter) timedOut() {
 	h.Set("Content-Type", "application/json")
 	h.Set("Connection", "close")
 	g.ResponseWriter.WriteHeader(http.StatusRequestTimeout)
-	json.NewEncoder(g.ResponseWriter).Encode(map[string]string{"error": "request_timeout",
+	// The 408 is on its way; a client that is gone cannot be told more.
+	_ = json.NewEncoder(g.ResponseWriter).Encode(map[string]string{"error": "request_timeout",
 		"message": fmt.Sprintf("the request did not arrive in full within %s", g.read)})
 }
 

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bufio"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"io"
 	"net"
@@ -32,7 +33,7 @@ func listen(t *testing.T, h http.Handler, l Limits) string {
 		t.Fatal(err)
 	}
 	srv := Serve(ln, h, l)
-	t.Cleanup(func() { srv.Close() })
+	testclose.Cleanup(t, srv)
 	return ln.Addr().String()
 }
 
@@ -44,9 +45,11 @@ func trickle(t *testing.T, addr string) (string, time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	testclose.Cleanup(t, c)
 	start := time.Now()
-	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n")
+	if _, err := fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -61,7 +64,9 @@ func trickle(t *testing.T, addr string) (string, time.Duration) {
 			}
 		}
 	}()
-	c.SetReadDeadline(time.Now().Add(60 * time.Second)) // a bound for a broken test, not a timing assertion
+	if err := c.SetReadDeadline(time.Now().Add(60 * time.Second)); err != nil { // a bound for a broken test, not a timing assertion
+		t.Fatal(err)
+	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		t.Fatalf("no answer to a slow body: %v", err)
@@ -91,8 +96,8 @@ func TestSlowBodyCutUnderAPlainServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := &http.Server{Handler: CutSlowBodies(h, 2*time.Second)} // no limits of its own
-	go srv.Serve(ln)
-	defer srv.Close()
+	go func() { _ = srv.Serve(ln) }()                             // it returns http.ErrServerClosed when the test closes it
+	testclose.Cleanup(t, srv)
 	line, took := trickle(t, ln.Addr().String())
 	t.Logf("slow body answered %q after %s", line, took.Round(time.Millisecond))
 	if !strings.HasPrefix(line, "HTTP/1.1 408") || h.full.Load() != 0 {
@@ -115,7 +120,9 @@ func TestHalfSentBodiesDoNotBlockOthers(t *testing.T) {
 	var conns []net.Conn
 	defer func() {
 		for _, c := range conns {
-			c.Close()
+			if err := c.Close(); err != nil {
+				t.Error(err)
+			}
 		}
 	}()
 	for range 500 {
@@ -124,7 +131,9 @@ func TestHalfSentBodiesDoNotBlockOthers(t *testing.T) {
 			t.Fatalf("after %d connections: %v", len(conns), err)
 		}
 		conns = append(conns, c)
-		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"half\":")
+		if _, err := fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"half\":"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	var worst time.Duration
@@ -156,9 +165,13 @@ func TestSlowHeadersClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\n") // and never the blank line
-	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	testclose.Cleanup(t, c)
+	if _, err := fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\n"); err != nil { // and never the blank line
+		t.Fatal(err)
+	}
+	if err := c.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	_, err = io.ReadAll(c)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {

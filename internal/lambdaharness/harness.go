@@ -72,8 +72,7 @@ func Start(binary string, env []string) (*Runtime, error) {
 	rt.cmd.Stdout = &rt.stderr
 	rt.cmd.Stderr = &rt.stderr
 	if err := rt.cmd.Start(); err != nil {
-		rt.srv.Close()
-		return nil, err
+		return nil, errors.Join(err, rt.srv.Close())
 	}
 	// A closed channel, not a value: every waiter (Invoke, WaitExit, Close)
 	// sees the exit, however many there are.
@@ -161,10 +160,11 @@ func (rt *Runtime) WaitExit(timeout time.Duration) error {
 func (rt *Runtime) Output() string { return rt.stderr.String() }
 
 // Close stops the binary and the Runtime API.
-func (rt *Runtime) Close() {
+func (rt *Runtime) Close() error {
 	if rt.cmd.Process != nil {
-		rt.cmd.Process.Kill()
+		// It may have exited already: exited says when it is gone either way.
+		_ = rt.cmd.Process.Kill()
 		<-rt.exited // reaped, and its output complete
 	}
-	rt.srv.Close()
+	return rt.srv.Close()
 }

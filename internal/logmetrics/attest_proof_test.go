@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"net/http"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	testclose.Cleanup(t, st)
 	ctx := context.Background()
 	app := attestclient.Client{URL: st.IngestURL, Source: devstack.DevSource}
 	play := fakeattest.NewPlayWithKey(devstack.Project, []byte(devstack.DevPlayKey))

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -67,7 +68,7 @@ func runScenario(t *testing.T) ([]map[string]any, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	ingest := func(body any, want int) {
 		t.Helper()
 		if status, resp := e2e.PostIngest(t, st.IngestURL, devstack.DevAPIKey, body); status != want {
@@ -108,7 +109,9 @@ func runScenario(t *testing.T) ([]map[string]any, string) {
 		t.Fatal(err)
 	}
 	var refused struct{ Error string }
-	json.NewDecoder(resp.Body).Decode(&refused)
+	if err := json.NewDecoder(resp.Body).Decode(&refused); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized || refused.Error == "" {
 		t.Fatalf("a wrong key: %s %+v", resp.Status, refused)

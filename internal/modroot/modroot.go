@@ -26,7 +26,8 @@ func isRoot(gomod string) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	// Read only: a Close error cannot change what was read.
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	return sc.Scan() && sc.Text() == "module "+modulePath
 }

@@ -59,8 +59,9 @@ func Start(t testing.TB) string {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
+		// The test is over: the group is killed, and Wait's error is that kill.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited //nolint:errcheck // Wait's error is the kill just sent
 	})
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	// Any HTTP answer means it serves; moto answers its own API's path.

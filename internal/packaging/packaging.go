@@ -103,7 +103,8 @@ func addFile(zw *zip.Writer, path, name string, mode fs.FileMode) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	// Read only: a Close error cannot change what was copied.
+	defer func() { _ = src.Close() }()
 	h := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: fixedTime}
 	h.SetMode(mode)
 	dst, err := zw.CreateHeader(h)

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -61,7 +62,9 @@ func TestAttestationSettings(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				f.Close()
+				if err := f.Close(); err != nil {
+					t.Fatal(err)
+				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
@@ -83,7 +86,7 @@ func TestAttestationAwaitsCredentialKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	testclose.Cleanup(t, f)
 	challenge := func() int {
 		w := httptest.NewRecorder()
 		f.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/attest/v1/challenge", strings.NewReader(`{"source":"ios"}`)))

@@ -112,6 +112,7 @@ func prefetch(ctx context.Context, src secrets.Source, names ...string) {
 		return // an uncached source would read twice
 	}
 	for _, name := range named(names...) {
-		go c.Get(ctx, name)
+		// A failed read is not kept (above): the gate reads it again.
+		go func() { _, _ = c.Get(ctx, name) }()
 	}
 }

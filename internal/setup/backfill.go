@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
@@ -42,14 +43,12 @@ func NewBackfill(ctx context.Context, env *settings.Env, opt Options) (*Backfill
 	erased, closeLedger := suppressionsOf(ctx, env, opt)
 	timer.phase("ledger")
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closeDLQ, closeSource, closeLedger)
-		return nil, err
+		return nil, errors.Join(err, closeAll(closeSecrets, closeDLQ, closeSource, closeLedger))
 	}
 	f := &Function{closers: []func() error{closeSecrets, closeDLQ, closeSource, closeLedger}}
 	client, invalidate, err := platformClient(p, src)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	deps := backfill.Deps{Source: source, Sender: client, InvalidateKey: invalidate, DeadLetter: dlq,
 		Replay: seeker, Logger: log.With("function", "backfill")}
@@ -58,13 +57,11 @@ func NewBackfill(ctx context.Context, env *settings.Env, opt Options) (*Backfill
 	}
 	core, err := backfill.New(cfg, deps)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	timer.phase("platform_client")
 	if f.Handler, err = whenConfigured(ctx, env, src, log.With("function", "backfill"), core.Handler(), p.keySecret); err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	timer.phase("secrets")
 	timer.done(ctx, log.With("function", "backfill"))

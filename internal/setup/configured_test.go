@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"io"
 	"log/slog"
 	"net/http"
@@ -140,10 +141,12 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ingest did not start with empty secrets: %v", err)
 			}
-			defer ing.Close()
+			testclose.Cleanup(t, ing)
 			w := postTo(t, apicontract.Ingest, ing.Handler, http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {"a.b"}}, `[]`)
 			var refusal struct{ Error string }
-			json.Unmarshal(w.Body.Bytes(), &refusal)
+			if err := json.Unmarshal(w.Body.Bytes(), &refusal); err != nil {
+				t.Fatal(err)
+			}
 			if w.Code != http.StatusServiceUnavailable || refusal.Error != ReasonNotConfigured || w.Header().Get("Retry-After") != "1" {
 				t.Fatalf("ingest before the values: %d %s Retry-After=%q", w.Code, w.Body, w.Header().Get("Retry-After"))
 			}
@@ -158,7 +161,7 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 			if err != nil {
 				t.Fatalf("verify did not start with empty secrets: %v", err)
 			}
-			defer ver.Close()
+			testclose.Cleanup(t, ver)
 			if w := postTo(t, apicontract.Verify, ver.Handler, http.Header{"Content-Type": {"application/json"}}, `{}`); !fail.is(w, http.StatusUnprocessableEntity, ReasonNotConfigured) ||
 				w.Header().Get("Retry-After") != "1" {
 				t.Fatalf("verify before the values: %d %s", w.Code, w.Body)
@@ -174,7 +177,7 @@ func TestStartsWithoutSecretValues(t *testing.T) {
 			if err != nil {
 				t.Fatalf("forwarder did not start with an empty key secret: %v", err)
 			}
-			defer fwd.Close()
+			testclose.Cleanup(t, fwd)
 			at := time.Now()
 			ev, _ := json.Marshal(e2e.Events("one-apply", "ANDROID", 1, at)[0])
 			push := `{"subscription":"projects/proj-local/subscriptions/events","deliveryAttempt":1,"message":{"messageId":"m1","data":"` +
@@ -217,7 +220,9 @@ type verifyFailure struct{}
 func (verifyFailure) is(w *httptest.ResponseRecorder, status int, reason string) bool {
 	body, _ := io.ReadAll(w.Body)
 	var a struct{ Result, Reason string }
-	json.Unmarshal(body, &a)
+	if err := json.Unmarshal(body, &a); err != nil {
+		return false
+	}
 	return w.Code == status && a.Result == "failure" && a.Reason == reason
 }
 

@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
@@ -64,25 +65,21 @@ func NewForwarder(ctx context.Context, env *settings.Env, opt Options) (*Forward
 	}
 	timer.phase("visibility_client")
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closeDLQ, closeLedger)
-		return nil, err
+		return nil, errors.Join(err, closeAll(closeSecrets, closeDLQ, closeLedger))
 	}
 	f := &Function{closers: []func() error{closeSecrets, closeDLQ, closeLedger}}
 	client, invalidate, err := platformClient(mcmCfg, src)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	core, err := forwarder.New(cfg, forwarder.Deps{Sender: client, InvalidateKey: invalidate,
 		DeadLetter: dlq, Erased: forwarderSuppressions(erased), Logger: log.With("function", "forwarder")})
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	timer.phase("platform_client")
 	if f.Handler, err = whenConfigured(ctx, env, src, log.With("function", "forwarder"), core.PushHandler(), mcmCfg.keySecret); err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	timer.phase("secrets")
 	timer.done(ctx, log.With("function", "forwarder"))

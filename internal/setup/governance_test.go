@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,7 +31,9 @@ func (st *stack) erase(t *testing.T, body, key string) (int, erase.Response) {
 	rec := httptest.NewRecorder()
 	apicontract.Wrap(t, apicontract.Ingest, st.ingest).ServeHTTP(rec, req)
 	var resp erase.Response
-	json.Unmarshal(rec.Body.Bytes(), &resp)
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("answer %d is not JSON: %v: %s", rec.Code, err, rec.Body)
+	}
 	return rec.Code, resp
 }
 
@@ -42,7 +45,9 @@ func (st *stack) post(t *testing.T, body string) (int, map[string]any) {
 	rec := httptest.NewRecorder()
 	apicontract.Wrap(t, apicontract.Ingest, st.ingest).ServeHTTP(rec, req)
 	var resp map[string]any
-	json.Unmarshal(rec.Body.Bytes(), &resp)
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("answer %d is not JSON: %v: %s", rec.Code, err, rec.Body)
+	}
 	return rec.Code, resp
 }
 
@@ -102,9 +107,13 @@ func jsonNumber(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func TestGovernanceSettings(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "catalog.json")
-	os.WriteFile(good, []byte(`{"sku-1":{"price":1,"currency":"KRW"},"bad":{"price":"x"}}`), 0o600)
+	if err := os.WriteFile(good, []byte(`{"sku-1":{"price":1,"currency":"KRW"},"bad":{"price":"x"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	notJSON := filepath.Join(dir, "bad.json")
-	os.WriteFile(notJSON, []byte(`[1]`), 0o600)
+	if err := os.WriteFile(notJSON, []byte(`[1]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	opt := Options{Secrets: verifySecrets(t), Publisher: &queue.Memory{}, Ledger: ledger.NewMemory(nil)}
 	for _, c := range []struct {
 		env  map[string]string
@@ -128,7 +137,9 @@ func TestGovernanceSettings(t *testing.T) {
 			if err != nil {
 				t.Errorf("%v: %v", c.env, err)
 			} else {
-				fn.Close()
+				if err := fn.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			continue
 		}
@@ -142,7 +153,7 @@ func TestGovernanceSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fn.Close()
+	testclose.Cleanup(t, fn)
 	st := &stack{ingest: fn.Handler}
 	if status, _ := st.erase(t, `{"user_id":"u"}`, testEraseKey); status != http.StatusServiceUnavailable {
 		t.Errorf("erase before any key: %d", status)

@@ -90,8 +90,7 @@ func Ingest(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 	items, closeCatalog := catalogEnricher(ctx, env, log)
 	timer.phase("catalog")
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closePub, closeLedger, closeCatalog)
-		return nil, err
+		return nil, errors.Join(err, closeAll(closeSecrets, closePub, closeLedger, closeCatalog))
 	}
 	f := &Function{closers: []func() error{closeSecrets, closePub, closeLedger, closeCatalog}}
 	var recorder ingest.Recorder
@@ -101,12 +100,10 @@ func Ingest(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 
 	att, err := readAttestation(env, store)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	if err := gov.checkErase(store); err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 
 	log = log.With("function", "ingest")
@@ -135,8 +132,7 @@ func Ingest(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 	gate := &awaitSecrets{src: src, required: append(named(piiCfg.saltSecret), att.secrets()...), anyOf: named(apiKeys, signingKeys),
 		build: build, refuse: notConfiguredJSON(cacheTTL), retry: cacheTTL, log: log}
 	if f.Handler, err = gate.start(ctx); err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	timer.phase("secrets_and_handler")
 	timer.done(ctx, log)
@@ -154,12 +150,16 @@ func logger(env *settings.Env, opt Options) (*slog.Logger, error) {
 	return l, nil
 }
 
-func closeAll(fns ...func() error) {
+// closeAll closes in order what a failed setup had opened, and returns every
+// Close's error.
+func closeAll(fns ...func() error) error {
+	var errs []error
 	for _, f := range fns {
 		if f != nil {
-			f()
+			errs = append(errs, f())
 		}
 	}
+	return errors.Join(errs...)
 }
 
 func noClose() error { return nil }

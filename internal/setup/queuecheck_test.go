@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"strings"
 	"testing"
 
@@ -19,14 +20,14 @@ import (
 // with one line naming the variable, instead of answering 503 for ever.
 func TestMissingQueueStopsTheStart(t *testing.T) {
 	srv := pstest.NewServer()
-	defer srv.Close()
+	testclose.Cleanup(t, srv)
 	t.Setenv("PUBSUB_EMULATOR_HOST", srv.Addr)
 	ctx := context.Background()
 	client, err := pubsub.NewClient(ctx, "proj-local")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	testclose.Cleanup(t, client)
 	if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: "projects/proj-local/topics/deadletter"}); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,9 @@ func TestMissingQueueStopsTheStart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("existing topic: %v", err)
 	}
-	fn.Close()
+	if err := fn.Close(); err != nil {
+		t.Fatal(err)
+	}
 	env["DEADLETTER_TOPIC"] = "projects/proj-local/topics/no-such-topic"
 	if _, err := NewForwarder(ctx, settings.FromMap(env), opt); err == nil ||
 		!strings.Contains(err.Error(), "DEADLETTER_TOPIC") || strings.Contains(err.Error(), "\n") {
@@ -55,7 +58,9 @@ func TestMissingQueueStopsTheStart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("existing queue: %v", err)
 	}
-	fn.Close()
+	if err := fn.Close(); err != nil {
+		t.Fatal(err)
+	}
 	sqsEnv["DEADLETTER_QUEUE_URL"] = strings.Replace(url, "eventrelay-deadletter-check", "eventrelay-no-such-queue", 1)
 	if _, err := NewForwarder(ctx, settings.FromMap(sqsEnv), opt); err == nil ||
 		!strings.Contains(err.Error(), "DEADLETTER_QUEUE_URL") || strings.Contains(err.Error(), "\n") {

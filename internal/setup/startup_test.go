@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,7 @@ func TestStartLogsInitDone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	testclose.Cleanup(t, f)
 	var line map[string]any
 	for l := range strings.SplitSeq(logs.String(), "\n") {
 		var m map[string]any

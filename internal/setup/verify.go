@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -83,14 +84,12 @@ func Verify(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 	store, closeLedger := ledgerStore(ctx, env, opt)
 	timer.phase("ledger")
 	if err := env.Err(); err != nil {
-		closeAll(closeSecrets, closeLedger)
-		return nil, err
+		return nil, errors.Join(err, closeAll(closeSecrets, closeLedger))
 	}
 	f := &Function{closers: []func() error{closeSecrets, closeLedger}}
 	vstore, ok := store.(ledger.VerifyStore)
 	if !ok {
-		f.Close()
-		return nil, fmt.Errorf("config: LEDGER_BACKEND: verify needs a ledger (firestore or dynamodb)")
+		return nil, errors.Join(errors.New("config: LEDGER_BACKEND: verify needs a ledger (firestore or dynamodb)"), f.Close())
 	}
 	keys.Source = src
 	log = log.With("function", "verify")
@@ -107,8 +106,7 @@ func Verify(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 	gate := &awaitSecrets{src: src, required: named(keys.KeysSecret, keys.TokenSecret, piiCfg.saltSecret), build: build,
 		refuse: verifyNotConfigured(cfg.Failure, cacheTTL), retry: cacheTTL, log: log}
 	if f.Handler, err = gate.start(ctx); err != nil {
-		f.Close()
-		return nil, err
+		return nil, errors.Join(err, f.Close())
 	}
 	timer.phase("secrets_and_handler")
 	timer.done(ctx, log)

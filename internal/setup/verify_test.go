@@ -3,6 +3,7 @@ package setup
 import (
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -78,7 +79,9 @@ func TestVerifySettings(t *testing.T) {
 			if err != nil {
 				t.Errorf("%v: %v", c.env, err)
 			} else {
-				fn.Close()
+				if err := fn.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			continue
 		}
@@ -111,14 +114,14 @@ func newStack(t *testing.T, backend map[string]string, shared ledger.Store) *sta
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { in.Close() })
+	testclose.Cleanup(t, in)
 	st.ingest = in.Handler
 	for i := range st.verifies {
 		v, err := Verify(context.Background(), settings.FromMap(env), opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { v.Close() })
+		testclose.Cleanup(t, v)
 		st.verifies[i] = v.Handler
 	}
 	return st
@@ -172,7 +175,7 @@ func warmFirestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	testclose.Cleanup(t, client)
 	store := firestoreledger.New(client, "warm-up")
 	if err := store.Put(ctx, []ledger.Entry{{EventID: "warm-up", Source: "test", EventType: "PURCHASE", Time: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}}); err != nil {
 		t.Fatalf("the Firestore emulator does not take a write: %v", err)
@@ -214,7 +217,9 @@ func send(h http.Handler, body string) (int, string) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	var v struct{ Result, Reason string }
-	json.Unmarshal(rec.Body.Bytes(), &v)
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		return rec.Code, "(not JSON: " + rec.Body.String() + ")"
+	}
 	if v.Result == "success" {
 		return rec.Code, "confirmed"
 	}

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -145,7 +146,7 @@ type pipeline interface {
 // serve), which the run kills with SIGKILL and restarts. An error means the
 // run could not be carried out; a run that was carried out returns its
 // Report, passing or not.
-func RunPubSub(ctx context.Context, cfg Config) (*Report, error) {
+func RunPubSub(ctx context.Context, cfg Config) (_ *Report, err error) {
 	if cfg.Exe == "" {
 		return nil, errors.New("soak: Exe is required")
 	}
@@ -158,7 +159,7 @@ func RunPubSub(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	defer func() { err = errors.Join(err, st.Close()) }()
 	p := &pubsubPipeline{st: st, tap: newTap()}
 	if err := p.tap.start(ctx, st.Client()); err != nil {
 		return nil, err
@@ -168,7 +169,12 @@ func RunPubSub(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer p.fwd.stop()
-	return run(ctx, cfg, p)
+	rep, err := run(ctx, cfg, p)
+	if tapErr := p.tap.failure(); tapErr != nil {
+		// Without the tap every dead letter reads as lost.
+		return nil, errors.Join(err, fmt.Errorf("dead-letter tap: %w", tapErr))
+	}
+	return rep, err
 }
 
 type pubsubPipeline struct {
@@ -291,7 +297,7 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 					errOnce.Do(func() { sendErr = err; cancel() })
 				}
 				if n := done.Add(1); killAt[n] {
-					fmt.Fprintf(progress, "soak: %d/%d requests sent; crashing the forwarder\n", n, len(reqs))
+					say(progress, "soak: %d/%d requests sent; crashing the forwarder\n", n, len(reqs))
 					if err := p.crashForwarder(ctx); err != nil {
 						errOnce.Do(func() { sendErr = err; cancel() })
 					}
@@ -313,7 +319,7 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 		return nil, sendErr
 	}
 	rep.SendSeconds = time.Since(start).Seconds()
-	fmt.Fprintf(progress, "soak: sent %d events in %d requests (%.1f s); faults off, draining\n",
+	say(progress, "soak: sent %d events in %d requests (%.1f s); faults off, draining\n",
 		cfg.Events, rep.Requests, rep.SendSeconds)
 
 	// Drain: wait until every accepted event is delivered or dead-lettered.
@@ -332,13 +338,13 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(progress, "soak: timed out with %d events unaccounted for\n", left)
+			say(progress, "soak: timed out with %d events unaccounted for\n", left)
 			rep.Stuck = left
 			rep.DrainSeconds = time.Since(drain).Seconds()
 			return account(ctx, rep, sent, p, p.sink().CountByID(), cfg)
 		case <-time.After(time.Second):
 			if tick%15 == 0 {
-				fmt.Fprintf(progress, "soak: %d events still on their way (%.0f s into the drain)\n", left, time.Since(drain).Seconds())
+				say(progress, "soak: %d events still on their way (%.0f s into the drain)\n", left, time.Since(drain).Seconds())
 			}
 		}
 	}
@@ -352,7 +358,7 @@ func run(ctx context.Context, cfg Config, p pipeline) (*Report, error) {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
 	rep.BackfillSeconds = time.Since(backfillStart).Seconds()
-	fmt.Fprintf(progress, "soak: backfill resent %d, still failing %v\n", rep.Backfill.Resent, rep.Backfill.StillFailing)
+	say(progress, "soak: backfill resent %d, still failing %v\n", rep.Backfill.Resent, rep.Backfill.StillFailing)
 	return account(ctx, rep, sent, p, before, cfg)
 }
 
@@ -366,6 +372,12 @@ const backfillRedelivery = 21 * time.Second
 // (a 1 s visibility) may take to come back on goaws, which makes them
 // visible again some seconds late.
 const tapRedelivery = 5 * time.Second
+
+// say writes a progress line. Progress is best effort: a terminal gone away
+// must not fail the run it reports on, so a failed write is dropped.
+func say(progress io.Writer, format string, a ...any) {
+	_, _ = fmt.Fprintf(progress, format, a...)
+}
 
 // backfillUntilDrained runs the backfill as its schedule would: again
 // until a run finds nothing left to resend, at most 30 times. A run that
@@ -405,9 +417,9 @@ func backfillUntilDrained(ctx context.Context, p pipeline, progress io.Writer) (
 			// A run found nothing left to resend.
 			return total, nil
 		case clean:
-			fmt.Fprintf(progress, "soak: backfill drained; one more run for what a receive may have held\n")
+			say(progress, "soak: backfill drained; one more run for what a receive may have held\n")
 		default:
-			fmt.Fprintf(progress, "soak: backfill run stopped (%s, %v); running it again\n", s.StopReason, err)
+			say(progress, "soak: backfill run stopped (%s, %v); running it again\n", s.StopReason, err)
 		}
 		lastErr = err
 	}
@@ -720,6 +732,7 @@ func startFaults(ctx context.Context, sink *mcmsink.Sink) func() {
 type tap struct {
 	mu      sync.Mutex
 	classes map[string]string
+	failed  error // why the subscription stopped receiving, if it did
 }
 
 func newTap() *tap { return &tap{classes: map[string]string{}} }
@@ -730,15 +743,28 @@ func (t *tap) start(ctx context.Context, c *pubsub.Client) error {
 		return fmt.Errorf("dead-letter tap: %w", err)
 	}
 	sub := c.Subscriber(deadLetterTap)
-	go sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
-		class := m.Attributes[delivery.AttrDLClass]
-		if class == "" {
-			class = classPubSubPolicy // dead-lettered by the subscription itself
+	go func() {
+		err := sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+			class := m.Attributes[delivery.AttrDLClass]
+			if class == "" {
+				class = classPubSubPolicy // dead-lettered by the subscription itself
+			}
+			t.record(m.Attributes[queue.AttrEventID], class)
+			m.Ack()
+		})
+		if err != nil {
+			t.mu.Lock()
+			t.failed = err
+			t.mu.Unlock()
 		}
-		t.record(m.Attributes[queue.AttrEventID], class)
-		m.Ack()
-	})
+	}()
 	return nil
+}
+
+func (t *tap) failure() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
 }
 
 func (t *tap) record(id, class string) {
@@ -776,8 +802,7 @@ func (p *process) start(ctx context.Context) error {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if c, err := net.DialTimeout("tcp", p.addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			return nil
+			return c.Close()
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -798,8 +823,10 @@ func (p *process) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
+		// SIGKILL is the crash being simulated; Wait reaps the process, and its
+		// error is that kill (or an exit already seen), nothing to act on.
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		_ = p.cmd.Wait()
 		p.cmd = nil
 	}
 }
@@ -809,13 +836,13 @@ func freeAddr() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return ln.Addr().String(), ln.Close()
 }
 
-// Print writes the report as a table.
-func (r *Report) Print(w io.Writer) {
-	row := func(k string, v any) { fmt.Fprintf(w, "  %-28s %v\n", k, v) }
+// Print writes the report as a table, in one write.
+func (r *Report) Print(w io.Writer) error {
+	var b strings.Builder
+	row := func(k string, v any) { fmt.Fprintf(&b, "  %-28s %v\n", k, v) }
 	row("events sent", r.Events)
 	row("requests (retries)", strconv.FormatInt(r.Requests, 10)+" ("+strconv.FormatInt(r.RequestRetries, 10)+")")
 	row("accepted at ingest", r.Accepted)
@@ -850,4 +877,6 @@ func (r *Report) Print(w io.Writer) {
 		verdict = "FAIL"
 	}
 	row("result", verdict)
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -51,7 +51,9 @@ func testConfig(t *testing.T) Config {
 func checkReport(t *testing.T, rep *Report) {
 	t.Helper()
 	var b bytes.Buffer
-	rep.Print(&b)
+	if err := rep.Print(&b); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("report:\n%s", b.String())
 	if !rep.OK() || rep.Kills != 2 || rep.Delivered+rep.DeadLettered+rep.Refused != rep.Accepted || rep.Malformed != *soakEvents/100 {
 		t.Fatalf("the run did not account for every event")

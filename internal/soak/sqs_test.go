@@ -35,7 +35,11 @@ func TestSoakSQSLosesNothing(t *testing.T) {
 	if err := p.crashForwarder(context.Background()); err != nil { // the first instance
 		t.Fatal(err)
 	}
-	t.Cleanup(p.close)
+	t.Cleanup(func() {
+		if err := p.close(); err != nil {
+			t.Error(err)
+		}
+	})
 	p.startTap()
 	t.Cleanup(p.stopTap)
 
@@ -102,14 +106,16 @@ func (p *sqsPipeline) crashForwarder(ctx context.Context) error {
 	return nil
 }
 
-func (p *sqsPipeline) close() {
+func (p *sqsPipeline) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var errs []error
 	for _, f := range append(p.previous, p.fwd) {
 		if f != nil {
-			f.Close()
+			errs = append(errs, f.Close())
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // backfill stops the tap, lets what it holds become visible again, and
@@ -124,8 +130,8 @@ func (p *sqsPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
 	if err != nil {
 		return backfill.Summary{}, err
 	}
-	defer fn.Close()
-	return fn.Core.Run(ctx, backfillParams)
+	sum, err := fn.Core.Run(ctx, backfillParams)
+	return sum, errors.Join(err, fn.Close())
 }
 
 // parked reads the dead-letter queue, hiding each message for a minute,

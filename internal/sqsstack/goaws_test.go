@@ -99,8 +99,10 @@ func testPollerSettles(t *testing.T, server string) {
 				if r.Body == failBody {
 					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 					// As the forwarder does for a short backoff.
-					st.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(st.EventsURL),
-						ReceiptHandle: aws.String(r.ReceiptHandle), VisibilityTimeout: 0})
+					if _, err := st.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(st.EventsURL),
+						ReceiptHandle: aws.String(r.ReceiptHandle), VisibilityTimeout: 0}); err != nil {
+						t.Error(err)
+					}
 				}
 			}
 			return resp, nil
@@ -177,7 +179,9 @@ func TestPollerFailsWholeBatch(t *testing.T) {
 				}
 				for _, m := range out.Messages {
 					got = m.MessageId
-					st.Client.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(st.EventsURL), ReceiptHandle: m.ReceiptHandle})
+					if _, err := st.Client.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(st.EventsURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			if aws.ToString(got) != id {

@@ -3,6 +3,7 @@ package sqsstack
 import (
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -69,7 +70,7 @@ func TestGovernanceEndToEndOnSQS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { verifyFn.Close() })
+	testclose.Cleanup(t, verifyFn)
 	verifySrv := httptest.NewServer(verifyFn.Handler)
 	t.Cleanup(verifySrv.Close)
 	bfEnv := map[string]string{"BACKFILL_QUEUE_URL": st.DeadLetterURL, "BACKFILL_TIME_BUDGET": "2s", "BACKFILL_RATE": "200"}
@@ -80,7 +81,7 @@ func TestGovernanceEndToEndOnSQS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { bf.Close() })
+	testclose.Cleanup(t, bf)
 	runBackfill := func(p backfill.Params) backfill.Summary {
 		t.Helper()
 		s, err := bf.Core.Run(context.Background(), p)
@@ -105,7 +106,9 @@ func TestGovernanceEndToEndOnSQS(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var v struct{ Result, Reason string }
-		json.NewDecoder(resp.Body).Decode(&v)
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+			t.Error(err)
+		}
 		return resp.StatusCode, v.Result + v.Reason
 	}
 

@@ -44,6 +44,7 @@ package sqsstack
 import (
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"log/slog"
 	"net"
 	"net/http"
@@ -185,7 +186,7 @@ func Start(t testing.TB, cfg Config) *Stack {
 	if err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
-	t.Cleanup(func() { ingestFn.Close() })
+	testclose.Cleanup(t, ingestFn)
 	st.IngestURL = serve(t, ingestFn.Handler)
 	if cfg.NoPoller {
 		return st
@@ -196,7 +197,7 @@ func Start(t testing.TB, cfg Config) *Stack {
 		if err != nil {
 			t.Fatalf("forwarder: %v", err)
 		}
-		t.Cleanup(func() { fwd.Close() })
+		testclose.Cleanup(t, fwd)
 		st.Forwarder = fwd
 		// What cmd/bootstrap hands lambda.Start.
 		handler = func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -302,6 +303,6 @@ func serve(t testing.TB, h http.Handler) string {
 		t.Fatal(err)
 	}
 	srv := httpserver.Serve(ln, h, httpserver.Defaults())
-	t.Cleanup(func() { srv.Close() })
+	testclose.Cleanup(t, srv)
 	return "http://" + ln.Addr().String()
 }

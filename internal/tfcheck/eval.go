@@ -276,7 +276,8 @@ func (e *evaluator) functions() map[string]function.Function {
 		"alltrue": boolFold(true), "anytrue": boolFold(false),
 	}
 	for _, body := range e.m.bodies {
-		hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		// The walk's diagnostics are the callback's, and it returns none.
+		_ = hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
 			if call, ok := n.(*hclsyntax.FunctionCallExpr); ok {
 				if _, known := fns[call.Name]; !known {
 					fns[call.Name] = unknownFunc

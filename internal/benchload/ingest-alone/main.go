@@ -72,7 +72,7 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (err error) {
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address (loopback)")
 	level := flag.String("log-level", "info", "debug, info, warn or error")
 	queueKind := flag.String("queue", "discard", "pubsub (the emulator at $PUBSUB_EMULATOR_HOST) or discard")
@@ -100,7 +100,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer stopProfile()
+	defer func() { err = errors.Join(err, stopProfile()) }()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var pub queue.Publisher
@@ -115,14 +115,14 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		defer client.Close()
+		defer func() { err = errors.Join(err, client.Close()) }()
 		// The emulator may have it from an earlier start (bench-load's timed
 		// starts share one emulator).
 		if _, err := client.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: topic}); err != nil && status.Code(err) != codes.AlreadyExists {
 			return err
 		}
 		p := pubsubqueue.New(client, topic)
-		defer p.Close()
+		defer func() { err = errors.Join(err, p.Close()) }()
 		pub = p
 	default:
 		return fmt.Errorf("-queue %q: want pubsub or discard", *queueKind)
@@ -140,7 +140,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		defer fn.Close()
+		defer func() { err = errors.Join(err, fn.Close()) }()
 		handler = fn.Handler
 	default:
 		return fmt.Errorf("-handler %q: want ingest or floor", *handlerKind)

@@ -26,7 +26,6 @@ func main() {
 	clear := flag.Duration("clear", time.Second, "drop every stored message this often (nothing subscribes)")
 	flag.Parse()
 	srv := pstest.NewServerWithAddress(*addr)
-	defer srv.Close()
 	fmt.Println(srv.Addr) // the address, for the script that started it
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -37,6 +36,10 @@ func main() {
 		case <-tick.C:
 			srv.ClearMessages()
 		case <-sig:
+			if err := srv.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "pstest-server:", err)
+				os.Exit(1)
+			}
 			return
 		}
 	}

@@ -25,15 +25,23 @@ func TestFirestoreClientShared(t *testing.T) {
 	ledgerClient, closeLedger := client("(default)")
 	catalogClient, closeCatalog := client("(default)")
 	other, closeOther := client("other")
-	defer closeOther()
+	defer func() {
+		if err := closeOther(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if ledgerClient != catalogClient {
 		t.Error("the ledger and the catalog in one database got two clients")
 	}
 	if other == ledgerClient {
 		t.Error("two databases share a client")
 	}
-	closeLedger()
-	closeLedger()
+	if err := closeLedger(); err != nil {
+		t.Fatal(err)
+	}
+	if err := closeLedger(); err != nil {
+		t.Fatal(err)
+	}
 	if _, open := firestoreClients.open[firestoreDB{"p", "(default)", "127.0.0.1:1"}]; !open {
 		t.Fatal("closed while the catalog still uses it")
 	}
@@ -45,12 +53,20 @@ func TestFirestoreClientShared(t *testing.T) {
 	}
 	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:2")
 	elsewhere, closeElsewhere := client("other")
-	defer closeElsewhere()
+	defer func() {
+		if err := closeElsewhere(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if elsewhere == other {
 		t.Error("a client made for another emulator was handed out")
 	}
 	again, closeAgain := client("(default)")
-	defer closeAgain()
+	defer func() {
+		if err := closeAgain(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if again == ledgerClient {
 		t.Error("a closed client was handed out again")
 	}

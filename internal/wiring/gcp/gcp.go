@@ -6,6 +6,7 @@ package gcp
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -70,9 +71,11 @@ func openPublisher(ctx context.Context, env *settings.Env, topicSetting, _ *sett
 		return nil, wiring.NoClose
 	}
 	p := pubsubqueue.New(client, topic)
-	closeAll := func() error { p.Close(); return client.Close() }
+	closeAll := func() error { return errors.Join(p.Close(), client.Close()) }
 	if !wiring.CheckQueue(ctx, env, topicSetting, p) {
-		closeAll()
+		if err := closeAll(); err != nil {
+			env.Fail(topicSetting, "closing the Pub/Sub client after the failed check: %v", err)
+		}
 		return nil, wiring.NoClose
 	}
 	return queue.WithSetting(p, topicSetting.Name), closeAll
