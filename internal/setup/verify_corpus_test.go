@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"maps"
 	"net/http"
@@ -34,7 +35,7 @@ func loadCorpus(t *testing.T) []corpusRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	testclose.Cleanup(t, f)
 	var rows []corpusRow
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
@@ -133,7 +134,9 @@ func playCorpus(t *testing.T, st *stack, rows []corpusRow) {
 		rec := httptest.NewRecorder()
 		st.verifies[r.step%2].ServeHTTP(rec, req)
 		var v struct{ Result, Reason string }
-		json.Unmarshal(rec.Body.Bytes(), &v)
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Fatalf("verify answered %d, not in JSON: %v: %s", rec.Code, err, rec.Body)
+		}
 		a := corpusAnswer{status: rec.Code, reason: v.Reason}
 		if v.Result == "success" {
 			a.reason = "confirmed"
