@@ -33,7 +33,12 @@ func startStallProxy(t *testing.T, target string) *stallProxy {
 		t.Fatal(err)
 	}
 	p := &stallProxy{ln: ln, target: target}
-	t.Cleanup(func() { p.Resume(); ln.Close() })
+	t.Cleanup(func() {
+		p.Resume()
+		if err := ln.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -75,14 +80,16 @@ func (p *stallProxy) wait() {
 	}
 }
 
+// relay carries one connection. Its Closes and CloseWrite end a relay whose
+// peers may have hung up already; what they report changes nothing.
 func (p *stallProxy) relay(c net.Conn) {
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	p.wait()
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		return
 	}
-	defer up.Close()
+	defer func() { _ = up.Close() }()
 	copyHeld := func(dst, src net.Conn) {
 		buf := make([]byte, 32<<10)
 		for {
@@ -96,7 +103,7 @@ func (p *stallProxy) relay(c net.Conn) {
 			if err != nil {
 				if errors.Is(err, io.EOF) {
 					if tc, ok := dst.(*net.TCPConn); ok {
-						tc.CloseWrite()
+						_ = tc.CloseWrite()
 					}
 				}
 				return
