@@ -213,7 +213,7 @@ func TestScheduledBackfill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	evs := relabel(events(10, time.Now().Add(-time.Minute)), "scheduled")
 	deadLetterDuringOutage(t, st, evs)
 	st.Sink.SetFaults(mcmsink.Faults{})

@@ -293,7 +293,8 @@ func (st *Stack) startSchedule(every time.Duration, b *backfill.Backfill) {
 		for {
 			select {
 			case <-t.C:
-				b.Run(ctx, backfill.Params{})
+				// Run logs its summary and its error; the next tick runs again.
+				_, _ = b.Run(ctx, backfill.Params{})
 			case <-ctx.Done():
 				return
 			}

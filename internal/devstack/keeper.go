@@ -31,7 +31,9 @@ func (f *pubsubFront) renewDeadLetters(ctx context.Context, now time.Time) int {
 	var old []*pubsubpb.ReceivedMessage
 	var young []string
 	for {
-		resp, err := f.GServer.Pull(ctx, &pubsubpb.PullRequest{Subscription: DeadLetterSub, MaxMessages: 1000, ReturnImmediately: true})
+		// pstest honours ReturnImmediately (without it an empty pull waits
+		// half a second); the real service's deprecation does not apply.
+		resp, err := f.GServer.Pull(ctx, &pubsubpb.PullRequest{Subscription: DeadLetterSub, MaxMessages: 1000, ReturnImmediately: true}) //nolint:staticcheck // see above
 		if err != nil || len(resp.ReceivedMessages) == 0 {
 			break
 		}
@@ -43,8 +45,12 @@ func (f *pubsubFront) renewDeadLetters(ctx context.Context, now time.Time) int {
 			}
 		}
 	}
+	// The hand-backs and the acknowledgement are best effort: a message not
+	// handed back comes back at its deadline anyway, and one published again
+	// but not acknowledged is a second copy of a dead letter, which the
+	// backfill resends once (the forwarder's de-duplication).
 	if len(young) > 0 {
-		f.GServer.ModifyAckDeadline(ctx, &pubsubpb.ModifyAckDeadlineRequest{Subscription: DeadLetterSub, AckIds: young})
+		_, _ = f.GServer.ModifyAckDeadline(ctx, &pubsubpb.ModifyAckDeadlineRequest{Subscription: DeadLetterSub, AckIds: young})
 	}
 	renewed := 0
 	for _, m := range old {
@@ -53,10 +59,10 @@ func (f *pubsubFront) renewDeadLetters(ctx context.Context, now time.Time) int {
 		_, err := f.GServer.Publish(ctx, &pubsubpb.PublishRequest{Topic: DeadLetterTopic, Messages: []*pubsubpb.PubsubMessage{copy}})
 		f.gate.RUnlock()
 		if err != nil { // kept as it is: pstest may still drop it, but it is not acknowledged unsent
-			f.GServer.ModifyAckDeadline(ctx, &pubsubpb.ModifyAckDeadlineRequest{Subscription: DeadLetterSub, AckIds: []string{m.GetAckId()}})
+			_, _ = f.GServer.ModifyAckDeadline(ctx, &pubsubpb.ModifyAckDeadlineRequest{Subscription: DeadLetterSub, AckIds: []string{m.GetAckId()}})
 			continue
 		}
-		f.GServer.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: DeadLetterSub, AckIds: []string{m.GetAckId()}})
+		_, _ = f.GServer.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: DeadLetterSub, AckIds: []string{m.GetAckId()}})
 		renewed++
 	}
 	return renewed

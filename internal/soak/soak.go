@@ -204,7 +204,8 @@ func pullParked(ctx context.Context, c *pubsub.Client, sub string) (map[string]s
 	defer func() { // hand everything back
 		for len(acks) > 0 {
 			n := min(len(acks), 1000)
-			c.SubscriptionAdminClient.ModifyAckDeadline(context.WithoutCancel(ctx),
+			// Best effort: what is not handed back returns at its deadline.
+			_ = c.SubscriptionAdminClient.ModifyAckDeadline(context.WithoutCancel(ctx),
 				&pubsubpb.ModifyAckDeadlineRequest{Subscription: sub, AckIds: acks[:n], AckDeadlineSeconds: 0})
 			acks = acks[n:]
 		}

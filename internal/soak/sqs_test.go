@@ -142,7 +142,8 @@ func (p *sqsPipeline) parked(ctx context.Context) (map[string]string, error) {
 	var handles []*string
 	defer func() {
 		for _, h := range handles {
-			p.st.Client.ChangeMessageVisibility(context.WithoutCancel(ctx), &sqs.ChangeMessageVisibilityInput{
+			// Best effort: what is not handed back returns after its minute.
+			_, _ = p.st.Client.ChangeMessageVisibility(context.WithoutCancel(ctx), &sqs.ChangeMessageVisibilityInput{
 				QueueUrl: aws.String(p.st.DeadLetterURL), ReceiptHandle: h, VisibilityTimeout: 0})
 		}
 	}()
