@@ -161,7 +161,7 @@ func TestTestOnlyEndpointsRefusedInADeployment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
+			testclose.Cleanup(t, f)
 			w := httptest.NewRecorder()
 			f.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/attest/v1/challenge", strings.NewReader(`{"source":"ios"}`)))
 			if c.warn != "" && !strings.Contains(logs.String(), `"setting":"`+c.warn+`"`) {

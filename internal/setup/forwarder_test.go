@@ -39,7 +39,9 @@ func TestForwarderSettings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("valid settings: %v", err)
 			}
-			fn.Close()
+			if err := fn.Close(); err != nil {
+				t.Fatal(err)
+			}
 			continue
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
