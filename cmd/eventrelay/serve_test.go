@@ -98,7 +98,7 @@ func TestServeVerifyOnTheStacksDynamoDBLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	testclose.Cleanup(t, st)
 	if st.Ledger != nil || st.LedgerBackend != "dynamodb" || !strings.HasPrefix(st.LedgerAddr, "http://127.0.0.1:") {
 		t.Fatalf("the stack's ledger: memory %v, backend %q at %q; want dynalite's", st.Ledger != nil, st.LedgerBackend, st.LedgerAddr)
 	}

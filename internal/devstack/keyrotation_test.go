@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"net/http"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestKeyRotationDeadLettersAreAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	testclose.Cleanup(t, st)
 	// A tap of its own on the dead-letter topic: the backfill's
 	// subscription keeps the dead letters for the backfill at the end.
 	tap := "projects/" + Project + "/subscriptions/eventrelay-deadletter-keytap"

@@ -43,7 +43,10 @@ func (st *Stack) localLedger(ctx context.Context, env map[string]string) (string
 			}); err != nil {
 				return "", err
 			}
-			os.Setenv("FIRESTORE_EMULATOR_HOST", host) // the Firestore client reads it from the process
+			// The Firestore client reads it from the process.
+			if err := os.Setenv("FIRESTORE_EMULATOR_HOST", host); err != nil {
+				return "", err
+			}
 		}
 		st.ledgerEnv = map[string]string{"FIRESTORE_EMULATOR_HOST": host}
 		setDefault(env, "GOOGLE_CLOUD_PROJECT", Project)
@@ -69,7 +72,9 @@ func (st *Stack) localLedger(ctx context.Context, env map[string]string) (string
 		}
 		st.ledgerEnv["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
 		for k, v := range st.ledgerEnv {
-			os.Setenv(k, v)
+			if err := os.Setenv(k, v); err != nil {
+				return "", err
+			}
 		}
 		setDefault(env, "LEDGER_DYNAMODB_TABLE", LocalLedgerTable)
 		if err := createLedgerTable(ctx, endpoint, env["LEDGER_DYNAMODB_TABLE"]); err != nil {
@@ -99,15 +104,18 @@ func (st *Stack) startEmulator(ctx context.Context, what, file string, command f
 		return "", err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		return "", err
+	}
 	cmd := command(port)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	st.closers = append(st.closers, func() error {
-		cmd.Process.Kill()
-		cmd.Wait()
+		// Wait's error is the kill; a Kill that fails finds it exited already.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		return nil
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
@@ -115,8 +123,7 @@ func (st *Stack) startEmulator(ctx context.Context, what, file string, command f
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
-			c.Close()
-			return addr, nil
+			return addr, c.Close()
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return "", fmt.Errorf("%s did not listen on %s within 30 s", what, addr)
