@@ -168,7 +168,9 @@ func serveFunction(t *testing.T, st *devstack.Stack, target string, extra map[st
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
 	go func() { t.Log(runServe([]string{"-listen", addr})) }()
 	return addr
 }

@@ -33,7 +33,8 @@ func envItems(m *Module) map[string][]envItem {
 	for _, body := range m.bodies {
 		walkAttributes(body, func(a *hclsyntax.Attribute) {
 			var under map[string]bool
-			hclsyntax.VisitAll(a.Expr, func(n hclsyntax.Node) hcl.Diagnostics {
+			// The walk's diagnostics are the callback's, and it returns none.
+			_ = hclsyntax.VisitAll(a.Expr, func(n hclsyntax.Node) hcl.Diagnostics {
 				obj, ok := n.(*hclsyntax.ObjectConsExpr)
 				if !ok {
 					return nil
