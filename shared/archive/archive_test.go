@@ -3,6 +3,7 @@ package archive
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,8 +68,12 @@ func TestDecodeRefusesAFileWithoutMetadata(t *testing.T) {
 	// write_metadata off: data only. Replay needs the attributes.
 	var buf bytes.Buffer
 	enc, _ := ocf.NewEncoder(`{"type":"record","name":"PubsubMessage","fields":[{"name":"data","type":"bytes"}]}`, &buf)
-	enc.Encode(map[string]any{"data": []byte("{}")})
-	enc.Close()
+	if err := enc.Encode(map[string]any{"data": []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
 	err := Decode(&buf, func(Record) error { return nil })
 	if err == nil {
 		t.Fatal("a file without metadata was read")
@@ -112,7 +117,9 @@ func TestDirListsAWindowAndOpensOnlyArchiveFiles(t *testing.T) {
 		}
 		names = append(names, n)
 	}
-	os.WriteFile(filepath.Join(d.Root, "events", "2026-12-07", "stray.txt"), []byte("x"), 0o644)
+	if err := os.WriteFile(filepath.Join(d.Root, "events", "2026-12-07", "stray.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	files, err := d.Files(context.Background(), base.Add(time.Minute), base.Add(3*time.Minute))
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +132,7 @@ func TestDirListsAWindowAndOpensOnlyArchiveFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	err = Decode(rc, func(r Record) error { n++; return nil })
-	rc.Close()
+	err = errors.Join(Decode(rc, func(r Record) error { n++; return nil }), rc.Close())
 	if err != nil || n != 1 {
 		t.Fatalf("read %d, %v", n, err)
 	}

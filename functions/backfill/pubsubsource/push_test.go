@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"eventrelay.dev/eventrelay/internal/testclose"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,7 +42,7 @@ func TestPushFromGooglesEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	testclose.Cleanup(t, client)
 	sink := mcmsink.New(mcmsink.Config{PlatformID: "emu-platform", APIKey: "emu-key"})
 	sinkSrv := httptest.NewServer(sink)
 	defer sinkSrv.Close()
@@ -51,7 +52,7 @@ func TestPushFromGooglesEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	dlq := pubsubqueue.New(client, dlTopic)
-	defer dlq.Close()
+	testclose.Cleanup(t, dlq)
 	fwd, err := forwarder.New(forwarder.Config{MaxAttempts: 3, FirstBackoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		BreakerThreshold: 1000, BreakerCooldown: time.Second, DeliveredWindow: time.Hour}, forwarder.Deps{Sender: mc, DeadLetter: dlq})
 	if err != nil {
@@ -64,7 +65,9 @@ func TestPushFromGooglesEmulator(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var m map[string]any
-		json.Unmarshal(b, &m)
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Errorf("push body is not JSON: %v: %s", err, b)
+		}
 		mu.Lock()
 		pushes = append(pushes, m)
 		mu.Unlock()
