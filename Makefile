@@ -28,15 +28,16 @@ dev:
 	$(GO) build -v -o dist/eventrelay ./cmd/eventrelay
 	./dist/eventrelay dev
 
-# The unit tests spend much of their time waiting on emulators, so tflint's
-# build (about 3 CPU-minutes on a cold cache) runs beside them: two jobs for
-# those two only (the build prints nothing but its command).
+# The unit tests spend much of their time waiting on emulators, so the
+# builds of tflint and golangci-lint (about 3 and 2 CPU-minutes on a cold
+# cache) run beside them, one at a time: two jobs (the builds print nothing
+# but their commands); lint runs after them, with both cores to itself.
 # preflight comes first, alone: a missing tool is named before anything
 # compiles, even under make -j.
 test: preflight
 	$(MAKE) --no-print-directory fmt-check vet emulators
-	$(MAKE) --no-print-directory -j2 unit $(BIN)/tflint
-	$(MAKE) --no-print-directory fuzz-short tf-check
+	$(MAKE) --no-print-directory -j2 unit $(BIN)/tflint $(BIN)/golangci-lint
+	$(MAKE) --no-print-directory lint fuzz-short tf-check
 
 # Local servers the emulator tests start: goaws (SQS) and dynalite (DynamoDB).
 emulators: $(BIN)/goaws emulators/node_modules/.bin/dynalite
