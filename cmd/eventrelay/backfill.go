@@ -36,11 +36,17 @@ func runBackfill(args []string) error {
 	fs.Float64Var(&p.Rate, "rate", 0, "events per second, below the configured BACKFILL_RATE")
 	fs.IntVar(&p.MaxEvents, "max-events", 0, "stop after this many resends")
 	fs.StringVar(&p.ReplayFrom, "replay-from", "", "instead: seek the live events subscription to this time (RFC 3339, Pub/Sub)")
+	fs.BoolVar(&p.Archive, "archive", false, "instead: replay every archived event of -from to -to from the archive (BACKFILL_ARCHIVE)")
+	fs.BoolVar(&p.Restart, "restart", false, "with -archive: start the window over instead of going on from the saved place")
+	sources := fs.String("sources", "", "comma list of ingest sources")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *reasons != "" {
 		p.Reasons = strings.Split(*reasons, ",")
+	}
+	if *sources != "" {
+		p.Sources = strings.Split(*sources, ",")
 	}
 	if *types != "" {
 		p.EventTypes = strings.Split(*types, ",")

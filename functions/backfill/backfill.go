@@ -26,8 +26,10 @@ import (
 	"golang.org/x/time/rate"
 
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/archive"
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/mcm"
 	"eventrelay.dev/eventrelay/shared/queue"
 )
@@ -90,6 +92,10 @@ type Config struct {
 	// FailureLimit consecutive retryable failures end the run: Moloco asks
 	// clients to stop calling after more than 5 failures in a row.
 	FailureLimit int
+	// ArchiveLateness is how long after an event's own time ingest may
+	// still have queued it: an archive replay reads the files written up to
+	// this long after the window's end.
+	ArchiveLateness time.Duration
 }
 
 // Deps are the collaborators.
@@ -100,6 +106,8 @@ type Deps struct {
 	DeadLetter    queue.Publisher // where still-failing events are re-parked
 	Erased        Suppressions    // nil: no erasure list
 	Replay        Seeker          // nil: replay_from is refused
+	Archive       archive.Reader  // nil: archive is refused
+	Cursors       ledger.Cursors  // an archive replay's saved place; nil: none (each run starts over)
 	Clock         Clock
 	Logger        *slog.Logger
 }
@@ -127,6 +135,9 @@ func New(cfg Config, d Deps) (*Backfill, error) {
 	}
 	if cfg.FailureLimit <= 0 {
 		cfg.FailureLimit = 6
+	}
+	if cfg.ArchiveLateness <= 0 {
+		cfg.ArchiveLateness = 24 * time.Hour
 	}
 	if d.Clock == nil {
 		d.Clock = RealClock{}
@@ -158,6 +169,7 @@ const (
 	StopPlatformFailing = "platform_failing" // FailureLimit retryable failures in a row
 	StopQueueError      = "queue_error"      // the dead-letter queue failed
 	StopReplayed        = "replayed"         // a replay_from request
+	// An archive replay also stops with StopErasureUnavailable.
 )
 
 // Summary is what one run did; it is the answer and the log line.
@@ -192,6 +204,8 @@ type Summary struct {
 	// ReplayedFrom and ReplaySubscription describe a replay_from request.
 	ReplayedFrom       string `json:"replayed_from,omitempty"`
 	ReplaySubscription string `json:"replay_subscription,omitempty"`
+	// Archive describes an archive replay.
+	Archive *ArchiveProgress `json:"archive,omitempty"`
 }
 
 // ErrBadParams marks a request the caller must correct.
@@ -207,6 +221,9 @@ func (b *Backfill) Run(ctx context.Context, p Params) (Summary, error) {
 	}
 	if p.ReplayFrom != "" {
 		return b.replay(ctx, p)
+	}
+	if p.Archive {
+		return b.replayArchive(ctx, p, sel)
 	}
 	r := &run{b: b, sel: sel, p: p, s: Summary{DryRun: p.DryRun, StillFailing: map[string]int{}},
 		seen: map[string]bool{}, settled: map[string]bool{}, cleanup: context.WithoutCancel(ctx)}

@@ -157,6 +157,7 @@ type fakeSender struct {
 	clock  *fakeClock
 	answer func(id string) mcm.Result
 	sent   []string
+	bodies []string // as sent, byte for byte
 	at     []time.Time
 	ok     map[string]bool
 }
@@ -171,6 +172,7 @@ func (s *fakeSender) Send(_ context.Context, body []byte) mcm.Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sent = append(s.sent, id)
+	s.bodies = append(s.bodies, string(body))
 	s.at = append(s.at, s.clock.Now())
 	if res.Class == mcm.Delivered {
 		if s.ok == nil {

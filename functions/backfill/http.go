@@ -77,6 +77,11 @@ func merge(q, b Params) Params {
 			*f.dst = f.src
 		}
 	}
+	if len(b.Sources) > 0 {
+		q.Sources = b.Sources
+	}
+	q.Archive = q.Archive || b.Archive
+	q.Restart = q.Restart || b.Restart
 	q.IncludePermanent = q.IncludePermanent || b.IncludePermanent
 	q.DryRun = q.DryRun || b.DryRun
 	if b.MaxEvents > 0 {

@@ -16,7 +16,10 @@ import (
 
 	"eventrelay.dev/eventrelay/shared/delivery"
 	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/queue"
 )
+
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Params are one run's request: the JSON object Cloud Scheduler posts or
 // EventBridge Scheduler passes as input (possibly empty), or the query
@@ -42,6 +45,14 @@ type Params struct {
 	// ReplayFrom (RFC 3339), instead of draining dead letters, seeks the
 	// live events subscription to this time (Pub/Sub only).
 	ReplayFrom string `json:"replay_from,omitempty"`
+	// Archive, instead of draining dead letters, replays every archived
+	// event of [From, To) (both required) from the archive.
+	Archive bool `json:"archive,omitempty"`
+	// Sources limits to events of these ingest sources.
+	Sources List `json:"sources,omitempty"`
+	// Restart replays the archive window from its start, ignoring the place
+	// an earlier run of the same request saved.
+	Restart bool `json:"restart,omitempty"`
 }
 
 // List is a JSON array of strings or one comma-separated string.
@@ -108,6 +119,12 @@ func ParseQuery(q url.Values) (Params, error) {
 			p.To = v
 		case "replay_from":
 			p.ReplayFrom = v
+		case "sources":
+			p.Sources = splitList(v)
+		case "archive":
+			p.Archive, err = strconv.ParseBool(v)
+		case "restart":
+			p.Restart, err = strconv.ParseBool(v)
 		case "include_permanent":
 			p.IncludePermanent, err = strconv.ParseBool(v)
 		case "dry_run":
@@ -131,6 +148,7 @@ type selection struct {
 	classes  map[string]bool
 	from, to time.Time
 	types    map[string]bool
+	sources  map[string]bool
 }
 
 var resendable = []string{delivery.ClassRetryable, delivery.ClassAuth, delivery.ClassPermanent}
@@ -191,6 +209,22 @@ func (p Params) selection() (selection, error) {
 				strings.Join(slices.Sorted(maps.Keys(event.EventTypes)), ", "))
 		}
 	}
+	if len(p.Sources) > 0 {
+		s.sources = map[string]bool{}
+		for _, src := range p.Sources {
+			s.sources[src] = true
+		}
+	}
+	if p.Archive {
+		if p.From == "" || p.To == "" {
+			bad("archive needs from and to (the window of event times to replay)")
+		}
+		if len(p.Reasons) > 0 || p.IncludePermanent || p.ReplayFrom != "" {
+			bad("archive replays every archived event of the window; reasons, include_permanent and replay_from are for dead letters and the live subscription")
+		}
+	} else if p.Restart {
+		bad("restart is for an archive replay")
+	}
 	if p.MaxEvents < 0 {
 		bad("max_events must not be negative")
 	}
@@ -201,7 +235,7 @@ func (p Params) selection() (selection, error) {
 		if _, err := time.Parse(time.RFC3339, p.ReplayFrom); err != nil {
 			bad("replay_from: %q is not an RFC 3339 time", p.ReplayFrom)
 		}
-		if len(p.Reasons) > 0 || p.IncludePermanent || p.From != "" || p.To != "" || len(p.EventTypes) > 0 || p.MaxEvents > 0 {
+		if len(p.Reasons) > 0 || p.IncludePermanent || p.From != "" || p.To != "" || len(p.EventTypes) > 0 || len(p.Sources) > 0 || p.MaxEvents > 0 {
 			bad("replay_from replays everything published since; it takes no selection")
 		}
 	}
@@ -218,6 +252,15 @@ func (s selection) matches(attrs map[string]string, e event.Event) bool {
 		class = delivery.ClassRetryable // moved by the queue's redrive policy after its attempts
 	}
 	if !s.classes[class] {
+		return false
+	}
+	return s.matchesArchived(attrs, e)
+}
+
+// matchesArchived reports whether an event is in the window, of the types
+// and of the sources (an archived event has no dead-letter class).
+func (s selection) matchesArchived(attrs map[string]string, e event.Event) bool {
+	if s.sources != nil && !s.sources[attrs[queue.AttrSource]] {
 		return false
 	}
 	at := e.Timestamp.Time()

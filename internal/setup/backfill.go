@@ -3,9 +3,13 @@ package setup
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
+	"eventrelay.dev/eventrelay/shared/archive"
+	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/settings"
 )
 
@@ -31,6 +35,8 @@ func NewBackfill(ctx context.Context, env *settings.Env, opt Options) (*Backfill
 		Reserve: p.timeout + 5*time.Second,
 		Rate:    float64(settings.BackfillRate.Get(env)),
 		Batch:   settings.BackfillBatch.Get(env),
+
+		ArchiveLateness: settings.BackfillArchiveLateness.Get(env),
 	}
 	timer.phase("config")
 	src, closeSecrets := secretSource(ctx, env, opt, log)
@@ -40,8 +46,11 @@ func NewBackfill(ctx context.Context, env *settings.Env, opt Options) (*Backfill
 	timer.phase("dead_letter_queue")
 	source, seeker, closeSource := backfillSource(ctx, env)
 	timer.phase("source")
-	erased, closeLedger := suppressionsOf(ctx, env, opt)
+	store, closeLedger := ledgerStore(ctx, env, opt)
+	erased := readGovernance(env, false).checker(store)
+	cursors, _ := store.(ledger.Cursors)
 	timer.phase("ledger")
+	archived := archiveReader(env)
 	if err := env.Err(); err != nil {
 		return nil, errors.Join(err, closeAll(closeSecrets, closeDLQ, closeSource, closeLedger))
 	}
@@ -51,7 +60,10 @@ func NewBackfill(ctx context.Context, env *settings.Env, opt Options) (*Backfill
 		return nil, errors.Join(err, f.Close())
 	}
 	deps := backfill.Deps{Source: source, Sender: client, InvalidateKey: invalidate, DeadLetter: dlq,
-		Replay: seeker, Logger: log.With("function", "backfill")}
+		Replay: seeker, Cursors: cursors, Logger: log.With("function", "backfill")}
+	if archived != nil {
+		deps.Archive = archived
+	}
 	if erased != nil { // a nil *Checker in the interface would not read as nil
 		deps.Erased = erased
 	}
@@ -76,4 +88,22 @@ func backfillSource(ctx context.Context, env *settings.Env) (backfill.Source, ba
 		return nil, nil, noClose
 	}
 	return q.BackfillSource(ctx, env)
+}
+
+// archiveReader opens BACKFILL_ARCHIVE: a local folder (the local stack's
+// archive); nil when unset.
+func archiveReader(env *settings.Env) archive.Reader {
+	where := settings.BackfillArchive.Get(env)
+	switch {
+	case where == "":
+		return nil
+	case strings.Contains(where, "://"):
+		env.Fail(settings.BackfillArchive, "%q: only a local folder is read so far (a bucket's reader is not built yet)", where)
+		return nil
+	}
+	if st, err := os.Stat(where); err != nil || !st.IsDir() {
+		env.Fail(settings.BackfillArchive, "%q is not a folder", where)
+		return nil
+	}
+	return archive.Dir{Root: where}
 }
