@@ -88,4 +88,5 @@ module "eventrelay" {
   verify_time_tolerance              = var.verify_time_tolerance
   verify_token_header                = var.verify_token_header
   verify_trusted_proxies             = var.verify_trusted_proxies
+  verify_header_token                = var.verify_header_token
 }

@@ -551,3 +551,9 @@ variable "verify_trusted_proxies" {
   description = "VERIFY_TRUSTED_PROXIES: proxies of ours that append to that header: the client is that many entries from the right."
   default     = 1
 }
+
+variable "verify_header_token" {
+  type        = bool
+  description = "VERIFY_HEADER_TOKEN_SECRET: create the verify-header-token secret (empty; add the token out of band) and make verify require the token it holds in verify_token_header."
+  default     = false
+}

@@ -165,6 +165,7 @@ resource "aws_lambda_function" "fn" {
     aws_iam_role_policy.ingest_attestation,
     aws_iam_role_policy.ingest_erasure,
     aws_iam_role_policy.ingest_erase_keys,
+    aws_iam_role_policy.verify_header_token,
     aws_iam_role_policy.ingest_catalog,
     aws_iam_role_policy.read_suppressions,
   ]

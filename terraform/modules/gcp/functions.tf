@@ -165,6 +165,7 @@ resource "time_sleep" "function_grants" {
       [for g in google_secret_manager_secret_iam_member.access : g.id],
       google_secret_manager_secret_iam_member.attest_credential_keys[*].id,
       google_secret_manager_secret_iam_member.ingest_reads_erase_keys[*].id,
+      google_secret_manager_secret_iam_member.verify_reads_header_token[*].id,
       [
         google_pubsub_topic_iam_member.ingest_publishes_events.id,
         google_pubsub_topic_iam_member.forwarder_publishes_deadletter.id,

@@ -30,7 +30,7 @@ locals {
       MCM_TIMEOUT                 = var.mcm_timeout
       SECRETS_CACHE_TTL           = var.secrets_cache_ttl
     }
-    verify = {
+    verify = merge(local.verify_token_environment, {
       LEDGER_EVENT_TYPES       = join(",", var.ledger_event_types)
       LEDGER_TTL               = var.ledger_ttl
       HTTP_READ_TIMEOUT        = var.http_read_timeout
@@ -53,7 +53,7 @@ locals {
       VERIFY_TIME_TOLERANCE    = var.verify_time_tolerance
       VERIFY_TOKEN_HEADER      = var.verify_token_header
       VERIFY_TRUSTED_PROXIES   = tostring(var.verify_trusted_proxies)
-    }
+    })
     backfill = {
       BACKFILL_BATCH    = tostring(var.backfill_batch)
       HTTP_READ_TIMEOUT = var.http_read_timeout
