@@ -260,7 +260,7 @@ func TestDocsListEveryVariable(t *testing.T) {
 			if cloud == "aws" {
 				tf = s.Info().AWS
 			}
-			if tf.How == settings.Variable {
+			if tf.How == settings.Variable || tf.How == settings.Derived {
 				setting[tf.Variable] = true
 			}
 		}

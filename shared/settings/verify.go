@@ -22,10 +22,8 @@ var DFINERYKeyEncoding = declare(&OneOf{Meta: Meta{Name: "DFINERY_KEY_ENCODING",
 var VerifyHeaderTokenSecret = declare(&String{Meta: Meta{Name: "VERIFY_HEADER_TOKEN_SECRET",
 	Description: "secret with a static token DFINERY must also send (in VERIFY_TOKEN_HEADER); empty: none",
 	Functions:   []Function{Verify}, Secret: NamesSecret,
-	GCP: NoVariableYet(tokenSecretGap), AWS: NoVariableYet(tokenSecretGap)}})
-
-// A token secret needs the module to create it and let verify read it.
-const tokenSecretGap = "the module creates no token secret nor lets verify read one"
+	GCP: DerivedFrom("verify_header_token", "the verify-header-token secret when true"),
+	AWS: DerivedFrom("verify_header_token", "the verify-header-token secret when true")}})
 
 var VerifyTokenHeader = declare(&String{Meta: Meta{Name: "VERIFY_TOKEN_HEADER",
 	Description: "the header carrying that token",
