@@ -154,7 +154,9 @@ func (a *archiveRun) file(ctx context.Context, name string, skip int) (string, e
 	}
 	var recs []archive.Record
 	err = archive.Decode(rc, func(r archive.Record) error { recs = append(recs, r); return nil })
-	rc.Close()
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return StopQueueError, fmt.Errorf("reading %s: %w", name, err)
 	}

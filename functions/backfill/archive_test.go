@@ -79,7 +79,9 @@ func archiveRig(t *testing.T, cfg Config) (*rig, archive.Dir, *ledger.Memory, []
 		archived{"after", "PAGE_VIEW", "shop-web", "u-1", winTo})
 	want = append(want, "late")
 	store := ledger.NewMemory(func() time.Time { return t0 })
-	store.Erase(context.Background(), nil, []string{suppress.Key("u-erased")}, t0.Add(time.Hour))
+	if _, err := store.Erase(context.Background(), nil, []string{suppress.Key("u-erased")}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	r.b.d.Erased = suppress.NewChecker(store, 0, nil)
 	r.b.d.Archive = dir
 	r.b.d.Cursors = store
@@ -107,12 +109,14 @@ func TestArchiveReplaySendsTheWindowOnceWithOriginalBodies(t *testing.T) {
 	// Byte for byte: the same id and original timestamp reach the platform.
 	bodies := map[string]string{}
 	for _, f := range must(dir.Files(context.Background(), winFrom.Add(-time.Hour), winTo.Add(time.Hour))) {
-		rc, _ := dir.Open(context.Background(), f.Name)
-		archive.Decode(rc, func(rec archive.Record) error {
+		rc := must(dir.Open(context.Background(), f.Name))
+		err := archive.Decode(rc, func(rec archive.Record) error {
 			bodies[rec.Attributes[queue.AttrEventID]] = string(rec.Data)
 			return nil
 		})
-		rc.Close()
+		if err := errors.Join(err, rc.Close()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, b := range r.sender.bodies {
 		_, id, _ := forwarder.Decode(forwarder.Delivery{Body: []byte(b)})

@@ -3,10 +3,10 @@ package backfill
 import (
 	"context"
 	"errors"
-	"net/url"
 	"fmt"
 	"maps"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
