@@ -77,7 +77,7 @@ func TestWrapCatches(t *testing.T) {
 		wants string // "" : no report
 	}{
 		{"listed", Ingest, answer(202, accepted), eventRequest(event), ""},
-		{"listed, in an envelope", Ingest, answer(202, accepted), eventRequest(`{"events":[`+event+`]}`), ""},
+		{"listed, in an envelope", Ingest, answer(202, accepted), eventRequest(`{"events":[` + event + `]}`), ""},
 		{"accepted event off Event", Ingest, answer(202, accepted), eventRequest(`[{"event_type":"HOME","color":"red"}]`), "Event refuses"},
 		{"status not listed", Ingest, answer(201, accepted), eventRequest(`{}`), "status is not supported"},
 		{"body off schema", Ingest, answer(202, `{"accepted":[]}`), eventRequest(`{}`), "doesn't match schema"},
