@@ -1,6 +1,8 @@
 package backfill
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/apicontract"
 	"eventrelay.dev/eventrelay/shared/delivery"
+	"eventrelay.dev/eventrelay/shared/mcm"
 )
 
 // Issue 11 point 8: a GET ran the backfill (a prefetch or a crawler could
@@ -52,4 +55,18 @@ func runRequest(target, body string) *http.Request {
 		r.Header.Set("Content-Type", "application/json")
 	}
 	return r
+}
+
+// A run the dead-letter queue stopped is answered 500 with its summary, so
+// the scheduler records a failed run (and the answer is the contract's).
+func TestHandlerQueueErrorIs500(t *testing.T) {
+	r := newRig(t, Config{}, many(2, delivery.ClassRetryable)...)
+	r.sender.answer = func(string) mcm.Result { return mcm.Result{Status: 503, Class: mcm.Retryable} }
+	r.q.failPub = errors.New("dead-letter topic unavailable") // re-parking fails
+	rec := httptest.NewRecorder()
+	apicontract.Wrap(t, apicontract.Backfill, r.b.Handler()).ServeHTTP(rec, runRequest("/", `{}`))
+	var s Summary
+	if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil || rec.Code != http.StatusInternalServerError || s.StopReason != StopQueueError {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
 }
