@@ -29,6 +29,7 @@ func runDev(args []string) (err error) {
 	verifyAddr := fs.String("verify", devstack.DefaultVerifyAddr, "verify listen address")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	backfillEvery := fs.Duration("backfill-every", 5*time.Minute, "run the backfill (retryable dead letters) this often, as the cloud's scheduler does; 0: never")
+	archiveDir := fs.String("archive-dir", "", "where the archive of every accepted event is written (the Cloud Storage subscription's stand-in); default: a temporary folder removed at stop")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this `file` (for load measurements)")
 	env := map[string]string{}
 	fs.Func("set", "override a function setting, `NAME=VALUE` (repeatable), e.g. -set INGEST_DEDUPE_WINDOW=0", func(kv string) error {
@@ -60,7 +61,7 @@ func runDev(args []string) (err error) {
 	defer stop()
 	st, err := devstack.Start(ctx, devstack.Config{IngestAddr: *ingestAddr, PubSubAddr: *pubsubAddr,
 		AdminAddr: *adminAddr, BackfillAddr: *backfillAddr, VerifyAddr: *verifyAddr, Logger: log, Env: env, BackfillEvery: *backfillEvery,
-		Progress: func(step string) { fmt.Println("starting " + step + " …") }})
+		ArchiveDir: *archiveDir, Progress: func(step string) { fmt.Println("starting " + step + " …") }})
 	if err != nil {
 		return err
 	}
@@ -106,6 +107,7 @@ A function in a process of its own against this stack (here verify, on
 		st.PubSubAddr, st.PubSubAddr, st.SecretServer.Addr, st.SecretServer.Addr, ledgerLine(st), devstack.DevAPIKey, devstack.DevDFINERYKey, devstack.DevEraseKey,
 		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at),
 		serveEnv)
+	fmt.Printf("The archive of every accepted event (replay a window: %s backfill -archive -from T -to T): %s\n", devstack.CLI, st.ArchiveDir)
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return nil

@@ -103,6 +103,13 @@ type Config struct {
 	// dead letters) this often, as the cloud's scheduler does (0: never;
 	// `make dev` sets it).
 	BackfillEvery time.Duration
+	// ArchiveDir is where the archive's files go (the Cloud Storage
+	// subscription's stand-in) and what BACKFILL_ARCHIVE names; empty: a
+	// temporary folder, removed at Close.
+	ArchiveDir string
+	// ArchiveMaxDuration closes an archive file this long after its first
+	// message (DefaultArchiveMaxDuration when 0).
+	ArchiveMaxDuration time.Duration
 }
 
 // Stack is a running local pipeline.
@@ -128,6 +135,9 @@ type Stack struct {
 	SecretServer *fakesecrets.GCP
 	// Env is the functions' settings on this stack.
 	Env map[string]string
+	// ArchiveDir holds the archive's files.
+	ArchiveDir string
+	archive    *archiveWriter
 
 	ledgerEnv map[string]string // what localLedger set in the process for the ledger's client
 	pubsub    *localPubSub
@@ -208,6 +218,16 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err = st.startAttestation(env); err != nil {
 		return nil, err
 	}
+	if st.ArchiveDir = cfg.ArchiveDir; st.ArchiveDir == "" {
+		if st.ArchiveDir, err = os.MkdirTemp("", "eventrelay-archive-"); err != nil {
+			return nil, err
+		}
+		dir := st.ArchiveDir
+		st.closers = append(st.closers, func() error { return os.RemoveAll(dir) })
+	} else if err = os.MkdirAll(st.ArchiveDir, 0o755); err != nil {
+		return nil, fmt.Errorf("archive folder: %w", err)
+	}
+	env["BACKFILL_ARCHIVE"] = st.ArchiveDir
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
@@ -222,6 +242,11 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 		return nil, fmt.Errorf("counters: %w", err)
 	}
 	st.CountersURL += "/counters"
+	// Before ingest starts: every accepted event is archived.
+	st.archive = startArchiveWriter(st.ArchiveDir, cfg.ArchiveMaxDuration, logger.With("subscription", ArchiveSub))
+	st.pubsub.front.archive = st.archive
+	// First at Close: what it holds is written before the folder may go.
+	st.closers = append([]func() error{st.archive.Close}, st.closers...)
 	progress("the ledger (" + cmp.Or(env["LEDGER_BACKEND"], "in memory") + ")")
 	if st.LedgerAddr, err = st.localLedger(ctx, env); err != nil {
 		return nil, err

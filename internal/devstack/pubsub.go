@@ -33,6 +33,9 @@ type pubsubFront struct {
 	*pstest.GServer
 	ps     *pstest.Server
 	events *eventsQueue
+	// archive, when set, also gets every message of the events topic (the
+	// Cloud Storage subscription's stand-in).
+	archive *archiveWriter
 	// gate is held shared by every publish to pstest and exclusively by
 	// clearAcknowledged, so no message arrives between its look and its
 	// clear.
@@ -53,7 +56,11 @@ func (f *pubsubFront) Publish(ctx context.Context, req *pubsubpb.PublishRequest)
 	if len(req.Messages) == 0 {
 		return nil, status.Error(codes.InvalidArgument, "a publish request needs at least one message")
 	}
-	return &pubsubpb.PublishResponse{MessageIds: f.events.publish(req.Messages)}, nil
+	ids := f.events.publish(req.Messages)
+	if f.archive != nil {
+		f.archive.add(req.Messages, ids, time.Now())
+	}
+	return &pubsubpb.PublishResponse{MessageIds: ids}, nil
 }
 
 // CreateSubscription implements pubsubpb.SubscriberServer. A second

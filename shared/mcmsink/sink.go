@@ -42,7 +42,11 @@ type Faults struct {
 	// it, with a long message in a multi-byte script (as a localised
 	// platform error may come): what the dead-letter reason has to survive.
 	Refuse400 string `json:"refuse_400,omitempty"`
-	Seed      uint64 `json:"seed"`
+	// Lose answers 200 to every call and records nothing: the platform
+	// losing events on its side after accepting them (a gap it reports
+	// later), which only a replay from the archive can fill.
+	Lose bool   `json:"lose,omitempty"`
+	Seed uint64 `json:"seed"`
 }
 
 // RefusalMessage is the message of a Refuse400 answer: over 1 kB, and
@@ -68,6 +72,7 @@ type Stats struct {
 	Injected400 int `json:"injected_400"`
 	Timeouts    int `json:"timeouts"`
 	Duplicates  int `json:"duplicates"`
+	Lost        int `json:"lost"` // answered 200 under Faults.Lose, not recorded
 }
 
 // Sink is the stand-in; it is an http.Handler and safe for concurrent use.
@@ -173,6 +178,11 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case f.Refuse400 != "" && strings.Contains(string(body), f.Refuse400):
 		s.count(func(st *Stats) { st.Injected400++ })
 		apiError(w, http.StatusBadRequest, 3, RefusalMessage)
+		return
+	case f.Lose:
+		s.count(func(st *Stats) { st.Lost++ })
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "{}")
 		return
 	case f.Down:
 		s.count(func(st *Stats) { st.Injected5xx++ })
