@@ -23,14 +23,6 @@ var envName = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`)
 // are (the Lambda emulator's PATH): not settings of ours.
 var passedThrough = []string{"PATH", "HOME"}
 
-// byNameAllowed are the files that may read a variable whose name is not a
-// constant, and why: the escape hatches, each of them local-stack code
-// setting the client libraries' own variables (not ours) when unset.
-var byNameAllowed = map[string]string{
-	"internal/devstack/ledger.go":   "gives the AWS SDK a region and stand-in credentials for the local DynamoDB when unset",
-	"internal/devstack/devstack.go": "hands the ledger emulator's address and the SDK's stand-in credentials to a function run in its own process",
-}
-
 // read is one place the code reads a variable by name.
 type read struct {
 	pos  string
@@ -158,7 +150,6 @@ func undeclared(reads []read) []string {
 	var bad []string
 	for _, r := range reads {
 		switch _, ok := Lookup(r.name); {
-		case r.name == "" && byNameAllowed[strings.Split(r.pos, ":")[0]] != "":
 		case r.name == "":
 			bad = append(bad, r.pos+": reads a variable whose name is not a constant; read a declared setting instead")
 		case !ok && !slices.Contains(passedThrough, r.name):
