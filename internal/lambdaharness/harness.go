@@ -1,8 +1,13 @@
 // Package lambdaharness runs a real Lambda bootstrap binary the way the
 // Lambda service does: it serves the documented Runtime API on loopback,
 // starts the binary with AWS_LAMBDA_RUNTIME_API pointing at it, and hands it
-// invocations. The Runtime Interface Emulator cannot be had here, and this
-// is the same contract (GET .../invocation/next, POST .../response|error).
+// invocations (GET .../invocation/next, POST .../response|error, and
+// .../init/error). AWS's Runtime Interface Emulator serves the same contract
+// and can be had from the module proxy
+// (github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie);
+// this harness predates that finding and is kept because the tests read what
+// the emulator does not report directly: an init error's document, the
+// process's exit and its output.
 package lambdaharness
 
 import (
