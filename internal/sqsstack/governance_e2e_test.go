@@ -35,7 +35,7 @@ import (
 )
 
 const (
-	govEraseKey   = "sqsstack-erase-key-local-only"
+	govEraseKey   = "sqsstack-erase-key-local-only-0123"
 	govDFINERYKey = "0b5e8c2a-4f1d-4a7e-8c3b-9d2e6f1a7b40"
 )
 
