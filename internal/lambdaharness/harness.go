@@ -5,9 +5,9 @@
 // .../init/error). AWS's Runtime Interface Emulator serves the same contract
 // and can be had from the module proxy
 // (github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie);
-// this harness predates that finding and is kept because the tests read what
-// the emulator does not report directly: an init error's document, the
-// process's exit and its output.
+// this harness predates that finding and stays until someone moves Start,
+// Invoke and WaitExit (and the tests that read init errors, the exit and the
+// output through them) onto it.
 package lambdaharness
 
 import (
