@@ -41,6 +41,8 @@ module "eventrelay" {
   pii_hash_fields               = var.pii_hash_fields
   pii_ip_policy                 = var.pii_ip_policy
   enable_apis                   = var.enable_apis
+  archive_enabled               = var.archive_enabled
+  archive_retention_days        = var.archive_retention_days
   attestation_sources           = var.attestation_sources
   attestation_credential_ttl    = var.attestation_credential_ttl
   attestation_challenge_ttl     = var.attestation_challenge_ttl

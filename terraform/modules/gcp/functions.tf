@@ -166,6 +166,7 @@ resource "time_sleep" "function_grants" {
       google_secret_manager_secret_iam_member.attest_credential_keys[*].id,
       google_secret_manager_secret_iam_member.ingest_reads_erase_keys[*].id,
       google_secret_manager_secret_iam_member.verify_reads_header_token[*].id,
+      google_storage_bucket_iam_member.archive_backfill_reads[*].id,
       [
         google_pubsub_topic_iam_member.ingest_publishes_events.id,
         google_pubsub_topic_iam_member.forwarder_publishes_deadletter.id,

@@ -57,3 +57,8 @@ output "backfill_run_command" {
   description = "Runs backfill now with its default parameters (backfill's ingress is internal: Cloud Scheduler reaches it, a laptop does not)."
   value       = "gcloud scheduler jobs run ${google_cloud_scheduler_job.backfill.name} --project ${var.project_id} --location ${var.region}"
 }
+
+output "archive_bucket" {
+  description = "The archive's bucket (empty when archive_enabled is false)."
+  value       = one(google_storage_bucket.archive[*].name)
+}

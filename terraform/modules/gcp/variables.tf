@@ -379,3 +379,20 @@ variable "enable_apis" {
   description = "Enable the Google APIs the module uses (left enabled on destroy)."
   default     = true
 }
+
+variable "archive_enabled" {
+  type        = bool
+  description = "Archive every accepted event in a bucket the module creates, through a Pub/Sub Cloud Storage subscription (docs/backfill.md, Replay from the archive). Off by default: a second copy of every pseudonymised event for archive_retention_days (docs/data-governance.md, The archive)."
+  default     = false
+}
+
+variable "archive_retention_days" {
+  type        = number
+  description = "Days the archive keeps a file before the bucket's lifecycle deletes it; keep it below ERASE_RETENTION so an erasure's suppression outlives every archived event it covers."
+  default     = 90
+
+  validation {
+    condition     = var.archive_retention_days >= 1 && var.archive_retention_days <= 1095
+    error_message = "archive_retention_days must be 1 to 1095 (three years, ERASE_RETENTION's default)."
+  }
+}
