@@ -63,8 +63,8 @@ module "eventrelay" {
   ingest_future_skew                 = var.ingest_future_skew
   ingest_max_age                     = var.ingest_max_age
   ingest_max_body_bytes              = var.ingest_max_body_bytes
-  ingest_max_events                  = var.ingest_max_events
   ingest_max_event_bytes             = var.ingest_max_event_bytes
+  ingest_max_events                  = var.ingest_max_events
   ingest_publish_timeout             = var.ingest_publish_timeout
   ingest_retry_after                 = var.ingest_retry_after
   ingest_signature_tolerance         = var.ingest_signature_tolerance
@@ -84,8 +84,8 @@ module "eventrelay" {
   verify_sources                     = var.verify_sources
   verify_success_body                = var.verify_success_body
   verify_success_status              = var.verify_success_status
-  verify_timezone                    = var.verify_timezone
   verify_time_tolerance              = var.verify_time_tolerance
+  verify_timezone                    = var.verify_timezone
   verify_token_header                = var.verify_token_header
   verify_trusted_proxies             = var.verify_trusted_proxies
   verify_header_token                = var.verify_header_token

@@ -461,16 +461,16 @@ variable "ingest_max_body_bytes" {
   default     = 512000
 }
 
-variable "ingest_max_events" {
-  type        = number
-  description = "INGEST_MAX_EVENTS: the most events in one request."
-  default     = 1000
-}
-
 variable "ingest_max_event_bytes" {
   type        = number
   description = "INGEST_MAX_EVENT_BYTES: the largest event, as JSON."
   default     = 32768
+}
+
+variable "ingest_max_events" {
+  type        = number
+  description = "INGEST_MAX_EVENTS: the most events in one request."
+  default     = 1000
 }
 
 variable "ingest_publish_timeout" {
@@ -593,16 +593,16 @@ variable "verify_success_status" {
   default     = 200
 }
 
-variable "verify_timezone" {
-  type        = string
-  description = "VERIFY_TIMEZONE: the zone of an event_datetime without an offset."
-  default     = "UTC"
-}
-
 variable "verify_time_tolerance" {
   type        = string
   description = "VERIFY_TIME_TOLERANCE: how far a callback's event time may be from the time ingest recorded."
   default     = "10m"
+}
+
+variable "verify_timezone" {
+  type        = string
+  description = "VERIFY_TIMEZONE: the zone of an event_datetime without an offset."
+  default     = "UTC"
 }
 
 variable "verify_token_header" {
