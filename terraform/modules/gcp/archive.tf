@@ -8,8 +8,10 @@
 #
 # Off by default: it keeps a second copy of every pseudonymised event for
 # its retention, a data-governance choice (how long, against
-# ERASE_RETENTION) the deployer makes, and it costs storage and one write
-# per file (docs/cost.md).
+# ERASE_RETENTION) the deployer makes, and it costs storage and one object
+# write per file (a file per 5 min or 10 MB, whichever comes first).
+# Backfill does not read the bucket yet (BACKFILL_ARCHIVE takes a local
+# folder only): replaying from it is an open item of issue 27.
 
 resource "google_storage_bucket" "archive" {
   count = var.archive_enabled ? 1 : 0
