@@ -1,8 +1,8 @@
-# Module variables for the functions' settings that have no other home
-# in this module: each is one setting of shared/settings, named in its
-# description, with the registry's default (docs/configuration.md lists
-# every setting; internal/tfcheck holds these to the registry). Kept apart
-# from variables.tf, as monitoring's are, so they read as one list.
+# Generated from shared/settings by internal/tfcheck
+# (TestSettingsVariablesAreGenerated -update): do not edit. Module variables
+# for the functions' settings that have no other home in this module, each
+# with the registry's description, default and bounds (docs/configuration.md
+# lists every setting).
 
 # tflint-ignore: terraform_standard_module_structure
 variable "attestation_key_ttl" {
@@ -137,18 +137,6 @@ variable "ingest_max_body_bytes" {
 }
 
 # tflint-ignore: terraform_standard_module_structure
-variable "ingest_max_events" {
-  type        = number
-  description = "INGEST_MAX_EVENTS: the most events in one request."
-  default     = 1000
-
-  validation {
-    condition     = var.ingest_max_events >= 1 && var.ingest_max_events <= 10000 && floor(var.ingest_max_events) == var.ingest_max_events
-    error_message = "ingest_max_events must be a whole number from 1 to 10000."
-  }
-}
-
-# tflint-ignore: terraform_standard_module_structure
 variable "ingest_max_event_bytes" {
   type        = number
   description = "INGEST_MAX_EVENT_BYTES: the largest event, as JSON."
@@ -157,6 +145,18 @@ variable "ingest_max_event_bytes" {
   validation {
     condition     = var.ingest_max_event_bytes >= 256 && var.ingest_max_event_bytes <= 1048576 && floor(var.ingest_max_event_bytes) == var.ingest_max_event_bytes
     error_message = "ingest_max_event_bytes must be a whole number from 256 to 1048576."
+  }
+}
+
+# tflint-ignore: terraform_standard_module_structure
+variable "ingest_max_events" {
+  type        = number
+  description = "INGEST_MAX_EVENTS: the most events in one request."
+  default     = 1000
+
+  validation {
+    condition     = var.ingest_max_events >= 1 && var.ingest_max_events <= 10000 && floor(var.ingest_max_events) == var.ingest_max_events
+    error_message = "ingest_max_events must be a whole number from 1 to 10000."
   }
 }
 
@@ -366,13 +366,6 @@ variable "verify_success_status" {
 }
 
 # tflint-ignore: terraform_standard_module_structure
-variable "verify_timezone" {
-  type        = string
-  description = "VERIFY_TIMEZONE: the zone of an event_datetime without an offset."
-  default     = "UTC"
-}
-
-# tflint-ignore: terraform_standard_module_structure
 variable "verify_time_tolerance" {
   type        = string
   description = "VERIFY_TIME_TOLERANCE: how far a callback's event time may be from the time ingest recorded."
@@ -382,6 +375,13 @@ variable "verify_time_tolerance" {
     condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.verify_time_tolerance))
     error_message = "verify_time_tolerance must be a duration such as 30s, 10m or 720h (1s to 24h)."
   }
+}
+
+# tflint-ignore: terraform_standard_module_structure
+variable "verify_timezone" {
+  type        = string
+  description = "VERIFY_TIMEZONE: the zone of an event_datetime without an offset."
+  default     = "UTC"
 }
 
 # tflint-ignore: terraform_standard_module_structure
