@@ -134,10 +134,31 @@ func (p *sqsPipeline) backfill(ctx context.Context) (backfill.Summary, error) {
 	return sum, errors.Join(err, fn.Close())
 }
 
-// parked reads the dead-letter queue, hiding each message for a minute,
-// then hands every one back (visibility 0). Three empty receives in a row
-// mean everything was seen.
+// parked reads the dead-letter queue in three passes and keeps every
+// message any pass saw. Nothing else touches the queue by then, so a
+// message seen once is held; but goaws, just after the backfill handed
+// messages back with visibility 0, can answer a receive loop with part of
+// the queue (sqsstack's package comment), so one pass could call a parked
+// event lost. Its visibility clock ticks once a second: passes 1.5 s apart.
 func (p *sqsPipeline) parked(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	for pass := range 3 {
+		if pass > 0 {
+			time.Sleep(1500 * time.Millisecond)
+		}
+		seen, err := p.parkedPass(ctx)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, seen)
+	}
+	return out, nil
+}
+
+// parkedPass reads the dead-letter queue once, hiding each message for a
+// minute, then hands every one back (visibility 0). Three empty receives
+// in a row end the pass.
+func (p *sqsPipeline) parkedPass(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	var handles []*string
 	defer func() {
