@@ -29,7 +29,7 @@ dev:
 	./dist/eventrelay dev
 
 # The unit tests spend much of their time waiting on emulators, so the
-# builds of tflint and golangci-lint (about 3 and 2 CPU-minutes on a cold
+# builds of tflint and golangci-lint (about 3 and 3.5 CPU-minutes on a cold
 # cache) run beside them, one at a time: two jobs (the builds print nothing
 # but their commands); lint runs after them, with both cores to itself.
 # preflight comes first, alone: a missing tool is named before anything
