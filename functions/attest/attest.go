@@ -26,7 +26,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +45,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/attest/refusal"
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/clientip"
+	"eventrelay.dev/eventrelay/shared/jsonanswer"
 	"eventrelay.dev/eventrelay/shared/keyedlimit"
 	"eventrelay.dev/eventrelay/shared/ledger"
 )
@@ -299,9 +299,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
 		}
-		writeJSON(w, fail.status, ErrorBody{Error: fail.reason, Message: fail.msg})
+		jsonanswer.Write(w, fail.status, ErrorBody{Error: fail.reason, Message: fail.msg})
 	} else {
-		writeJSON(w, http.StatusOK, resp)
+		jsonanswer.Write(w, http.StatusOK, resp)
 	}
 	attrs := []slog.Attr{slog.String("outcome", outcome), slog.String("route", route), slog.String("source", s.sourceLabel(req.Source)),
 		slog.String("reason", reason),
@@ -568,13 +568,6 @@ func verifierFailure(err error) *failure {
 		return refuseWith(http.StatusUnauthorized, r.Reason, "%s", r.Detail)
 	}
 	return unavailable("%v", err)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
 
 // Mount serves the exchange under PathPrefix and everything else with next

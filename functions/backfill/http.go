@@ -1,11 +1,12 @@
 package backfill
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+
+	"eventrelay.dev/eventrelay/shared/jsonanswer"
 )
 
 // Handler serves the function over HTTP: Cloud Scheduler (authenticated by
@@ -40,9 +41,9 @@ func (b *Backfill) Handler() http.Handler {
 			s, err = b.Run(r.Context(), p)
 		}
 		if status := statusOf(err); status == http.StatusBadRequest {
-			writeJSON(w, status, map[string]string{"error": "bad_parameters", "message": err.Error()})
+			jsonanswer.Write(w, status, map[string]string{"error": "bad_parameters", "message": err.Error()})
 		} else {
-			writeJSON(w, status, s)
+			jsonanswer.Write(w, status, s)
 		}
 	})
 }
@@ -91,10 +92,4 @@ func merge(q, b Params) Params {
 		q.Rate = b.Rate
 	}
 	return q
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }

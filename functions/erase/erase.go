@@ -14,7 +14,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +26,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 
 	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/jsonanswer"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/suppress"
@@ -184,7 +184,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Att
 	if s.local != nil {
 		s.local.Remember(keys)
 	}
-	writeJSON(w, http.StatusOK, Response{Removed: removed, Suppressed: len(keys), SuppressedUntil: until, Subjects: keys})
+	jsonanswer.Write(w, http.StatusOK, Response{Removed: removed, Suppressed: len(keys), SuppressedUntil: until, Subjects: keys})
 	return http.StatusOK, attrs
 }
 
@@ -265,13 +265,6 @@ var errorStatus = map[string]int{
 
 func fail(w http.ResponseWriter, code, msg string) (int, []slog.Attr) {
 	status := errorStatus[code]
-	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
+	jsonanswer.Write(w, status, ErrorBody{Error: code, Message: msg})
 	return status, []slog.Attr{slog.String("error_code", code)}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }

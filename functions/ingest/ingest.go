@@ -20,6 +20,7 @@ import (
 
 	"eventrelay.dev/eventrelay/shared/auth"
 	"eventrelay.dev/eventrelay/shared/event"
+	"eventrelay.dev/eventrelay/shared/jsonanswer"
 	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/pii"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -289,7 +290,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, string, *R
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", s.retryAfter())
 	}
-	writeJSON(w, status, resp)
+	jsonanswer.Write(w, status, resp)
 	return status, p.Source, resp
 }
 
@@ -596,13 +597,6 @@ func (s *Service) fail(w http.ResponseWriter, source, code, msg string) (int, st
 }
 
 func (s *Service) reply(w http.ResponseWriter, source string, status int, code, msg string) (int, string, *Response) {
-	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
+	jsonanswer.Write(w, status, ErrorBody{Error: code, Message: msg})
 	return status, source, nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
