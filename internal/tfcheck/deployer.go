@@ -62,6 +62,8 @@ var deployerGrants = map[string][]string{
 	"aws_cloudwatch_metric_alarm":             {"CloudWatchFullAccessV2"},
 	"aws_cloudwatch_dashboard":                {"CloudWatchFullAccessV2"},
 	"aws_sns_topic":                           {"AmazonSNSFullAccess"},
+	"aws_sns_topic_subscription":              {"AmazonSNSFullAccess"},
+	"aws_sqs_queue_policy":                    {"AmazonSQSFullAccess"},
 
 	// Nothing to grant: read from the credentials, computed locally, or a
 	// wait.

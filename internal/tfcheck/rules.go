@@ -29,7 +29,7 @@ func Check(m *Module, cfg Config) []string {
 		checkBroadRoles, checkAWSPolicies, checkEmptySecrets,
 		checkPubSub, checkGCPScheduler, checkFirestore,
 		checkLambda, checkEventSourceMapping, checkAWSScheduler, checkDynamoDB, checkLogGroups,
-		checkMonitoring, checkFirstApply,
+		checkMonitoring, checkFirstApply, checkAWSSchema,
 	} {
 		out = append(out, rule(m)...)
 	}

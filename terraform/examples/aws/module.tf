@@ -35,6 +35,8 @@ module "eventrelay" {
   pii_ip_policy                      = var.pii_ip_policy
   secret_recovery_window_days        = var.secret_recovery_window_days
   extra_environment                  = var.extra_environment
+  archive_enabled                    = var.archive_enabled
+  archive_retention_days             = var.archive_retention_days
   attestation_sources                = var.attestation_sources
   attestation_credential_ttl         = var.attestation_credential_ttl
   attestation_challenge_ttl          = var.attestation_challenge_ttl

@@ -198,6 +198,18 @@ variable "extra_environment" {
   default     = {}
 }
 
+variable "archive_enabled" {
+  type        = bool
+  description = "Archive every accepted event in an S3 bucket the module creates: ingest publishes to an SNS topic that fans out to the events queue (raw message delivery) and to Kinesis Data Firehose, which writes the bucket (docs/backfill.md, Replay from the archive). Off by default: a second copy of every pseudonymised event for archive_retention_days (docs/data-governance.md, The archive)."
+  default     = false
+}
+
+variable "archive_retention_days" {
+  type        = number
+  description = "Days the archive keeps a file before the bucket's lifecycle deletes it; keep it below ERASE_RETENTION so an erasure's suppression outlives every archived event it covers."
+  default     = 90
+}
+
 variable "attestation_sources" {
   type = map(object({
     policy = string
