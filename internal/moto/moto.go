@@ -1,6 +1,6 @@
 // Package moto starts moto_server (moto 5.2.1, a Python emulator of AWS
 // services, preinstalled on the development and CI machines) on a free
-// loopback port for tests, and builds the real aws-sdk-go-v2 SQS client
+// loopback port for tests, and builds the real aws-sdk-go-v2 SQS and SNS clients
 // against it.
 //
 // Use it where goaws's SQS differs from real SQS (see internal/sqsstack's
@@ -24,6 +24,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -128,4 +129,33 @@ func QueueARN(t testing.TB, c *sqs.Client, url string) string {
 		t.Fatalf("%s: no QueueArn in %v", url, out.Attributes)
 	}
 	return arn
+}
+
+// SNS is the real SNS client pointed at endpoint, signing like Client.
+func SNS(endpoint string) *sns.Client {
+	return sns.New(sns.Options{Region: Region, BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+}
+
+// CreateTopic makes a standard topic and returns its ARN as moto reports it.
+func CreateTopic(t testing.TB, c *sns.Client, name string) string {
+	t.Helper()
+	out, err := c.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatalf("create topic %s: %v", name, err)
+	}
+	return aws.ToString(out.TopicArn)
+}
+
+// SubscribeQueue subscribes the queue (by ARN) to the topic, with raw
+// message delivery on or off, and returns the subscription's ARN.
+func SubscribeQueue(t testing.TB, c *sns.Client, topicARN, queueARN string, raw bool) string {
+	t.Helper()
+	out, err := c.Subscribe(context.Background(), &sns.SubscribeInput{TopicArn: aws.String(topicARN), Protocol: aws.String("sqs"),
+		Endpoint: aws.String(queueARN), Attributes: map[string]string{"RawMessageDelivery": strconv.FormatBool(raw)},
+		ReturnSubscriptionArn: true})
+	if err != nil {
+		t.Fatalf("subscribe %s to %s: %v", queueARN, topicARN, err)
+	}
+	return aws.ToString(out.SubscriptionArn)
 }

@@ -1,5 +1,5 @@
 // Package aws registers the AWS backends with internal/wiring: SQS
-// (QUEUE_BACKEND=sqs), Secrets Manager (SECRETS_BACKEND=aws) and DynamoDB
+// (QUEUE_BACKEND=sqs; ingest publishes to SNS when SNS_TOPIC_ARN is set), Secrets Manager (SECRETS_BACKEND=aws) and DynamoDB
 // (LEDGER_BACKEND=dynamodb). Import it for its side effect in a binary that
 // runs on AWS (or against its emulators).
 package aws
@@ -14,6 +14,7 @@ import (
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/ledger/dynamoledger"
 	"eventrelay.dev/eventrelay/shared/queue"
+	"eventrelay.dev/eventrelay/shared/queue/snsqueue"
 	"eventrelay.dev/eventrelay/shared/queue/sqsqueue"
 	"eventrelay.dev/eventrelay/shared/secrets"
 	"eventrelay.dev/eventrelay/shared/secrets/awssecrets"
@@ -36,9 +37,16 @@ func secretSource(ctx context.Context, env *settings.Env) (secrets.Source, wirin
 	return awssecrets.New(client), wiring.NoClose
 }
 
-// openPublisher opens an SQS queue. The client honours AWS_ENDPOINT_URL_SQS,
-// so the same code runs against local emulators.
+// openPublisher opens an SQS queue or, for the events queue with the
+// archive on (SNS_TOPIC_ARN set), the events topic that fans out to it. The
+// clients honour AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SNS, so the same
+// code runs against local emulators.
 func openPublisher(ctx context.Context, env *settings.Env, _, urlSetting *settings.String) (queue.Publisher, wiring.Closer) {
+	if urlSetting == settings.SQSQueueURL {
+		if arn := settings.SNSTopicARN.Get(env); arn != "" {
+			return openTopic(ctx, env, arn), wiring.NoClose
+		}
+	}
 	url := urlSetting.Require(env)
 	if url == "" {
 		return nil, wiring.NoClose
@@ -53,6 +61,25 @@ func openPublisher(ctx context.Context, env *settings.Env, _, urlSetting *settin
 		return nil, wiring.NoClose
 	}
 	return queue.WithSetting(p, urlSetting.Name), wiring.NoClose
+}
+
+// openTopic opens the events topic (SNS_TOPIC_ARN): ingest publishes there
+// instead of to SQS_QUEUE_URL, which the topic feeds with raw delivery.
+func openTopic(ctx context.Context, env *settings.Env, arn string) queue.Publisher {
+	if err := snsqueue.CheckARN(arn); err != nil {
+		env.Fail(settings.SNSTopicARN, "%v", err)
+		return nil
+	}
+	client, err := snsClient(ctx, env)
+	if err != nil {
+		env.Fail(settings.SNSTopicARN, "cannot create the SNS client: %v", err)
+		return nil
+	}
+	p := snsqueue.New(client, arn)
+	if !wiring.CheckQueue(ctx, env, settings.SNSTopicARN, p) {
+		return nil
+	}
+	return queue.WithSetting(p, settings.SNSTopicARN.Name)
 }
 
 func ledgerStore(ctx context.Context, env *settings.Env) (ledger.Store, wiring.Closer) {

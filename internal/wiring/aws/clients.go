@@ -11,6 +11,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"eventrelay.dev/eventrelay/shared/settings"
@@ -74,6 +75,10 @@ func sharedClient[C any](ctx context.Context, env *settings.Env, service string,
 
 func sqsClient(ctx context.Context, env *settings.Env) (*sqs.Client, error) {
 	return sharedClient(ctx, env, "sqs", func(cfg aws.Config) *sqs.Client { return sqs.NewFromConfig(cfg) })
+}
+
+func snsClient(ctx context.Context, env *settings.Env) (*sns.Client, error) {
+	return sharedClient(ctx, env, "sns", func(cfg aws.Config) *sns.Client { return sns.NewFromConfig(cfg) })
 }
 
 func dynamoClient(ctx context.Context, env *settings.Env) (*dynamodb.Client, error) {

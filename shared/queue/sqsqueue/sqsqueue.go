@@ -24,7 +24,8 @@ import (
 	"eventrelay.dev/eventrelay/shared/queue"
 )
 
-// SQS limits for one SendMessageBatch call.
+// SQS limits for one SendMessageBatch call (SNS's PublishBatch has the
+// same two, so shared/queue/snsqueue splits with Split too).
 const (
 	maxBatchEntries = 10
 	maxBatchBytes   = 256 << 10 // body + attribute names, types and values, summed
@@ -73,7 +74,7 @@ func Split(msgs []queue.Message, errs []error) [][]int {
 	for i, m := range msgs {
 		n := messageSize(m)
 		if n > maxBatchBytes {
-			errs[i] = fmt.Errorf("publish %s: %d bytes is over the SQS limit of %d", m.ID, n, maxBatchBytes)
+			errs[i] = fmt.Errorf("publish %s: %d bytes is over the SQS and SNS limit of %d", m.ID, n, maxBatchBytes)
 			continue
 		}
 		if len(cur) == maxBatchEntries || size+n > maxBatchBytes {
@@ -89,7 +90,7 @@ func Split(msgs []queue.Message, errs []error) [][]int {
 	return batches
 }
 
-// messageSize is what SQS counts against its limit.
+// messageSize is what SQS (and SNS) count against the limit.
 func messageSize(m queue.Message) int {
 	n := len(m.Body)
 	for k, v := range m.Attributes {
@@ -126,7 +127,7 @@ func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, e
 	out, err := p.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(p.url), Entries: entries})
 	if err != nil {
 		for _, i := range idx {
-			errs[i] = classify("publish "+msgs[i].ID, err)
+			errs[i] = Classify("publish "+msgs[i].ID, err)
 		}
 		return
 	}
@@ -155,20 +156,26 @@ func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, e
 	}
 }
 
-// classify sorts a failed call into the two kinds of shared/queue: an error
-// the service blames on the caller (a queue that does not exist, a URL it
-// refuses, access denied, bad credentials) is permanent unless it is
-// throttling; everything else (no answer, 5xx, throttled) is transient.
-func classify(what string, err error) error {
+// Classify sorts a failed SQS or SNS call into the two kinds of
+// shared/queue: an error the service blames on the caller (a queue or topic
+// that does not exist, a URL it refuses, access denied, bad credentials) is
+// permanent unless it is throttling; everything else (no answer, 5xx,
+// throttled) is transient.
+func Classify(what string, err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) && api.ErrorFault() != smithy.FaultServer {
-		if _, throttled := retry.DefaultThrottleErrorCodes[api.ErrorCode()]; !throttled && api.ErrorCode() != "OverLimit" &&
+		if _, throttled := retry.DefaultThrottleErrorCodes[api.ErrorCode()]; !throttled && !moreThrottleCodes[api.ErrorCode()] &&
 			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("%s: %w: %w", what, queue.ErrPermanent, err)
 		}
 	}
 	return fmt.Errorf("%s: %w: %w", what, queue.ErrUnavailable, err)
 }
+
+// moreThrottleCodes are "slow down" answers the SDK's list lacks: SQS's
+// OverLimit, SNS's Throttled, and the KMS throttling either passes on for
+// an encrypted queue or topic.
+var moreThrottleCodes = map[string]bool{"OverLimit": true, "Throttled": true, "KMSThrottling": true}
 
 // Check asks SQS, once at start, whether the queue exists and this identity
 // may read its attributes (GetQueueAttributes, one cheap call), so a wrong
@@ -177,7 +184,7 @@ func (p *Publisher) Check(ctx context.Context) error {
 	_, err := p.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.url),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
 	if err != nil {
-		return classify("check of "+p.url, err)
+		return Classify("check of "+p.url, err)
 	}
 	return nil
 }
