@@ -40,21 +40,42 @@ func NewGCPMetric(filter string, labels map[string]string, value string) (*GCPMe
 // ("k=v,..." in key order). A distribution metric must extract a number
 // from every entry it selects.
 func (m *GCPMetric) Count(entries []Entry) (map[string]int, error) {
+	return m.tally(entries, false)
+}
+
+// Sum adds up the values a distribution extracts, by label values: what a
+// distribution of counts (unit "1") counts, its sum. Each value must be a
+// whole number.
+func (m *GCPMetric) Sum(entries []Entry) (map[string]int, error) {
+	if m.value == nil {
+		return nil, fmt.Errorf("a counter has no values to sum")
+	}
+	return m.tally(entries, true)
+}
+
+func (m *GCPMetric) tally(entries []Entry, sum bool) (map[string]int, error) {
 	out := map[string]int{}
 	for _, e := range entries {
 		if !m.filter.Match(e) {
 			continue
 		}
+		n := 1
 		if m.value != nil {
-			if _, ok := m.value.Number(e); !ok {
+			v, ok := m.value.Number(e)
+			if !ok {
 				return nil, fmt.Errorf("selects an entry without a numeric value: %v", e)
+			}
+			if sum {
+				if n = int(v); float64(n) != v {
+					return nil, fmt.Errorf("a count that is not a whole number, %v: %v", v, e)
+				}
 			}
 		}
 		vals := map[string]string{}
 		for k, x := range m.labels {
 			vals[k] = x.Label(e)
 		}
-		out[Key(vals)]++
+		out[Key(vals)] += n
 	}
 	return out, nil
 }
@@ -89,13 +110,30 @@ func NewAWSMetric(pattern, value string, dims map[string]string) (*AWSMetric, er
 // Count counts the lines the filter selects by their dimension values; a
 // selected line must carry every dimension and a numeric value.
 func (m *AWSMetric) Count(lines []map[string]any) (map[string]int, error) {
+	return m.tally(lines, false)
+}
+
+// Sum adds up the values the filter publishes, by dimension values: what
+// the metric's Sum statistic reads. Each value must be a whole number.
+func (m *AWSMetric) Sum(lines []map[string]any) (map[string]int, error) {
+	return m.tally(lines, true)
+}
+
+func (m *AWSMetric) tally(lines []map[string]any, sum bool) (map[string]int, error) {
 	out := map[string]int{}
 	for _, l := range lines {
 		if !m.pattern.Match(l) {
 			continue
 		}
-		if _, ok := m.value.Number(l); !ok {
+		v, ok := m.value.Number(l)
+		if !ok {
 			return nil, fmt.Errorf("selects a line without a numeric value: %v", l)
+		}
+		n := 1
+		if sum {
+			if n = int(v); float64(n) != v {
+				return nil, fmt.Errorf("a count that is not a whole number, %v: %v", v, l)
+			}
 		}
 		vals := map[string]string{}
 		for k, d := range m.dims {
@@ -105,7 +143,7 @@ func (m *AWSMetric) Count(lines []map[string]any) (map[string]int, error) {
 			}
 			vals[k] = s
 		}
-		out[Key(vals)]++
+		out[Key(vals)] += n
 	}
 	return out, nil
 }

@@ -27,6 +27,7 @@ type GCPLogMetric struct {
 	Filter          string
 	LabelExtractors map[string]string
 	ValueExtractor  string // "" for a counter
+	Unit            string // metric_descriptor.unit: "1" counts events, "us" a latency
 }
 
 // AWSMetricFilter is one aws_cloudwatch_log_metric_filter instance.
@@ -37,6 +38,7 @@ type AWSMetricFilter struct {
 	Namespace  string
 	Metric     string
 	Value      string
+	Unit       string // "Count": the values sum to events; "Microseconds": a latency
 	Dimensions map[string]string
 }
 
@@ -158,6 +160,9 @@ func LogMetrics(m *Module) ([]GCPLogMetric, []AWSMetricFilter, []string) {
 			if v := e.attrValue(b, "value_extractor", in); !v.IsNull() {
 				lm.ValueExtractor = str(where, v, "value_extractor")
 			}
+			if md := block(b, "metric_descriptor"); md != nil {
+				lm.Unit = str(where, e.attrValue(md, "unit", in), "metric_descriptor.unit")
+			}
 			gcp = append(gcp, lm)
 		}
 	}
@@ -175,6 +180,7 @@ func LogMetrics(m *Module) ([]GCPLogMetric, []AWSMetricFilter, []string) {
 				f.Namespace = str(where, e.attrValue(mt, "namespace", in), "namespace")
 				f.Metric = str(where, e.attrValue(mt, "name", in), "metric_transformation.name")
 				f.Value = str(where, e.attrValue(mt, "value", in), "value")
+				f.Unit = str(where, e.attrValue(mt, "unit", in), "unit")
 				f.Dimensions = strMap(where, e.attrValue(mt, "dimensions", in), "dimensions")
 			}
 			aws = append(aws, f)
@@ -430,6 +436,48 @@ func (e *evaluator) checkDashboards(m *Module, userMetrics map[string]GCPLogMetr
 			for _, f := range jsonStrings(v, "filter") {
 				out = append(out, checkAlertFilter(where+" chart", f, userMetrics)...)
 			}
+			for _, q := range jsonStrings(v, "prometheusQuery") {
+				out = append(out, checkPromQL(where+" chart", q, userMetrics)...)
+			}
+		}
+	}
+	return out
+}
+
+var (
+	promUserMetricRe = regexp.MustCompile(`logging_googleapis_com:user_[A-Za-z0-9_]+`)
+	promUnsafeRe     = regexp.MustCompile(`[^A-Za-z0-9_:]`)
+)
+
+// checkPromQL: a PromQL query names at least one log-based metric, and each
+// is one of the module's distributions with a histogram suffix (_sum,
+// _count, _bucket), under Cloud Monitoring's PromQL name for it: the
+// type's first / becomes :, every other character but letters, digits
+// and _ becomes _.
+func checkPromQL(where, query string, userMetrics map[string]GCPLogMetric) []string {
+	names := map[string]GCPLogMetric{}
+	for typ, lm := range userMetrics {
+		n := strings.Replace(typ, "/", ":", 1)
+		n = promUnsafeRe.ReplaceAllString(n, "_")
+		names[n] = lm
+	}
+	used := promUserMetricRe.FindAllString(query, -1)
+	if len(used) == 0 {
+		return []string{fmt.Sprintf("%s: PromQL %q names no log-based metric", where, query)}
+	}
+	var out []string
+	for _, u := range used {
+		found := false
+		for _, suffix := range []string{"_sum", "_count", "_bucket"} {
+			if lm, ok := names[strings.TrimSuffix(u, suffix)]; ok && strings.HasSuffix(u, suffix) {
+				found = true
+				if lm.ValueExtractor == "" {
+					out = append(out, fmt.Sprintf("%s: PromQL reads %s, but %s is a counter, not a distribution", where, u, lm.Resource))
+				}
+			}
+		}
+		if !found {
+			out = append(out, fmt.Sprintf("%s: PromQL reads %s, which is not <a google_logging_metric of the module>_sum, _count or _bucket", where, u))
 		}
 	}
 	return out

@@ -18,6 +18,9 @@ func TestMonitoringRulesCatchViolations(t *testing.T) {
 			"filter uses label class, which google_logging_metric.events does not extract",
 			"metric custom.googleapis.com/made_up is neither built in",
 			"google_monitoring_dashboard.board chart: metric logging.googleapis.com/user/acme/missing is neither built in",
+			"board chart: PromQL reads logging_googleapis_com:user_acme_gone_sum, which is not <a google_logging_metric",
+			"board chart: PromQL reads logging_googleapis_com:user_acme_events_sum, but google_logging_metric.events is a counter",
+			`board chart: PromQL "sum(rate(run_googleapis_com:request_count[5m]))" names no log-based metric`,
 		},
 		"monitoring_aws": {
 			"aws_cloudwatch_metric_alarm.silent[]: alarm_actions is empty",

@@ -73,6 +73,12 @@ resource "google_monitoring_dashboard" "board" {
         widget = { xyChart = { dataSets = [{ timeSeriesQuery = { timeSeriesFilter = {
           filter = "metric.type=\"logging.googleapis.com/user/acme/missing\""
         } } }] } }
+        }, {
+        widget = { xyChart = { dataSets = [
+          { timeSeriesQuery = { prometheusQuery = "sum(increase(logging_googleapis_com:user_acme_gone_sum[5m]))" } },
+          { timeSeriesQuery = { prometheusQuery = "sum(increase(logging_googleapis_com:user_acme_events_sum[5m]))" } },
+          { timeSeriesQuery = { prometheusQuery = "sum(rate(run_googleapis_com:request_count[5m]))" } },
+        ] } }
       }]
     }
   })
