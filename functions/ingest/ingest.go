@@ -175,9 +175,10 @@ type ErrorBody struct {
 	Message string `json:"message"`
 }
 
-// ServeHTTP handles one ingest request. Its log lines (one per event, then
-// the request's) are written together when it ends, even if it panics: one
-// write instead of one per line, and a request's lines stay together.
+// ServeHTTP handles one ingest request. Its log lines (the request's, and
+// one per event it did not queue) are written together when it ends, even
+// if it panics: one write instead of one per line, and a request's lines
+// stay together.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	ctx, lines := logging.WithBuffer(r.Context())
@@ -195,9 +196,18 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Int64("duration_us", s.now().Sub(start).Microseconds()),
 	}
 	if resp != nil {
-		attrs = append(attrs, slog.Int("accepted", len(resp.Accepted)),
-			slog.Int("duplicates", len(resp.Duplicates)), slog.Int("rejected", len(resp.Rejected)),
-			slog.Int("not_accepted", len(resp.NotAccepted)))
+		// The counts per outcome, each only when not 0 (most requests
+		// have one outcome): the log-based metrics sum accepted and
+		// duplicates from here.
+		for _, c := range [...]struct {
+			name string
+			n    int
+		}{{"accepted", len(resp.Accepted)}, {"duplicates", len(resp.Duplicates)}, {"rejected", len(resp.Rejected)},
+			{"not_accepted", len(resp.NotAccepted)}, {"refused", len(resp.Refused)}} {
+			if c.n > 0 {
+				attrs = append(attrs, slog.Int(c.name, c.n))
+			}
+		}
 	}
 	level := slog.LevelInfo
 	if status >= 500 {
@@ -206,9 +216,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.LogAttrs(r.Context(), level, "ingest request", attrs...)
 }
 
-// logEvents writes one "ingest event" line per event of the answer: its id,
-// source and outcome, so one event's path can be followed by its id and
-// log-based metrics count events, not requests.
+// logEvents writes an "ingest event" line, with its id, source, outcome
+// and class, for each event of the answer that was not queued: rejected,
+// not accepted, refused. Accepted and duplicate events, the routine ones,
+// are counted by the request's line; their own lines are written only at
+// debug level (LOG_LEVEL=debug), so a batch of 100 costs one line at the
+// deployed level instead of 101 (docs/operations.md: one event's path).
 func (s *Service) logEvents(ctx context.Context, source string, resp *Response) {
 	line := func(level slog.Level, outcome, id, class string) {
 		attrs := [4]slog.Attr{slog.String("outcome", outcome), slog.String("event_id", id), slog.String("source", source)}
@@ -218,15 +231,17 @@ func (s *Service) logEvents(ctx context.Context, source string, resp *Response) 
 		}
 		s.log.LogAttrs(ctx, level, "ingest event", attrs[:n]...)
 	}
-	for _, a := range resp.Accepted {
-		line(slog.LevelInfo, "accepted", a.ID, "")
-	}
-	for _, d := range resp.Duplicates {
-		class := "in_request"
-		if d.Of < 0 {
-			class = "earlier_request"
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		for _, a := range resp.Accepted {
+			line(slog.LevelDebug, "accepted", a.ID, "")
 		}
-		line(slog.LevelInfo, "duplicate", d.ID, class)
+		for _, d := range resp.Duplicates {
+			class := "in_request"
+			if d.Of < 0 {
+				class = "earlier_request"
+			}
+			line(slog.LevelDebug, "duplicate", d.ID, class)
+		}
 	}
 	for _, r := range resp.Rejected {
 		line(slog.LevelInfo, "rejected", r.ID, r.class)

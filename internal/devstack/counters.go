@@ -36,7 +36,7 @@ func (c *Counters) observe(fn string, r slog.Record) {
 	// Only these attributes name a counter; reading just them, without a
 	// map of every attribute, keeps counting cheap at tens of thousands of
 	// lines a second.
-	var outcome, class, status, reason, policy, verdict, route string
+	var outcome, class, status, reason, policy, verdict, route, accepted, duplicates string
 	r.Attrs(func(a slog.Attr) bool {
 		var dst *string
 		switch a.Key {
@@ -54,6 +54,10 @@ func (c *Counters) observe(fn string, r slog.Record) {
 			dst = &verdict
 		case "route":
 			dst = &route
+		case "accepted":
+			dst = &accepted
+		case "duplicates":
+			dst = &duplicates
 		default:
 			return true
 		}
@@ -63,16 +67,26 @@ func (c *Counters) observe(fn string, r slog.Record) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	add := func(name string) { c.n[name]++ }
+	// A request's line carries the counts of its routine outcomes.
+	addCount := func(name, n string) {
+		if v, err := strconv.ParseInt(n, 10, 64); err == nil && v > 0 {
+			c.n[name] += v
+		}
+	}
 	if r.Level >= slog.LevelError {
 		add("function_errors." + fn)
 	}
 	switch fn + "/" + outcome {
 	case "ingest/answered":
 		add("ingest_requests." + status)
+		addCount("ingest_events.accepted", accepted)
+		addCount("ingest_events.duplicate", duplicates)
 	case "ingest/auth_failed":
 		add("ingest_auth_failures")
 		add("ingest_auth_failures." + reason)
-	case "ingest/accepted", "ingest/duplicate", "ingest/rejected", "ingest/not_accepted", "ingest/refused":
+	case "ingest/rejected", "ingest/not_accepted", "ingest/refused":
+		// Accepted and duplicate events are counted from the request's
+		// line; their own lines (debug level) are not, as in the cloud.
 		add("ingest_events." + outcome)
 		if class != "" {
 			add("ingest_events." + outcome + "." + class)

@@ -84,13 +84,6 @@ func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
 			"Reason=decode_budget_spent,Route=android": 1},
 		"attest_decode_budget": {"Outcome=decode_budget_low": 1, "Outcome=decode_budget_spent": 1},
 	}
-	only := func(got, want funnel) funnel {
-		out := funnel{}
-		for name := range want {
-			out[name] = got[name]
-		}
-		return out
-	}
 	t.Run("gcp", func(t *testing.T) { compare(t, only(gcpCounts(t, logged), gcpWant), gcpWant, logged) })
 	t.Run("aws", func(t *testing.T) { compare(t, only(awsCounts(t, logged), awsWant), awsWant, logged) })
 }

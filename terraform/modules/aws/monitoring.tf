@@ -16,9 +16,27 @@ locals {
   # the metric it publishes: value "1" counts lines, "$.field" sums a field.
   # Dimensions come from fields every selected line carries.
   metric_filters = {
+    # Routine outcomes are summed from the count fields of one line per
+    # request; every other outcome keeps its line per event.
+    ingest_accepted = {
+      fn         = "ingest"
+      pattern    = "{ $.outcome = \"answered\" && $.accepted >= 1 }"
+      metric     = "ingest_accepted"
+      value      = "$.accepted"
+      unit       = "Count"
+      dimensions = { Source = "$.source" }
+    }
+    ingest_duplicates = {
+      fn         = "ingest"
+      pattern    = "{ $.outcome = \"answered\" && $.duplicates >= 1 }"
+      metric     = "ingest_duplicates"
+      value      = "$.duplicates"
+      unit       = "Count"
+      dimensions = { Source = "$.source" }
+    }
     ingest_events = {
       fn         = "ingest"
-      pattern    = "{ $.outcome = \"accepted\" || $.outcome = \"duplicate\" || $.outcome = \"rejected\" || $.outcome = \"not_accepted\" || $.outcome = \"refused\" }"
+      pattern    = "{ $.outcome = \"rejected\" || $.outcome = \"not_accepted\" || $.outcome = \"refused\" }"
       metric     = "ingest_events"
       value      = "1"
       unit       = "Count"
@@ -388,7 +406,11 @@ locals {
   # One chart per row of the funnel, two to a row; SEARCH draws one line
   # per dimension value.
   dashboard_charts = [
-    { title = "ingest: events by outcome", stat = "Sum", metrics = [[{ expression = "SEARCH('{${local.ns},Outcome,Source} MetricName=\"ingest_events\"', 'Sum', 300)", id = "e1" }]] },
+    { title = "ingest: events by outcome", stat = "Sum", metrics = [
+      [{ expression = "SEARCH('{${local.ns},Source} MetricName=\"ingest_accepted\"', 'Sum', 300)", id = "e1", label = "accepted" }],
+      [{ expression = "SEARCH('{${local.ns},Source} MetricName=\"ingest_duplicates\"', 'Sum', 300)", id = "e2", label = "duplicate" }],
+      [{ expression = "SEARCH('{${local.ns},Outcome,Source} MetricName=\"ingest_events\"', 'Sum', 300)", id = "e3" }],
+    ] },
     { title = "forwarder: deliveries by outcome", stat = "Sum", metrics = [[{ expression = "SEARCH('{${local.ns},Outcome} MetricName=\"forwarder_outcomes\"', 'Sum', 300)", id = "e1" }]] },
     { title = "pending: events waiting to be delivered", stat = "Maximum", metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.events.name]] },
     { title = "dead letters waiting", stat = "Maximum", metrics = [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", aws_sqs_queue.deadletter.name]] },

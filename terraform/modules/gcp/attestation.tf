@@ -180,6 +180,7 @@ locals {
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"attestation_checked\""
       labels      = { policy = "jsonPayload.policy", verdict = "jsonPayload.verdict", source = "jsonPayload.source" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     attest_decode_budget = {
@@ -187,6 +188,7 @@ locals {
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"decode_budget_low\" OR \"decode_budget_spent\")"
       labels      = { outcome = "jsonPayload.outcome" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     attest_exchanges = {
@@ -194,6 +196,7 @@ locals {
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"exchanged\" OR \"exchange_refused\")"
       labels      = { route = "jsonPayload.route", reason = "jsonPayload.reason", source = "jsonPayload.source" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
   }

@@ -33,14 +33,35 @@ resource "google_project_service" "monitoring" {
 
 locals {
   # name => what it counts, the filter, the labels (label => the field it
-  # extracts) and, for a latency distribution, the field in microseconds
+  # extracts) and, for a distribution, the field it reads, its unit (us: a
+  # latency; 1: a count of events, whose sum is what the metric counts)
   # and the first bucket's bound.
   log_metrics = {
+    # Routine outcomes are counted from one line per request, which
+    # carries the counts: a distribution of the count field, whose sum is
+    # the events (unit "1"). Every other outcome keeps its line per event.
+    ingest_accepted = {
+      description = "Events ingest accepted (the queue acknowledged them), summed from each request's \"accepted\" count: the distribution's sum is the events, its count the requests."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\" AND jsonPayload.accepted>=1"
+      labels      = { source = "jsonPayload.source" }
+      value       = "jsonPayload.accepted"
+      unit        = "1"
+      scale       = 1
+    }
+    ingest_duplicates = {
+      description = "Events ingest dropped as duplicates (of an event earlier in the request or of one an earlier request delivered), summed from each request's \"duplicates\" count."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\" AND jsonPayload.duplicates>=1"
+      labels      = { source = "jsonPayload.source" }
+      value       = "jsonPayload.duplicates"
+      unit        = "1"
+      scale       = 1
+    }
     ingest_events = {
-      description = "Events ingest answered for, one per event: accepted, duplicate, rejected (class: too_large, malformed, invalid, unencodable), not_accepted (class: ledger_unavailable, queue_unavailable, suppressions_unavailable, catalog_unavailable), refused (class: no_consent, erased)."
-      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"accepted\" OR \"duplicate\" OR \"rejected\" OR \"not_accepted\" OR \"refused\")"
+      description = "Events ingest did not queue, one line per event: rejected (class: too_large, malformed, invalid, unencodable), not_accepted (class: ledger_unavailable, queue_unavailable, queue_misconfigured, suppressions_unavailable, catalog_unavailable), refused (class: no_consent, erased). Accepted and duplicate events: ingest_accepted, ingest_duplicates."
+      filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=(\"rejected\" OR \"not_accepted\" OR \"refused\")"
       labels      = { outcome = "jsonPayload.outcome", class = "jsonPayload.class", source = "jsonPayload.source" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     ingest_requests = {
@@ -48,6 +69,7 @@ locals {
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\""
       labels      = { status = "jsonPayload.status" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     ingest_latency = {
@@ -55,6 +77,7 @@ locals {
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"answered\""
       labels      = { status = "jsonPayload.status" }
       value       = "jsonPayload.duration_us"
+      unit        = "us"
       scale       = 100
     }
     ingest_auth_failures = {
@@ -62,6 +85,7 @@ locals {
       filter      = "${local.fn_log.ingest} AND jsonPayload.outcome=\"auth_failed\""
       labels      = { reason = "jsonPayload.reason" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     forwarder_outcomes = {
@@ -69,6 +93,7 @@ locals {
       filter      = "${local.fn_log.forwarder} AND jsonPayload.outcome=(\"delivered\" OR \"duplicate\" OR \"retry\" OR \"circuit_open\" OR \"dead_lettered\" OR \"dead_letter_failed\" OR \"erased\")"
       labels      = { outcome = "jsonPayload.outcome", class = "jsonPayload.class", status = "jsonPayload.status", source = "jsonPayload.source" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     platform_latency = {
@@ -76,6 +101,7 @@ locals {
       filter      = "${local.fn_log.forwarder} AND jsonPayload.platform_duration_us>=0"
       labels      = { status = "jsonPayload.status" }
       value       = "jsonPayload.platform_duration_us"
+      unit        = "us"
       scale       = 1000
     }
     verify_callbacks = {
@@ -83,6 +109,7 @@ locals {
       filter      = "${local.fn_log.verify} AND jsonPayload.outcome=(\"confirmed\" OR \"failed\")"
       labels      = { outcome = "jsonPayload.outcome", reason = "jsonPayload.reason" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     backfill_events = {
@@ -90,6 +117,7 @@ locals {
       filter      = "${local.fn_log.backfill} AND jsonPayload.outcome=(\"resent\" OR \"reparked\" OR \"erased\")"
       labels      = { outcome = "jsonPayload.outcome", class = "jsonPayload.class", source = "jsonPayload.source" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     backfill_runs = {
@@ -97,6 +125,7 @@ locals {
       filter      = "${local.fn_log.backfill} AND jsonPayload.outcome=(\"completed\" OR \"failed\")"
       labels      = { outcome = "jsonPayload.outcome", stop_reason = "jsonPayload.stop_reason" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
     # Plain stderr text (a panic's trace) has no severity in Cloud Logging:
@@ -106,6 +135,7 @@ locals {
       filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=(${join(" OR ", [for fn in keys(local.functions) : "\"${var.name_prefix}-${fn}\""])}) AND severity>=ERROR"
       labels      = { function = "resource.labels.service_name" }
       value       = ""
+      unit        = "1"
       scale       = 0
     }
   }
@@ -134,7 +164,7 @@ resource "google_logging_metric" "metric" {
   metric_descriptor {
     metric_kind = "DELTA"
     value_type  = each.value.value == "" ? "INT64" : "DISTRIBUTION"
-    unit        = each.value.value == "" ? "1" : "us"
+    unit        = each.value.unit
     dynamic "labels" {
       for_each = each.value.labels
       content {
@@ -477,7 +507,7 @@ resource "google_monitoring_alert_policy" "verify_failures" {
 locals {
   # One chart per row of the funnel, two to a row.
   dashboard_charts = [
-    { title = "ingest: events by outcome", filter = "metric.type=\"${local.metric_type.ingest_events}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
+    { title = "ingest: events not queued, by outcome", filter = "metric.type=\"${local.metric_type.ingest_events}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
     { title = "forwarder: deliveries by outcome", filter = "metric.type=\"${local.metric_type.forwarder_outcomes}\"", by = ["metric.labels.outcome"], aligner = "ALIGN_SUM", reducer = "REDUCE_SUM" },
     { title = "pending: events waiting to be delivered", filter = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.events_subscription}", by = [], aligner = "ALIGN_MAX", reducer = "REDUCE_SUM" },
     { title = "dead letters waiting", filter = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" AND ${local.deadletter_subscription}", by = [], aligner = "ALIGN_MAX", reducer = "REDUCE_SUM" },
@@ -494,13 +524,24 @@ locals {
   ]
 }
 
+locals {
+  # Charts of events counted by a request's count field: the sum of a
+  # distribution, which a filter's aligners cannot chart but PromQL can,
+  # as <metric>_sum (Cloud Monitoring's PromQL names: the metric type's
+  # first / becomes :, every other / and - becomes _).
+  promql_metric = { for k, t in local.metric_type : k => replace(replace(replace(t, "logging.googleapis.com/", "logging_googleapis_com:"), "/", "_"), "-", "_") }
+  promql_charts = [
+    { title = "ingest: events accepted and duplicates", queries = [for k in ["ingest_accepted", "ingest_duplicates"] : "sum(increase(${local.promql_metric[k]}_sum[5m]))"] },
+  ]
+}
+
 resource "google_monitoring_dashboard" "funnel" {
   project = var.project_id
   dashboard_json = jsonencode({
     displayName = "${var.name_prefix}: event funnel"
     mosaicLayout = {
       columns = 48
-      tiles = [for i, c in local.dashboard_charts : {
+      tiles = concat([for i, c in local.dashboard_charts : {
         xPos   = (i % 2) * 24
         yPos   = floor(i / 2) * 16
         width  = 24
@@ -524,7 +565,21 @@ resource "google_monitoring_dashboard" "funnel" {
             }]
           }
         }
-      }]
+        }], [for j, c in local.promql_charts : {
+        xPos   = ((length(local.dashboard_charts) + j) % 2) * 24
+        yPos   = floor((length(local.dashboard_charts) + j) / 2) * 16
+        width  = 24
+        height = 16
+        widget = {
+          title = c.title
+          xyChart = {
+            dataSets = [for q in c.queries : {
+              plotType        = "LINE"
+              timeSeriesQuery = { prometheusQuery = q }
+            }]
+          }
+        }
+      }])
     }
   })
 
