@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/backfill"
+	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/archive"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/settings"
@@ -50,11 +51,11 @@ func NewBackfill(ctx context.Context, env *settings.Env, opt Options) (*Backfill
 	erased := readGovernance(env, false).checker(store)
 	cursors, _ := store.(ledger.Cursors)
 	timer.phase("ledger")
-	archived := archiveReader(env)
+	archived, closeArchive := archiveReader(ctx, env)
 	if err := env.Err(); err != nil {
-		return nil, errors.Join(err, closeAll(closeSecrets, closeDLQ, closeSource, closeLedger))
+		return nil, errors.Join(err, closeAll(closeSecrets, closeDLQ, closeSource, closeLedger, closeArchive))
 	}
-	f := &Function{closers: []func() error{closeSecrets, closeDLQ, closeSource, closeLedger}}
+	f := &Function{closers: []func() error{closeSecrets, closeDLQ, closeSource, closeLedger, closeArchive}}
 	client, invalidate, err := platformClient(p, src)
 	if err != nil {
 		return nil, errors.Join(err, f.Close())
@@ -90,20 +91,25 @@ func backfillSource(ctx context.Context, env *settings.Env) (backfill.Source, ba
 	return q.BackfillSource(ctx, env)
 }
 
-// archiveReader opens BACKFILL_ARCHIVE: a local folder (the local stack's
-// archive); nil when unset.
-func archiveReader(env *settings.Env) archive.Reader {
+// archiveReader opens BACKFILL_ARCHIVE: a bucket URL (gs://…), read by the
+// cloud package registered for its scheme, or a local folder (the local
+// stack's archive); nil when unset.
+func archiveReader(ctx context.Context, env *settings.Env) (archive.Reader, func() error) {
 	where := settings.BackfillArchive.Get(env)
-	switch {
-	case where == "":
-		return nil
-	case strings.Contains(where, "://"):
-		env.Fail(settings.BackfillArchive, "%q: only a local folder is read so far (a bucket's reader is not built yet)", where)
-		return nil
+	if where == "" {
+		return nil, noClose
+	}
+	if scheme, _, ok := strings.Cut(where, "://"); ok {
+		a, ok := wiring.LookupArchive(scheme)
+		if !ok {
+			notLinked(env, settings.BackfillArchive, scheme+"://")
+			return nil, noClose
+		}
+		return a.Open(ctx, env, where)
 	}
 	if st, err := os.Stat(where); err != nil || !st.IsDir() {
 		env.Fail(settings.BackfillArchive, "%q is not a folder", where)
-		return nil
+		return nil, noClose
 	}
-	return archive.Dir{Root: where}
+	return archive.Dir{Root: where}, noClose
 }

@@ -1,9 +1,10 @@
 // Package wiring is where each cloud's clients plug into setup. A cloud
 // package (internal/wiring/gcp, internal/wiring/aws) registers its backends
 // in its init; setup picks among those registered by QUEUE_BACKEND,
-// SECRETS_BACKEND and LEDGER_BACKEND. So a binary carries only the clouds it
-// imports: the Cloud Functions entry (module root) imports gcp, the Lambda
-// bootstrap aws, the local tool and the tests both.
+// SECRETS_BACKEND, LEDGER_BACKEND and BACKFILL_ARCHIVE's URL scheme. So a
+// binary carries only the clouds it imports: the Cloud Functions entry
+// (module root) imports gcp, the Lambda bootstrap aws, the local tool and
+// the tests both.
 package wiring
 
 import (
@@ -15,6 +16,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/functions/forwarder"
+	"eventrelay.dev/eventrelay/shared/archive"
 	"eventrelay.dev/eventrelay/shared/catalog"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/queue"
@@ -82,12 +84,21 @@ type Catalog struct {
 	Open func(ctx context.Context, env *settings.Env, log *slog.Logger) (catalog.Source, Closer)
 }
 
+// Archive is a BACKFILL_ARCHIVE in a cloud's object store, named by its
+// URL's scheme (gs://bucket/prefix): Open returns the reader, or nil with
+// the problem recorded on env.
+type Archive struct {
+	Scheme string // gs
+	Open   func(ctx context.Context, env *settings.Env, url string) (archive.Reader, Closer)
+}
+
 var reg struct {
 	sync.Mutex
 	queues   map[string]Queue
 	secrets  map[string]Secrets
 	ledgers  map[string]Ledger
 	catalogs map[string]Catalog
+	archives map[string]Archive
 }
 
 // RegisterQueue, RegisterSecrets and RegisterLedger are called from the
@@ -102,6 +113,9 @@ func RegisterLedger(l Ledger) { register(&reg.ledgers, l.Name, l) }
 
 // RegisterCatalog registers a CATALOG_BACKEND.
 func RegisterCatalog(c Catalog) { register(&reg.catalogs, c.Name, c) }
+
+// RegisterArchive registers a BACKFILL_ARCHIVE URL scheme.
+func RegisterArchive(a Archive) { register(&reg.archives, a.Scheme, a) }
 
 func register[T any](m *map[string]T, name string, v T) {
 	reg.Lock()
@@ -123,6 +137,9 @@ func LookupLedger(name string) (Ledger, bool) { return lookup(reg.ledgers, name)
 
 // LookupCatalog returns a registered CATALOG_BACKEND.
 func LookupCatalog(name string) (Catalog, bool) { return lookup(reg.catalogs, name) }
+
+// LookupArchive returns the archive reader registered for a URL scheme.
+func LookupArchive(scheme string) (Archive, bool) { return lookup(reg.archives, scheme) }
 
 func lookup[T any](m map[string]T, name string) (T, bool) {
 	reg.Lock()
@@ -148,6 +165,9 @@ func Linked() []string {
 	}
 	for n := range reg.catalogs {
 		names = append(names, "catalog "+n)
+	}
+	for n := range reg.archives {
+		names = append(names, "archive "+n+"://")
 	}
 	slices.Sort(names)
 	return names

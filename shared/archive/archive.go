@@ -12,6 +12,8 @@ package archive
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +79,22 @@ type Reader interface {
 
 // ObjectName is the name of a file that starts at t.
 func ObjectName(t time.Time, unique string) string {
-	return Prefix + t.UTC().Format(goLayout) + "_" + unique + Suffix
+	return NameAt(t) + "_" + unique + Suffix
+}
+
+// NewObjectName is a fresh name for a file that starts at t (a random
+// unique part, as the subscription's writers use).
+func NewObjectName(t time.Time) string {
+	var u [16]byte
+	rand.Read(u[:])
+	return ObjectName(t, hex.EncodeToString(u[:]))
+}
+
+// NameAt is how the names of the files that start in t's second begin:
+// names sort by time, so a bucket lists a window from NameAt(from) to
+// NameAt(to + 1s) without reading the rest of the day.
+func NameAt(t time.Time) string {
+	return Prefix + t.UTC().Format(goLayout)
 }
 
 // ParseName reads a file's start time from its name; false for anything
@@ -89,6 +106,26 @@ func ParseName(name string) (time.Time, bool) {
 	}
 	t, err := time.Parse(goLayout, rest[:len(goLayout)])
 	return t, err == nil
+}
+
+// InWindow is the file a listed name is when it starts in [from, to);
+// false for a file outside the window and for anything else under the
+// prefix.
+func InWindow(name string, from, to time.Time) (File, bool) {
+	t, ok := ParseName(name)
+	if !ok || t.Before(from) || !t.Before(to) {
+		return File{}, false
+	}
+	return File{Name: name, Start: t}, true
+}
+
+// CheckName refuses to open anything but an archive file's name, so that
+// a cursor or a request cannot point a Reader elsewhere.
+func CheckName(name string) error {
+	if _, ok := ParseName(name); !ok || strings.Contains(name, "..") {
+		return fmt.Errorf("archive open: %q is not an archive file name", name)
+	}
+	return nil
 }
 
 // DayPrefixes are the folders that can hold files starting in [from, to).

@@ -3,8 +3,6 @@ package archive
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -38,9 +36,8 @@ func (d Dir) Files(_ context.Context, from, to time.Time) ([]File, error) {
 			return nil, fmt.Errorf("archive list: %w", err)
 		}
 		for _, e := range entries {
-			name := prefix + e.Name()
-			if t, ok := ParseName(name); ok && !e.IsDir() && !t.Before(from) && t.Before(to) {
-				out = append(out, File{Name: name, Start: t})
+			if f, ok := InWindow(prefix+e.Name(), from, to); ok && !e.IsDir() {
+				out = append(out, f)
 			}
 		}
 	}
@@ -48,11 +45,10 @@ func (d Dir) Files(_ context.Context, from, to time.Time) ([]File, error) {
 	return out, nil
 }
 
-// Open implements Reader. Only names under the archive's prefix are
-// opened, so a cursor or a request cannot point it elsewhere.
+// Open implements Reader (archive file names only: CheckName).
 func (d Dir) Open(_ context.Context, name string) (io.ReadCloser, error) {
-	if _, ok := ParseName(name); !ok || strings.Contains(name, "..") {
-		return nil, fmt.Errorf("archive open: %q is not an archive file name", name)
+	if err := CheckName(name); err != nil {
+		return nil, err
 	}
 	return os.Open(filepath.Join(d.Root, filepath.FromSlash(name)))
 }
@@ -64,9 +60,7 @@ func (d Dir) Write(start time.Time, recs []Record) (string, error) {
 	if err := Encode(&buf, recs); err != nil {
 		return "", err
 	}
-	var u [16]byte
-	rand.Read(u[:])
-	name := ObjectName(start, hex.EncodeToString(u[:]))
+	name := NewObjectName(start)
 	path := filepath.Join(d.Root, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", fmt.Errorf("archive write: %w", err)

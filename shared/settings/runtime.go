@@ -72,6 +72,12 @@ var SecretManagerEmulatorHost = declare(&String{Meta: Meta{Name: "SECRETMANAGER_
 	GCP:         OnlyLocal, AWS: Nowhere},
 	Format: "host:port"})
 
+var StorageEmulatorHost = declare(&String{Meta: Meta{Name: "STORAGE_EMULATOR_HOST",
+	Description: "a Cloud Storage stand-in's host:port (fake-gcs-server); backfill reads a gs:// archive there instead of Google",
+	Functions:   []Function{Local, Test},
+	GCP:         OnlyLocal, AWS: Nowhere},
+	Format: "host:port"})
+
 var AWSEndpointURLSQS = declare(&String{Meta: Meta{Name: "AWS_ENDPOINT_URL_SQS",
 	Description: "a local SQS (goaws, moto); the AWS SDK reads it",
 	Functions:   []Function{Local, Test},

@@ -1,6 +1,7 @@
 // Package gcp registers the Google Cloud backends with internal/wiring:
 // Pub/Sub (QUEUE_BACKEND=pubsub), Secret Manager (SECRETS_BACKEND=gcp) and
-// Firestore (LEDGER_BACKEND=firestore). Import it for its side effect in a
+// Firestore (LEDGER_BACKEND=firestore), and Cloud Storage for
+// BACKFILL_ARCHIVE=gs://… Import it for its side effect in a
 // binary that runs on Google Cloud (or against its emulators).
 package gcp
 
