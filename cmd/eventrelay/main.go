@@ -26,7 +26,8 @@ commands:
   erase    erase one person (-user or -device): their ledger records go, their events stop
   soak     the load-and-fault run: many events through the local stack while the platform fails and the forwarder is killed
   serve    serve one function (FUNCTION_TARGET) through the Functions Framework, configured from the environment
-  docs     docs config: write docs/configuration.md from the settings registry
+  cost     what a month of events costs on each cloud at the Terraform defaults (docs/cost.md's tables, for another volume or mix)
+  docs     docs config|cost: write docs/configuration.md from the settings registry, or docs/cost.md from the cost model
 `
 
 // commands are the subcommands by name; each parses its own flags, so
@@ -44,6 +45,7 @@ var commands = map[string]func([]string) error{
 	"erase":    runErase,
 	"package":  runPackage,
 	"docs":     runDocs,
+	"cost":     runCost,
 }
 
 func main() {

@@ -325,3 +325,14 @@ func boolFold(all bool) function.Function {
 		},
 	})
 }
+
+// Default is what the module deploys when the caller does not set the
+// variable name: its default with optional attributes filled in (unknown
+// when it has none). The cost model reads the deployed sizes this way.
+func (m *Module) Default(name string) (cty.Value, error) {
+	b := m.Variables[name]
+	if b == nil {
+		return cty.NilVal, fmt.Errorf("%s: no variable %q", m.Dir, name)
+	}
+	return m.eval.variableValue(name, b), nil
+}
