@@ -2,6 +2,7 @@ package tfcheck
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,6 +121,145 @@ func TestAWSSchemaAcceptsTheDocumentedForm(t *testing.T) {
 		m := load(t, dir)
 		if p := checkAWSSchema(m); len(p) > 0 {
 			t.Errorf("%s:\n%s", dir, strings.Join(p, "\n"))
+		}
+	}
+}
+
+// grantsOf lists a policy document's statements as "action resources"
+// lines, the resources as written.
+func grantsOf(t *testing.T, m *Module, doc string) []string {
+	t.Helper()
+	b := m.Data["aws_iam_policy_document."+doc]
+	if b == nil {
+		t.Fatalf("no data.aws_iam_policy_document.%s", doc)
+	}
+	var out []string
+	for _, st := range blocks(b, "statement") {
+		acts, ok := knownStrings(m.valueOf(attr(st, "actions")))
+		if !ok {
+			t.Fatalf("%s: actions cannot be read: %s", doc, exprText(t, attr(st, "actions")))
+		}
+		for _, a := range acts {
+			out = append(out, a+" "+exprText(t, attr(st, "resources")))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// rolePolicies are the documents of the inline policies on a role.
+func rolePolicies(t *testing.T, m *Module, role string) []string {
+	t.Helper()
+	var out []string
+	for _, key := range m.resourcesOf("aws_iam_role_policy") {
+		p := m.Resources[key]
+		if r, ok := refTo(attrExpr(p, "role"), "aws_iam_role"); ok && r.Name == role {
+			doc, _ := refToData(attrExpr(p, "policy"), "aws_iam_policy_document")
+			out = append(out, doc)
+		}
+	}
+	return out
+}
+
+// TestAWSArchiveStream: Firehose writes what shared/archive reads (the
+// prefixes, gzip, one record a line) into the module's own bucket, fed by
+// a subscription that keeps SNS's envelope (the attributes); the bucket is
+// private, encrypted, unversioned and expires everything it holds after
+// archive_retention_days.
+func TestAWSArchiveStream(t *testing.T) {
+	m := archiveOn(t)
+	fh := m.Resources["aws_kinesis_firehose_delivery_stream.archive"]
+	if fh == nil {
+		t.Fatal("no aws_kinesis_firehose_delivery_stream.archive")
+	}
+	s3 := block(fh, "extended_s3_configuration")
+	for name, want := range map[string]string{
+		"bucket_arn":          "aws_s3_bucket.archive[0].arn",
+		"prefix":              `"events/!{timestamp:yyyy-MM-dd}/"`,
+		"error_output_prefix": `"errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/"`,
+		"compression_format":  `"GZIP"`,
+		"custom_time_zone":    `"UTC"`,
+	} {
+		if got := exprText(t, attr(s3, name)); got != want {
+			t.Errorf("extended_s3_configuration.%s = %s, want %s", name, got, want)
+		}
+	}
+	if got := exprText(t, attr(block(s3, "processing_configuration", "processors"), "type")); got != `"AppendDelimiterToRecord"` ||
+		exprText(t, attr(block(s3, "processing_configuration"), "enabled")) != "true" {
+		t.Errorf("records are not newline delimited (processors type %s)", got)
+	}
+	if logs := block(s3, "cloudwatch_logging_options"); exprText(t, attr(logs, "enabled")) != "true" {
+		t.Error("Firehose does not log its delivery errors")
+	}
+
+	sub := m.Resources["aws_sns_topic_subscription.archive"]
+	for name, want := range map[string]string{"topic_arn": "aws_sns_topic.events[0].arn", "protocol": `"firehose"`,
+		"endpoint": "aws_kinesis_firehose_delivery_stream.archive[0].arn", "raw_message_delivery": "false",
+		"subscription_role_arn": "aws_iam_role.archive_subscription[0].arn"} {
+		if got := exprText(t, attr(sub, name)); got != want {
+			t.Errorf("archive subscription: %s = %s, want %s", name, got, want)
+		}
+	}
+
+	pab := m.Resources["aws_s3_bucket_public_access_block.archive"]
+	for _, name := range []string{"block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"} {
+		if exprText(t, attr(pab, name)) != "true" {
+			t.Errorf("the archive bucket's public access block leaves %s off", name)
+		}
+	}
+	if got := exprText(t, attr(block(m.Resources["aws_s3_bucket_server_side_encryption_configuration.archive"], "rule",
+		"apply_server_side_encryption_by_default"), "sse_algorithm")); got == "" {
+		t.Error("the archive bucket has no default encryption")
+	}
+	for _, key := range m.resourcesOf("aws_s3_bucket_versioning") {
+		t.Errorf("%s: a versioned archive keeps what its lifecycle expires (noncurrent versions)", key)
+	}
+	lc := m.Resources["aws_s3_bucket_lifecycle_configuration.archive"]
+	rules := blocks(lc, "rule")
+	if len(rules) != 1 {
+		t.Fatalf("the archive's lifecycle has %d rules, want 1", len(rules))
+	}
+	if f := block(rules[0], "filter"); f == nil || len(f.Body.Attributes)+len(f.Body.Blocks) != 0 {
+		t.Error("the retention rule must apply to the whole bucket (filter {}), the failed deliveries under errors/ included")
+	}
+	if got := exprText(t, attr(block(rules[0], "expiration"), "days")); got != "var.archive_retention_days" {
+		t.Errorf("the archive expires after %s days, not archive_retention_days", got)
+	}
+}
+
+// TestAWSArchiveLeastPrivilege: each role of the archive may do only its
+// part, on the archive's own resources: SNS put records into this stream,
+// Firehose write this bucket and its own log stream.
+func TestAWSArchiveLeastPrivilege(t *testing.T) {
+	m := archiveOn(t)
+	want := map[string][]string{
+		"archive_subscription": {
+			"firehose:DescribeDeliveryStream [aws_kinesis_firehose_delivery_stream.archive[0].arn]",
+			"firehose:PutRecord [aws_kinesis_firehose_delivery_stream.archive[0].arn]",
+			"firehose:PutRecordBatch [aws_kinesis_firehose_delivery_stream.archive[0].arn]",
+		},
+		"archive_firehose": {
+			`logs:PutLogEvents [aws_cloudwatch_log_stream.archive[0].arn]`,
+			`s3:AbortMultipartUpload ["${aws_s3_bucket.archive[0].arn}/*"]`,
+			`s3:GetBucketLocation [aws_s3_bucket.archive[0].arn]`,
+			`s3:GetObject ["${aws_s3_bucket.archive[0].arn}/*"]`,
+			`s3:ListBucket [aws_s3_bucket.archive[0].arn]`,
+			`s3:ListBucketMultipartUploads [aws_s3_bucket.archive[0].arn]`,
+			`s3:PutObject ["${aws_s3_bucket.archive[0].arn}/*"]`,
+		},
+	}
+	trust := map[string]string{"archive_subscription": `["sns.amazonaws.com"]`, "archive_firehose": `["firehose.amazonaws.com"]`}
+	for role, grants := range want {
+		docs := rolePolicies(t, m, role)
+		if len(docs) != 1 {
+			t.Fatalf("role %s has policies %v, want exactly one", role, docs)
+		}
+		if got := grantsOf(t, m, docs[0]); !slices.Equal(got, grants) {
+			t.Errorf("role %s may do\n  %s\nwant\n  %s", role, strings.Join(got, "\n  "), strings.Join(grants, "\n  "))
+		}
+		assume, _ := refToData(attrExpr(m.Resources["aws_iam_role."+role], "assume_role_policy"), "aws_iam_policy_document")
+		if got := exprText(t, attr(block(m.Data["aws_iam_policy_document."+assume], "statement", "principals"), "identifiers")); got != trust[role] {
+			t.Errorf("role %s is assumed by %s, want %s", role, got, trust[role])
 		}
 	}
 }

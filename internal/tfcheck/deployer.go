@@ -46,24 +46,31 @@ var deployerGrants = map[string][]string{
 	"google_monitoring_dashboard":                    {"monitoring.editor"},
 
 	// AWS.
-	"aws_lambda_function":                     {"AWSLambda_FullAccess", "IAMFullAccess"}, // iam:PassRole of its role
-	"aws_lambda_function_url":                 {"AWSLambda_FullAccess"},
-	"aws_lambda_event_source_mapping":         {"AWSLambda_FullAccess"},
-	"aws_lambda_function_event_invoke_config": {"AWSLambda_FullAccess"},
-	"aws_iam_role":                            {"IAMFullAccess"},
-	"aws_iam_role_policy":                     {"IAMFullAccess"},
-	"aws_sqs_queue":                           {"AmazonSQSFullAccess"},
-	"aws_sqs_queue_redrive_allow_policy":      {"AmazonSQSFullAccess"},
-	"aws_secretsmanager_secret":               {"SecretsManagerReadWrite"},
-	"aws_dynamodb_table":                      {"AmazonDynamoDBFullAccess"},
-	"aws_cloudwatch_log_group":                {"CloudWatchLogsFullAccess"},
-	"aws_cloudwatch_log_metric_filter":        {"CloudWatchLogsFullAccess"},
-	"aws_scheduler_schedule":                  {"AmazonEventBridgeSchedulerFullAccess", "IAMFullAccess"}, // iam:PassRole of its role
-	"aws_cloudwatch_metric_alarm":             {"CloudWatchFullAccessV2"},
-	"aws_cloudwatch_dashboard":                {"CloudWatchFullAccessV2"},
-	"aws_sns_topic":                           {"AmazonSNSFullAccess"},
-	"aws_sns_topic_subscription":              {"AmazonSNSFullAccess"},
-	"aws_sqs_queue_policy":                    {"AmazonSQSFullAccess"},
+	"aws_lambda_function":                                {"AWSLambda_FullAccess", "IAMFullAccess"}, // iam:PassRole of its role
+	"aws_lambda_function_url":                            {"AWSLambda_FullAccess"},
+	"aws_lambda_event_source_mapping":                    {"AWSLambda_FullAccess"},
+	"aws_lambda_function_event_invoke_config":            {"AWSLambda_FullAccess"},
+	"aws_iam_role":                                       {"IAMFullAccess"},
+	"aws_iam_role_policy":                                {"IAMFullAccess"},
+	"aws_sqs_queue":                                      {"AmazonSQSFullAccess"},
+	"aws_sqs_queue_redrive_allow_policy":                 {"AmazonSQSFullAccess"},
+	"aws_secretsmanager_secret":                          {"SecretsManagerReadWrite"},
+	"aws_dynamodb_table":                                 {"AmazonDynamoDBFullAccess"},
+	"aws_cloudwatch_log_group":                           {"CloudWatchLogsFullAccess"},
+	"aws_cloudwatch_log_metric_filter":                   {"CloudWatchLogsFullAccess"},
+	"aws_scheduler_schedule":                             {"AmazonEventBridgeSchedulerFullAccess", "IAMFullAccess"}, // iam:PassRole of its role
+	"aws_cloudwatch_metric_alarm":                        {"CloudWatchFullAccessV2"},
+	"aws_cloudwatch_dashboard":                           {"CloudWatchFullAccessV2"},
+	"aws_sns_topic":                                      {"AmazonSNSFullAccess"},
+	"aws_sns_topic_subscription":                         {"AmazonSNSFullAccess", "IAMFullAccess"},             // iam:PassRole of a Firehose subscription's role
+	"aws_kinesis_firehose_delivery_stream":               {"AmazonKinesisFirehoseFullAccess", "IAMFullAccess"}, // iam:PassRole of its role
+	"aws_s3_bucket":                                      {"AmazonS3FullAccess"},
+	"aws_s3_bucket_public_access_block":                  {"AmazonS3FullAccess"},
+	"aws_s3_bucket_ownership_controls":                   {"AmazonS3FullAccess"},
+	"aws_s3_bucket_server_side_encryption_configuration": {"AmazonS3FullAccess"},
+	"aws_s3_bucket_lifecycle_configuration":              {"AmazonS3FullAccess"},
+	"aws_cloudwatch_log_stream":                          {"CloudWatchLogsFullAccess"},
+	"aws_sqs_queue_policy":                               {"AmazonSQSFullAccess"},
 
 	// Nothing to grant: read from the credentials, computed locally, or a
 	// wait.

@@ -70,3 +70,269 @@ resource "aws_sns_topic_subscription" "events_queue" {
   depends_on = [aws_sqs_queue_policy.events_from_topic]
 }
 
+
+# ---- The copy: SNS -> Kinesis Data Firehose -> S3 -----------------------------
+
+locals {
+  # Bucket names are global: the account and region make the module's own
+  # unique, as the IAM role names carry the region.
+  archive_bucket = "${var.name_prefix}-archive-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.region}"
+}
+
+resource "aws_s3_bucket" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  bucket = local.archive_bucket
+  tags   = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.archive_bucket) <= 63
+      error_message = "The archive bucket's name (<name_prefix>-archive-<account>-<region>) is over S3's 63 characters: shorten name_prefix."
+    }
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  bucket                  = aws_s3_bucket.archive[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+# ACLs off: the bucket's policy and the roles below are the only grants.
+resource "aws_s3_bucket_ownership_controls" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  bucket = aws_s3_bucket.archive[0].id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  bucket = aws_s3_bucket.archive[0].id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+# Retention: every object, the archive's and the failed deliveries' under
+# errors/, is deleted archive_retention_days after it was written.
+# Versioning stays off (never enabled here): with it, an expiration would
+# only hide an object behind a delete marker and keep its data.
+resource "aws_s3_bucket_lifecycle_configuration" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  bucket = aws_s3_bucket.archive[0].id
+
+  rule {
+    id     = "retention"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      days = var.archive_retention_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+# Firehose's delivery errors (a bucket gone, a permission removed).
+resource "aws_cloudwatch_log_group" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  name              = "/aws/kinesisfirehose/${var.name_prefix}-archive"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_stream" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  name           = "${var.name_prefix}-archive-delivery"
+  log_group_name = aws_cloudwatch_log_group.archive[0].name
+}
+
+# Firehose writes the bucket with this role: what its documentation lists
+# for an S3 destination, on this bucket only, and its own log stream.
+data "aws_iam_policy_document" "assume_firehose" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["firehose.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "sts:ExternalId"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "archive_firehose" {
+  count = var.archive_enabled ? 1 : 0
+
+  name               = "${var.name_prefix}-firehose-${data.aws_region.current.region}"
+  assume_role_policy = data.aws_iam_policy_document.assume_firehose.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "archive_firehose" {
+  count = var.archive_enabled ? 1 : 0
+
+  statement {
+    sid       = "WriteArchiveObjects"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.archive[0].arn}/*"]
+  }
+
+  statement {
+    sid       = "FindArchiveBucket"
+    actions   = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+    resources = [aws_s3_bucket.archive[0].arn]
+  }
+
+  statement {
+    sid       = "LogDeliveryErrors"
+    actions   = ["logs:PutLogEvents"]
+    resources = [aws_cloudwatch_log_stream.archive[0].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "archive_firehose" {
+  count = var.archive_enabled ? 1 : 0
+
+  name   = "${var.name_prefix}-archive-firehose"
+  role   = aws_iam_role.archive_firehose[0].id
+  policy = data.aws_iam_policy_document.archive_firehose[0].json
+}
+
+# Buffering: a file when 64 MB have come in or 300 s have passed, whichever
+# is first. An event is replayable at most about five minutes after ingest
+# accepted it, which no replay needs sooner (a gap is noticed hours or days
+# later), while a shorter interval only multiplies the objects: S3 requests
+# when writing and when a replay lists and reads a window. 300 s is also
+# the GCP archive's file span (its max_duration); 64 MB (before
+# compression) keeps a busy deployment to a file every few seconds at most
+# instead of one per MB.
+resource "aws_kinesis_firehose_delivery_stream" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  name        = "${var.name_prefix}-archive"
+  destination = "extended_s3"
+  tags        = var.tags
+
+  # SNS puts records directly (no Kinesis source): encrypted at rest with
+  # an AWS-owned key while buffered.
+  server_side_encryption {
+    enabled  = true
+    key_type = "AWS_OWNED_CMK"
+  }
+
+  extended_s3_configuration {
+    role_arn   = aws_iam_role.archive_firehose[0].arn
+    bucket_arn = aws_s3_bucket.archive[0].arn
+
+    # shared/archive reads these names. A day's files under one prefix list
+    # a window without the whole bucket; the day is UTC, of the oldest
+    # record's arrival at Firehose.
+    prefix              = "events/!{timestamp:yyyy-MM-dd}/"
+    error_output_prefix = "errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/"
+    custom_time_zone    = "UTC"
+    compression_format  = "GZIP"
+    file_extension      = ".gz"
+
+    buffering_size     = 64
+    buffering_interval = 300
+
+    # One SNS envelope (JSON) per line: Firehose concatenates records as
+    # they come, without a separator, unless told.
+    processing_configuration {
+      enabled = true
+
+      processors {
+        type = "AppendDelimiterToRecord"
+      }
+    }
+
+    cloudwatch_logging_options {
+      enabled         = true
+      log_group_name  = aws_cloudwatch_log_group.archive[0].name
+      log_stream_name = aws_cloudwatch_log_stream.archive[0].name
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.archive_firehose]
+}
+
+# SNS puts the topic's messages into the stream with this role, which may
+# do only that, on this stream (and describe it, as SNS's documentation
+# asks of a Firehose subscription's role).
+data "aws_iam_policy_document" "assume_sns" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "archive_subscription" {
+  count = var.archive_enabled ? 1 : 0
+
+  name               = "${var.name_prefix}-sns-archive-${data.aws_region.current.region}"
+  assume_role_policy = data.aws_iam_policy_document.assume_sns.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "archive_subscription" {
+  count = var.archive_enabled ? 1 : 0
+
+  statement {
+    sid       = "PutIntoArchiveStream"
+    actions   = ["firehose:DescribeDeliveryStream", "firehose:PutRecord", "firehose:PutRecordBatch"]
+    resources = [aws_kinesis_firehose_delivery_stream.archive[0].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "archive_subscription" {
+  count = var.archive_enabled ? 1 : 0
+
+  name   = "${var.name_prefix}-sns-archive"
+  role   = aws_iam_role.archive_subscription[0].id
+  policy = data.aws_iam_policy_document.archive_subscription[0].json
+}
+
+# Raw delivery off: the record is SNS's JSON envelope, which carries the
+# message's attributes (the ingest source an event's id is scoped to)
+# beside the body; raw delivery to Firehose would keep the body only.
+resource "aws_sns_topic_subscription" "archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  topic_arn             = aws_sns_topic.events[0].arn
+  protocol              = "firehose"
+  endpoint              = aws_kinesis_firehose_delivery_stream.archive[0].arn
+  subscription_role_arn = aws_iam_role.archive_subscription[0].arn
+  raw_message_delivery  = false
+
+  depends_on = [aws_iam_role_policy.archive_subscription]
+}
