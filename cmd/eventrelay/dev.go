@@ -107,7 +107,7 @@ A function in a process of its own against this stack (here verify, on
 		st.PubSubAddr, st.PubSubAddr, st.SecretServer.Addr, st.SecretServer.Addr, ledgerLine(st), devstack.DevAPIKey, devstack.DevDFINERYKey, devstack.DevEraseKey,
 		st.IngestURL, devstack.DevAPIKey, devstack.ExampleEvent(at), devstack.ExampleCallbackCommand(st.VerifyURL, at),
 		serveEnv)
-	fmt.Printf("The archive of every accepted event (replay a window: %s backfill -archive -from T -to T): %s\n", devstack.CLI, st.ArchiveDir)
+	fmt.Printf("The archive of every accepted event (replay a window: %s backfill -archive -from T -to T): %s\n", devstack.CLI, st.Archive)
 	<-ctx.Done()
 	fmt.Println("\nstopping")
 	return nil

@@ -2,14 +2,19 @@ package devstack
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"eventrelay.dev/eventrelay/shared/archive"
+	"eventrelay.dev/eventrelay/shared/archive/gcsarchive"
+	"eventrelay.dev/eventrelay/shared/settings"
 )
 
 // ArchiveSub is the local stand-in for the Cloud Storage subscription the
@@ -27,10 +32,15 @@ const (
 	archiveMaxBytes           = 10 << 20
 )
 
+// archiveSink stores one archive file of records starting at start: a
+// folder's (archive.Dir) or a bucket's (gcsarchive.Bucket, on a Cloud
+// Storage stand-in).
+type archiveSink func(start time.Time, recs []archive.Record) error
+
 // archiveWriter batches the events topic's messages by time and size into
 // archive files.
 type archiveWriter struct {
-	dir         archive.Dir
+	sink        archiveSink
 	maxDuration time.Duration
 	log         *slog.Logger
 	mu          sync.Mutex
@@ -42,12 +52,12 @@ type archiveWriter struct {
 	done        chan struct{}
 }
 
-func startArchiveWriter(root string, maxDuration time.Duration, log *slog.Logger) *archiveWriter {
+func startArchiveWriter(sink archiveSink, maxDuration time.Duration, log *slog.Logger) *archiveWriter {
 	if maxDuration <= 0 {
 		maxDuration = DefaultArchiveMaxDuration
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &archiveWriter{dir: archive.Dir{Root: root}, maxDuration: maxDuration, log: log, stop: cancel, done: make(chan struct{})}
+	w := &archiveWriter{sink: sink, maxDuration: maxDuration, log: log, stop: cancel, done: make(chan struct{})}
 	go w.run(ctx)
 	return w
 }
@@ -91,7 +101,7 @@ func (w *archiveWriter) run(ctx context.Context) {
 // write keeps the batch for the next try, as the subscription keeps
 // unacknowledged messages.
 func (w *archiveWriter) flushLocked() {
-	if _, err := w.dir.Write(w.opened, w.batch); err != nil {
+	if err := w.sink(w.opened, w.batch); err != nil {
 		w.failures++
 		w.log.Error("archive write failed; kept for the next try", "error", err.Error(), "messages", len(w.batch))
 		return
@@ -118,4 +128,41 @@ func (w *archiveWriter) Flush() {
 	if len(w.batch) > 0 {
 		w.flushLocked()
 	}
+}
+
+// archiveSink opens where the archive's files go and names it in env as
+// BACKFILL_ARCHIVE: cfg's bucket on the Cloud Storage stand-in, cfg's
+// folder, or a temporary folder removed at Close.
+func (st *Stack) archiveSink(ctx context.Context, cfg Config, env map[string]string) (archiveSink, error) {
+	if cfg.ArchiveBucket != "" {
+		host := settings.StorageEmulatorHost.Get(settings.FromMap(env))
+		if host == "" {
+			return nil, errors.New("an archive bucket needs STORAGE_EMULATOR_HOST (a Cloud Storage stand-in): the local stack writes to no real bucket")
+		}
+		b, err := gcsarchive.Open(ctx, cfg.ArchiveBucket, gcsarchive.EmulatorOptions(host)...)
+		if err != nil {
+			return nil, fmt.Errorf("archive bucket: %w", err)
+		}
+		st.closers = append(st.closers, b.Close)
+		st.Archive, env["BACKFILL_ARCHIVE"] = cfg.ArchiveBucket, cfg.ArchiveBucket
+		return func(start time.Time, recs []archive.Record) error {
+			_, err := b.Write(context.Background(), start, recs)
+			return err
+		}, nil
+	}
+	dir := cfg.ArchiveDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "eventrelay-archive-"); err != nil {
+			return nil, err
+		}
+		st.closers = append(st.closers, func() error { return os.RemoveAll(dir) })
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("archive folder: %w", err)
+	}
+	st.Archive, env["BACKFILL_ARCHIVE"] = dir, dir
+	return func(start time.Time, recs []archive.Record) error {
+		_, err := archive.Dir{Root: dir}.Write(start, recs)
+		return err
+	}, nil
 }

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"testing"
 	"time"
 
 	"eventrelay.dev/eventrelay/functions/erase"
 	"eventrelay.dev/eventrelay/internal/e2e"
+	"eventrelay.dev/eventrelay/internal/fakegcs"
 	"eventrelay.dev/eventrelay/internal/testclose"
 	"eventrelay.dev/eventrelay/shared/archive"
+	"eventrelay.dev/eventrelay/shared/archive/gcsarchive"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 )
 
@@ -19,14 +22,46 @@ import (
 // stand-in loses a window of them (answers 200 and drops); the window is
 // replayed from the archive the stack wrote; every lost event reaches the
 // platform once more with its original id and timestamp, the erased
-// person's excepted, and nothing outside the window is sent again.
+// person's excepted, and nothing outside the window is sent again. The
+// archive is a folder here, as `eventrelay dev` writes it.
 func TestArchiveReplayFillsALostWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: 10,000 events through the stack (-short)")
 	}
+	proveArchiveReplay(t, Config{}, func(st *Stack) archive.Reader { return archive.Dir{Root: st.Archive} })
+}
+
+// The same proof with the archive in a Cloud Storage bucket
+// (fake-gcs-server, the official client): the stack writes its files
+// there, and backfill replays with BACKFILL_ARCHIVE=gs://…, as on GCP.
+func TestArchiveReplayFromABucketFillsALostWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: 10,000 events through the stack (-short)")
+	}
+	gcs := fakegcs.Start(t, "acme-events-archive")
+	url := "gs://acme-events-archive/relay"
+	proveArchiveReplay(t, Config{ArchiveBucket: url, Env: map[string]string{"STORAGE_EMULATOR_HOST": gcs.Host}},
+		func(*Stack) archive.Reader {
+			b, err := gcsarchive.New(gcs.Client(t, nil), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		})
+}
+
+// proveArchiveReplay runs the proof on a stack started with cfg; reader
+// reads the archive the stack wrote.
+func proveArchiveReplay(t *testing.T, cfg Config, reader func(*Stack) archive.Reader) {
+	t.Helper()
 	started := time.Now()
-	st, err := Start(context.Background(), Config{PushMaxBackoff: 20 * time.Millisecond, ArchiveMaxDuration: 300 * time.Millisecond,
-		Env: map[string]string{"BACKFILL_TIME_BUDGET": "120s", "BACKFILL_RATE": "5000", "BACKFILL_BATCH": "500"}})
+	cfg.PushMaxBackoff, cfg.ArchiveMaxDuration = 20*time.Millisecond, 300*time.Millisecond
+	cfg.Env = maps.Clone(cfg.Env)
+	if cfg.Env == nil {
+		cfg.Env = map[string]string{}
+	}
+	maps.Copy(cfg.Env, map[string]string{"BACKFILL_TIME_BUDGET": "120s", "BACKFILL_RATE": "5000", "BACKFILL_BATCH": "500"})
+	st, err := Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +93,7 @@ func TestArchiveReplayFillsALostWindow(t *testing.T) {
 		t.Fatalf("erase: %d", status)
 	}
 	st.archive.Flush()
-	files, err := archive.Dir{Root: st.ArchiveDir}.Files(context.Background(), now.Add(-time.Hour), now.Add(time.Hour))
+	files, err := reader(st).Files(context.Background(), now.Add(-time.Hour), now.Add(time.Hour))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("archive files %d, %v", len(files), err)
 	}
@@ -70,7 +105,7 @@ func TestArchiveReplayFillsALostWindow(t *testing.T) {
 		t.Fatalf("replay: %d %+v", status, s)
 	}
 	replayed := time.Since(replayStart)
-	if s.Resent != 3999 || s.Erased != 1 || s.Selected != 3999 {
+	if s.Resent != 3999 || s.Erased != 1 || s.Selected != 3999 || s.Archive.Location != st.Archive && s.Archive.Location != st.Archive+"/" {
 		t.Fatalf("replay summary %+v %+v", s, s.Archive)
 	}
 
@@ -109,6 +144,6 @@ func TestArchiveReplayFillsALostWindow(t *testing.T) {
 	if status, again := postBackfill(t, st, params); status != http.StatusOK || again.Resent != 0 || !again.Archive.Resumed {
 		t.Fatalf("second replay: %d %+v", status, again)
 	}
-	t.Logf("10,000 events sent and pushed in %s; %d archive files; the lost window's 3,999 replayed in %s (BACKFILL_RATE 5000)",
-		sent.Round(time.Millisecond), len(files), replayed.Round(time.Millisecond))
+	t.Logf("10,000 events sent and pushed in %s; %d archive files in %s; the lost window's 3,999 replayed in %s (BACKFILL_RATE 5000)",
+		sent.Round(time.Millisecond), len(files), s.Archive.Location, replayed.Round(time.Millisecond))
 }

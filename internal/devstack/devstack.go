@@ -107,6 +107,10 @@ type Config struct {
 	// subscription's stand-in) and what BACKFILL_ARCHIVE names; empty: a
 	// temporary folder, removed at Close.
 	ArchiveDir string
+	// ArchiveBucket, when set (gs://bucket[/prefix]), is where the archive's
+	// files go instead of a folder, on the Cloud Storage stand-in that
+	// Env's STORAGE_EMULATOR_HOST names; BACKFILL_ARCHIVE names it.
+	ArchiveBucket string
 	// ArchiveMaxDuration closes an archive file this long after its first
 	// message (DefaultArchiveMaxDuration when 0).
 	ArchiveMaxDuration time.Duration
@@ -135,9 +139,10 @@ type Stack struct {
 	SecretServer *fakesecrets.GCP
 	// Env is the functions' settings on this stack.
 	Env map[string]string
-	// ArchiveDir holds the archive's files.
-	ArchiveDir string
-	archive    *archiveWriter
+	// Archive is where the archive's files are: BACKFILL_ARCHIVE, a
+	// folder or a gs:// bucket.
+	Archive string
+	archive *archiveWriter
 
 	ledgerEnv map[string]string // what localLedger set in the process for the ledger's client
 	pubsub    *localPubSub
@@ -218,18 +223,12 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	if err = st.startAttestation(env); err != nil {
 		return nil, err
 	}
-	if st.ArchiveDir = cfg.ArchiveDir; st.ArchiveDir == "" {
-		if st.ArchiveDir, err = os.MkdirTemp("", "eventrelay-archive-"); err != nil {
-			return nil, err
-		}
-		dir := st.ArchiveDir
-		st.closers = append(st.closers, func() error { return os.RemoveAll(dir) })
-	} else if err = os.MkdirAll(st.ArchiveDir, 0o755); err != nil {
-		return nil, fmt.Errorf("archive folder: %w", err)
-	}
-	env["BACKFILL_ARCHIVE"] = st.ArchiveDir
 	for k, v := range cfg.Env {
 		env[k] = v
+	}
+	sink, err := st.archiveSink(ctx, cfg, env)
+	if err != nil {
+		return nil, err
 	}
 	st.Env = env
 	logger := cfg.Logger
@@ -243,7 +242,7 @@ func Start(ctx context.Context, cfg Config) (st *Stack, err error) {
 	}
 	st.CountersURL += "/counters"
 	// Before ingest starts: every accepted event is archived.
-	st.archive = startArchiveWriter(st.ArchiveDir, cfg.ArchiveMaxDuration, logger.With("subscription", ArchiveSub))
+	st.archive = startArchiveWriter(sink, cfg.ArchiveMaxDuration, logger.With("subscription", ArchiveSub))
 	st.pubsub.front.archive = st.archive
 	// First at Close: what it holds is written before the folder may go.
 	st.closers = append([]func() error{st.archive.Close}, st.closers...)

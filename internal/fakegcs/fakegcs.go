@@ -15,6 +15,8 @@ import (
 	"cloud.google.com/go/storage"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/api/option"
+
+	"eventrelay.dev/eventrelay/shared/archive/gcsarchive"
 )
 
 // Server is a running stand-in.
@@ -41,14 +43,11 @@ func Start(t testing.TB, buckets ...string) *Server {
 	return &Server{Host: strings.TrimPrefix(srv.URL(), "http://"), srv: srv}
 }
 
-// Endpoint is the JSON API's base URL on the stand-in.
-func (s *Server) Endpoint() string { return "http://" + s.Host + "/storage/v1/" }
-
 // Client is the official client pointed at the stand-in; rt, when given,
 // carries its requests (a test that records them).
 func (s *Server) Client(t testing.TB, rt http.RoundTripper) *storage.Client {
 	t.Helper()
-	opts := []option.ClientOption{option.WithEndpoint(s.Endpoint()), option.WithoutAuthentication()}
+	opts := gcsarchive.EmulatorOptions(s.Host)
 	if rt != nil {
 		opts = append(opts, option.WithHTTPClient(&http.Client{Transport: rt}))
 	}

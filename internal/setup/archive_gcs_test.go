@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/api/option"
-
 	"eventrelay.dev/eventrelay/functions/backfill"
 	"eventrelay.dev/eventrelay/internal/fakegcs"
 	"eventrelay.dev/eventrelay/internal/testclose"
@@ -42,7 +40,7 @@ func TestBackfillReplaysAWindowFromACloudStorageArchive(t *testing.T) {
 	ctx := context.Background()
 	gcs := fakegcs.Start(t, "acme-events-archive")
 	url := "gs://acme-events-archive/relay"
-	writer, err := gcsarchive.Open(ctx, url, gcsOptions(gcs)...)
+	writer, err := gcsarchive.Open(ctx, url, gcsarchive.EmulatorOptions(gcs.Host)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +111,6 @@ func TestBackfillReplaysAWindowFromACloudStorageArchive(t *testing.T) {
 	if err != nil || again.Resent != 0 || !again.Archive.Resumed || len(sink.Accepted()) != len(want) {
 		t.Fatalf("the same request again: %+v %+v, %v", again, again.Archive, err)
 	}
-}
-
-// gcsOptions reach the stand-in the way STORAGE_EMULATOR_HOST does.
-func gcsOptions(gcs *fakegcs.Server) []option.ClientOption {
-	return []option.ClientOption{option.WithEndpoint(gcs.Endpoint()), option.WithoutAuthentication()}
 }
 
 // A gs:// archive that is not a bucket URL stops the start naming

@@ -2,9 +2,6 @@ package gcp
 
 import (
 	"context"
-	"strings"
-
-	"google.golang.org/api/option"
 
 	"eventrelay.dev/eventrelay/internal/wiring"
 	"eventrelay.dev/eventrelay/shared/archive"
@@ -21,25 +18,10 @@ func init() {
 // may list and read its objects (roles/storage.objectViewer) and nothing
 // else.
 func openArchive(ctx context.Context, env *settings.Env, url string) (archive.Reader, wiring.Closer) {
-	b, err := gcsarchive.Open(ctx, url, storageEmulator(env)...)
+	b, err := gcsarchive.Open(ctx, url, gcsarchive.EmulatorOptions(settings.StorageEmulatorHost.Get(env))...)
 	if err != nil {
 		env.Fail(settings.BackfillArchive, "%v", err)
 		return nil, wiring.NoClose
 	}
 	return b, b.Close
-}
-
-// storageEmulator points the Cloud Storage client at a stand-in when
-// STORAGE_EMULATOR_HOST names one. The client reads the variable from the
-// process itself too; the setting is what a function's own environment
-// (the local stack's, a test's) says.
-func storageEmulator(env *settings.Env) []option.ClientOption {
-	host := settings.StorageEmulatorHost.Get(env)
-	if host == "" {
-		return nil
-	}
-	if !strings.Contains(host, "://") {
-		host = "http://" + host
-	}
-	return []option.ClientOption{option.WithEndpoint(strings.TrimSuffix(host, "/") + "/storage/v1/"), option.WithoutAuthentication()}
 }

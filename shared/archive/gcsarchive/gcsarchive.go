@@ -78,6 +78,19 @@ func Open(ctx context.Context, url string, opts ...option.ClientOption) (*Bucket
 	return b, nil
 }
 
+// EmulatorOptions point the client at a Cloud Storage stand-in at host
+// (STORAGE_EMULATOR_HOST: host:port, or a URL), as the client does by
+// itself when the variable is in the process's environment; none for "".
+func EmulatorOptions(host string) []option.ClientOption {
+	if host == "" {
+		return nil
+	}
+	if !strings.Contains(host, "://") {
+		host = "http://" + host
+	}
+	return []option.ClientOption{option.WithEndpoint(strings.TrimSuffix(host, "/") + "/storage/v1/"), option.WithoutAuthentication()}
+}
+
 // New is the archive url read with a client the caller keeps.
 func New(client *storage.Client, url string) (*Bucket, error) {
 	bucket, prefix, err := Parse(url)
