@@ -17,7 +17,13 @@ func exprText(t *testing.T, a *hclsyntax.Attribute) string {
 	if a == nil {
 		return ""
 	}
-	r := a.Expr.Range()
+	return sourceOf(t, a.Expr)
+}
+
+// sourceOf is an expression as written.
+func sourceOf(t *testing.T, e hclsyntax.Expression) string {
+	t.Helper()
+	r := e.Range()
 	src, err := os.ReadFile(r.Filename)
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +77,19 @@ func TestGCPArchiveWiring(t *testing.T) {
 	}
 	if len(grants) != len(want) {
 		t.Errorf("grants on the archive bucket beyond least privilege: %v", grants)
+	}
+	// Backfill reads that bucket: BACKFILL_ARCHIVE is gs://<it> when the
+	// archive is on, empty (replays refused) when it is off.
+	items := envItems(m)["BACKFILL_ARCHIVE"]
+	if len(items) != 1 {
+		t.Fatalf("BACKFILL_ARCHIVE is set %d times in the module, want once (backfill's environment)", len(items))
+	}
+	if got := sourceOf(t, items[0].expr); got != `var.archive_enabled ? "gs://${one(google_storage_bucket.archive[*].name)}" : ""` {
+		t.Errorf("%s: BACKFILL_ARCHIVE = %s, not gs://<the archive bucket> when archive_enabled", items[0].pos, got)
+	}
+	if env := environments(m); env == nil || !env["backfill"]["BACKFILL_ARCHIVE"] || env["ingest"]["BACKFILL_ARCHIVE"] ||
+		env["forwarder"]["BACKFILL_ARCHIVE"] || env["verify"]["BACKFILL_ARCHIVE"] {
+		t.Errorf("BACKFILL_ARCHIVE must be in backfill's environment alone: %v", env)
 	}
 	bucket := m.Resources["google_storage_bucket.archive"]
 	if exprText(t, attr(bucket, "uniform_bucket_level_access")) != "true" ||

@@ -19,7 +19,8 @@ import (
 // environment, with the variables its value comes from (through locals).
 type envItem struct {
 	pos  string
-	vars map[string]bool // the value's
+	expr hclsyntax.Expression // the value
+	vars map[string]bool      // the value's
 	// under are the variables of the whole attribute the item is in: the
 	// condition that adds it (var.erase_enabled ? {...} : {}) among them.
 	under map[string]bool
@@ -52,7 +53,7 @@ func envItems(m *Module) map[string][]envItem {
 					if under == nil {
 						under = varsOf(m, a.Expr, memo, map[string]bool{})
 					}
-					out[name] = append(out[name], envItem{pos: m.pos(item.ValueExpr.Range()),
+					out[name] = append(out[name], envItem{pos: m.pos(item.ValueExpr.Range()), expr: item.ValueExpr,
 						vars: varsOf(m, item.ValueExpr, memo, map[string]bool{}), under: under})
 				}
 				return nil

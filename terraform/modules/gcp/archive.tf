@@ -10,8 +10,8 @@
 # its retention, a data-governance choice (how long, against
 # ERASE_RETENTION) the deployer makes, and it costs storage and one object
 # write per file (a file per 5 min or 10 MB, whichever comes first).
-# Backfill does not read the bucket yet (BACKFILL_ARCHIVE takes a local
-# folder only): replaying from it is an open item of issue 27.
+# Backfill replays a window from it: BACKFILL_ARCHIVE is gs://<this
+# bucket> (functions.tf), read with roles/storage.objectViewer below.
 
 resource "google_storage_bucket" "archive" {
   count = var.archive_enabled ? 1 : 0

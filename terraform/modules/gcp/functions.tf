@@ -90,6 +90,8 @@ locals {
       DEADLETTER_TOPIC             = google_pubsub_topic.deadletter.id
       BACKFILL_TIME_BUDGET         = var.backfill_time_budget
       BACKFILL_RATE                = tostring(var.backfill_rate)
+      # The archive replays read (archive.tf); empty: they are refused.
+      BACKFILL_ARCHIVE = var.archive_enabled ? "gs://${one(google_storage_bucket.archive[*].name)}" : ""
     }, local.governance_environment.backfill, local.settings_environment.backfill, lookup(var.extra_environment, "backfill", {}))
   }
 }
