@@ -19,14 +19,15 @@ func runCost(args []string) error {
 	purchases := fs.Float64("purchases", d.Purchases, "the purchases' `share` of the events, 0 to 1")
 	callbacks := fs.Float64("callbacks", d.CallbacksPerPurchase, "DFINERY callbacks verify answers per purchase")
 	batch := fs.Float64("batch", d.EventsPerRequest, "events in one ingest request")
+	repeat := fs.Float64("repeat", d.Repeat, "the `share` of events whose person the instance looked up on the erasure list within SUPPRESSION_CACHE, 0 to 1")
 	archive := fs.Bool("archive", false, "with the archive on (off by default in both modules)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return errors.New("usage: eventrelay cost [-cloud gcp|aws] [-events N] [-purchases F] [-callbacks F] [-batch N] [-archive]")
+		return errors.New("usage: eventrelay cost [-cloud gcp|aws] [-events N] [-purchases F] [-callbacks F] [-batch N] [-repeat F] [-archive]")
 	}
-	p := cost.Params{Events: *events, Purchases: *purchases, CallbacksPerPurchase: *callbacks, EventsPerRequest: *batch, Archive: *archive}
+	p := cost.Params{Events: *events, Purchases: *purchases, CallbacksPerPurchase: *callbacks, EventsPerRequest: *batch, Repeat: *repeat, Archive: *archive}
 	clouds := cost.Clouds
 	if *cloud != "" {
 		clouds = []string{*cloud}

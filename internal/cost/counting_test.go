@@ -168,15 +168,25 @@ func firestoreCounter(t *testing.T, emulator string, counts *tally) string {
 				counts.add("firestore.reads", 1)
 			}
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		proxy.ServeHTTP(w, r)
+		pass(w, r, body, proxy)
 	})
+	return serve(t, h2c.NewHandler(h, &http2.Server{}))
+}
+
+// pass sends the request on with the body the counter read.
+func pass(w http.ResponseWriter, r *http.Request, body []byte, proxy http.Handler) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	proxy.ServeHTTP(w, r)
+}
+
+// serve serves h on a loopback port until the test ends: its address.
+func serve(t *testing.T, h http.Handler) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h2c.NewHandler(h, &http2.Server{})}
+	srv := &http.Server{Handler: h}
 	go func() { _ = srv.Serve(ln) }() // Serve ends with ErrServerClosed at Cleanup
 	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()
@@ -314,16 +324,7 @@ func dynamoCounter(t *testing.T, endpoint string, counts *tally) string {
 		if req.ConsistentRead {
 			r.Header.Set("X-Consistent", "true")
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		proxy.ServeHTTP(w, r)
+		pass(w, r, body, proxy)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h}
-	go func() { _ = srv.Serve(ln) }() // Serve ends with ErrServerClosed at Cleanup
-	t.Cleanup(func() { _ = srv.Close() })
-	return "http://" + ln.Addr().String()
+	return "http://" + serve(t, h)
 }

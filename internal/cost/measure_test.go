@@ -164,6 +164,14 @@ func measureStack(t *testing.T, backend string) map[string]Quantity {
 			plain = append(plain, e)
 		}
 	}
+	// New events (new ids) of the people of the first plain events: their
+	// erasure-list look-ups are cached (SUPPRESSION_CACHE) on the instance.
+	var repeats []map[string]any
+	for i, e := range e2e.Events("again", "android", 4*(samplePlain+sampleBatches*batchEvents), at) {
+		if len(repeats) < sampleRepeats && e["event_type"] != "PURCHASE" && i < 4*samplePlain/3 {
+			repeats = append(repeats, e)
+		}
+	}
 	delivered := 0
 	send := func(t *testing.T, evs []map[string]any, per int) {
 		var wg sync.WaitGroup
@@ -191,6 +199,9 @@ func measureStack(t *testing.T, backend string) map[string]Quantity {
 					t.Errorf("verify %s: %d %s", e["id"], status, body)
 				}
 			}
+		}},
+		{"repeat", "plain event of a person the instances looked up within SUPPRESSION_CACHE", sampleRepeats, func(t *testing.T) {
+			send(t, repeats, 1)
 		}},
 		{"batch", fmt.Sprintf("ingest request of %d plain events", batchEvents), sampleBatches, func(t *testing.T) {
 			send(t, plain[samplePlain:samplePlain+sampleBatches*batchEvents], batchEvents)

@@ -12,7 +12,12 @@ type Params struct {
 	Purchases            float64 // share of events that are purchases (recorded in the ledger for verify)
 	CallbacksPerPurchase float64 // DFINERY callbacks verify answers per purchase
 	EventsPerRequest     float64 // events in one ingest request
-	Archive              bool    // the archive is on (off by default in both modules)
+	// Repeat is the share of events whose person (user and device) the
+	// instance that takes the event looked up on the erasure list within
+	// SUPPRESSION_CACHE, so that look-up reads nothing. 0, the default, is
+	// the most the ledger can be read.
+	Repeat  float64
+	Archive bool // the archive is on (off by default in both modules)
 }
 
 // DefaultParams is the mix docs/cost.md states: 100 million events a
@@ -31,6 +36,8 @@ func (p Params) Check() error {
 		return fmt.Errorf("the purchases' share must be 0 to 1, not %g", p.Purchases)
 	case !(p.CallbacksPerPurchase >= 0 && p.CallbacksPerPurchase <= 100):
 		return fmt.Errorf("callbacks per purchase must be 0 to 100, not %g", p.CallbacksPerPurchase)
+	case !(p.Repeat >= 0 && p.Repeat <= 1):
+		return fmt.Errorf("the repeat share must be 0 to 1, not %g", p.Repeat)
 	case !(p.EventsPerRequest >= 1 && p.EventsPerRequest <= 500):
 		return fmt.Errorf("events per ingest request must be 1 to 500 (INGEST_MAX_EVENTS' bound), not %g", p.EventsPerRequest)
 	}
@@ -210,15 +217,28 @@ func (m *model) runs() float64 {
 }
 
 // ledger returns a month's units of one ledger quantity (e.g.
-// "firestore.reads") over the mix.
+// "firestore.reads") over the mix: an event of a person looked up within
+// SUPPRESSION_CACHE costs what the measured repeats cost instead.
 func (m *model) ledger(name string) float64 {
-	return m.plain*m.v("ledger."+name+".plain") + m.purchases*m.v("ledger."+name+".purchase") + m.callbacks*m.v("ledger."+name+".callback")
+	saved := m.p.Repeat * (m.v("ledger."+name+".plain") - m.v("ledger."+name+".repeat"))
+	return m.plain*m.v("ledger."+name+".plain") + m.purchases*m.v("ledger."+name+".purchase") + m.callbacks*m.v("ledger."+name+".callback") - m.events*saved
+}
+
+// ledgerHow says where a ledger term's units come from.
+func (m *model) ledgerHow(name string) string {
+	return fmt.Sprintf("%g a plain event or %g when its person was looked up within SUPPRESSION_CACHE (%.0f%% of events), %g a purchase, %g a callback",
+		m.v("ledger."+name+".plain"), m.v("ledger."+name+".repeat"), m.p.Repeat*100, m.v("ledger."+name+".purchase"), m.v("ledger."+name+".callback"))
 }
 
 // message is the average queued message (data and attributes) in bytes.
 func (m *model) message() float64 {
 	return (m.plain*m.v("queue.message.plain") + m.purchases*m.v("queue.message.purchase")) / m.events
 }
+
+// pubsubExtra is what Pub/Sub's price page adds to a message's data and
+// attributes: 20 bytes of timestamp and the message id (Pub/Sub's ids are
+// decimal numbers of some 17 digits).
+const pubsubExtra = 20 + 17
 
 // billable is the instance-seconds a month Cloud Run bills a function that
 // serves rate requests a second, each lasting d seconds and using cpu
@@ -276,15 +296,14 @@ func (m *model) gcp() {
 	m.add("Cloud Logging", "request logs", "gcp.logging.ingestion", (m.requests+m.events+m.callbacks+runs)*request,
 		fmt.Sprintf("one entry of %.0f bytes per Cloud Run request", request), false)
 
-	msg := m.message()
+	msg := m.message() + pubsubExtra
 	publish1 := math.Max(1000, m.p.EventsPerRequest*msg)
-	push := m.plain*math.Max(1000, m.v("queue.message.plain")) + m.purchases*math.Max(1000, m.v("queue.message.purchase"))
+	push := m.plain*math.Max(1000, m.v("queue.message.plain")+pubsubExtra) + m.purchases*math.Max(1000, m.v("queue.message.purchase")+pubsubExtra)
 	m.add("Pub/Sub", "throughput", "gcp.pubsub.throughput", m.requests*publish1+push,
-		fmt.Sprintf("a publish per ingest request of %.0f bytes (messages of %.0f bytes on average, 1000 at least) + a push per event (1000 bytes at least)", publish1, msg), false)
+		fmt.Sprintf("a publish per ingest request of %.0f bytes (messages of %.0f bytes on average with timestamp and id, 1000 a request at least) + a push per event (1000 bytes at least)", publish1, msg), false)
 
 	for _, k := range []string{"reads", "writes"} {
-		m.add("Firestore", "document "+k, "gcp.firestore."+k, m.ledger("firestore."+k),
-			fmt.Sprintf("%g a plain event, %g a purchase, %g a callback", m.v("ledger.firestore."+k+".plain"), m.v("ledger.firestore."+k+".purchase"), m.v("ledger.firestore."+k+".callback")), false)
+		m.add("Firestore", "document "+k, "gcp.firestore."+k, m.ledger("firestore."+k), m.ledgerHow("firestore."+k), false)
 	}
 	m.add("Firestore", "TTL deletes", "gcp.firestore.deletes", m.ledger("firestore.writes")+m.ledger("firestore.deletes"),
 		"every document written expires (ledger_ttl, verdicts and claims): a delete each", false)
@@ -359,10 +378,8 @@ func (m *model) aws() {
 				count(l), count(b), AWSLineOverhead(), platform, count(invocations[fn])), false)
 	}
 
-	m.add("DynamoDB", "read request units", "aws.dynamodb.rru", m.ledger("dynamodb.rru"),
-		fmt.Sprintf("%g a plain event, %g a purchase, %g a callback", m.v("ledger.dynamodb.rru.plain"), m.v("ledger.dynamodb.rru.purchase"), m.v("ledger.dynamodb.rru.callback")), false)
-	m.add("DynamoDB", "write request units", "aws.dynamodb.wru", m.ledger("dynamodb.wru"),
-		fmt.Sprintf("%g a plain event, %g a purchase, %g a callback (TTL deletes are free)", m.v("ledger.dynamodb.wru.plain"), m.v("ledger.dynamodb.wru.purchase"), m.v("ledger.dynamodb.wru.callback")), false)
+	m.add("DynamoDB", "read request units", "aws.dynamodb.rru", m.ledger("dynamodb.rru"), m.ledgerHow("dynamodb.rru"), false)
+	m.add("DynamoDB", "write request units", "aws.dynamodb.wru", m.ledger("dynamodb.wru"), m.ledgerHow("dynamodb.wru")+" (TTL deletes are free)", false)
 
 	// A Lambda execution environment serves one request at a time: as many
 	// are warm as requests in flight, each with its own secret cache.

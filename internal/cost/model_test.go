@@ -135,3 +135,18 @@ func TestMissingQuantity(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// With every event's person looked up within SUPPRESSION_CACHE, the
+// ledger reads of events are the measured repeats'.
+func TestRepeatCachesLookups(t *testing.T) {
+	q, pl := load(t)
+	p := DefaultParams()
+	p.Purchases, p.CallbacksPerPurchase, p.Repeat = 0, 0, 1
+	r, err := Compute("aws", p, q, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := term(t, r, "DynamoDB", "read request units").Units, p.Events*q.Measured["ledger.dynamodb.rru.repeat"].Value; !near6(got, want) {
+		t.Errorf("read units: %g, want %g", got, want)
+	}
+}

@@ -47,6 +47,7 @@ const MeasureCommand = "go test ./internal/cost -run TestMeasure -update"
 const (
 	samplePlain     = 200
 	samplePurchases = 100
+	sampleRepeats   = 100
 	sampleBatches   = 10
 	batchEvents     = 10
 )

@@ -3,6 +3,7 @@ package cost
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -90,8 +91,8 @@ func archiveState(on bool) string {
 
 // Describe says what traffic p is.
 func Describe(p Params) string {
-	return fmt.Sprintf("%s events a month, %.0f%% of them purchases (recorded in the ledger, %g DFINERY callback each), the rest only forwarded; %g event(s) an ingest request; %s",
-		count(p.Events), p.Purchases*100, p.CallbacksPerPurchase, p.EventsPerRequest, archiveState(p.Archive))
+	return fmt.Sprintf("%s events a month, %.0f%% of them purchases (recorded in the ledger, %g DFINERY callback each), the rest only forwarded; %g event(s) an ingest request; %.0f%% of events from a person the instance looked up on the erasure list within SUPPRESSION_CACHE; %s",
+		count(p.Events), p.Purchases*100, p.CallbacksPerPurchase, p.EventsPerRequest, p.Repeat*100, archiveState(p.Archive))
 }
 
 // Page is docs/cost.md: the model at the default mix on both clouds, with
@@ -155,7 +156,8 @@ func Page() ([]byte, error) {
 	w("`%s` starts the local stack (`eventrelay dev`'s, in the test) twice, its ledger on the npm Firestore emulator and on dynalite, each behind a stand-in that counts what the database bills ", MeasureCommand)
 	w("(Firestore: a read per document a get asks for or a query returns, one for an empty query; a write or delete per document a commit writes; DynamoDB: write units per item written, read units per 4 KB read, halved for eventually consistent reads). ")
 	w("Each function logs through its real JSON handler at the deployed level into a byte and line count of its own. ")
-	w("It sends %d plain events one a request, %d purchases one a request, a DFINERY callback for each purchase, %d requests of %d plain events, and one backfill run with nothing to resend, and divides what each step added by its count. ", samplePlain, samplePurchases, sampleBatches, batchEvents)
+	w("It sends %d plain events one a request, %d purchases one a request, a DFINERY callback for each purchase, %d new plain events of people of the first ones (their erasure-list look-ups cached), %d requests of %d plain events, and one backfill run with nothing to resend, and divides what each step added by its count. ", samplePlain, samplePurchases, sampleRepeats, sampleBatches, batchEvents)
+	w("Every event of the sample is of a person not seen before, so the ledger's reads are the most they can be: each function looks the person up on the erasure list once per SUPPRESSION_CACHE an instance; `-repeat` says what share of events skips that. ")
 	w("The queued messages and the archive's bytes are read back from the archive the stack writes in the Cloud Storage subscription's format. ")
 	w("The deployed sizes, concurrency, batching and schedules are read from the modules' variables. ")
 	w("Without `-update` the test fails when the code's quantities drift more than %.0f%% from the file's, so a log line added later shows here.\n\n", drift*100)
@@ -188,7 +190,7 @@ func Page() ([]byte, error) {
 	}
 	w("\n## Another volume or mix\n\n")
 	w("`eventrelay cost` prints the tables above for other traffic, e.g. `eventrelay cost -events 5000000 -purchases 0.2 -cloud aws`; ")
-	w("its flags: `-cloud` (gcp, aws, or both by default), `-events` (a month), `-purchases` (their share), `-callbacks` (per purchase), `-batch` (events an ingest request), `-archive`. ")
+	w("its flags: `-cloud` (gcp, aws, or both by default), `-events` (a month), `-purchases` (their share), `-callbacks` (per purchase), `-batch` (events an ingest request), `-repeat` (the share of events whose person the instance looked up within SUPPRESSION_CACHE), `-archive`. ")
 	w("Volume matters beyond proportion: free tiers, the fixed terms (scheduler, secrets, idle polling), how busy an instance is kept, and how full the forwarder's SQS batches get all depend on it.\n")
 	return b.Bytes(), nil
 }
@@ -198,6 +200,23 @@ func Page() ([]byte, error) {
 func beforeAfter(b *bytes.Buffer, base, now *Quantities, pl *PriceList, p Params) error {
 	fmt.Fprintf(b, "## The largest term, before and after the cut\n\n")
 	fmt.Fprintf(b, "The baseline is the quantities measured at commit %s (%s, kept in %s); now is %s's (commit %s). ", base.Commit, base.Date, BaselineFile, QuantitiesFile, now.Commit)
+	// A quantity measured only since the baseline is taken from now, and
+	// said so: the comparison stays one of like with like.
+	filled := &Quantities{Commit: base.Commit, Date: base.Date, Measured: map[string]Quantity{}, Recorded: base.Recorded}
+	var added []string
+	for k, v := range now.Measured {
+		if old, ok := base.Measured[k]; ok {
+			filled.Measured[k] = old
+		} else {
+			filled.Measured[k] = v
+			added = append(added, "`"+k+"`")
+		}
+	}
+	if len(added) > 0 {
+		sort.Strings(added)
+		fmt.Fprintf(b, "The baseline did not measure %s; it takes them from now. ", strings.Join(added, ", "))
+	}
+	base = filled
 	perM := p.Events / 1e6
 	var rows []string
 	for _, cloud := range Clouds {
@@ -211,7 +230,7 @@ func beforeAfter(b *bytes.Buffer, base, now *Quantities, pl *PriceList, p Params
 		}
 		for i, t := range before.Terms {
 			a := after.Terms[i]
-			if t.Cost == a.Cost && t.Item != before.Largest().Item {
+			if math.Abs(a.Cost-t.Cost) < 0.01*t.Cost && t.Item != before.Largest().Item {
 				continue
 			}
 			rows = append(rows, fmt.Sprintf("| %s | %s %s | %s | %s | %s |", cloudNames[cloud], t.Service, t.Item, usd(t.Cost/perM), usd(a.Cost/perM), change(t.Cost, a.Cost)))
@@ -221,7 +240,7 @@ func beforeAfter(b *bytes.Buffer, base, now *Quantities, pl *PriceList, p Params
 	if base.Commit == now.Commit {
 		fmt.Fprintf(b, "They are the same measurement: no cut has landed yet.\n\n")
 	} else {
-		fmt.Fprintf(b, "Per 1M events, at the mix above; the largest term on each cloud and every term that moved:\n\n")
+		fmt.Fprintf(b, "Per 1M events, at the mix above; the largest term on each cloud and every term that moved by 1%% or more:\n\n")
 	}
 	fmt.Fprintf(b, "| cloud | term | before | after | change |\n|---|---|---|---|---|\n%s\n\n", strings.Join(rows, "\n"))
 	return nil
