@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"eventrelay.dev/eventrelay/internal/testclose"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"eventrelay.dev/eventrelay/internal/e2e"
 	"eventrelay.dev/eventrelay/internal/fakeattest"
 	"eventrelay.dev/eventrelay/shared/auth"
-	"eventrelay.dev/eventrelay/shared/logging"
 )
 
 // The attestation metrics count the real functions' attestation lines:
@@ -23,18 +21,9 @@ import (
 // forged one), and exchanges that pass and two that are refused; a decode
 // budget of one call warns at the first and is spent at the second.
 func TestAttestationMetricsCountTheFunctionsLines(t *testing.T) {
-	var out lines
-	logger, err := logging.New(&out, "info")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := devstack.Start(context.Background(), devstack.Config{Logger: logger,
+	st, out := startLogged(t, devstack.Config{
 		Env: map[string]string{"ATTEST_SOURCES": devstack.AttestSources(map[string]string{devstack.DevSource: "monitor"}),
 			"ATTEST_PLAY_DAILY_BUDGET": "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testclose.Cleanup(t, st)
 	ctx := context.Background()
 	app := attestclient.Client{URL: st.IngestURL, Source: devstack.DevSource}
 	play := fakeattest.NewPlayWithKey(devstack.Project, []byte(devstack.DevPlayKey))

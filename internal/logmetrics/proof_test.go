@@ -47,6 +47,35 @@ func (l *lines) parse(t *testing.T) []map[string]any {
 	return out
 }
 
+// startLogged starts the local stack (the real functions, wired as they
+// are deployed) with the real logger at the deployed default level, and
+// returns it with every line the functions write.
+func startLogged(t *testing.T, cfg devstack.Config) (*devstack.Stack, *lines) {
+	t.Helper()
+	out := &lines{}
+	logger, err := logging.New(out, "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Logger = logger
+	st, err := devstack.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testclose.Cleanup(t, st)
+	return st, out
+}
+
+// forwarderFailsFast makes the forwarder dead-letter after two quick
+// attempts and backfill resend at once: a scenario's outage takes
+// milliseconds.
+func forwarderFailsFast(backfillBudget string) devstack.Config {
+	return devstack.Config{PushMaxBackoff: 20 * time.Millisecond,
+		Env: map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",
+			"FORWARDER_MAX_ATTEMPTS": "2", "FORWARDER_BREAKER_THRESHOLD": "10000",
+			"BACKFILL_TIME_BUDGET": backfillBudget, "BACKFILL_RATE": "1000"}}
+}
+
 // funnel is what the scenario below makes happen, as each cloud's metrics
 // must count it: metric name => label (or dimension) values => lines.
 type funnel map[string]map[string]int
@@ -56,19 +85,7 @@ type funnel map[string]map[string]int
 // metrics count, and returns the lines the functions wrote and the ingest
 // authentication failure's reason as ingest answered it.
 func runScenario(t *testing.T) ([]map[string]any, string) {
-	var out lines
-	logger, err := logging.New(&out, "info") // the deployed default level
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := devstack.Start(context.Background(), devstack.Config{Logger: logger, PushMaxBackoff: 20 * time.Millisecond,
-		Env: map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",
-			"FORWARDER_MAX_ATTEMPTS": "2", "FORWARDER_BREAKER_THRESHOLD": "10000",
-			"BACKFILL_TIME_BUDGET": "3s", "BACKFILL_RATE": "500"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testclose.Cleanup(t, st)
+	st, out := startLogged(t, forwarderFailsFast("3s"))
 	ingest := func(body any, want int) {
 		t.Helper()
 		if status, resp := e2e.PostIngest(t, st.IngestURL, devstack.DevAPIKey, body); status != want {

@@ -1,15 +1,12 @@
 package logmetrics
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/internal/e2e"
-	"eventrelay.dev/eventrelay/internal/testclose"
-	"eventrelay.dev/eventrelay/shared/logging"
 )
 
 // TestOneRequestsCountsAreExact: a request of 100 events, of which 3 repeat
@@ -18,16 +15,7 @@ import (
 // the Terraform and run on the real ingest's lines at the deployed level:
 // one line for the request and one per refused event, no count lost.
 func TestOneRequestsCountsAreExact(t *testing.T) {
-	var out lines
-	logger, err := logging.New(&out, "info")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := devstack.Start(context.Background(), devstack.Config{Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testclose.Cleanup(t, st)
+	st, out := startLogged(t, devstack.Config{})
 	at := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 	evs := e2e.Events("exact", "android", 97, at)
 	body := make([]any, 0, 100)

@@ -3,7 +3,6 @@ package logmetrics
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,8 +13,6 @@ import (
 
 	"eventrelay.dev/eventrelay/internal/devstack"
 	"eventrelay.dev/eventrelay/internal/e2e"
-	"eventrelay.dev/eventrelay/internal/testclose"
-	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/mcmsink"
 )
 
@@ -70,19 +67,7 @@ func volumeEvents(prefix string, n int, at time.Time) []map[string]any {
 // ./internal/logmetrics -run TestLogVolume -v` prints the table
 // (docs/operations.md quotes it).
 func TestLogVolume(t *testing.T) {
-	var out lines
-	logger, err := logging.New(&out, "info")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := devstack.Start(context.Background(), devstack.Config{Logger: logger, PushMaxBackoff: 20 * time.Millisecond,
-		Env: map[string]string{"FORWARDER_FIRST_BACKOFF": "10ms", "FORWARDER_MAX_BACKOFF": "20ms",
-			"FORWARDER_MAX_ATTEMPTS": "2", "FORWARDER_BREAKER_THRESHOLD": "10000",
-			"BACKFILL_TIME_BUDGET": "10s", "BACKFILL_RATE": "1000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	testclose.Cleanup(t, st)
+	st, out := startLogged(t, forwarderFailsFast("10s"))
 	at := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 	counter := func(k string) int64 { return st.Counters.Snapshot()[k] }
 	waitCount := func(k string, n int64) {
