@@ -77,12 +77,19 @@ func deployment(t *testing.T) map[string]Quantity {
 	out["deploy.aws.batching_window"] = Quantity{Value: num(def(aws, "maximum_batching_window_in_seconds")), Unit: "seconds", Per: "forwarder batch, at most",
 		Command: from("aws", "maximum_batching_window_in_seconds")}
 	out["deploy.gcp.archive_retention"] = Quantity{Value: num(def(gcp, "archive_retention_days")), Unit: "days", Per: "archived file", Command: from("gcp", "archive_retention_days")}
-	maxDuration, err := archiveMaxDuration(gcp)
-	if err != nil {
-		t.Fatal(err)
+	out["deploy.aws.archive_retention"] = Quantity{Value: num(def(aws, "archive_retention_days")), Unit: "days", Per: "archived object", Command: from("aws", "archive_retention_days")}
+	for _, r := range []struct{ cloud, resource, block, attr string }{
+		{"gcp", "google_pubsub_subscription.archive", "cloud_storage_config", "max_duration"},
+		{"aws", "aws_kinesis_firehose_delivery_stream.archive", "extended_s3_configuration", "buffering_interval"},
+	} {
+		m := map[string]*tfcheck.Module{"gcp": gcp, "aws": aws}[r.cloud]
+		v, err := resourceNumber(m, r.resource, r.block, r.attr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["deploy."+r.cloud+".archive_file_interval"] = Quantity{Value: v, Unit: "seconds", Per: "archive object, at most",
+			Command: fmt.Sprintf("TestMeasure reads terraform/modules/%s %s %s.%s", r.cloud, r.resource, r.block, r.attr)}
 	}
-	out["deploy.gcp.archive_max_duration"] = Quantity{Value: maxDuration, Unit: "seconds", Per: "archive file, at most",
-		Command: "TestMeasure reads terraform/modules/gcp google_pubsub_subscription.archive cloud_storage_config.max_duration"}
 	ttl := settings.SecretsCacheTTL.Get(settings.FromMap(nil))
 	out["settings.secrets_cache_ttl"] = Quantity{Value: ttl.Seconds(), Unit: "seconds", Per: "secret, per instance", Command: "TestMeasure reads the settings registry's SECRETS_CACHE_TTL default"}
 	return out
@@ -151,27 +158,33 @@ func rateRunsPerDay(expr string) (float64, error) {
 	return per / n, nil
 }
 
-// archiveMaxDuration reads the Cloud Storage subscription's max_duration:
-// it closes a file at least that often while events flow, so it sets the
-// number of objects written (Class A operations).
-func archiveMaxDuration(m *tfcheck.Module) (float64, error) {
-	b := m.Resources["google_pubsub_subscription.archive"]
+// resourceNumber reads a constant number (or "300s" duration) the module
+// sets on a resource, in a nested block: the archive's file cadence, which
+// sets the objects written a month.
+func resourceNumber(m *tfcheck.Module, resource, block, attr string) (float64, error) {
+	b := m.Resources[resource]
 	if b == nil {
-		return 0, fmt.Errorf("%s: no google_pubsub_subscription.archive", m.Dir)
+		return 0, fmt.Errorf("%s: no %s", m.Dir, resource)
 	}
 	for _, c := range b.Body.Blocks {
-		if c.Type != "cloud_storage_config" {
+		if c.Type != block {
 			continue
 		}
-		a := c.Body.Attributes["max_duration"]
+		a := c.Body.Attributes[attr]
 		if a == nil {
 			break
 		}
 		v, diags := a.Expr.(hclsyntax.Expression).Value(nil)
-		if diags.HasErrors() || v.Type() != cty.String {
-			return 0, fmt.Errorf("max_duration is not a constant string")
+		if diags.HasErrors() {
+			return 0, fmt.Errorf("%s %s.%s is not a constant", resource, block, attr)
 		}
-		return strconv.ParseFloat(strings.TrimSuffix(v.AsString(), "s"), 64)
+		if v.Type() == cty.String {
+			return strconv.ParseFloat(strings.TrimSuffix(v.AsString(), "s"), 64)
+		}
+		if v.Type() == cty.Number {
+			f, _ := v.AsBigFloat().Float64()
+			return f, nil
+		}
 	}
-	return 0, fmt.Errorf("google_pubsub_subscription.archive: no cloud_storage_config.max_duration")
+	return 0, fmt.Errorf("%s: no %s.%s", resource, block, attr)
 }

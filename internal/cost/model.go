@@ -314,9 +314,9 @@ func (m *model) gcp() {
 	// The archive: a Cloud Storage subscription on the events topic.
 	m.add("Pub/Sub", "archive subscription", "gcp.pubsub.storage_subscription", push,
 		"every event delivered to the Cloud Storage subscription (1000 bytes at least, as a push: unverified)", true)
-	files := secondsPerMonth / m.v("deploy.gcp.archive_max_duration")
+	files := secondsPerMonth / m.v("deploy.gcp.archive_file_interval")
 	m.add("Cloud Storage", "archive objects", "gcp.storage.class_a", files,
-		fmt.Sprintf("a file every max_duration (%.0f s) while events flow", m.v("deploy.gcp.archive_max_duration")), true)
+		fmt.Sprintf("a file every max_duration (%.0f s) while events flow", m.v("deploy.gcp.archive_file_interval")), true)
 	m.add("Cloud Storage", "archive storage", "gcp.storage.standard", m.events*m.v("archive.bytes")*m.v("deploy.gcp.archive_retention")/(secondsPerMonth/86400),
 		fmt.Sprintf("%.0f bytes of Avro an event, kept archive_retention_days (%.0f)", m.v("archive.bytes"), m.v("deploy.gcp.archive_retention")), true)
 }
@@ -394,12 +394,13 @@ func (m *model) aws() {
 	// The archive: an SNS topic in front of the queue and a Firehose stream
 	// to S3.
 	m.add("SNS", "archive: publishes", "aws.sns.requests", m.requests*math.Max(math.Ceil(m.p.EventsPerRequest/10), chunks(m.p.EventsPerRequest)),
-		"a PublishBatch per ingest request (10 messages or 64 KB each); deliveries to SQS are free", true)
-	m.add("Data Firehose", "archive: ingestion", "aws.firehose.ingestion", m.events*5120, "each event a record, rounded up to 5 KB", true)
-	m.add("S3", "archive: objects", "aws.s3.put", secondsPerMonth/300, "an object every 300 s (Firehose's buffer interval, assumed)", true)
-	m.add("S3", "archive: storage", "aws.s3.storage", m.events*m.v("archive.bytes")*m.v("deploy.gcp.archive_retention")/(secondsPerMonth/86400),
-		fmt.Sprintf("%.0f bytes an event (the GCP archive's Avro size, assumed alike), kept %.0f days (the GCP module's default; the AWS archive's own is not in the model yet)",
-			m.v("archive.bytes"), m.v("deploy.gcp.archive_retention")), true)
+		"ingest publishes to the SNS topic instead of the queue: a PublishBatch per ingest request (10 messages or 64 KB each); the SQS requests above stay (the topic's delivery to the queue, assumed billed as the send was); SNS's own charge for delivering to Firehose is not in the model", true)
+	m.add("Data Firehose", "archive: ingestion", "aws.firehose.ingestion", m.events*5120, "each event a record (its SNS envelope), rounded up to 5 KB", true)
+	m.add("S3", "archive: objects", "aws.s3.put", secondsPerMonth/m.v("deploy.aws.archive_file_interval"),
+		fmt.Sprintf("an object every buffering_interval (%.0f s) while events flow", m.v("deploy.aws.archive_file_interval")), true)
+	m.add("S3", "archive: storage", "aws.s3.storage", m.events*m.v("archive.bytes")*m.v("deploy.aws.archive_retention")/(secondsPerMonth/86400),
+		fmt.Sprintf("%.0f bytes an event (the Avro size on GCP; the AWS files are gzip'd SNS envelopes, not measured), kept archive_retention_days (%.0f)",
+			m.v("archive.bytes"), m.v("deploy.aws.archive_retention")), true)
 }
 
 // count writes a large number short: 1.2M, 340k, 96.
