@@ -15,6 +15,7 @@ import (
 
 	"eventrelay.dev/eventrelay/functions/ingest"
 	"eventrelay.dev/eventrelay/shared/auth"
+	"eventrelay.dev/eventrelay/shared/cors"
 	"eventrelay.dev/eventrelay/shared/ledger"
 	"eventrelay.dev/eventrelay/shared/logging"
 	"eventrelay.dev/eventrelay/shared/pii"
@@ -76,6 +77,7 @@ func Ingest(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 	tolerance := settings.IngestSignatureTolerance.Get(env)
 	piiCfg := readPII(env)
 	gov := readGovernance(env, true)
+	origins := readCORS(env)
 	cfg.Consent = gov.consent
 	recorded, ttl := ledgerTypes(env), ledgerTTL(env)
 	cacheTTL := secretsTTL(env)
@@ -131,9 +133,12 @@ func Ingest(ctx context.Context, env *settings.Env, opt Options) (*Function, err
 	}
 	gate := &awaitSecrets{src: src, required: append(named(piiCfg.saltSecret), att.secrets()...), anyOf: named(apiKeys, signingKeys),
 		build: build, refuse: notConfiguredJSON(cacheTTL), retry: cacheTTL, log: log}
-	if f.Handler, err = gate.start(ctx); err != nil {
+	gated, err := gate.start(ctx)
+	if err != nil {
 		return nil, errors.Join(err, f.Close())
 	}
+	// Outside the gate, so a page reads a not_configured answer too.
+	f.Handler = cors.Handler(origins, webRule, gated)
 	timer.phase("secrets_and_handler")
 	timer.done(ctx, log)
 	return f, nil

@@ -67,3 +67,8 @@ var IngestSignatureTolerance = declare(&Duration{Meta: Meta{Name: "INGEST_SIGNAT
 	Functions:   []Function{Ingest},
 	GCP:         Var("ingest_signature_tolerance"), AWS: Var("ingest_signature_tolerance")},
 	Default: 300 * time.Second, Min: 10 * time.Second, Max: time.Hour})
+
+var IngestCORSOrigins = declare(&List{Meta: Meta{Name: "INGEST_CORS_ORIGINS",
+	Description: "web page origins (https://shop.example, as the browser sends Origin; no wildcard) that may send events and exchange App Check tokens from a browser; empty: no CORS",
+	Functions:   []Function{Ingest},
+	GCP:         Var("ingest_cors_origins"), AWS: Var("ingest_cors_origins")}})

@@ -61,6 +61,7 @@ module "eventrelay" {
   forwarder_dedupe_window            = var.forwarder_dedupe_window
   forwarder_first_backoff            = var.forwarder_first_backoff
   forwarder_max_backoff              = var.forwarder_max_backoff
+  ingest_cors_origins                = var.ingest_cors_origins
   ingest_dedupe_window               = var.ingest_dedupe_window
   ingest_future_skew                 = var.ingest_future_skew
   ingest_max_age                     = var.ingest_max_age

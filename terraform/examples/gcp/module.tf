@@ -68,6 +68,7 @@ module "eventrelay" {
   forwarder_breaker_threshold   = var.forwarder_breaker_threshold
   forwarder_dedupe_window       = var.forwarder_dedupe_window
   http_read_timeout             = var.http_read_timeout
+  ingest_cors_origins           = var.ingest_cors_origins
   ingest_dedupe_window          = var.ingest_dedupe_window
   ingest_future_skew            = var.ingest_future_skew
   ingest_max_age                = var.ingest_max_age

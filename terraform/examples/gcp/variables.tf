@@ -443,6 +443,12 @@ variable "http_read_timeout" {
   default     = "30s"
 }
 
+variable "ingest_cors_origins" {
+  type        = list(string)
+  description = "INGEST_CORS_ORIGINS: web page origins (https://shop.example, as the browser sends Origin; no wildcard) that may send events and exchange App Check tokens from a browser; empty: no CORS."
+  default     = []
+}
+
 variable "ingest_dedupe_window" {
   type        = string
   description = "INGEST_DEDUPE_WINDOW: per-instance memory of queued ids (at most some 24 MB, about 270,000 ids; 0: off); the forwarder sends a repeat published later than this after the first."

@@ -8,6 +8,7 @@ locals {
       LEDGER_TTL                 = var.ledger_ttl
       ATTEST_KEY_TTL             = var.attestation_key_ttl
       ATTEST_PLAY_MAX_AGE        = var.attestation_play_max_age
+      INGEST_CORS_ORIGINS        = join(",", var.ingest_cors_origins)
       INGEST_DEDUPE_WINDOW       = var.ingest_dedupe_window
       INGEST_FUTURE_SKEW         = var.ingest_future_skew
       INGEST_MAX_AGE             = var.ingest_max_age

@@ -9,6 +9,7 @@ locals {
       ATTEST_KEY_TTL             = var.attestation_key_ttl
       ATTEST_PLAY_MAX_AGE        = var.attestation_play_max_age
       HTTP_READ_TIMEOUT          = var.http_read_timeout
+      INGEST_CORS_ORIGINS        = join(",", var.ingest_cors_origins)
       INGEST_DEDUPE_WINDOW       = var.ingest_dedupe_window
       INGEST_FUTURE_SKEW         = var.ingest_future_skew
       INGEST_MAX_AGE             = var.ingest_max_age
