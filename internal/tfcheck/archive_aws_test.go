@@ -263,3 +263,51 @@ func TestAWSArchiveLeastPrivilege(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSIngestPublishesWhereTheArchiveSays: ingest may send to the events
+// queue when the archive is off, and only publish to the events topic when
+// it is on (the topic delivers to the queue); its SNS_TOPIC_ARN follows.
+func TestAWSIngestPublishesWhereTheArchiveSays(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		m := load(t, filepath.Join(tfRoot, "modules", "aws"))
+		e := newEvaluatorWith(m, map[string]cty.Value{"archive_enabled": cty.BoolVal(on)})
+		// The resources' ARNs as apply would know them.
+		e.ctx.Variables["aws_sns_topic"] = cty.ObjectVal(map[string]cty.Value{"events": cty.TupleVal([]cty.Value{
+			cty.ObjectVal(map[string]cty.Value{"arn": cty.StringVal("TOPIC")})})})
+		e.ctx.Variables["aws_sqs_queue"] = cty.ObjectVal(map[string]cty.Value{"events": cty.ObjectVal(map[string]cty.Value{
+			"arn": cty.StringVal("QUEUE"), "url": cty.StringVal("QUEUE_URL")})})
+		var got []string
+		for _, key := range sortedKeys(m.Data) {
+			if !strings.HasPrefix(key, "aws_iam_policy_document.ingest") {
+				continue
+			}
+			for _, st := range blocks(m.Data[key], "statement") {
+				acts, _ := knownStrings(e.value(attr(st, "actions").Expr, instance{}))
+				res, _ := knownStrings(e.value(attr(st, "resources").Expr, instance{}))
+				for _, a := range acts {
+					if strings.HasPrefix(a, "sqs:") || strings.HasPrefix(a, "sns:") {
+						got = append(got, a+" "+strings.Join(res, ","))
+					}
+				}
+			}
+		}
+		slices.Sort(got)
+		want := []string{"sqs:GetQueueAttributes QUEUE", "sqs:SendMessage QUEUE"}
+		if on {
+			want = []string{"sns:GetTopicAttributes TOPIC", "sns:Publish TOPIC"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("archive_enabled = %v: ingest may %v, want %v", on, got, want)
+		}
+		env := e.value(m.Locals["archive_environment"].Expr, instance{}).GetAttr("ingest")
+		topic := false
+		for it := env.ElementIterator(); env.CanIterateElements() && it.Next(); {
+			if k, _ := it.Element(); k.AsString() == "SNS_TOPIC_ARN" {
+				topic = true
+			}
+		}
+		if topic != on {
+			t.Errorf("archive_enabled = %v: ingest's SNS_TOPIC_ARN set: %v", on, topic)
+		}
+	}
+}

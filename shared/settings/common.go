@@ -50,7 +50,7 @@ var SQSQueueURL = declare(&String{Meta: Meta{Name: "SQS_QUEUE_URL",
 var SNSTopicARN = declare(&String{Meta: Meta{Name: "SNS_TOPIC_ARN",
 	Description: "the events topic ingest publishes to when the archive is on (it fans out to the events queue with raw message delivery and to the archive's Firehose); empty: ingest sends to SQS_QUEUE_URL",
 	Functions:   []Function{Ingest},
-	GCP:         Nowhere, AWS: NoVariableYet("the events topic comes with the module's archive (archive_enabled)")},
+	GCP:         Nowhere, AWS: From("the events topic, when archive_enabled")},
 	Format: "arn:aws:sns:<region>:<account>:<topic>"})
 
 var DeadLetterTopic = declare(&String{Meta: Meta{Name: "DEADLETTER_TOPIC",

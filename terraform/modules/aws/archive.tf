@@ -336,3 +336,10 @@ resource "aws_sns_topic_subscription" "archive" {
 
   depends_on = [aws_iam_role_policy.archive_subscription]
 }
+
+locals {
+  # Per function, merged into its environment in main.tf.
+  archive_environment = {
+    ingest = var.archive_enabled ? { SNS_TOPIC_ARN = aws_sns_topic.events[0].arn } : {}
+  }
+}

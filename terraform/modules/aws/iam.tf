@@ -35,11 +35,13 @@ data "aws_iam_policy_document" "ingest" {
     resources = ["${aws_cloudwatch_log_group.fn["ingest"].arn}:*"]
   }
 
-  # GetQueueAttributes: the check at start that the queue exists.
+  # To the events queue, or with the archive to the events topic only,
+  # which fans out to the queue and the archive (archive.tf). Get*Attributes:
+  # the check at start that the queue or topic exists.
   statement {
     sid       = "PublishEvents"
-    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
-    resources = [aws_sqs_queue.events.arn]
+    actions   = var.archive_enabled ? ["sns:Publish", "sns:GetTopicAttributes"] : ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    resources = var.archive_enabled ? aws_sns_topic.events[*].arn : [aws_sqs_queue.events.arn]
   }
 
   statement {

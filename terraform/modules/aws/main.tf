@@ -94,7 +94,7 @@ locals {
       INGEST_API_KEYS_SECRET     = aws_secretsmanager_secret.secret["ingest_api_keys"].arn
       INGEST_SIGNING_KEYS_SECRET = aws_secretsmanager_secret.secret["ingest_signing_keys"].arn
       PII_SALT_SECRET            = aws_secretsmanager_secret.secret["pii_salt"].arn
-    }, local.governance_environment.ingest, local.settings_environment.ingest, lookup(var.extra_environment, "ingest", {}))
+    }, local.governance_environment.ingest, local.archive_environment.ingest, local.settings_environment.ingest, lookup(var.extra_environment, "ingest", {}))
 
     forwarder = merge(local.common_environment, local.platform_environment, {
       EVENTRELAY_FUNCTION    = "forwarder"
@@ -159,8 +159,13 @@ resource "aws_lambda_function" "fn" {
 
   # Grants first: a function checks its queue and reads its secrets at
   # start (the attestation and erase keys included), and its first
-  # requests use the ledger, the catalog and the suppressions.
+  # requests use the ledger, the catalog and the suppressions. With the
+  # archive, ingest publishes to the topic only once the topic delivers to
+  # the events queue (an event published before would reach no forwarder)
+  # and to the archive.
   depends_on = [
+    aws_sns_topic_subscription.events_queue,
+    aws_sns_topic_subscription.archive,
     aws_iam_role_policy.fn,
     aws_iam_role_policy.ingest_attestation,
     aws_iam_role_policy.ingest_erasure,
