@@ -2,6 +2,8 @@ package ledgertest
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -102,6 +104,53 @@ func RunErase(t *testing.T, now time.Time, newStore func(t *testing.T) ErasingSt
 		}
 		if sup, err := s.Suppressed(ctx, []string{"key-old"}); err != nil || !sup["key-old"] {
 			t.Fatalf("%v %v", sup, err)
+		}
+	})
+	t.Run("a look-up answers exactly its keys: many, repeated, none", func(t *testing.T) {
+		// 130 keys, more than one Firestore "in" filter (30) or one
+		// DynamoDB BatchGetItem (100) takes; every seventh suppressed and
+		// one more whose suppression has expired.
+		var keys []string
+		want := map[string]bool{}
+		var erase []string
+		for i := range 130 {
+			k := fmt.Sprintf("key-many-%03d", i)
+			keys = append(keys, k)
+			if i%7 == 3 {
+				erase = append(erase, k)
+				want[k] = true
+			}
+		}
+		if _, err := s.Erase(ctx, nil, erase, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Erase(ctx, nil, []string{"key-many-128"}, now.Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		// Each key at least twice, the second time in reverse order.
+		ask := append(append([]string{}, keys...), "key-many-010", "key-many-066", "key-many-010")
+		for i := len(keys) - 1; i >= 0; i-- {
+			ask = append(ask, keys[i])
+		}
+		got, err := s.Suppressed(ctx, ask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("suppressed %v, want %v", got, want)
+		}
+		for _, none := range [][]string{nil, {}} {
+			if got, err := s.Suppressed(ctx, none); err != nil || len(got) != 0 {
+				t.Fatalf("no keys: %v %v", got, err)
+			}
+		}
+		if got, err := s.Suppressed(ctx, []string{"key-many-003", "key-many-003"}); err != nil || !maps.Equal(got, map[string]bool{"key-many-003": true}) {
+			t.Fatalf("one key twice: %v %v", got, err)
+		}
+		// A suppressed key answers for itself only, not for a key it is a
+		// prefix of, nor for a prefix of it.
+		if got, err := s.Suppressed(ctx, []string{"key-many-00", "key-many-0030"}); err != nil || len(got) != 0 {
+			t.Fatalf("prefixes of a suppressed key: %v %v", got, err)
 		}
 	})
 }
