@@ -20,8 +20,13 @@ import (
 
 func suppressionKey(k string) map[string]types.AttributeValue { return key("x#"+k, "x") }
 
-// Suppressed implements ledger.Suppressions with strongly consistent
-// BatchGetItem calls (100 keys each).
+// Suppressed implements ledger.Suppressions with eventually consistent
+// BatchGetItem calls (100 keys each): half a read unit an item where a
+// strongly consistent read costs one. A suppression written by Erase is
+// seen by such a read within about a second; the checker already keeps a
+// "not erased" answer for up to SUPPRESSION_CACHE (30 s), a far longer
+// staleness docs/data-governance.md promises, and an erasure is to be
+// repeated after it anyway.
 func (s *Store) Suppressed(ctx context.Context, keys []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	now := s.now().Unix()
@@ -36,7 +41,7 @@ func (s *Store) Suppressed(ctx context.Context, keys []string) (map[string]bool,
 				ks = append(ks, suppressionKey(k))
 			}
 		}
-		pending := map[string]types.KeysAndAttributes{s.table: {Keys: ks, ConsistentRead: aws.Bool(true)}}
+		pending := map[string]types.KeysAndAttributes{s.table: {Keys: ks}}
 		for attempt := 0; len(pending[s.table].Keys) > 0; attempt++ {
 			if attempt == 5 {
 				return nil, fmt.Errorf("suppression get: keys still unprocessed after retries")
