@@ -19,8 +19,8 @@ import (
 // about one core; the GC runs beside it), and allocs/event and B/event.
 //
 // BenchmarkIngestLogged is the same with the deployed JSON logger writing
-// to io.Discard: what the log lines (one per request, one per event) cost
-// to encode.
+// to io.Discard: what the log lines (one per request with its counts; one
+// per event only for an event not queued, none here) cost to encode.
 func BenchmarkIngest(b *testing.B) { benchIngest(b, nil) }
 
 func BenchmarkIngestLogged(b *testing.B) {
