@@ -135,7 +135,7 @@ func (a *archiveRun) replay(ctx context.Context) error {
 		if f.Name == a.cur.File {
 			skip = a.cur.Done
 		}
-		stop, err := a.file(ctx, f.Name, skip)
+		stop, err := a.file(ctx, f, skip)
 		if stop != "" || err != nil {
 			a.s.StopReason = stop
 			return err
@@ -147,13 +147,14 @@ func (a *archiveRun) replay(ctx context.Context) error {
 }
 
 // file replays one file from its skip-th record, a batch at a time.
-func (a *archiveRun) file(ctx context.Context, name string, skip int) (string, error) {
+func (a *archiveRun) file(ctx context.Context, f archive.File, skip int) (string, error) {
+	name := f.Name
 	rc, err := a.b.d.Archive.Open(ctx, name)
 	if err != nil {
 		return StopQueueError, fmt.Errorf("opening %s: %w", name, err)
 	}
 	var recs []archive.Record
-	err = archive.Decode(rc, func(r archive.Record) error { recs = append(recs, r); return nil })
+	err = f.Decode(rc, func(r archive.Record) error { recs = append(recs, r); return nil })
 	if cerr := rc.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

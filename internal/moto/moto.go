@@ -1,6 +1,6 @@
 // Package moto starts moto_server (moto 5.2.1, a Python emulator of AWS
 // services, preinstalled on the development and CI machines) on a free
-// loopback port for tests, and builds the real aws-sdk-go-v2 SQS and SNS clients
+// loopback port for tests, and builds the real aws-sdk-go-v2 SQS, SNS and S3 clients
 // against it.
 //
 // Use it where goaws's SQS differs from real SQS (see internal/sqsstack's
@@ -24,6 +24,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -158,4 +159,19 @@ func SubscribeQueue(t testing.TB, c *sns.Client, topicARN, queueARN string, raw 
 		t.Fatalf("subscribe %s to %s: %v", queueARN, topicARN, err)
 	}
 	return aws.ToString(out.SubscriptionArn)
+}
+
+// S3 is the real S3 client pointed at endpoint, signing like Client, with
+// path-style addressing (moto serves every bucket on its one host).
+func S3(endpoint string) *s3.Client {
+	return s3.New(s3.Options{Region: Region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+}
+
+// CreateBucket makes a bucket.
+func CreateBucket(t testing.TB, c *s3.Client, name string) {
+	t.Helper()
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("create bucket %s: %v", name, err)
+	}
 }

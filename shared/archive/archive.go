@@ -1,7 +1,9 @@
 // Package archive is the customer's own copy of every accepted event, as
-// the cloud's managed path writes it: a Pub/Sub Cloud Storage subscription
-// on the events topic, in Avro with write_metadata (the local stack writes
-// the same files to a folder). Backfill replays a time window from it.
+// the cloud's managed path writes it: on GCP a Pub/Sub Cloud Storage
+// subscription on the events topic, in Avro with write_metadata (the local
+// stack writes the same files to a folder); on AWS a Firehose stream fed by
+// the SNS events topic, gzip'd SNS envelopes (firehose.go). Backfill replays
+// a time window from either.
 //
 // Avro rather than text: the text format writes only the message data, one
 // message per line, and the data alone loses the attributes (the ingest
@@ -55,18 +57,21 @@ const (
 )
 
 // FileSpan is the longest a file's messages span after its start time: the
-// subscription's max_duration is at most 10 minutes; one more for the
+// subscription's max_duration is at most 10 minutes, a Firehose stream's
+// buffering interval at most FirehoseMaxBuffering (15); one more for the
 // writer's clock.
-const FileSpan = 11 * time.Minute
+const FileSpan = FirehoseMaxBuffering + time.Minute
 
 // File is one archive object.
 type File struct {
-	Name  string    // the object name (or path under the folder)
-	Start time.Time // the time in its name
+	Name   string    // the object name (or path under the folder)
+	Start  time.Time // the time in its name
+	Format Format    // how its records are written (Decode reads them)
 }
 
 // Reader is an archive: the files written in a time window, and their
-// records. Implementations: Dir (a local folder), gcsarchive (a bucket).
+// records. Implementations: Dir (a local folder), gcsarchive (a Cloud
+// Storage bucket), s3archive (an S3 bucket).
 type Reader interface {
 	// Files lists the files whose start time is in [from, to), in name
 	// (= time) order.

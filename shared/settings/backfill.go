@@ -41,10 +41,10 @@ var BackfillQueueURL = declare(&String{Meta: Meta{Name: "BACKFILL_QUEUE_URL",
 	Format: "URL"})
 
 var BackfillArchive = declare(&String{Meta: Meta{Name: "BACKFILL_ARCHIVE",
-	Description: "the archive of every accepted event an archive replay reads: the GCP module's bucket (gs://bucket[/prefix]), or a local folder on the local stack; empty: archive replays are refused",
+	Description: "the archive of every accepted event an archive replay reads: the GCP module's bucket (gs://bucket[/prefix]), the AWS module's (s3://bucket[/prefix]), or a local folder on the local stack; empty: archive replays are refused",
 	Functions:   []Function{Backfill},
 	GCP:         From("gs://<the archive bucket> when archive_enabled, empty otherwise"), AWS: NoVariableYet("the archive bucket is not in the module yet")},
-	Format: "gs://bucket[/prefix], or a folder"})
+	Format: "gs://bucket[/prefix], s3://bucket[/prefix], or a folder"})
 
 var BackfillArchiveLateness = declare(&Duration{Meta: Meta{Name: "BACKFILL_ARCHIVE_LATENESS",
 	Description: "how long after an event's own time ingest may still have queued it: an archive replay also reads the files written this long after the window's end",
