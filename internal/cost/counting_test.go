@@ -3,7 +3,6 @@ package cost
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/binary"
 	"encoding/json"
 	"io"
@@ -17,8 +16,6 @@ import (
 	"testing"
 
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/h2c"
 	"google.golang.org/protobuf/proto"
 
 	"eventrelay.dev/eventrelay/shared/logging"
@@ -127,10 +124,10 @@ func firestoreCounter(t *testing.T, emulator string, counts *tally) string {
 	target := &url.URL{Scheme: "http", Host: emulator}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.FlushInterval = -1
-	proxy.Transport = &http2.Transport{AllowHTTP: true,
-		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, addr)
-		}}
+	// gRPC is HTTP/2 without TLS to the emulator (prior knowledge).
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	proxy.Transport = tr
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		if strings.HasSuffix(resp.Request.URL.Path, "/RunQuery") {
 			resp.Body = &queryResults{ReadCloser: resp.Body, counts: counts}
@@ -170,7 +167,7 @@ func firestoreCounter(t *testing.T, emulator string, counts *tally) string {
 		}
 		pass(w, r, body, proxy)
 	})
-	return serve(t, h2c.NewHandler(h, &http2.Server{}))
+	return serve(t, h)
 }
 
 // pass sends the request on with the body the counter read.
@@ -186,7 +183,10 @@ func serve(t *testing.T, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: h}
+	// HTTP/1.1 for DynamoDB's JSON, unencrypted HTTP/2 for Firestore's gRPC.
+	srv := &http.Server{Handler: h, Protocols: new(http.Protocols)}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	go func() { _ = srv.Serve(ln) }() // Serve ends with ErrServerClosed at Cleanup
 	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()

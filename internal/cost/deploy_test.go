@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"eventrelay.dev/eventrelay/internal/modroot"
@@ -174,7 +173,7 @@ func resourceNumber(m *tfcheck.Module, resource, block, attr string) (float64, e
 		if a == nil {
 			break
 		}
-		v, diags := a.Expr.(hclsyntax.Expression).Value(nil)
+		v, diags := a.Expr.Value(nil)
 		if diags.HasErrors() {
 			return 0, fmt.Errorf("%s %s.%s is not a constant", resource, block, attr)
 		}

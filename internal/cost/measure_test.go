@@ -357,12 +357,11 @@ func archiveSizes(t *testing.T, dir string) [3]float64 {
 			return err
 		}
 		fileBytes += float64(info.Size())
-		f, err := os.Open(path)
+		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		return archive.Decode(f, func(r archive.Record) error {
+		return archive.Decode(bytes.NewReader(b), func(r archive.Record) error {
 			kind := 0
 			if bytes.Contains(r.Data, []byte(`"PURCHASE"`)) {
 				kind = 1
