@@ -256,7 +256,7 @@ const unknownSourceSecret = "eventrelay: no key for this source"
 
 // signature is the v1 MAC: HMAC-SHA256 over "<t>.<body>".
 func signature(secret, ts string, body []byte) []byte {
-	mac := hmac.New(sha256.New, []byte(secret))
+	mac := hmac.New(newHash, []byte(secret))
 	mac.Write([]byte(ts))
 	mac.Write([]byte{'.'})
 	mac.Write(body)
