@@ -111,6 +111,11 @@ type Config struct {
 	// for tests that need real SQS delivery semantics (see the package
 	// doc).
 	Server string
+	// Archive turns the AWS archive on (moto only): ingest publishes to the
+	// events topic (SNS_TOPIC_ARN), which delivers to the events queue
+	// with raw message delivery and to the Firehose stand-in's feed; the
+	// archive bucket is ArchiveBucket (see Firehose).
+	Archive bool
 }
 
 // Stack is a running local AWS pipeline.
@@ -129,6 +134,9 @@ type Stack struct {
 	Env       map[string]string
 	Forwarder *setup.Forwarder // nil with Config.Handler or NoPoller
 	Poller    *Poller          // nil with NoPoller
+	// TopicARN and Firehose: the archive (Config.Archive), else empty.
+	TopicARN string
+	Firehose *Firehose
 
 	stopPoller func()
 }
@@ -146,6 +154,12 @@ func Start(t testing.TB, cfg Config) *Stack {
 	}
 	st := &Stack{}
 	st.startQueues(t, cfg)
+	if cfg.Archive {
+		if cfg.Server != ServerMoto {
+			t.Fatal("sqsstack: Config.Archive needs Server: ServerMoto (SNS and S3)")
+		}
+		st.startArchive(t)
+	}
 
 	st.Secrets = fakesecrets.StartAWS()
 	t.Cleanup(st.Secrets.Close)
@@ -176,6 +190,9 @@ func Start(t testing.TB, cfg Config) *Stack {
 		"MCM_BASE_URL":           st.SinkURL,
 		"MCM_PLATFORM_ID":        PlatformID,
 		"MCM_API_KEY_SECRET":     SecretMCMKey,
+	}
+	if st.TopicARN != "" {
+		st.Env["SNS_TOPIC_ARN"] = st.TopicARN
 	}
 	for k, v := range cfg.Env {
 		st.Env[k] = v
@@ -237,6 +254,9 @@ func (st *Stack) awsEnv() map[string]string {
 		"AWS_EC2_METADATA_DISABLED":        "true",
 		"AWS_ENDPOINT_URL_SQS":             st.Endpoint,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": st.Secrets.URL,
+		// moto serves these too; goaws does not (unused there).
+		"AWS_ENDPOINT_URL_SNS": st.Endpoint,
+		"AWS_ENDPOINT_URL_S3":  st.Endpoint,
 	}
 }
 
