@@ -1,6 +1,8 @@
 package tfcheck
 
 import (
+	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -309,5 +311,47 @@ func TestAWSIngestPublishesWhereTheArchiveSays(t *testing.T) {
 		if topic != on {
 			t.Errorf("archive_enabled = %v: ingest's SNS_TOPIC_ARN set: %v", on, topic)
 		}
+	}
+}
+
+// TestAWSArchiveAlarms: with the archive on, alarms watch Firehose's
+// deliveries to the bucket (success and freshness, on the module's stream)
+// and the topic's failed deliveries, and notify like every other alarm.
+func TestAWSArchiveAlarms(t *testing.T) {
+	m := archiveOn(t)
+	b := m.Resources["aws_cloudwatch_metric_alarm.archive"]
+	if b == nil {
+		t.Fatal("no aws_cloudwatch_metric_alarm.archive")
+	}
+	got := map[string]string{}
+	for _, in := range m.eval.instances(b) {
+		metric, _ := knownString(m.evalAttr(b, "metric_name", in))
+		cmp, _ := knownString(m.evalAttr(b, "comparison_operator", in))
+		n, _ := knownNumber(m.evalAttr(b, "threshold", in))
+		dims := m.evalAttr(b, "dimensions", in)
+		var dim []string
+		for it := dims.ElementIterator(); dims.CanIterateElements() && it.Next(); {
+			k, v := it.Element()
+			s, _ := knownString(v)
+			dim = append(dim, k.AsString()+"="+s)
+		}
+		got[metric] = fmt.Sprintf("%s %g %s", cmp, n, strings.Join(dim, ","))
+		if exprText(t, attr(b, "alarm_actions")) != "[local.alarm_topic]" {
+			t.Errorf("%s does not notify the module's alarm topic", metric)
+		}
+	}
+	want := map[string]string{
+		"DeliveryToS3.Success":        "LessThanThreshold 1 DeliveryStreamName=eventrelay-archive",
+		"DeliveryToS3.DataFreshness":  "GreaterThanThreshold 1800 DeliveryStreamName=eventrelay-archive",
+		"NumberOfNotificationsFailed": "GreaterThanThreshold 0 TopicName=eventrelay-events",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("archive alarms\n  %v\nwant\n  %v", got, want)
+	}
+	if s, _ := knownString(m.valueOf(attr(m.Resources["aws_kinesis_firehose_delivery_stream.archive"], "name"))); s != "eventrelay-archive" {
+		t.Errorf("the stream is named %q, the alarms watch eventrelay-archive", s)
+	}
+	if s, _ := knownString(m.valueOf(attr(m.Resources["aws_sns_topic.events"], "name"))); s != "eventrelay-events" {
+		t.Errorf("the topic is named %q, the alarm watches eventrelay-events", s)
 	}
 }

@@ -343,3 +343,66 @@ locals {
     ingest = var.archive_enabled ? { SNS_TOPIC_ARN = aws_sns_topic.events[0].arn } : {}
   }
 }
+
+# ---- Alerts: the archive not being written ------------------------------------
+
+# name => what it watches; each notifies the module's alarm topic like the
+# others (monitoring.tf). DeliveryToS3.Success is the share of records
+# delivered (1 when all were), DataFreshness the age of the oldest record
+# Firehose still holds; SNS counts a message as failed for a subscription
+# only once it stops retrying it (the queue's or the stream's), and has no
+# per-subscription metric, so the topic's count covers both.
+locals {
+  archive_alarms = {
+    archive_delivery = {
+      description = "Firehose failed to write archive records to the bucket in 5 min (DeliveryToS3.Success below 1): a permission removed or the bucket gone; its log group /aws/kinesisfirehose/${var.name_prefix}-archive says why. Firehose retries for up to 24 h. docs/operations.md: archive writes failing."
+      namespace   = "AWS/Firehose"
+      metric      = "DeliveryToS3.Success"
+      dimensions  = { DeliveryStreamName = "${var.name_prefix}-archive" }
+      statistic   = "Minimum"
+      comparison  = "LessThanThreshold"
+      threshold   = 1
+    }
+    archive_freshness = {
+      description = "The oldest record waiting in the archive's Firehose stream is over 30 min old (DeliveryToS3.DataFreshness): the archive is not being written. docs/operations.md: archive writes failing."
+      namespace   = "AWS/Firehose"
+      metric      = "DeliveryToS3.DataFreshness"
+      dimensions  = { DeliveryStreamName = "${var.name_prefix}-archive" }
+      statistic   = "Maximum"
+      comparison  = "GreaterThanThreshold"
+      threshold   = 1800
+    }
+    archive_fanout = {
+      description = "SNS gave up delivering messages of the events topic (NumberOfNotificationsFailed): to the events queue (events the forwarder never gets) or to the archive's stream. docs/operations.md: archive writes failing."
+      namespace   = "AWS/SNS"
+      metric      = "NumberOfNotificationsFailed"
+      dimensions  = { TopicName = "${var.name_prefix}-events" }
+      statistic   = "Sum"
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "archive" {
+  for_each = var.archive_enabled ? local.archive_alarms : {}
+
+  alarm_name          = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = each.value.comparison
+  # No data: nothing was published, so nothing failed.
+  treat_missing_data = "notBreaching"
+  actions_enabled    = var.alarms_enabled
+  alarm_actions      = [local.alarm_topic]
+  ok_actions         = [local.alarm_topic]
+  tags               = var.tags
+
+  depends_on = [aws_kinesis_firehose_delivery_stream.archive, aws_sns_topic.events]
+}
