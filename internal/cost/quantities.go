@@ -61,8 +61,8 @@ const drift = 0.03
 // QuantitiesFile is where the quantities live, from the module root.
 const QuantitiesFile = "internal/cost/quantities.json"
 
-// BaselineFile holds the quantities before the log cut, kept so the page
-// shows what the cut changed.
+// BaselineFile holds the quantities before the cost cuts (the log lines,
+// the erasure look-up's reads), kept so the page shows what they changed.
 const BaselineFile = "internal/cost/baseline.json"
 
 //go:embed quantities.json
@@ -74,7 +74,7 @@ var baselineJSON []byte
 // Current returns the checked-in quantities.
 func Current() (*Quantities, error) { return parseQuantities(quantitiesJSON, QuantitiesFile) }
 
-// Baseline returns the quantities recorded before the log cut.
+// Baseline returns the quantities recorded before the cost cuts.
 func Baseline() (*Quantities, error) { return parseQuantities(baselineJSON, BaselineFile) }
 
 func parseQuantities(b []byte, name string) (*Quantities, error) {
