@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"eventrelay.dev/eventrelay/shared/archive"
 )
 
 // archiveOn loads the AWS module with archive_enabled = true, as a caller
@@ -177,16 +179,17 @@ func TestAWSArchiveStream(t *testing.T) {
 	s3 := block(fh, "extended_s3_configuration")
 	for name, want := range map[string]string{
 		"bucket_arn":          "aws_s3_bucket.archive[0].arn",
-		"prefix":              `"events/!{timestamp:yyyy-MM-dd}/"`,
-		"error_output_prefix": `"errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/"`,
-		"compression_format":  `"GZIP"`,
+		"prefix":              `"` + archive.S3Prefix + `"`,
+		"error_output_prefix": `"` + archive.S3ErrorPrefix + `"`,
+		"compression_format":  `"` + archive.S3Compression + `"`,
+		"file_extension":      `"` + archive.S3Extension + `"`,
 		"custom_time_zone":    `"UTC"`,
 	} {
 		if got := exprText(t, attr(s3, name)); got != want {
 			t.Errorf("extended_s3_configuration.%s = %s, want %s", name, got, want)
 		}
 	}
-	if got := exprText(t, attr(block(s3, "processing_configuration", "processors"), "type")); got != `"AppendDelimiterToRecord"` ||
+	if got := exprText(t, attr(block(s3, "processing_configuration", "processors"), "type")); got != `"`+archive.S3Processor+`"` ||
 		exprText(t, attr(block(s3, "processing_configuration"), "enabled")) != "true" {
 		t.Errorf("records are not newline delimited (processors type %s)", got)
 	}
