@@ -253,6 +253,10 @@ func TestAWSArchiveLeastPrivilege(t *testing.T) {
 			`s3:PutObject ["${aws_s3_bucket.archive[0].arn}/*"]`,
 		},
 	}
+	if got := grantsOf(t, m, "backfill_archive"); !slices.Equal(got, []string{
+		`s3:GetObject ["${aws_s3_bucket.archive[0].arn}/events/*"]`, `s3:ListBucket [aws_s3_bucket.archive[0].arn]`}) {
+		t.Errorf("backfill may do %v on the archive, want list and read events/ only", got)
+	}
 	trust := map[string]string{"archive_subscription": `["sns.amazonaws.com"]`, "archive_firehose": `["firehose.amazonaws.com"]`}
 	for role, grants := range want {
 		docs := rolePolicies(t, m, role)

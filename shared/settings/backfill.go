@@ -43,7 +43,7 @@ var BackfillQueueURL = declare(&String{Meta: Meta{Name: "BACKFILL_QUEUE_URL",
 var BackfillArchive = declare(&String{Meta: Meta{Name: "BACKFILL_ARCHIVE",
 	Description: "the archive of every accepted event an archive replay reads: the GCP module's bucket (gs://bucket[/prefix]), the AWS module's (s3://bucket[/prefix]), or a local folder on the local stack; empty: archive replays are refused",
 	Functions:   []Function{Backfill},
-	GCP:         From("gs://<the archive bucket> when archive_enabled, empty otherwise"), AWS: NoVariableYet("the archive bucket is not in the module yet")},
+	GCP:         From("gs://<the archive bucket> when archive_enabled, empty otherwise"), AWS: From("s3://<the archive bucket> when archive_enabled, empty otherwise")},
 	Format: "gs://bucket[/prefix], s3://bucket[/prefix], or a folder"})
 
 var BackfillArchiveLateness = declare(&Duration{Meta: Meta{Name: "BACKFILL_ARCHIVE_LATENESS",

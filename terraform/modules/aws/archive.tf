@@ -340,7 +340,8 @@ resource "aws_sns_topic_subscription" "archive" {
 locals {
   # Per function, merged into its environment in main.tf.
   archive_environment = {
-    ingest = var.archive_enabled ? { SNS_TOPIC_ARN = aws_sns_topic.events[0].arn } : {}
+    ingest   = var.archive_enabled ? { SNS_TOPIC_ARN = aws_sns_topic.events[0].arn } : {}
+    backfill = var.archive_enabled ? { BACKFILL_ARCHIVE = "s3://${aws_s3_bucket.archive[0].bucket}" } : {}
   }
 }
 
@@ -405,4 +406,37 @@ resource "aws_cloudwatch_metric_alarm" "archive" {
   tags               = var.tags
 
   depends_on = [aws_kinesis_firehose_delivery_stream.archive, aws_sns_topic.events]
+}
+
+# Backfill replays from the archive: it lists a window's day folders and
+# reads their objects, under events/ only (not the failed deliveries), and
+# can change nothing.
+data "aws_iam_policy_document" "backfill_archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  statement {
+    sid       = "ListArchiveDays"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.archive[0].arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["events/*"]
+    }
+  }
+
+  statement {
+    sid       = "ReadArchiveObjects"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.archive[0].arn}/events/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "backfill_archive" {
+  count = var.archive_enabled ? 1 : 0
+
+  name   = "${var.name_prefix}-backfill-archive"
+  role   = aws_iam_role.fn["backfill"].id
+  policy = data.aws_iam_policy_document.backfill_archive[0].json
 }

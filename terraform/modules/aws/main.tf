@@ -118,7 +118,7 @@ locals {
       DEADLETTER_QUEUE_URL = aws_sqs_queue.deadletter.url
       BACKFILL_TIME_BUDGET = var.backfill_time_budget
       BACKFILL_RATE        = tostring(var.backfill_rate)
-    }, local.governance_environment.backfill, local.settings_environment.backfill, lookup(var.extra_environment, "backfill", {}))
+    }, local.governance_environment.backfill, local.archive_environment.backfill, local.settings_environment.backfill, lookup(var.extra_environment, "backfill", {}))
   }
 }
 
@@ -173,6 +173,7 @@ resource "aws_lambda_function" "fn" {
     aws_iam_role_policy.verify_header_token,
     aws_iam_role_policy.ingest_catalog,
     aws_iam_role_policy.read_suppressions,
+    aws_iam_role_policy.backfill_archive,
   ]
 }
 
