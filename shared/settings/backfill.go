@@ -49,5 +49,5 @@ var BackfillArchive = declare(&String{Meta: Meta{Name: "BACKFILL_ARCHIVE",
 var BackfillArchiveLateness = declare(&Duration{Meta: Meta{Name: "BACKFILL_ARCHIVE_LATENESS",
 	Description: "how long after an event's own time ingest may still have queued it: an archive replay also reads the files written this long after the window's end",
 	Functions:   []Function{Backfill},
-	GCP:         Var("backfill_archive_lateness"), AWS: NoVariableYet("the archive bucket is not in the module yet")},
+	GCP:         Var("backfill_archive_lateness"), AWS: Var("backfill_archive_lateness")},
 	Default: 24 * time.Hour, Min: time.Minute, Max: 366 * 24 * time.Hour})

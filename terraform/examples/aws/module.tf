@@ -55,6 +55,7 @@ module "eventrelay" {
   alert_thresholds                   = var.alert_thresholds
   attestation_key_ttl                = var.attestation_key_ttl
   attestation_play_max_age           = var.attestation_play_max_age
+  backfill_archive_lateness          = var.backfill_archive_lateness
   backfill_batch                     = var.backfill_batch
   forwarder_breaker_cooldown         = var.forwarder_breaker_cooldown
   forwarder_breaker_threshold        = var.forwarder_breaker_threshold

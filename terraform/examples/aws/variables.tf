@@ -354,6 +354,12 @@ variable "attestation_play_max_age" {
   default     = "5m"
 }
 
+variable "backfill_archive_lateness" {
+  type        = string
+  description = "BACKFILL_ARCHIVE_LATENESS: how long after an event's own time ingest may still have queued it: an archive replay also reads the files written this long after the window's end."
+  default     = "24h"
+}
+
 variable "backfill_batch" {
   type        = number
   description = "BACKFILL_BATCH: the most messages a run receives at once."

@@ -54,9 +54,10 @@ locals {
       VERIFY_TRUSTED_PROXIES   = tostring(var.verify_trusted_proxies)
     })
     backfill = {
-      BACKFILL_BATCH    = tostring(var.backfill_batch)
-      MCM_TIMEOUT       = var.mcm_timeout
-      SECRETS_CACHE_TTL = var.secrets_cache_ttl
+      BACKFILL_ARCHIVE_LATENESS = var.backfill_archive_lateness
+      BACKFILL_BATCH            = tostring(var.backfill_batch)
+      MCM_TIMEOUT               = var.mcm_timeout
+      SECRETS_CACHE_TTL         = var.secrets_cache_ttl
     }
   }
 }

@@ -29,6 +29,18 @@ variable "attestation_play_max_age" {
 }
 
 # tflint-ignore: terraform_standard_module_structure
+variable "backfill_archive_lateness" {
+  type        = string
+  description = "BACKFILL_ARCHIVE_LATENESS: how long after an event's own time ingest may still have queued it: an archive replay also reads the files written this long after the window's end."
+  default     = "24h"
+
+  validation {
+    condition     = can(regex("^[0-9]+(ms|s|m|h)$", var.backfill_archive_lateness))
+    error_message = "backfill_archive_lateness must be a duration such as 30s, 10m or 720h (1m to 8784h)."
+  }
+}
+
+# tflint-ignore: terraform_standard_module_structure
 variable "backfill_batch" {
   type        = number
   description = "BACKFILL_BATCH: the most messages a run receives at once."
