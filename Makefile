@@ -76,7 +76,7 @@ unit: $(BIN)/gotestsum
 # A short, bounded run of every fuzz target (CI): 5 s each keeps a cold
 # `make test` within 8 min on two cores (the seed corpora also run in `unit`);
 # `make fuzz` runs them for a minute each.
-FUZZ_TARGETS := ./shared/event:FuzzParse ./shared/dfinery:FuzzCallback ./shared/auth:FuzzAuthenticate ./functions/forwarder:FuzzPushHandler ./functions/backfill:FuzzParams ./shared/attest/credential:FuzzVerify ./shared/attest/appattest:FuzzAttest ./shared/attest/appattest:FuzzAssert ./shared/attest/playintegrity:FuzzVerify ./shared/attest/appcheck:FuzzVerify ./shared/clip:FuzzString ./functions/attest:FuzzOpenChallenge
+FUZZ_TARGETS := ./shared/event:FuzzParse ./shared/dfinery:FuzzCallback ./shared/auth:FuzzAuthenticate ./functions/forwarder:FuzzPushHandler ./functions/backfill:FuzzParams ./shared/attest/credential:FuzzVerify ./shared/attest/appattest:FuzzAttest ./shared/attest/appattest:FuzzAssert ./shared/attest/playintegrity:FuzzVerify ./shared/attest/appcheck:FuzzVerify ./shared/clip:FuzzString ./functions/attest:FuzzOpenChallenge ./shared/archive:FuzzDecodeSNS ./shared/archive:FuzzDecodeAvro ./shared/archive:FuzzNames ./shared/cors:FuzzHandler
 fuzz-short:
 	GO=$(GO) ./tools/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 

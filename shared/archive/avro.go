@@ -1,6 +1,9 @@
 package archive
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 
@@ -10,12 +13,35 @@ import (
 
 var schema = avro.MustParse(Schema)
 
+// MaxFileBytes is the largest archive file Decode reads: the subscription
+// closes a file at 10 MiB (terraform/modules/gcp/archive.tf, max_bytes),
+// so anything far larger is not one of its files.
+const MaxFileBytes = 64 << 20
+
 // Decode reads an Avro object container file and calls fn with each
 // record, in order. It reads the writer's schema from the file, so a
 // file whose fields come in another order, or with more fields, reads the
-// same; one without a field a Record needs is refused.
-func Decode(r io.Reader, fn func(Record) error) error {
-	dec, err := ocf.NewDecoder(r)
+// same; one without a field a Record needs is refused. A file whose
+// framing is corrupt is refused before it is decoded (checkContainer).
+func Decode(r io.Reader, fn func(Record) error) (err error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return fmt.Errorf("archive file: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return fmt.Errorf("archive file: larger than %d bytes, not a file the subscription writes", MaxFileBytes)
+	}
+	if err := checkContainer(data); err != nil {
+		return err
+	}
+	// The decoder panics on framing it does not expect (found by
+	// FuzzDecodeAvro); checkContainer refuses what is known, this the rest.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w (%v)", errMalformed, p)
+		}
+	}()
+	dec, err := ocf.NewDecoder(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("archive file: %w", err)
 	}
@@ -33,6 +59,72 @@ func Decode(r io.Reader, fn func(Record) error) error {
 	}
 	if err := dec.Error(); err != nil {
 		return fmt.Errorf("archive file: %w", err)
+	}
+	return nil
+}
+
+var errMalformed = errors.New("archive file: not a well-formed Avro object container file")
+
+// checkContainer walks an object container's framing (the magic, the
+// metadata map, the sync marker, then each block's count, size, data and
+// sync marker) and refuses any length that points past the end of the
+// file: the decoder allocates a block's stated size before reading it, so
+// one corrupt length would panic or exhaust memory (FuzzDecodeAvro).
+func checkContainer(b []byte) error {
+	if !bytes.HasPrefix(b, []byte("Obj\x01")) {
+		return errMalformed
+	}
+	p := 4
+	long := func() (int64, bool) { // Avro's long is a zig-zag varint, as Go's
+		v, n := binary.Varint(b[p:])
+		if n <= 0 {
+			return 0, false
+		}
+		p += n
+		return v, true
+	}
+	skip := func(n int64) bool {
+		if n < 0 || n > int64(len(b)-p) {
+			return false
+		}
+		p += int(n)
+		return true
+	}
+	for { // the metadata map: blocks of count entries (string key, bytes value)
+		count, ok := long()
+		if !ok {
+			return errMalformed
+		}
+		if count == 0 {
+			break
+		}
+		if count < 0 { // a negative count is followed by the block's size
+			if _, ok := long(); !ok || count == -count {
+				return errMalformed
+			}
+			count = -count
+		}
+		for ; count > 0; count-- {
+			for range 2 {
+				n, ok := long()
+				if !ok || !skip(n) {
+					return errMalformed
+				}
+			}
+		}
+	}
+	if !skip(16) {
+		return errMalformed
+	}
+	for p < len(b) {
+		count, ok := long()
+		if !ok || count < 0 {
+			return errMalformed
+		}
+		size, ok := long()
+		if !ok || !skip(size) || !skip(16) {
+			return errMalformed
+		}
 	}
 	return nil
 }
