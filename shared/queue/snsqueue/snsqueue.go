@@ -94,29 +94,15 @@ func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, e
 		}
 		return
 	}
-	done := make([]bool, len(idx))
-	for _, s := range out.Successful {
-		if k, err := strconv.Atoi(aws.ToString(s.Id)); err == nil && k < len(idx) {
-			done[k] = true
-		}
+	ok := make([]string, len(out.Successful))
+	for i, e := range out.Successful {
+		ok[i] = aws.ToString(e.Id)
 	}
-	for _, f := range out.Failed {
-		k, err := strconv.Atoi(aws.ToString(f.Id))
-		if err != nil || k >= len(idx) {
-			continue
-		}
-		done[k] = true
-		kind := queue.ErrUnavailable
-		if f.SenderFault { // this message is refused: trying it again changes nothing
-			kind = queue.ErrPermanent
-		}
-		errs[idx[k]] = fmt.Errorf("publish %s: %w: SNS %s: %s", msgs[idx[k]].ID, kind, aws.ToString(f.Code), aws.ToString(f.Message))
+	failed := make([]sqsqueue.BatchFailure, len(out.Failed))
+	for i, f := range out.Failed {
+		failed[i] = sqsqueue.BatchFailure{ID: aws.ToString(f.Id), Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}
 	}
-	for k, ok := range done {
-		if !ok { // neither listed: never assume success
-			errs[idx[k]] = fmt.Errorf("publish %s: %w: SNS reported no outcome", msgs[idx[k]].ID, queue.ErrUnavailable)
-		}
-	}
+	sqsqueue.Settle("SNS", msgs, idx, errs, ok, failed)
 }
 
 // Check asks SNS, once at start, whether the topic exists and this identity

@@ -131,27 +131,55 @@ func (p *Publisher) send(ctx context.Context, msgs []queue.Message, idx []int, e
 		}
 		return
 	}
+	ok := make([]string, len(out.Successful))
+	for i, e := range out.Successful {
+		ok[i] = aws.ToString(e.Id)
+	}
+	failed := make([]BatchFailure, len(out.Failed))
+	for i, f := range out.Failed {
+		failed[i] = BatchFailure{ID: aws.ToString(f.Id), Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}
+	}
+	Settle("SQS", msgs, idx, errs, ok, failed)
+}
+
+// BatchFailure is an entry an AWS batch call (SQS SendMessageBatch, SNS
+// PublishBatch) reports as failed.
+type BatchFailure struct {
+	ID, Code, Message string
+	SenderFault       bool
+}
+
+// Settle records in errs what a batch call answered for each entry (entry
+// k is msgs[idx[k]], sent with Id strconv.Itoa(k)): a failed entry is
+// permanent when the sender is at fault (trying it again changes nothing),
+// retryable otherwise; an entry the answer lists neither way is never
+// assumed sent.
+func Settle(service string, msgs []queue.Message, idx []int, errs []error, successful []string, failed []BatchFailure) {
+	entry := func(id string) (int, bool) {
+		k, err := strconv.Atoi(id)
+		return k, err == nil && k >= 0 && k < len(idx)
+	}
 	done := make([]bool, len(idx))
-	for _, s := range out.Successful {
-		if k, err := strconv.Atoi(aws.ToString(s.Id)); err == nil && k < len(idx) {
+	for _, id := range successful {
+		if k, ok := entry(id); ok {
 			done[k] = true
 		}
 	}
-	for _, f := range out.Failed {
-		k, err := strconv.Atoi(aws.ToString(f.Id))
-		if err != nil || k >= len(idx) {
+	for _, f := range failed {
+		k, ok := entry(f.ID)
+		if !ok {
 			continue
 		}
 		done[k] = true
 		kind := queue.ErrUnavailable
-		if f.SenderFault { // this message is refused: trying it again changes nothing
+		if f.SenderFault {
 			kind = queue.ErrPermanent
 		}
-		errs[idx[k]] = fmt.Errorf("publish %s: %w: SQS %s: %s", msgs[idx[k]].ID, kind, aws.ToString(f.Code), aws.ToString(f.Message))
+		errs[idx[k]] = fmt.Errorf("publish %s: %w: %s %s: %s", msgs[idx[k]].ID, kind, service, f.Code, f.Message)
 	}
 	for k, ok := range done {
-		if !ok { // neither listed: never assume success
-			errs[idx[k]] = fmt.Errorf("publish %s: %w: SQS reported no outcome", msgs[idx[k]].ID, queue.ErrUnavailable)
+		if !ok {
+			errs[idx[k]] = fmt.Errorf("publish %s: %w: %s reported no outcome", msgs[idx[k]].ID, queue.ErrUnavailable, service)
 		}
 	}
 }
