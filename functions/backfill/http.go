@@ -14,14 +14,15 @@ import (
 // operator. Parameters come from the query string and, when present, a JSON
 // body; body fields win. It answers the Summary: 200, 400 for bad
 // parameters, 500 when the dead-letter queue failed (so the scheduler
-// records a failed run).
+// records a failed run). Refusals are JSON {"error","message"}, as on
+// every other function.
 func (b *Backfill) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			// A run changes state (acknowledges, re-parks): never on a GET
 			// a crawler, a prefetch or a link preview could make.
 			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			jsonanswer.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "method_not_allowed", "message": "use POST"})
 			return
 		}
 		p, err := ParseQuery(r.URL.Query())

@@ -21,7 +21,11 @@ func TestHandlerRefusesGETAndUnknownNames(t *testing.T) {
 	h := apicontract.Wrap(t, apicontract.Backfill, r.b.Handler())
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost {
+	// Issue 25: the refusal is JSON with a stable code, as every other
+	// function's (it was the text "use POST").
+	var refusal struct{ Error, Message string }
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost ||
+		json.Unmarshal(rec.Body.Bytes(), &refusal) != nil || refusal.Error != "method_not_allowed" || refusal.Message == "" {
 		t.Fatalf("GET: %d %s", rec.Code, rec.Body)
 	}
 	for _, c := range []struct{ query, body, names string }{

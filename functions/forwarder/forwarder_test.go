@@ -184,14 +184,52 @@ func TestPushHandler(t *testing.T) {
 	// contract requires Allow, as on every other function).
 	rec := httptest.NewRecorder()
 	apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost {
-		t.Fatalf("GET: %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost || errorCode(t, rec) != "method_not_allowed" {
+		t.Fatalf("GET: %d, Allow %q, %s", rec.Code, rec.Header().Get("Allow"), rec.Body)
 	}
 	rec = httptest.NewRecorder()
 	apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, pushRequest(strings.NewReader("{")))
-	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("garbage push: %d", rec.Code)
+	if rec.Code != http.StatusBadRequest || errorCode(t, rec) != "bad_request" {
+		t.Fatalf("garbage push: %d %s", rec.Code, rec.Body)
 	}
+}
+
+// Issue 25: the push endpoint's refusals and nacks were plain text where
+// every other function answers JSON {"error","message"}; the status (what
+// Pub/Sub reads: 2xx acks, anything else nacks) is unchanged.
+func TestPushHandlerAnswersJSON(t *testing.T) {
+	f, _, _, _ := newForwarder(t, mcm.Result{Status: 503, Class: mcm.Retryable})
+	rec := httptest.NewRecorder()
+	apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, pushRequest(bytes.NewReader(pushBody(t, 1))))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || errorCode(t, rec) != "retry" {
+		t.Fatalf("a retryable failure: %d, Retry-After %q, %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	for _, c := range []struct {
+		req  *http.Request
+		want string
+	}{
+		{httptest.NewRequest(http.MethodPut, "/", nil), "method_not_allowed"},
+		{pushRequest(strings.NewReader(`"not an object"`)), "bad_request"},
+	} {
+		rec := httptest.NewRecorder()
+		apicontract.Wrap(t, apicontract.Forwarder, f.PushHandler()).ServeHTTP(rec, c.req)
+		if got := errorCode(t, rec); got != c.want || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("%s: %d %q %s, want JSON error %q", c.req.Method, rec.Code, rec.Header().Get("Content-Type"), rec.Body, c.want)
+		}
+	}
+}
+
+// errorCode is the "error" of a JSON answer ("" if the body is not one).
+func errorCode(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var a struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || a.Message == "" {
+		return ""
+	}
+	return a.Error
 }
 
 // Issue 28 point 1: an event is its source and id together. Another

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"eventrelay.dev/eventrelay/shared/jsonanswer"
 )
 
 // PubsubMessage is a Pub/Sub message as push deliveries and CloudEvents carry
@@ -35,13 +37,14 @@ func (m MessagePublishedData) Delivery() Delivery {
 // hands the message back, and the subscription's retry policy spaces the
 // next delivery; 400 answers a body that is not a push request (a nack, so
 // the subscription's dead-letter policy ends its retries), 405 a method
-// other than POST. Pub/Sub authenticates itself to the function with an OIDC
+// other than POST; every answer but the 204 is JSON {"error","message"}, as
+// on every other function (the status alone is what Pub/Sub reads). Pub/Sub authenticates itself to the function with an OIDC
 // token that the platform checks before this code runs.
 func (f *Forwarder) PushHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			jsonanswer.Write(w, http.StatusMethodNotAllowed, map[string]string{"error": "method_not_allowed", "message": "use POST"})
 			return
 		}
 		var m MessagePublishedData
@@ -49,7 +52,7 @@ func (f *Forwarder) PushHandler() http.Handler {
 			// Not a push request. If Pub/Sub did send it, the non-2xx is a
 			// nack, and the subscription's dead-letter policy takes it after
 			// its attempts; it is not dropped here.
-			http.Error(w, "not a Pub/Sub push request: "+err.Error(), http.StatusBadRequest)
+			jsonanswer.Write(w, http.StatusBadRequest, map[string]string{"error": "bad_request", "message": "not a Pub/Sub push request: " + err.Error()})
 			return
 		}
 		d := f.Handle(r.Context(), m.Delivery())
@@ -58,8 +61,14 @@ func (f *Forwarder) PushHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))
-		http.Error(w, d.Outcome, http.StatusServiceUnavailable)
+		jsonanswer.Write(w, http.StatusServiceUnavailable, map[string]string{"error": d.Outcome, "message": handedBack[d.Outcome]})
 	})
+}
+
+// handedBack is the message of each outcome that hands a message back.
+var handedBack = map[string]string{
+	"retry":        "the platform failed retryably; deliver again after Retry-After",
+	"circuit_open": "the circuit breaker is open; deliver again after Retry-After",
 }
 
 // retryAfterSeconds is a wait as Retry-After's whole seconds, rounded up:
