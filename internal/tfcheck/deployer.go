@@ -41,6 +41,7 @@ var deployerGrants = map[string][]string{
 	"google_artifact_registry_repository":            {"artifactregistry.admin"},
 	"google_artifact_registry_repository_iam_member": {"artifactregistry.admin"},
 	"google_logging_metric":                          {"logging.configWriter"}, // logging.logMetrics.*
+	"google_logging_project_exclusion":               {"logging.configWriter"}, // logging.exclusions.*
 	"google_monitoring_alert_policy":                 {"monitoring.editor"},
 	"google_monitoring_notification_channel":         {"monitoring.editor"},
 	"google_monitoring_dashboard":                    {"monitoring.editor"},

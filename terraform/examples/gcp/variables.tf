@@ -257,6 +257,12 @@ variable "archive_retention_days" {
   default     = 90
 }
 
+variable "exclude_successful_request_logs" {
+  type        = bool
+  description = "Exclude from Cloud Logging the request log entries Cloud Run writes for the module's functions' successful requests (status below 400), the largest log term of docs/cost.md. What is lost: the per-request latency and status entries of successful requests. The functions' own lines and every 4xx/5xx request log entry remain, and Cloud Run's request metrics (request_count, request_latencies) are not log-based and stay."
+  default     = true
+}
+
 variable "attestation_sources" {
   type = map(object({
     policy = string
