@@ -76,6 +76,12 @@ func deployment(t *testing.T) map[string]Quantity {
 	out["deploy.aws.batching_window"] = Quantity{Value: num(def(aws, "maximum_batching_window_in_seconds")), Unit: "seconds", Per: "forwarder batch, at most",
 		Command: from("aws", "maximum_batching_window_in_seconds")}
 	out["deploy.gcp.archive_retention"] = Quantity{Value: num(def(gcp, "archive_retention_days")), Unit: "days", Per: "archived file", Command: from("gcp", "archive_retention_days")}
+	exclude := 0.0
+	if def(gcp, "exclude_successful_request_logs").True() {
+		exclude = 1
+	}
+	out["deploy.gcp.exclude_successful_request_logs"] = Quantity{Value: exclude, Unit: "on (1) or off (0)", Per: "deployment",
+		Command: from("gcp", "exclude_successful_request_logs"), Note: "on: Cloud Logging drops the request log entries of successful requests, status below 400"}
 	out["deploy.aws.archive_retention"] = Quantity{Value: num(def(aws, "archive_retention_days")), Unit: "days", Per: "archived object", Command: from("aws", "archive_retention_days")}
 	for _, r := range []struct{ cloud, resource, block, attr string }{
 		{"gcp", "google_pubsub_subscription.archive", "cloud_storage_config", "max_duration"},

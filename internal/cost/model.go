@@ -293,8 +293,17 @@ func (m *model) gcp() {
 		m.add("Cloud Logging", fn+" log lines", "gcp.logging.ingestion", b+l*envelope,
 			fmt.Sprintf("%s lines, %s bytes of JSON + %.0f bytes of LogEntry each", count(l), count(b), envelope), false)
 	}
-	m.add("Cloud Logging", "request logs", "gcp.logging.ingestion", (m.requests+m.events+m.callbacks+runs)*request,
-		fmt.Sprintf("one entry of %.0f bytes per Cloud Run request", request), false)
+	// With exclude_successful_request_logs on, Cloud Logging keeps only the
+	// entries of 4xx/5xx requests; the mix has none (every request it
+	// prices succeeds), so none are billed.
+	served := m.requests + m.events + m.callbacks + runs
+	if m.v("deploy.gcp.exclude_successful_request_logs") == 1 {
+		m.add("Cloud Logging", "request logs", "gcp.logging.ingestion", 0,
+			fmt.Sprintf("one entry of %.0f bytes per Cloud Run request that fails (4xx/5xx), none at this mix: exclude_successful_request_logs drops the %s successful requests' entries", request, count(served)), false)
+	} else {
+		m.add("Cloud Logging", "request logs", "gcp.logging.ingestion", served*request,
+			fmt.Sprintf("one entry of %.0f bytes per Cloud Run request", request), false)
+	}
 
 	msg := m.message() + pubsubExtra
 	publish1 := math.Max(1000, m.p.EventsPerRequest*msg)

@@ -150,3 +150,36 @@ func TestRepeatCachesLookups(t *testing.T) {
 		t.Errorf("read units: %g, want %g", got, want)
 	}
 }
+
+// TestRequestLogExclusion: with exclude_successful_request_logs on (the
+// module's default) the request log term bills no entry at the mix (every
+// request it prices succeeds); off, one entry per Cloud Run request.
+func TestRequestLogExclusion(t *testing.T) {
+	q, pl := load(t)
+	if q.Measured["deploy.gcp.exclude_successful_request_logs"].Value != 1 {
+		t.Fatal("quantities.json: the GCP module's exclude_successful_request_logs is not on")
+	}
+	p := DefaultParams()
+	on, err := Compute("gcp", p, q, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := term(t, on, "Cloud Logging", "request logs"); got.Units != 0 || got.Cost != 0 {
+		t.Errorf("exclusion on: request logs %g bytes, $%g; want none", got.Units, got.Cost)
+	}
+	off := &Quantities{Measured: map[string]Quantity{}, Recorded: q.Recorded}
+	for k, v := range q.Measured {
+		off.Measured[k] = v
+	}
+	x := off.Measured["deploy.gcp.exclude_successful_request_logs"]
+	x.Value = 0
+	off.Measured["deploy.gcp.exclude_successful_request_logs"] = x
+	r, err := Compute("gcp", p, off, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := term(t, r, "Cloud Run", "requests").Units
+	if got := term(t, r, "Cloud Logging", "request logs"); !near6(got.Units, served*GCPRequestEntry()) {
+		t.Errorf("exclusion off: request logs %g bytes, want %g (one entry per request)", got.Units, served*GCPRequestEntry())
+	}
+}
