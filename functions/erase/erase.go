@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +67,7 @@ type Service struct {
 	retention time.Duration
 	local     *suppress.Checker // this instance's cache, told at once; may be nil
 	allow     func(*http.Request) bool
+	retry     string // Retry-After of a 503, whole seconds
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -81,15 +83,19 @@ type Deps struct {
 	// Allow, when set, is asked first for every request: false answers 429
 	// before the key is looked at (a per-address budget: the route is on
 	// ingest's public URL, and guessing keys should cost the guesser).
-	Allow  func(*http.Request) bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	Allow func(*http.Request) bool
+	// RetryAfter is advised with a 503 (the keys or the ledger could not
+	// be read): ingest's INGEST_RETRY_AFTER, as the route is ingest's and
+	// its other 503s (a ledger or queue outage) advise the same wait.
+	RetryAfter time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // New returns a Service.
 func New(d Deps) (*Service, error) {
-	if d.Store == nil || d.Anonymiser == nil || d.Keys == nil || d.Retention <= 0 {
-		return nil, errors.New("erase: a store, an anonymiser, keys and a positive retention are required")
+	if d.Store == nil || d.Anonymiser == nil || d.Keys == nil || d.Retention <= 0 || d.RetryAfter <= 0 {
+		return nil, errors.New("erase: a store, an anonymiser, keys, a positive retention and a positive RetryAfter are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -98,7 +104,8 @@ func New(d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	return &Service{store: d.Store, anon: d.Anonymiser, keys: d.Keys, retention: d.Retention,
-		local: d.Local, allow: d.Allow, log: d.Logger, now: d.Now}, nil
+		local: d.Local, allow: d.Allow, log: d.Logger, now: d.Now,
+		retry: strconv.Itoa(max(1, int((d.RetryAfter+time.Second-1)/time.Second)))}, nil
 }
 
 // Forms returns the ids as the ledger stores them (cleansed, then hashed
@@ -152,6 +159,10 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Att
 		return fail(w, codeTooMany, "too many erasure requests from this address; retry in a minute")
 	}
 	if code := s.authorize(r); code != "" {
+		if code == codeUnavailable {
+			w.Header().Set("Retry-After", s.retry)
+			return fail(w, code, "the erase keys could not be read; send the same request again")
+		}
 		return fail(w, code, "erasure needs a valid admin key: Authorization: Bearer <key>")
 	}
 	var req Request
@@ -178,6 +189,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) (int, []slog.Att
 	if err != nil {
 		// The suppressions are written first; an erasure that failed after
 		// them is completed by sending the same request again.
+		w.Header().Set("Retry-After", s.retry)
 		status, a := fail(w, codeUnavailable, "the erasure did not complete; send the same request again")
 		return status, append(append(attrs, slog.String("error", err.Error())), a...)
 	}

@@ -39,7 +39,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	store := ledger.NewMemory(func() time.Time { return now })
 	logs := &bytes.Buffer{}
-	svc, err := New(Deps{Store: store, Anonymiser: anon, Retention: 30 * 24 * time.Hour,
+	svc, err := New(Deps{Store: store, Anonymiser: anon, Retention: 30 * 24 * time.Hour, RetryAfter: 5 * time.Second,
 		Keys:   func(context.Context) ([]string, error) { return []string{"another-key-0123456789", adminKey}, nil },
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return now }})
 	if err != nil {
@@ -191,8 +191,22 @@ func TestEraseBackendDown(t *testing.T) {
 	f := newFixture(t)
 	f.store.FailWith(errors.New("down"))
 	rec, _ := f.post(t, `{"user_id":"u-1"}`, adminKey)
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
+	// Issue 25: a ledger outage is retryable, so the 503 says when to
+	// send again, as ingest's 503s do (it had no Retry-After).
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" || !strings.Contains(rec.Body.String(), `"unavailable"`) {
+		t.Fatalf("%d, Retry-After %q, %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+}
+
+// Issue 25: erase keys that cannot be read are an outage too: 503 with
+// Retry-After, and a message that does not blame the caller's key.
+func TestEraseKeysUnreadable(t *testing.T) {
+	f := newFixture(t)
+	f.svc.keys = func(context.Context) ([]string, error) { return nil, errors.New("secret manager down") }
+	rec, _ := f.post(t, `{"user_id":"u-1"}`, adminKey)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" ||
+		strings.Contains(rec.Body.String(), "valid admin key") || strings.Contains(rec.Body.String(), "secret manager") {
+		t.Fatalf("%d, Retry-After %q, %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 }
 

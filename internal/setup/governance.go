@@ -24,11 +24,12 @@ import (
 
 // governance is the data-governance settings (docs/data-governance.md).
 type governance struct {
-	consent   ingest.ConsentPolicy
-	missCache time.Duration
-	keySecret string // ERASE_KEYS_SECRET; empty: no erase route
-	retention time.Duration
-	clientIP  clientip.Resolver // who calls /erase, for its per-address budget
+	consent    ingest.ConsentPolicy
+	missCache  time.Duration
+	keySecret  string // ERASE_KEYS_SECRET; empty: no erase route
+	retention  time.Duration
+	clientIP   clientip.Resolver // who calls /erase, for its per-address budget
+	retryAfter time.Duration     // advised with /erase's 503: ingest's INGEST_RETRY_AFTER
 }
 
 // readGovernance reads the settings; consent and the erase route are
@@ -38,6 +39,7 @@ func readGovernance(env *settings.Env, withIngest bool) governance {
 	if !withIngest {
 		return g
 	}
+	g.retryAfter = settings.IngestRetryAfter.Get(env)
 	g.consent.DenyByDefault = settings.ConsentDefault.Get(env) == "denied"
 	for _, pair := range settings.ConsentSources.Get(env) {
 		source, value, ok := strings.Cut(pair, "=")
@@ -112,7 +114,7 @@ func (g governance) withErase(svc http.Handler, store ledger.Store, anon *pii.An
 	// a few people at a time; a key guesser gets no further.
 	perAddress := keyedlimit.New(10, 10, 10_000, nil)
 	es, err := erase.New(erase.Deps{Store: eraser, Anonymiser: anon, Keys: keys, Retention: g.retention,
-		Local: local, Logger: log, // ingest's logger: the route is ingest's
+		RetryAfter: g.retryAfter, Local: local, Logger: log, // ingest's logger: the route is ingest's
 		Allow: func(r *http.Request) bool { return perAddress.Allow(g.clientIP.Key(r)) }})
 	if err != nil {
 		return nil, err

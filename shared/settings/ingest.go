@@ -41,7 +41,7 @@ var IngestPublishTimeout = declare(&Duration{Meta: Meta{Name: "INGEST_PUBLISH_TI
 	Default: 10 * time.Second, Min: 100 * time.Millisecond, Max: 5 * time.Minute})
 
 var IngestRetryAfter = declare(&Duration{Meta: Meta{Name: "INGEST_RETRY_AFTER",
-	Description: "the Retry-After advised with a 503 (ingest and the attestation exchange)",
+	Description: "the Retry-After advised with a 503 (ingest, the attestation exchange and /erase)",
 	Functions:   []Function{Ingest},
 	GCP:         Var("ingest_retry_after"), AWS: Var("ingest_retry_after")},
 	Default: 5 * time.Second, Min: time.Second, Max: time.Hour})

@@ -206,7 +206,7 @@ variable "ingest_publish_timeout" {
 # tflint-ignore: terraform_standard_module_structure
 variable "ingest_retry_after" {
   type        = string
-  description = "INGEST_RETRY_AFTER: the Retry-After advised with a 503 (ingest and the attestation exchange)."
+  description = "INGEST_RETRY_AFTER: the Retry-After advised with a 503 (ingest, the attestation exchange and /erase)."
   default     = "5s"
 
   validation {
