@@ -164,3 +164,27 @@ func TestGovernanceSettings(t *testing.T) {
 		t.Errorf("erasure without a ledger: %v", err)
 	}
 }
+
+// Issue 25: ingest answers events on every path (what the function sees
+// depends on what is in front of it: a Cloud Functions URL, a load
+// balancer's prefix, a Lambda function URL); only /erase and /attest/…
+// from the root are its other routes, so a prefixed /erase is an events
+// request, never an erasure.
+func TestIngestAnswersEventsOnEveryPath(t *testing.T) {
+	st := newStack(t, nil, ledger.NewMemory(nil))
+	at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	for i, path := range []string{"/", "/events", "/ingest/v1/", "/ingest/erase"} {
+		body := `{"id":"path-` + jsonNumber(int64(i)) + `","event_type":"HOME","timestamp":"` + at + `","channel_type":"SITE","user_id":"u-path"}`
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Api-Key", testAPIKey)
+		req.Header.Set("Authorization", "Bearer "+testEraseKey)
+		rec := httptest.NewRecorder()
+		st.ingest.ServeHTTP(rec, req)
+		var answer struct{ Accepted []struct{ ID string } }
+		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || rec.Code != http.StatusAccepted ||
+			len(answer.Accepted) != 1 || answer.Accepted[0].ID != "path-"+jsonNumber(int64(i)) {
+			t.Errorf("POST %s: %d %s, want the event accepted", path, rec.Code, rec.Body)
+		}
+	}
+}
