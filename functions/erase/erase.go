@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,7 +104,7 @@ func New(d Deps) (*Service, error) {
 	}
 	return &Service{store: d.Store, anon: d.Anonymiser, keys: d.Keys, retention: d.Retention,
 		local: d.Local, allow: d.Allow, log: d.Logger, now: d.Now,
-		retry: strconv.Itoa(max(1, int((d.RetryAfter+time.Second-1)/time.Second)))}, nil
+		retry: jsonanswer.RetryAfter(d.RetryAfter)}, nil
 }
 
 // Forms returns the ids as the ledger stores them (cleansed, then hashed

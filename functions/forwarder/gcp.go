@@ -3,7 +3,6 @@ package forwarder
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"eventrelay.dev/eventrelay/shared/jsonanswer"
@@ -60,7 +59,7 @@ func (f *Forwarder) PushHandler() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.RetryAfter)))
+		w.Header().Set("Retry-After", jsonanswer.RetryAfter(d.RetryAfter))
 		jsonanswer.Write(w, http.StatusServiceUnavailable, map[string]string{"error": d.Outcome, "message": handedBack[d.Outcome]})
 	})
 }
@@ -69,10 +68,4 @@ func (f *Forwarder) PushHandler() http.Handler {
 var handedBack = map[string]string{
 	"retry":        "the platform failed retryably; deliver again after Retry-After",
 	"circuit_open": "the circuit breaker is open; deliver again after Retry-After",
-}
-
-// retryAfterSeconds is a wait as Retry-After's whole seconds, rounded up:
-// a wait under a second must not read as "0", retry at once.
-func retryAfterSeconds(d time.Duration) int {
-	return max(1, int((d+time.Second-1)/time.Second))
 }

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -582,7 +581,7 @@ func checkContentType(ct string) error {
 }
 
 func (s *Service) retryAfter() string {
-	return strconv.Itoa(int(s.cfg.RetryAfter.Round(time.Second) / time.Second))
+	return jsonanswer.RetryAfter(s.cfg.RetryAfter)
 }
 
 // Error codes of a request refused as a whole, and their statuses: the
